@@ -1,0 +1,374 @@
+"""The catalog: one YAML file per error signature, loaded and validated in one pass.
+
+Every problem in a folder is collected before anything is raised, so an author fixing a broken
+catalog sees the whole list at once instead of one error per run.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from bot.core.catalog_problem import CatalogProblem
+from bot.errors import CatalogError
+
+log = logging.getLogger(__name__)
+
+CATEGORIES = frozenset(
+    {
+        "quota-rate",
+        "billing-tracking",
+        "model-provider",
+        "auth",
+        "network",
+        "local-runtime",
+        "config",
+        "ui-crash",
+    }
+)
+ID_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+URL_PATTERN = re.compile(r"^https?://[^\s/$.?#][^\s]*\.[^\s]+$|^https?://[^\s/$.?#][^\s]*$")
+MAX_FILE_BYTES = 512 * 1024
+
+# field name -> (kind, required). Kinds: "text" a non-empty string, "texts" a list of non-empty strings,
+# "faq" a list of {q, a}, "evidence" a mapping {note, urls}, "date" an ISO date.
+FIELDS: dict[str, tuple[str, bool]] = {
+    "id": ("text", True),
+    "tool": ("text", True),
+    "category": ("text", True),
+    "title": ("text", True),
+    "signature": ("text", True),
+    "variants": ("texts", False),
+    "patterns": ("texts", False),
+    "examples": ("texts", False),
+    "quick_fix": ("text", True),
+    "meaning": ("text", True),
+    "why": ("text", True),
+    "causes": ("texts", True),
+    "fixes": ("texts", True),
+    "checks": ("texts", True),
+    "steps": ("texts", True),
+    "prevention": ("texts", True),
+    "faq": ("faq", True),
+    "evidence": ("evidence", True),
+    "related": ("texts", False),
+    "updated": ("date", True),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class FaqItem:
+    question: str
+    answer: str
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    note: str
+    urls: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One catalog entry: everything a support page for one error signature holds."""
+
+    id: str
+    tool: str
+    category: str
+    title: str
+    signature: str
+    quick_fix: str
+    meaning: str
+    why: str
+    causes: tuple[str, ...]
+    fixes: tuple[str, ...]
+    checks: tuple[str, ...]
+    steps: tuple[str, ...]
+    prevention: tuple[str, ...]
+    faq: tuple[FaqItem, ...]
+    evidence: Evidence
+    updated: dt.date
+    variants: tuple[str, ...] = ()
+    patterns: tuple[str, ...] = ()
+    examples: tuple[str, ...] = ()
+    related: tuple[str, ...] = ()
+    source_file: str = ""
+
+
+@dataclass(frozen=True)
+class Catalog:
+    """A validated, immutable set of entries plus a content hash that names this version."""
+
+    entries: tuple[Entry, ...]
+    version: str
+    folder: str = ""
+    _by_id: Mapping[str, Entry] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def of(cls, entries: Iterable[Entry], version: str, folder: str = "") -> Catalog:
+        ordered = tuple(sorted(entries, key=lambda e: e.id))
+        return cls(ordered, version, folder, {e.id: e for e in ordered})
+
+    def get(self, entry_id: str) -> Entry | None:
+        return self._by_id.get(entry_id)
+
+    @property
+    def ids(self) -> list[str]:
+        return [e.id for e in self.entries]
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+
+@dataclass(frozen=True, slots=True)
+class CheckResult:
+    entries: tuple[Entry, ...]
+    problems: tuple[CatalogProblem, ...]
+    version: str
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "entries": len(self.entries),
+            "ids": sorted(e.id for e in self.entries),
+            "errors": [p.as_dict() for p in self.problems],
+        }
+
+
+def default_catalog_dir() -> Path:
+    """The shipped catalog: inside the installed package, else beside it in a source checkout."""
+    package_dir = Path(__file__).resolve().parent.parent
+    installed = package_dir / "knowledge"
+    if installed.is_dir():
+        return installed
+    return package_dir.parent / "knowledge"
+
+
+def check_catalog(folder: Path | str) -> CheckResult:
+    """Read and validate every `*.yaml` file in `folder`; never raises for content problems."""
+    root = Path(folder)
+    problems: list[CatalogProblem] = []
+    if not root.is_dir():
+        problems.append(CatalogProblem(str(root), "-", "catalog folder does not exist or is not a folder"))
+        return CheckResult((), tuple(problems), "")
+    files = sorted([*root.glob("*.yaml"), *root.glob("*.yml")])
+    if not files:
+        problems.append(CatalogProblem(str(root), "-", "no *.yaml entry files found"))
+    digest = hashlib.sha256()
+    entries: list[Entry] = []
+    seen: dict[str, str] = {}
+    for path in files:
+        raw_bytes = _read_bytes(path, problems)
+        if raw_bytes is None:
+            continue
+        digest.update(path.name.encode() + b"\0" + raw_bytes + b"\0")
+        entry = _parse_file(path, raw_bytes, problems)
+        if entry is None:
+            continue
+        if entry.id in seen:
+            problems.append(
+                CatalogProblem(path.name, "id", f"duplicate id {entry.id!r} (also in {seen[entry.id]})")
+            )
+            continue
+        seen[entry.id] = path.name
+        entries.append(entry)
+    for entry in entries:
+        for related_id in entry.related:
+            if related_id not in seen:
+                problems.append(
+                    CatalogProblem(entry.source_file, "related", f"related id {related_id!r} does not exist")
+                )
+            elif related_id == entry.id:
+                problems.append(CatalogProblem(entry.source_file, "related", "an entry cannot relate to itself"))
+    return CheckResult(tuple(entries), tuple(problems), digest.hexdigest()[:12])
+
+
+def load_catalog(folder: Path | str) -> Catalog:
+    """Load a catalog for serving; raise `CatalogError` listing every problem if any exists."""
+    result = check_catalog(folder)
+    if not result.ok:
+        raise CatalogError(list(result.problems))
+    log.info("catalog loaded: %d entries, version %s, from %s", len(result.entries), result.version, folder)
+    return Catalog.of(result.entries, result.version, str(folder))
+
+
+def _read_bytes(path: Path, problems: list[CatalogProblem]) -> bytes | None:
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            problems.append(CatalogProblem(path.name, "-", f"file is {size} bytes; the limit is {MAX_FILE_BYTES}"))
+            return None
+        return path.read_bytes()
+    except OSError as exc:
+        problems.append(CatalogProblem(path.name, "-", f"cannot read file: {exc.strerror or exc}"))
+        return None
+
+
+def _parse_file(path: Path, raw_bytes: bytes, problems: list[CatalogProblem]) -> Entry | None:
+    name = path.name
+    try:
+        text = raw_bytes.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        problems.append(CatalogProblem(name, "-", f"not UTF-8 text (byte {exc.start})"))
+        return None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        where = getattr(exc, "problem_mark", None)
+        at = f" at line {where.line + 1}, column {where.column + 1}" if where is not None else ""
+        reason = getattr(exc, "problem", None) or "invalid YAML"
+        problems.append(CatalogProblem(name, "-", f"not valid YAML{at}: {reason}"))
+        return None
+    if not isinstance(data, dict):
+        problems.append(CatalogProblem(name, "-", "the file must hold one mapping of field: value"))
+        return None
+    before = len(problems)
+    for key in data:
+        if key not in FIELDS:
+            problems.append(CatalogProblem(name, str(key), f"unknown field (known: {', '.join(FIELDS)})"))
+    values: dict[str, Any] = {}
+    for key, (kind, required) in FIELDS.items():
+        if key not in data or data[key] is None:
+            if required:
+                problems.append(CatalogProblem(name, key, "missing required field"))
+            continue
+        checked = _check_value(name, key, kind, data[key], problems)
+        if checked is not None:
+            values[key] = checked
+    _check_semantics(name, path.stem, values, problems)
+    if len(problems) > before:
+        return None
+    faq = tuple(FaqItem(q, a) for q, a in values["faq"])
+    note, urls = values["evidence"]
+    return Entry(
+        id=values["id"],
+        tool=values["tool"],
+        category=values["category"],
+        title=values["title"],
+        signature=values["signature"],
+        quick_fix=values["quick_fix"],
+        meaning=values["meaning"],
+        why=values["why"],
+        causes=values["causes"],
+        fixes=values["fixes"],
+        checks=values["checks"],
+        steps=values["steps"],
+        prevention=values["prevention"],
+        faq=faq,
+        evidence=Evidence(note, urls),
+        updated=values["updated"],
+        variants=values.get("variants", ()),
+        patterns=values.get("patterns", ()),
+        examples=values.get("examples", ()),
+        related=values.get("related", ()),
+        source_file=name,
+    )
+
+
+def _check_value(name: str, key: str, kind: str, value: Any, problems: list[CatalogProblem]) -> Any:
+    def bad(problem: str) -> None:
+        problems.append(CatalogProblem(name, key, problem))
+
+    if kind == "text":
+        if not isinstance(value, str):
+            bad(f"expected text, got {type(value).__name__}")
+            return None
+        if not value.strip():
+            bad("empty text")
+            return None
+        return value.strip()
+    if kind == "texts":
+        if not isinstance(value, list):
+            bad(f"expected a list of texts, got {type(value).__name__}")
+            return None
+        items: list[str] = []
+        for index, item in enumerate(value):
+            if not isinstance(item, str):
+                bad(f"item {index + 1}: expected text, got {type(item).__name__}")
+            elif not item.strip():
+                bad(f"item {index + 1}: empty text")
+            else:
+                items.append(item.strip())
+        return tuple(items)
+    if kind == "faq":
+        if not isinstance(value, list) or not value:
+            bad("expected a non-empty list of {q: question, a: answer}")
+            return None
+        pairs: list[tuple[str, str]] = []
+        for index, item in enumerate(value):
+            if not isinstance(item, dict) or set(item) != {"q", "a"}:
+                bad(f"item {index + 1}: expected exactly the keys q and a")
+                continue
+            q, a = item["q"], item["a"]
+            if not isinstance(q, str) or not q.strip() or not isinstance(a, str) or not a.strip():
+                bad(f"item {index + 1}: q and a must be non-empty text")
+                continue
+            pairs.append((q.strip(), a.strip()))
+        return tuple(pairs)
+    if kind == "evidence":
+        if not isinstance(value, dict):
+            bad("expected a mapping with note and urls")
+            return None
+        unknown = set(value) - {"note", "urls"}
+        if unknown:
+            bad(f"unknown key(s) {', '.join(sorted(map(str, unknown)))}; expected note and urls")
+        note = value.get("note")
+        urls = value.get("urls")
+        if not isinstance(note, str) or not note.strip():
+            bad("note must be non-empty text")
+            note = None
+        if not isinstance(urls, list) or not urls:
+            bad("urls must be a non-empty list")
+            return None
+        for index, url in enumerate(urls):
+            if not isinstance(url, str) or not URL_PATTERN.match(url.strip()):
+                bad(f"url {index + 1} is not a well-formed http(s) URL: {str(url)[:80]!r}")
+                return None
+        return (note.strip() if note else "", tuple(u.strip() for u in urls)) if note else None
+    if kind == "date":
+        if isinstance(value, dt.datetime):
+            return value.date()
+        if isinstance(value, dt.date):
+            return value
+        if isinstance(value, str):
+            try:
+                return dt.date.fromisoformat(value.strip())
+            except ValueError:
+                pass
+        bad(f"expected a date as YYYY-MM-DD, got {str(value)[:40]!r}")
+        return None
+    raise AssertionError(f"unknown field kind {kind}")
+
+
+def _check_semantics(name: str, stem: str, values: dict[str, Any], problems: list[CatalogProblem]) -> None:
+    entry_id = values.get("id")
+    if entry_id is not None:
+        if not ID_PATTERN.match(entry_id):
+            problems.append(CatalogProblem(name, "id", "must be lower-case words joined by hyphens"))
+        elif entry_id != stem:
+            problems.append(CatalogProblem(name, "id", f"id {entry_id!r} must equal the file name {stem!r}"))
+    category = values.get("category")
+    if category is not None and category not in CATEGORIES:
+        problems.append(
+            CatalogProblem(name, "category", f"unknown category {category!r} (known: {', '.join(sorted(CATEGORIES))})")
+        )
+    for index, pattern in enumerate(values.get("patterns", ())):
+        try:
+            compiled = re.compile(pattern, re.IGNORECASE)
+        except re.error as exc:
+            problems.append(CatalogProblem(name, "patterns", f"item {index + 1}: invalid regular expression: {exc}"))
+            continue
+        if compiled.match(""):
+            problems.append(CatalogProblem(name, "patterns", f"item {index + 1}: matches empty text"))
