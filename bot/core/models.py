@@ -26,6 +26,7 @@ class Command(StrEnum):
     # Button presses and menu picks: `Incoming.text` carries the action's value.
     MORE = "more"
     SHOW_ENTRY = "show_entry"
+    SHARE = "share"
     FEEDBACK = "feedback"
     ESCALATE = "escalate"
     ACK_INCIDENT = "ack_incident"
@@ -115,6 +116,7 @@ class Reply:
     # Pastes from one person within a short time share one key; an adapter that already posted a
     # reply under this key edits it in place instead of posting again.
     merge_key: str | None = None
+    ping_staff: bool = False  # the adapter adds its staff mention (Slack user group, Discord role)
 
 
 # ---------------------------------------------------------------------------------------------

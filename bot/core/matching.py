@@ -1,0 +1,263 @@
+"""Recognise a pasted error: which catalog entry it is, how sure we are, and which part matched.
+
+Three kinds of evidence are scored per entry and the strongest wins:
+
+* patterns: the entry's regular expressions over the cleaned paste (the error's stable wording);
+* literals: the signature and variants, aligned inside the paste with rapidfuzz's partial ratio, so
+  a known error line buried in a long log still scores high, discounted when the paste only covers a
+  small part of a long literal;
+* keywords: IDF-weighted token overlap with the entry's examples and literals, which is what lets a
+  casual description ("claude -c errors out in a new folder") find its entry.
+
+A named tool (Codex, Gemini, Claude Code...) in the paste is extra evidence for that tool's entries and
+against the others. The threshold separating "answer in the channel" from "stay quiet" is calibrated on
+the development eval sets (see benchmarks/accuracy.py).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from rapidfuzz import fuzz, process
+
+from bot.core.catalog import Catalog, Entry
+from bot.core.models import Candidate, MatchResult
+from bot.core.normalize import clean, normalize_cleaned, tokens
+
+# Scores are on a 0-100 scale. A paste is answered in a channel at or above CONFIDENT.
+CONFIDENT = 62.0
+PATTERN_SCORE = 92.0
+TOOL_BONUS = 6.0
+OTHER_TOOL_PENALTY = 12.0
+MAX_SCAN_CHARS = 12_000  # longer pastes are cut down to their error-looking lines first
+MIN_LITERAL_CHARS = 14
+
+# Words that name a tool in a paste. Order matters only for readability.
+TOOL_WORDS: dict[str, re.Pattern[str]] = {
+    "Claude Code": re.compile(
+        r"\b(claude(?:[ -]code)?|cc|anthropic|opus|sonnet|haiku|claude\.ai|/usage|ccr)\b", re.IGNORECASE
+    ),
+    "Codex CLI": re.compile(r"\b(codex(?:-cli)?|openai|chatgpt|gpt-?\d[\w.-]*)\b", re.IGNORECASE),
+    "Gemini CLI": re.compile(r"\b(gemini(?:-cli)?|google ai|vertex|gaxios)\b", re.IGNORECASE),
+    "GitHub Copilot": re.compile(r"\b(copilot|github copilot)\b", re.IGNORECASE),
+    "Cursor": re.compile(r"\b(cursor(?:-agent)?)\b", re.IGNORECASE),
+    "Aider": re.compile(r"\b(aider|litellm)\b", re.IGNORECASE),
+    "Cline / Roo": re.compile(r"\b(cline|roo(?:[ -]?code)?|roocode)\b", re.IGNORECASE),
+    "Continue": re.compile(r"\b(continue\.dev|continuedev|continue (?:extension|plugin|\d+\.\d+))\b", re.IGNORECASE),
+    "OpenCode": re.compile(r"\b(opencode)\b", re.IGNORECASE),
+}
+
+# A message that carries none of these is ordinary chat, whatever it fuzzily resembles.
+ERROR_CUES = re.compile(
+    r"\b(error|errors|errno|exception|fail(?:ed|s|ure|ing)?|fatal|panic|traceback|denied|refus\w*|"
+    r"unable|cannot|can'?t|couldn'?t|could not|won'?t|invalid|unauthori[sz]ed|forbidden|expired|"
+    r"exceed\w*|exhaust\w*|limit\w*|quota|overloaded|timed? ?out|timeout|not found|not supported|"
+    r"unhandled|crash\w*|abort\w*|disconnect\w*|reset|enoent|econn\w+|etimedout|rate[- ]limit\w*|"
+    r"retry\w*|retrying|blocked|stuck|broken|bug|usage|spawn|sigabrt|oom|out of memory|too long|"
+    r"too many|too low|unexpected|not (?:working|available|in your path)|doesn'?t work|keeps?|again)\b"
+    r"|\b[45]\d\d\b|[✗✕✘⚠]",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class _Literal:
+    entry_index: int
+    text: str  # normalised
+    kind: str  # "signature" | "variant"
+
+
+@dataclass(frozen=True, slots=True)
+class _Doc:
+    entry_index: int
+    weights: dict[str, float]
+    norm: float
+    text: str
+
+
+class Matcher:
+    """Preprocesses a catalog once; `match()` is then cheap per message."""
+
+    def __init__(self, catalog: Catalog, threshold: float = CONFIDENT) -> None:
+        self.catalog = catalog
+        self.threshold = threshold
+        self._entries: tuple[Entry, ...] = catalog.entries
+        self._patterns: list[tuple[int, re.Pattern[str]]] = [
+            (index, re.compile(p, re.IGNORECASE | re.DOTALL))
+            for index, entry in enumerate(self._entries)
+            for p in entry.patterns
+        ]
+        self._literals: list[_Literal] = []
+        for index, entry in enumerate(self._entries):
+            for kind, raw in [("signature", entry.signature), *(("variant", v) for v in entry.variants)]:
+                normalized = normalize_cleaned(clean(raw))
+                if len(normalized) >= MIN_LITERAL_CHARS:
+                    self._literals.append(_Literal(index, normalized, kind))
+        self._literal_texts = [lit.text for lit in self._literals]
+        self._idf = self._build_idf()
+        self._docs: list[_Doc] = []
+        for index, entry in enumerate(self._entries):
+            texts = [entry.signature, *entry.variants, *entry.examples, entry.title]
+            for text in texts:
+                doc = self._doc(index, normalize_cleaned(clean(text)))
+                if doc is not None:
+                    self._docs.append(doc)
+
+    # -- preprocessing ----------------------------------------------------------------------------
+
+    def _build_idf(self) -> dict[str, float]:
+        """Inverse document frequency over entries, so words shared by many entries weigh little."""
+        per_entry: list[set[str]] = []
+        for entry in self._entries:
+            words: set[str] = set()
+            for text in (entry.title, entry.signature, *entry.variants, *entry.examples):
+                words.update(tokens(normalize_cleaned(clean(text))))
+            per_entry.append(words)
+        counts: Counter[str] = Counter(word for words in per_entry for word in words)
+        total = max(len(per_entry), 1)
+        return {word: math.log((1 + total) / (1 + count)) + 1.0 for word, count in counts.items()}
+
+    def _weights(self, words: Iterable[str]) -> dict[str, float]:
+        # Unknown words get the highest IDF: they are rare, but they say nothing about our entries,
+        # and they only grow the paste's norm, which is what lowers a chatty paste's similarity.
+        unknown = math.log(1 + len(self._entries)) + 1.0
+        return {word: self._idf.get(word, unknown) for word in set(words) if word not in STOPWORDS}
+
+    def _doc(self, index: int, normalized: str) -> _Doc | None:
+        weights = self._weights(tokens(normalized))
+        if not weights:
+            return None
+        norm = math.sqrt(sum(w * w for w in weights.values()))
+        return _Doc(index, weights, norm, normalized)
+
+    # -- matching ---------------------------------------------------------------------------------
+
+    def match(self, text: str, top: int = 3) -> MatchResult:
+        cleaned = clean(_focus(text))
+        if not cleaned:
+            return MatchResult(None, (), False)
+        normalized = normalize_cleaned(cleaned)
+        looks_like_error = bool(ERROR_CUES.search(cleaned))
+        best: dict[int, Candidate] = {}
+
+        def offer(index: int, score: float, fragment: str, reason: str) -> None:
+            current = best.get(index)
+            if current is None or score > current.score:
+                best[index] = Candidate(self._entries[index].id, score, fragment, reason)
+
+        for index, pattern in self._patterns:
+            found = pattern.search(cleaned)
+            if found:
+                offer(index, PATTERN_SCORE, _shorten(found.group(0)), "pattern")
+
+        if len(normalized) >= 8:
+            hits = process.extract(
+                normalized,
+                self._literal_texts,
+                scorer=fuzz.partial_ratio,
+                score_cutoff=70,
+                limit=None,
+            )
+            for _, raw_score, position in hits:
+                literal = self._literals[position]
+                coverage = min(1.0, len(normalized) / len(literal.text))
+                # A short paste that is merely a piece of a long literal is weak evidence.
+                score = raw_score * (0.55 + 0.45 * coverage)
+                if score >= 60:
+                    alignment = fuzz.partial_ratio_alignment(literal.text, normalized)
+                    fragment = normalized[alignment.dest_start : alignment.dest_end] if alignment else literal.text
+                    offer(literal.entry_index, score, _shorten(fragment), literal.kind)
+
+        paste_weights = self._weights(tokens(normalized))
+        if paste_weights:
+            paste_norm = math.sqrt(sum(w * w for w in paste_weights.values()))
+            for doc in self._docs:
+                shared = paste_weights.keys() & doc.weights.keys()
+                if len(shared) < 2:
+                    continue
+                dot = sum(doc.weights[w] * paste_weights[w] for w in shared)
+                # Cosine, but measured mostly against the example: a long paste that contains all of
+                # an example's key words should not be punished for its other lines.
+                cosine = dot / (doc.norm * math.sqrt(doc.norm * paste_norm))
+                score = 100 * min(1.0, cosine) * 0.9
+                if score >= 35:
+                    shared_words = " ".join(sorted(shared, key=lambda w: -doc.weights[w])[:6])
+                    offer(doc.entry_index, score, shared_words, "keywords")
+
+        named_tools = {tool for tool, words in TOOL_WORDS.items() if words.search(cleaned)}
+        if named_tools:
+            for index, candidate in list(best.items()):
+                entry_tool = self._entries[index].tool
+                if entry_tool in named_tools:
+                    adjusted = candidate.score + TOOL_BONUS
+                elif candidate.reason == "pattern":
+                    adjusted = candidate.score - OTHER_TOOL_PENALTY / 2
+                else:
+                    adjusted = candidate.score - OTHER_TOOL_PENALTY
+                best[index] = Candidate(candidate.entry_id, min(100.0, adjusted), candidate.fragment, candidate.reason)
+
+        ranked = sorted(best.values(), key=lambda c: (-c.score, c.entry_id))[: max(top, 1)]
+        ranked = [Candidate(c.entry_id, round(c.score, 1), c.fragment, c.reason) for c in ranked]
+        confident = None
+        # Ordinary chat never triggers: without an error cue only a pattern hit is trusted.
+        if ranked and ranked[0].score >= self.threshold and (looks_like_error or ranked[0].reason == "pattern"):
+            confident = ranked[0]
+        return MatchResult(confident, tuple(ranked), looks_like_error or confident is not None)
+
+    def lookup(self, query: str) -> Entry | None:
+        """An entry named exactly by id or title (what `/errfix <id>` and autocomplete send)."""
+        wanted = query.strip().casefold()
+        for entry in self._entries:
+            if wanted in (entry.id, entry.title.casefold()):
+                return entry
+        return None
+
+    def complete(self, prefix: str, limit: int = 25) -> list[Entry]:
+        """Entries for autocomplete: fuzzy over ids and titles, best first."""
+        query = prefix.strip().casefold()
+        if not query:
+            return list(self._entries[:limit])
+        choices = {i: f"{e.id} {e.title} {e.tool}".casefold() for i, e in enumerate(self._entries)}
+        found = process.extract(query, choices, scorer=fuzz.WRatio, limit=limit, score_cutoff=40)
+        return [self._entries[key] for _, _, key in found]
+
+
+STOPWORDS = frozenset(
+    "the a an and or to of in on for is it this that with at by from be as are was were my me i you your "
+    "we our its it's im ive just so but not no yes do does did have has had any all can get got if then "
+    "when what why how which there here they them he she his her one two more some out up about into "
+    "again still even also only like would should could will time num path url uuid id hex email".split()
+)
+
+
+def _shorten(fragment: str, limit: int = 160) -> str:
+    fragment = " ".join(fragment.split())
+    return fragment if len(fragment) <= limit else fragment[: limit - 1] + "…"
+
+
+_ERROR_LINE = re.compile(
+    r"error|exception|fail|fatal|denied|unable|cannot|invalid|limit|quota|exceed|exhaust|overload|"
+    r"timed out|not found|unhandled|refus|429|401|403|500|529|✗|✕|✘",
+    re.IGNORECASE,
+)
+
+
+def _focus(text: str) -> str:
+    """Bound the work on huge pastes: keep the head, the tail and the error-looking lines."""
+    if len(text) <= MAX_SCAN_CHARS:
+        return text
+    head, tail = text[:2_000], text[-2_000:]
+    budget = MAX_SCAN_CHARS - len(head) - len(tail)
+    picked: list[str] = []
+    for line in text[2_000:-2_000].splitlines():
+        if budget <= 0:
+            break
+        if _ERROR_LINE.search(line[:2_000]):
+            piece = line[:1_000]
+            picked.append(piece)
+            budget -= len(piece) + 1
+    return "\n".join([head, *picked, tail])
