@@ -165,8 +165,10 @@ class Matcher:
             for _, raw_score, position in hits:
                 literal = self._literals[position]
                 coverage = min(1.0, len(normalized) / len(literal.text))
-                # A short paste that is merely a piece of a long literal is weak evidence.
-                score = raw_score * (0.55 + 0.45 * coverage)
+                # Partial ratios in the 70s and 80s are common between unrelated error lines, so the
+                # scale is stretched: only a near-verbatim occurrence scores high. A short paste that is
+                # merely a piece of a long literal is weak evidence.
+                score = (2 * raw_score - 100) * (0.55 + 0.45 * coverage)
                 if score >= 60:
                     alignment = fuzz.partial_ratio_alignment(literal.text, normalized)
                     fragment = normalized[alignment.dest_start : alignment.dest_end] if alignment else literal.text
@@ -188,12 +190,15 @@ class Matcher:
                     shared_words = " ".join(sorted(shared, key=lambda w: -doc.weights[w])[:6])
                     offer(doc.entry_index, score, shared_words, "keywords")
 
-        named_tools = {tool for tool, words in TOOL_WORDS.items() if words.search(cleaned)}
+        named_tools = _named_tools(cleaned)
         if named_tools:
+            primary = named_tools[0]
             for index, candidate in list(best.items()):
                 entry_tool = self._entries[index].tool
-                if entry_tool in named_tools:
+                if entry_tool == primary:
                     adjusted = candidate.score + TOOL_BONUS
+                elif entry_tool in named_tools:
+                    adjusted = candidate.score + TOOL_BONUS / 3
                 elif candidate.reason == "pattern":
                     adjusted = candidate.score - OTHER_TOOL_PENALTY / 2
                 else:
@@ -203,8 +208,8 @@ class Matcher:
         ranked = sorted(best.values(), key=lambda c: (-c.score, c.entry_id))[: max(top, 1)]
         ranked = [Candidate(c.entry_id, round(c.score, 1), c.fragment, c.reason) for c in ranked]
         confident = None
-        # Ordinary chat never triggers: without an error cue only a pattern hit is trusted.
-        if ranked and ranked[0].score >= self.threshold and (looks_like_error or ranked[0].reason == "pattern"):
+        # Ordinary chat never triggers: without an error cue only the error's own wording is trusted.
+        if ranked and ranked[0].score >= self.threshold and (looks_like_error or ranked[0].reason != "keywords"):
             confident = ranked[0]
         return MatchResult(confident, tuple(ranked), looks_like_error or confident is not None)
 
@@ -232,6 +237,16 @@ STOPWORDS = frozenset(
     "when what why how which there here they them he she his her one two more some out up about into "
     "again still even also only like would should could will time num path url uuid id hex email".split()
 )
+
+
+def _named_tools(cleaned: str) -> list[str]:
+    """Tools the paste names, the first-named first: the subject of a message usually comes first."""
+    first_seen: list[tuple[int, str]] = []
+    for tool, words in TOOL_WORDS.items():
+        found = words.search(cleaned)
+        if found:
+            first_seen.append((found.start(), tool))
+    return [tool for _, tool in sorted(first_seen)]
 
 
 def _shorten(fragment: str, limit: int = 160) -> str:

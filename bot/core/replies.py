@@ -9,7 +9,21 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from bot.core.catalog import Catalog, Entry
-from bot.core.models import Action, Candidate, Command, Link, Reply, ReplyKind, Section, Verdict
+from bot.core.models import (
+    Action,
+    AnswerRecord,
+    Candidate,
+    Command,
+    FeedbackSummary,
+    Incident,
+    IncidentStatus,
+    Link,
+    Reply,
+    ReplyKind,
+    Section,
+    UnmatchedPaste,
+    Verdict,
+)
 
 QUOTA_CATEGORIES = frozenset({"quota-rate", "billing-tracking"})
 
@@ -237,3 +251,102 @@ def render_text(reply: Reply, *, include_more: bool = False) -> str:
         lines.append("")
         lines.append(reply.footer)
     return "\n".join(lines)
+
+
+def related_lines_for(entry_ids: Sequence[str], catalog: Catalog) -> tuple[str, ...]:
+    lines = []
+    for entry_id in dict.fromkeys(entry_ids):
+        entry = catalog.get(entry_id)
+        if entry is not None:
+            lines.append(f"{entry.title} (`{entry.id}`)")
+    return tuple(lines)
+
+
+def incident_alert(incident: Incident, catalog: Catalog) -> Reply:
+    """What staff see in their alert channel when detection opens an incident."""
+    entry = catalog.get(incident.entry_id) if incident.entry_id else None
+    lines = [
+        f"{incident.reporters} distinct people reported `{incident.symptom}` for {incident.tool} "
+        f"(usual for this hour: {incident.baseline:.1f}).",
+        f"Opened {incident.opened_at:%Y-%m-%d %H:%M} UTC.",
+    ]
+    if entry is not None:
+        lines.append(f"Catalog entry: {entry.title} (`{entry.id}`)")
+    actions = ()
+    if incident.id is not None:
+        actions = (
+            Action(Command.ACK_INCIDENT, "Acknowledge", str(incident.id), "primary"),
+            Action(Command.RESOLVE_INCIDENT, "Resolve", str(incident.id)),
+        )
+    return Reply(
+        kind=ReplyKind.ALERT,
+        title=f"Incident #{incident.id}: {incident.summary}",
+        sections=(Section("What we see", tuple(lines)),),
+        actions=actions,
+        incident_id=incident.id,
+        entry_id=incident.entry_id,
+    )
+
+
+def staff_reply(
+    tally_lines: Sequence[str],
+    incidents: Sequence[Incident],
+    unmatched: Sequence[UnmatchedPaste],
+    answers: Sequence[AnswerRecord],
+    feedback: Sequence[FeedbackSummary],
+    catalog: Catalog,
+) -> Reply:
+    """The staff view: tallies, open incidents, catalog gaps, most frequent answers and fix rates."""
+    sections = [Section("Quota reports, last 24 h", tuple(tally_lines) or ("No reports.",))]
+    if incidents:
+        sections.append(Section("Open incidents", tuple(
+            f"#{i.id} [{i.status.value}] {i.summary} — {i.reporters} reporters, opened {i.opened_at:%b %d %H:%M} UTC"
+            for i in incidents)))
+    else:
+        sections.append(Section("Open incidents", ("None.",)))
+    counts: dict[str, int] = {}
+    for answer in answers:
+        counts[answer.entry_id] = counts.get(answer.entry_id, 0) + 1
+    if counts:
+        top = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:5]
+        sections.append(Section("Most answered, last 7 days", tuple(f"`{k}`: {v}" for k, v in top)))
+    gaps = group_unmatched(unmatched)
+    if gaps:
+        sections.append(Section("Catalog gaps (unmatched error pastes, last 7 days)", tuple(
+            f"{count}× “{sample[:120]}”" for sample, count in gaps[:5])))
+    rated = [f for f in feedback if f.total]
+    if rated:
+        rated.sort(key=lambda f: (f.fix_rate or 0.0, -f.total))
+        sections.append(Section("Fix rate per entry (lowest first)", tuple(
+            f"`{f.entry_id}`: {100 * (f.fix_rate or 0):.0f}% fixed of {f.total} "
+            f"({f.not_helped} didn't help, {f.wrong} wrong error)" for f in rated[:8])))
+    actions = tuple(
+        action
+        for incident in incidents
+        if incident.id is not None
+        for action in (
+            *((Action(Command.ACK_INCIDENT, f"Ack #{incident.id}", str(incident.id), "primary"),)
+              if incident.status is IncidentStatus.OPEN else ()),
+            Action(Command.RESOLVE_INCIDENT, f"Resolve #{incident.id}", str(incident.id)),
+        )
+    )
+    return Reply(kind=ReplyKind.STAFF, title="Support overview", sections=tuple(sections),
+                 actions=actions[:10], private=True)
+
+
+def group_unmatched(pastes: Sequence[UnmatchedPaste], similarity: float = 80.0) -> list[tuple[str, int]]:
+    """Group similar unmatched pastes (greedy, by normalised text) so the biggest gaps come first."""
+    from rapidfuzz import fuzz
+
+    from bot.core.normalize import normalize
+
+    groups: list[tuple[str, str, int]] = []  # (normalised representative, sample, count)
+    for paste in pastes[-2_000:]:
+        key = normalize(paste.paste[:500])
+        for index, (representative, sample, count) in enumerate(groups):
+            if fuzz.token_set_ratio(key, representative) >= similarity:
+                groups[index] = (representative, sample, count + 1)
+                break
+        else:
+            groups.append((key, " ".join(paste.paste.split())[:200], 1))
+    return sorted(((sample, count) for _, sample, count in groups), key=lambda sc: -sc[1])

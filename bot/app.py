@@ -1,0 +1,43 @@
+"""The composition root: settings -> catalog -> store -> service, with every lifetime owned here."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot.config import Settings, mask_url
+from bot.core.catalog import default_catalog_dir, load_catalog
+from bot.core.ports import IncidentStore
+from bot.core.service import KnowledgeBase, SupportService
+from bot.storage import open_store
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class App:
+    settings: Settings
+    service: SupportService
+    store: IncidentStore
+
+
+def catalog_folder(settings: Settings) -> Path:
+    return settings.knowledge_dir or default_catalog_dir()
+
+
+@asynccontextmanager
+async def open_app(settings: Settings) -> AsyncIterator[App]:
+    """Load the catalog, open the store, build the service; close the store on the way out."""
+    folder = catalog_folder(settings)
+    catalog = load_catalog(folder)
+    store = await open_store(settings.database_url)
+    log.info("store opened: %s", mask_url(settings.database_url))
+    try:
+        service = SupportService(KnowledgeBase(catalog, folder), store, settings)
+        yield App(settings, service, store)
+    finally:
+        await store.close()
+        log.info("store closed")

@@ -1,0 +1,132 @@
+"""Run the chosen front ends in one asyncio process that shares one catalog, store and service.
+
+Each front end runs under a supervisor that restarts it with backoff after a lost connection, so a
+Discord outage never stops Slack. A rejected credential (ConfigError) is final and stops the process.
+On SIGTERM or SIGINT: stop taking work, let replies in flight finish, then close (the store is closed
+by the caller's `open_app`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import Awaitable, Callable
+from typing import TextIO
+
+from bot.app import App
+from bot.errors import ConfigError
+
+log = logging.getLogger(__name__)
+
+DRAIN_SECONDS = 8.0
+CATALOG_POLL_SECONDS = 5.0
+BACKOFF_START, BACKOFF_MAX = 1.0, 60.0
+
+
+async def serve(app: App, front_ends: list[str], *, port: int, stdin: TextIO, stdout: TextIO) -> int:
+    stop = asyncio.Event()
+    _install_signal_handlers(stop)
+    runners: dict[str, Callable[[], Awaitable[None]]] = {}
+    for name in front_ends:
+        runners[name] = _runner_for(name, app, port, stdin, stdout)
+    fatal: list[BaseException] = []
+    tasks = [asyncio.create_task(_supervise(name, run, stop, fatal, final=name == "console"), name=name)
+             for name, run in runners.items()]
+    watcher = asyncio.create_task(watch_catalog(app, stop), name="catalog-watcher")
+    log.info("running: %s", ", ".join(front_ends))
+    await stop.wait()
+    log.info("stopping: finishing replies in flight")
+    drained = await app.service.drain(DRAIN_SECONDS)
+    if not drained:
+        log.warning("some replies were still in flight after %.0f s", DRAIN_SECONDS)
+    for task in [*tasks, watcher]:
+        task.cancel()
+    await asyncio.gather(*tasks, watcher, return_exceptions=True)
+    if fatal:
+        raise fatal[0]
+    return 0
+
+
+def _runner_for(name: str, app: App, port: int, stdin: TextIO, stdout: TextIO) -> Callable[[], Awaitable[None]]:
+    if name == "console":
+        from bot.adapters.console import run_console
+
+        return lambda: run_console(app.service, stdin, stdout)
+    if name in ("slack", "slack-http"):
+        from bot.adapters.slack_adapter import run_slack
+
+        return lambda: run_slack(app.service, app.settings, http=name == "slack-http", port=port)
+    if name == "discord":
+        from bot.adapters.discord_adapter import run_discord
+
+        return lambda: run_discord(app.service, app.settings)
+    raise ValueError(f"unknown front end {name}")
+
+
+async def _supervise(
+    name: str,
+    run: Callable[[], Awaitable[None]],
+    stop: asyncio.Event,
+    fatal: list[BaseException],
+    *,
+    final: bool,
+) -> None:
+    """Run a front end; restart it with exponential backoff unless it ended for good."""
+    delay = BACKOFF_START
+    while not stop.is_set():
+        try:
+            await run()
+            if final:
+                break
+            log.warning("%s stopped by itself; restarting in %.0f s", name, delay)
+        except asyncio.CancelledError:
+            raise
+        except ConfigError as exc:
+            log.error("%s cannot start: %s", name, exc)
+            fatal.append(exc)
+            break
+        except Exception as exc:  # a lost connection: log it, back off, reconnect
+            log.warning("%s failed (%s: %s); reconnecting in %.0f s", name, type(exc).__name__, exc, delay)
+        try:
+            await asyncio.wait_for(stop.wait(), delay)
+        except TimeoutError:
+            delay = min(delay * 2, BACKOFF_MAX)
+    stop.set()
+
+
+async def watch_catalog(app: App, stop: asyncio.Event, interval: float = CATALOG_POLL_SECONDS) -> None:
+    """Reload the catalog when its files change; a broken catalog is reported and the last good one kept."""
+    knowledge = app.service.knowledge
+    last = _fingerprint(knowledge.folder)
+    while not stop.is_set():
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), interval)
+        current = _fingerprint(knowledge.folder)
+        if current == last:
+            continue
+        last = current
+        result = knowledge.reload()
+        if not result.ok:
+            await app.service.alert_staff(app.service.reload_reply(result))
+
+
+def _fingerprint(folder: object) -> tuple[tuple[str, float, int], ...]:
+    from pathlib import Path
+
+    entries = []
+    for path in sorted(Path(str(folder)).glob("*.y*ml")):
+        try:
+            info = path.stat()
+        except OSError:
+            continue
+        entries.append((path.name, info.st_mtime, info.st_size))
+    return tuple(entries)
+
+
+def _install_signal_handlers(stop: asyncio.Event) -> None:
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop.set)
