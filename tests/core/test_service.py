@@ -1,0 +1,259 @@
+"""SupportService end to end on the real catalog and a real SQLite store (no mocks of our own code)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from bot.config import Settings
+from bot.core.catalog import Catalog, default_catalog_dir, load_catalog
+from bot.core.models import Command, IncidentStatus, Incoming, Reply, ReplyKind
+from bot.core.service import KnowledgeBase, SupportService
+
+OVERLOADED = 'API Error: 529 {"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}'
+TIMEOUT = "API Error (Request timed out.) · Retrying in 1 seconds… (attempt 2/10)"
+T0 = dt.datetime(2026, 11, 24, 12, 0, tzinfo=dt.UTC)
+
+
+class FixedClock:
+    def __init__(self, now: dt.datetime) -> None:
+        self.current = now
+
+    def now(self) -> dt.datetime:
+        return self.current
+
+
+def make_service(store, catalog: Catalog, env: dict[str, str] | None = None, folder: Path | None = None,
+                 clock: FixedClock | None = None) -> SupportService:
+    settings = Settings.from_env(env or {})
+    return SupportService(KnowledgeBase(catalog, folder or default_catalog_dir()), store, settings,
+                          clock=clock or FixedClock(T0))
+
+
+def msg(text: str, *, user: str = "U1", command: Command = Command.MESSAGE, at: dt.datetime = T0,
+        **extra: object) -> Incoming:
+    return Incoming(platform="slack", channel_id="C1", user_id=user, text=text, command=command,
+                    received_at=at, **extra)  # type: ignore[arg-type]
+
+
+async def test_pasted_error_gets_one_answer_and_is_recorded(store, catalog) -> None:
+    service = make_service(store, catalog)
+    answers = await service.handle(msg(OVERLOADED))
+    assert len(answers) == 1
+    reply = answers[0]
+    assert reply.kind is ReplyKind.ANSWER
+    assert reply.entry_id == "claude-code-529-overloaded"
+    assert reply.answer_id is not None and reply.merge_key
+    assert reply.summary.startswith("Quick fix:")
+    assert "Why this answer" in reply.footer
+    assert {a.command for a in reply.actions} >= {Command.MORE, Command.FEEDBACK, Command.ESCALATE}
+    stored = await store.get_answer(reply.answer_id)
+    assert stored.entry_id == "claude-code-529-overloaded" and stored.catalog_version == catalog.version
+
+
+@pytest.mark.parametrize("chat", [
+    "anyone up for lunch at noon?",
+    "the PR is at 100% coverage now",
+    "codex wrote the migration script, I just reviewed it",
+    "",
+])
+async def test_ordinary_chat_gets_nothing(store, catalog, chat: str) -> None:
+    service = make_service(store, catalog)
+    assert await service.handle(msg(chat)) == []
+
+
+async def test_unrecognised_error_is_quiet_in_channel_but_answered_when_addressed(store, catalog) -> None:
+    service = make_service(store, catalog)
+    paste = "FATAL: frobnicator exploded with error code ZZ-9 while reticulating splines"
+    assert await service.handle(msg(paste)) == []
+    direct = await service.handle(msg(paste, mentioned=True))
+    assert direct[0].kind is ReplyKind.NOT_RECOGNISED
+    gaps = await store.unmatched_between(T0 - dt.timedelta(hours=1), T0 + dt.timedelta(hours=1))
+    assert len(gaps) == 2 and "frobnicator" in gaps[0].paste
+
+
+async def test_secrets_are_masked_before_storing(store, catalog) -> None:
+    service = make_service(store, catalog)
+    paste = OVERLOADED + "\nmy key: sk-ant-api03-SECRETSECRETSECRET0123456789"
+    reply = (await service.handle(msg(paste)))[0]
+    stored = await store.get_answer(reply.answer_id)
+    assert "SECRETSECRET" not in stored.paste and "sk-ant-[masked]" in stored.paste
+
+
+async def test_channel_modes(store, catalog) -> None:
+    service = make_service(store, catalog, {"SUPPORTBOT_STAFF": "boss"})
+    refused = await service.handle(msg("off", command=Command.CHANNEL_MODE))
+    assert refused[0].kind is ReplyKind.REFUSAL
+    await service.handle(msg("off", user="boss", command=Command.CHANNEL_MODE))
+    assert await service.handle(msg(OVERLOADED, user="U2")) == []
+    await service.handle(msg("mention", user="boss", command=Command.CHANNEL_MODE))
+    assert await service.handle(msg(OVERLOADED, user="U3")) == []
+    assert len(await service.handle(msg(OVERLOADED, user="U4", mentioned=True))) == 1
+
+
+async def test_threads_already_answered_or_helped_are_left_alone(store, catalog) -> None:
+    service = make_service(store, catalog)
+    first = await service.handle(msg(OVERLOADED, message_id="100.1"))
+    assert len(first) == 1
+    # A follow-up paste in the thread the bot answered gets no second answer.
+    assert await service.handle(msg(TIMEOUT, user="U2", thread_id="100.1", message_id="100.2")) == []
+    # A thread where a person already helped is left to them.
+    assert await service.handle(msg(TIMEOUT, user="U3", thread_id="200.1", thread_helped=True)) == []
+
+
+async def test_pastes_within_two_minutes_merge_into_one_answer(store, catalog) -> None:
+    service = make_service(store, catalog)
+    one = (await service.handle(msg(OVERLOADED)))[0]
+    two = (await service.handle(msg(TIMEOUT, at=T0 + dt.timedelta(seconds=60))))[0]
+    assert one.merge_key == two.merge_key
+    assert any(s.heading == "Also in your earlier paste" for s in two.sections)
+    later = (await service.handle(msg(TIMEOUT, at=T0 + dt.timedelta(minutes=10))))[0]
+    assert later.merge_key != one.merge_key
+    other_person = (await service.handle(msg(TIMEOUT, user="U9", at=T0 + dt.timedelta(seconds=30))))[0]
+    assert other_person.merge_key != one.merge_key
+
+
+async def test_errfix_by_text_by_id_and_empty(store, catalog) -> None:
+    service = make_service(store, catalog)
+    by_text = (await service.handle(msg(OVERLOADED, command=Command.ERRFIX)))[0]
+    assert by_text.private and by_text.entry_id == "claude-code-529-overloaded"
+    assert any(a.command is Command.SHARE for a in by_text.actions)
+    by_id = (await service.handle(msg("claude-code-529-overloaded", command=Command.ERRFIX)))[0]
+    assert by_id.kind is ReplyKind.ENTRY and by_id.entry_id == "claude-code-529-overloaded"
+    help_reply = (await service.handle(msg("", command=Command.ERRFIX)))[0]
+    assert help_reply.kind is ReplyKind.HELP
+    more = (await service.handle(msg("claude-code-529-overloaded", command=Command.MORE)))[0]
+    assert any(s.heading == "Step by step" for s in more.sections)
+    shared = (await service.handle(msg("claude-code-529-overloaded", command=Command.SHARE)))[0]
+    assert not shared.private
+
+
+async def test_feedback_last_word_wins_and_wrong_goes_to_staff_queue(store, catalog) -> None:
+    service = make_service(store, catalog)
+    answer = (await service.handle(msg(OVERLOADED)))[0]
+    for verdict in ("fixed", "not_helped", "wrong"):
+        reply = (await service.handle(msg(f"{answer.answer_id}:{verdict}", user="U5", command=Command.FEEDBACK)))[0]
+        assert reply.kind is ReplyKind.NOTICE
+    summary = {f.entry_id: f for f in await store.feedback_summary()}["claude-code-529-overloaded"]
+    assert (summary.fixed, summary.not_helped, summary.wrong) == (0, 0, 1)
+    queue = await store.unmatched_between(T0 - dt.timedelta(hours=1), T0 + dt.timedelta(hours=1))
+    assert [q.reason for q in queue] == ["wrong_error"]
+    junk = (await service.handle(msg("garbage", command=Command.FEEDBACK)))[0]
+    assert "could not read" in junk.title
+
+
+async def test_escalate_pings_staff_in_public(store, catalog) -> None:
+    service = make_service(store, catalog)
+    answer = (await service.handle(msg(OVERLOADED)))[0]
+    reply = (await service.handle(msg(str(answer.answer_id), command=Command.ESCALATE)))[0]
+    assert reply.ping_staff and not reply.private
+
+
+async def test_staff_commands_are_refused_to_others(store, catalog) -> None:
+    service = make_service(store, catalog, {"SUPPORTBOT_STAFF": "slack:boss"})
+    for command in (Command.INCIDENTS, Command.ACK_INCIDENT, Command.RESOLVE_INCIDENT, Command.RELOAD):
+        reply = (await service.handle(msg("1", command=command)))[0]
+        assert reply.kind is ReplyKind.REFUSAL, command
+    allowed = (await service.handle(msg("", user="boss", command=Command.INCIDENTS)))[0]
+    assert allowed.kind is ReplyKind.STAFF
+    by_platform = (await service.handle(msg("", user="U7", command=Command.INCIDENTS, platform_staff=True)))[0]
+    assert by_platform.kind is ReplyKind.STAFF
+
+
+async def test_quota_report_is_stored_before_thanks_and_duplicates_count_once(store, catalog) -> None:
+    service = make_service(store, catalog)
+    text = "Claude Code session went 64% -> 100% overnight with nothing running"
+    reply = (await service.handle(msg(text, command=Command.QUOTA)))[0]
+    assert reply.kind is ReplyKind.READING
+    reports = await store.reports_between(T0 - dt.timedelta(minutes=1), T0 + dt.timedelta(minutes=1))
+    assert len(reports) == 1 and reports[0].parsed.readings[0].percent == 100
+    again = (await service.handle(msg(text, command=Command.QUOTA, at=T0 + dt.timedelta(minutes=2))))[0]
+    assert again.title == "Already counted"
+    assert len(await store.reports_between(T0 - dt.timedelta(hours=1), T0 + dt.timedelta(hours=1))) == 1
+    other = (await service.handle(msg(text, user="U2", command=Command.QUOTA, at=T0 + dt.timedelta(minutes=3))))[0]
+    assert "1 other person" in other.summary
+    assert any(s.heading == "Support bundle" for s in other.sections)
+
+
+async def test_quota_without_reading_explains_what_works(store, catalog) -> None:
+    service = make_service(store, catalog)
+    reply = (await service.handle(msg("the build is 100% green", command=Command.QUOTA)))[0]
+    assert reply.kind is ReplyKind.NOTICE and "could not find" in reply.title
+    assert any("/quota" in item for s in reply.sections for item in s.items)
+
+
+async def test_per_person_rate_limit(store, catalog) -> None:
+    service = make_service(store, catalog, {"SUPPORTBOT_REPORTS_PER_HOUR": "3"})
+    kinds = []
+    for n in range(5):
+        text = f"weekly at {10 + n}%, session {n}%"
+        reply = (await service.handle(msg(text, command=Command.QUOTA, at=T0 + dt.timedelta(minutes=n))))[0]
+        kinds.append(reply.kind)
+    assert kinds == [ReplyKind.READING] * 3 + [ReplyKind.REFUSAL] * 2
+    assert len(await store.reports_between(T0 - dt.timedelta(hours=1), T0 + dt.timedelta(hours=1))) == 3
+
+
+async def test_many_people_reporting_idle_jumps_opens_an_incident_and_alerts(store, catalog) -> None:
+    clock = FixedClock(T0)
+    service = make_service(store, catalog, {"SUPPORTBOT_STAFF": "boss"}, clock=clock)
+    alerts: list[Reply] = []
+
+    async def sink(reply: Reply) -> None:
+        alerts.append(reply)
+
+    service.add_alert_sink(sink)
+    for n in range(12):
+        at = T0 + dt.timedelta(minutes=2 * n)
+        clock.current = at
+        await service.handle(msg(f"claude code session jumped from {40 + n}% to 100% while idle, nothing running",
+                                 user=f"P{n}", command=Command.QUOTA, at=at))
+    incidents = await store.list_incidents([IncidentStatus.OPEN])
+    assert len(incidents) >= 1
+    assert alerts and alerts[0].kind is ReplyKind.ALERT
+    incident_id = incidents[0].id
+    step = (await service.handle(msg(str(incident_id), user="boss", command=Command.ACK_INCIDENT)))[0]
+    assert "acknowledged" in step.title
+    events = await store.incident_events(incident_id)
+    assert [e.status for e in events][-1] is IncidentStatus.ACKNOWLEDGED
+
+
+async def test_reload_keeps_last_good_catalog(store, tmp_path: Path) -> None:
+    folder = tmp_path / "knowledge"
+    shutil.copytree(default_catalog_dir(), folder)
+    catalog = load_catalog(folder)
+    service = make_service(store, catalog, {"SUPPORTBOT_STAFF": "boss"}, folder=folder)
+    (folder / "broken.yaml").write_text("id: [broken\n", encoding="utf-8")
+    reply = (await service.handle(msg("", user="boss", command=Command.RELOAD)))[0]
+    assert "NOT reloaded" in reply.title
+    assert service.catalog.version == catalog.version
+    assert len(await service.handle(msg(OVERLOADED))) == 1  # still answering
+    (folder / "broken.yaml").unlink()
+    (folder / "claude-code-529-overloaded.yaml").unlink()
+    for path in folder.glob("*.yaml"):  # drop links to the removed entry
+        text = path.read_text(encoding="utf-8").replace("  - claude-code-529-overloaded\n", "")
+        path.write_text(text, encoding="utf-8")
+    ok = (await service.handle(msg("", user="boss", command=Command.RELOAD)))[0]
+    assert ok.title == "Catalog reloaded"
+    assert service.catalog.get("claude-code-529-overloaded") is None
+
+
+async def test_bad_input_never_raises(store, catalog) -> None:
+    service = make_service(store, catalog)
+    huge = ("INFO all good\n" * 80_000) + OVERLOADED + "\n" + ("DEBUG tick\n" * 20_000)
+    assert (await service.handle(msg(huge)))[0].entry_id == "claude-code-529-overloaded"
+    junk = bytes(range(256)).decode("latin-1") * 400
+    for command in (Command.MESSAGE, Command.ERRFIX, Command.QUOTA, Command.FEEDBACK, Command.MORE):
+        result = await service.handle(msg(junk, command=command, mentioned=True))
+        assert isinstance(result, list)
+
+
+async def test_draining_stops_new_work(store, catalog) -> None:
+    service = make_service(store, catalog)
+    assert await service.drain(1.0) is True
+    assert await service.handle(msg(OVERLOADED)) == []
+    refused = await service.handle(replace(msg("x"), command=Command.ERRFIX))
+    assert "Shutting down" in refused[0].title

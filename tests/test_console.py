@@ -1,0 +1,65 @@
+"""The terminal chat, fed through StringIO: catalog -> match -> reply -> store, end to end."""
+
+from __future__ import annotations
+
+import io
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from bot.adapters.console import run_console
+from bot.config import Settings
+from bot.core.catalog import default_catalog_dir
+from bot.core.service import KnowledgeBase, SupportService
+
+OVERLOADED = 'API Error: 529 {"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}'
+
+
+async def _chat(store, catalog, script: str, color: bool = False) -> str:
+    service = SupportService(KnowledgeBase(catalog, default_catalog_dir()), store, Settings.from_env({}))
+    out = io.StringIO()
+    await run_console(service, io.StringIO(script), out, color=color, user="tester")
+    return out.getvalue()
+
+
+async def test_pasted_error_and_errfix_are_answered(store, catalog) -> None:
+    entry = catalog.get("claude-code-529-overloaded")
+    output = await _chat(store, catalog, f"{OVERLOADED}\n\n/errfix claude-code-529-overloaded\n/help\n")
+    assert output.count(entry.title) >= 2
+    assert "Quick fix:" in output and "Why this answer" in output
+    assert "/errfix TEXT" in output  # the help
+    assert "\x1b[" not in output  # no colour codes when not a terminal
+
+
+async def test_multiline_paste_ends_at_blank_line(store, catalog) -> None:
+    script = "some log line\n" + OVERLOADED + "\nmore log\n\nlunch anyone?\n\n"
+    output = await _chat(store, catalog, script)
+    assert output.count("Quick fix:") == 1
+    assert "(no answer" in output
+
+
+async def test_quota_and_incidents_in_the_terminal(store, catalog) -> None:
+    output = await _chat(store, catalog, "/quota weekly at 80%, session 12%\n\n/incidents\n/quota\n/bogus\n")
+    assert "recorded" in output
+    assert "Support overview" in output
+    assert "Examples" in output
+    assert "Unknown command" in output
+
+
+async def test_colour_when_asked(store, catalog) -> None:
+    output = await _chat(store, catalog, OVERLOADED + "\n", color=True)
+    assert "\x1b[1;36m" in output
+
+
+def test_bare_supportbot_starts_the_terminal_chat_on_sqlite(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DISCORD_", "SUPPORTBOT_"))}
+    env.pop("DATABASE_URL", None)
+    done = subprocess.run(
+        [sys.executable, "-m", "bot"], input=OVERLOADED + "\n\n", capture_output=True, text=True, cwd=tmp_path,
+        env=env, timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "No chat credentials set: starting the terminal chat" in done.stderr
+    assert "Quick fix:" in done.stdout
+    assert (tmp_path / "data" / "supportbot.db").is_file()  # created on first use
