@@ -20,7 +20,7 @@ import math
 import re
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from rapidfuzz import fuzz, process
 
@@ -33,6 +33,9 @@ CONFIDENT = 62.0
 PATTERN_SCORE = 92.0
 TOOL_BONUS = 6.0
 OTHER_TOOL_PENALTY = 12.0
+CLAUSE_MIN_RARITY = 8.0
+SDK_PENALTY = 15.0
+TOOL_NAMED_RELIEF = 10.0
 MAX_SCAN_CHARS = 12_000  # longer pastes are cut down to their error-looking lines first
 MIN_LITERAL_CHARS = 14
 
@@ -86,6 +89,7 @@ class Matcher:
         self.catalog = catalog
         self.threshold = threshold
         self._entries: tuple[Entry, ...] = catalog.entries
+        self._tool_of = {entry.id: entry.tool for entry in self._entries}
         self._patterns: list[tuple[int, re.Pattern[str]]] = [
             (index, re.compile(p, re.IGNORECASE | re.DOTALL))
             for index, entry in enumerate(self._entries)
@@ -99,6 +103,7 @@ class Matcher:
                     self._literals.append(_Literal(index, normalized, kind))
         self._literal_texts = [lit.text for lit in self._literals]
         self._idf = self._build_idf()
+        self._clauses = self._build_clauses()
         self._docs: list[_Doc] = []
         for index, entry in enumerate(self._entries):
             texts = [entry.signature, *entry.variants, *entry.examples, entry.title]
@@ -120,6 +125,29 @@ class Matcher:
         counts: Counter[str] = Counter(word for words in per_entry for word in words)
         total = max(len(per_entry), 1)
         return {word: math.log((1 + total) / (1 + count)) + 1.0 for word, count in counts.items()}
+
+    def _build_clauses(self) -> list[tuple[str, int, float]]:
+        """Distinctive phrases of the literals: (" phrase ", entry index, score).
+
+        An error message is usually several clauses ("Auto-update failed · Try claude doctor"); people
+        paste or quote just one. A clause that belongs to one entry only, and whose words are rare
+        across the catalog, is strong evidence when it appears verbatim (after normalisation).
+        """
+        owners: dict[str, set[int]] = {}
+        for index, entry in enumerate(self._entries):
+            for raw in (entry.signature, *entry.variants):
+                for piece in CLAUSE_SPLIT.split(raw):
+                    phrase = normalize_cleaned(clean(piece))
+                    if len(phrase.split()) >= 3 and len(phrase) >= 14:
+                        owners.setdefault(phrase, set()).add(index)
+        clauses = []
+        for phrase, indices in owners.items():
+            if len(indices) != 1:
+                continue
+            rarity = sum(self._idf.get(w, 1.0) for w in set(tokens(phrase)) if w not in STOPWORDS)
+            if rarity >= CLAUSE_MIN_RARITY:
+                clauses.append((f" {phrase} ", next(iter(indices)), min(90.0, 60.0 + 2.2 * rarity)))
+        return clauses
 
     def _weights(self, words: Iterable[str]) -> dict[str, float]:
         # Unknown words get the highest IDF: they are rare, but they say nothing about our entries,
@@ -168,11 +196,18 @@ class Matcher:
                 # Partial ratios in the 70s and 80s are common between unrelated error lines, so the
                 # scale is stretched: only a near-verbatim occurrence scores high. A short paste that is
                 # merely a piece of a long literal is weak evidence.
-                score = (2 * raw_score - 100) * (0.55 + 0.45 * coverage)
+                # Short literals align by chance inside unrelated logs; their evidence weighs less.
+                length_weight = min(1.0, 0.6 + len(literal.text) / 100)
+                score = (2 * raw_score - 100) * (0.55 + 0.45 * coverage) * length_weight
                 if score >= 60:
                     alignment = fuzz.partial_ratio_alignment(literal.text, normalized)
                     fragment = normalized[alignment.dest_start : alignment.dest_end] if alignment else literal.text
                     offer(literal.entry_index, score, _shorten(fragment), literal.kind)
+
+        padded = f" {normalized} "
+        for phrase, index, clause_score in self._clauses:
+            if phrase in padded:
+                offer(index, clause_score, phrase.strip(), "phrase")
 
         paste_weights = self._weights(tokens(normalized))
         if paste_weights:
@@ -185,7 +220,7 @@ class Matcher:
                 # Cosine, but measured mostly against the example: a long paste that contains all of
                 # an example's key words should not be punished for its other lines.
                 cosine = dot / (doc.norm * math.sqrt(doc.norm * paste_norm))
-                score = 100 * min(1.0, cosine) * 0.9
+                score = 100 * min(1.0, cosine)
                 if score >= 35:
                     shared_words = " ".join(sorted(shared, key=lambda w: -doc.weights[w])[:6])
                     offer(doc.entry_index, score, shared_words, "keywords")
@@ -200,17 +235,32 @@ class Matcher:
                 elif entry_tool in named_tools:
                     adjusted = candidate.score + TOOL_BONUS / 3
                 elif candidate.reason == "pattern":
-                    adjusted = candidate.score - OTHER_TOOL_PENALTY / 2
-                else:
                     adjusted = candidate.score - OTHER_TOOL_PENALTY
+                else:
+                    # Another tool is named and this one is not: the same wording from a different
+                    # product (OpenAI's quota text, a generic 429) must not be claimed.
+                    adjusted = candidate.score - 1.6 * OTHER_TOOL_PENALTY
                 best[index] = Candidate(candidate.entry_id, min(100.0, adjusted), candidate.fragment, candidate.reason)
+
+        if SDK_TRACE.search(cleaned) and not named_tools_beyond_sdk(cleaned):
+            # A raw exception from the OpenAI/Anthropic SDK inside someone's own program: the same
+            # wording as a coding tool's error, but not one of the tools this catalog is about.
+            for index, candidate in list(best.items()):
+                if candidate.reason != "pattern":
+                    best[index] = replace(candidate, score=candidate.score - SDK_PENALTY)
 
         ranked = sorted(best.values(), key=lambda c: (-c.score, c.entry_id))[: max(top, 1)]
         ranked = [Candidate(c.entry_id, round(c.score, 1), c.fragment, c.reason) for c in ranked]
         confident = None
-        # Ordinary chat never triggers: without an error cue only the error's own wording is trusted.
-        if ranked and ranked[0].score >= self.threshold and (looks_like_error or ranked[0].reason != "keywords"):
-            confident = ranked[0]
+        if ranked:
+            leader = ranked[0]
+            # A message that names the tool and describes a failure in its own words needs less
+            # textual evidence than an anonymous paste: the tool narrows the field to a few entries.
+            about_named_tool = bool(named_tools) and self._tool_of[leader.entry_id] == named_tools[0]
+            needed = self.threshold - (TOOL_NAMED_RELIEF if about_named_tool and looks_like_error else 0.0)
+            # Ordinary chat never triggers: without an error cue only the error's own wording is trusted.
+            if leader.score >= needed and (looks_like_error or leader.reason != "keywords"):
+                confident = leader
         return MatchResult(confident, tuple(ranked), looks_like_error or confident is not None)
 
     def lookup(self, query: str) -> Entry | None:
@@ -239,6 +289,18 @@ STOPWORDS = frozenset(
 )
 
 
+SDK_TRACE = re.compile(
+    r"\b(?:openai|anthropic)\.(?:_?\w+\.)*\w*(?:Error|Exception)\b|site-packages/(?:openai|anthropic)/"
+    r"|\bTraceback \(most recent call last\)"
+)
+SDK_WORDS = re.compile(r"\b(?:openai|anthropic)(?=\.)|\bopenai\b|\banthropic\b", re.IGNORECASE)
+
+
+def named_tools_beyond_sdk(cleaned: str) -> list[str]:
+    """Tools named in a paste, not counting the bare SDK names (openai/anthropic) of a traceback."""
+    return _named_tools(SDK_WORDS.sub(" ", cleaned))
+
+
 def _named_tools(cleaned: str) -> list[str]:
     """Tools the paste names, the first-named first: the subject of a message usually comes first."""
     first_seen: list[tuple[int, str]] = []
@@ -253,6 +315,8 @@ def _shorten(fragment: str, limit: int = 160) -> str:
     fragment = " ".join(fragment.split())
     return fragment if len(fragment) <= limit else fragment[: limit - 1] + "…"
 
+
+CLAUSE_SPLIT = re.compile(r"[·•∙|.:;!?()\[\]{}\"`—–,⎿●⏺✗✕✘■]+|\s-\s|\\n|\n")
 
 _ERROR_LINE = re.compile(
     r"error|exception|fail|fatal|denied|unable|cannot|invalid|limit|quota|exceed|exhaust|overload|"

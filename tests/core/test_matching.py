@@ -1,0 +1,77 @@
+"""The matcher on the development eval sets, on the catalog's own literals, and on hostile input."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.core.catalog import Catalog
+from bot.core.evaluation import evaluate, read_jsonl
+from bot.core.matching import Matcher
+from tests.conftest import EVAL_DIR
+
+# Floors, not targets: the figures themselves are printed by benchmarks/accuracy.py.
+MIN_TOP1 = 0.90
+MAX_FALSE_TRIGGERS = 0.02
+
+
+def test_accuracy_floor_on_dev_sets(matcher: Matcher) -> None:
+    report = evaluate(matcher, read_jsonl(EVAL_DIR / "pastes-dev.jsonl"), read_jsonl(EVAL_DIR / "negatives-dev.jsonl"))
+    assert report.pastes >= 90, "most dev pastes should have their entry in the catalog"
+    assert report.top1 >= MIN_TOP1, "\n".join(report.misses)
+    assert report.false_trigger_rate <= MAX_FALSE_TRIGGERS, "\n".join(report.triggers)
+
+
+def test_every_signature_and_variant_finds_its_own_entry(catalog: Catalog, matcher: Matcher) -> None:
+    wrong = []
+    for entry in catalog.entries:
+        for literal in (entry.signature, *entry.variants):
+            result = matcher.match(literal)
+            top = result.top
+            if top is None or top.entry_id != entry.id:
+                wrong.append(f"{entry.id}: {literal[:80]!r} -> {top.entry_id if top else None}")
+    assert wrong == []
+
+
+def test_examples_are_not_confused_with_other_entries(catalog: Catalog, matcher: Matcher) -> None:
+    confused = []
+    for entry in catalog.entries:
+        for example in entry.examples:
+            best = matcher.match(example).best
+            if best is not None and best.entry_id != entry.id:
+                confused.append(f"{entry.id}: {example[:70]!r} -> {best.entry_id}")
+    assert confused == []
+
+
+def test_match_explains_itself(matcher: Matcher) -> None:
+    result = matcher.match("  ⎿  API Error (Request timed out.) · Retrying in 1 seconds… (attempt 2/10)")
+    assert result.best is not None
+    assert result.best.entry_id == "claude-code-request-timed-out"
+    assert result.best.fragment and result.best.reason in {"pattern", "signature", "variant", "phrase", "keywords"}
+
+
+def test_error_inside_a_huge_log_is_found(matcher: Matcher) -> None:
+    noise = "\n".join(f"2026-01-01T00:00:{i % 60:02d}Z INFO worker {i} processed batch ok" for i in range(40_000))
+    paste = noise + "\n⏺ API Error: Unable to connect to API (ECONNRESET)\n" + noise
+    assert len(paste) > 1_000_000
+    result = matcher.match(paste)
+    assert result.best is not None and result.best.entry_id == "claude-code-unable-to-connect-econnreset"
+
+
+@pytest.mark.parametrize("junk", [
+    "",
+    "   \n\t  ",
+    "\x00\x01\x02" * 1000,
+    bytes(range(256)).decode("latin-1") * 200,
+    "{" * 50_000,
+    "a" * 2_000_000,
+    "😀" * 10_000,
+])
+def test_junk_never_crashes_or_triggers(matcher: Matcher, junk: str) -> None:
+    assert matcher.match(junk).best is None
+
+
+def test_autocomplete_is_fuzzy_and_bounded(matcher: Matcher) -> None:
+    found = matcher.complete("overload", limit=25)
+    assert found and found[0].id == "claude-code-529-overloaded"
+    assert len(matcher.complete("", limit=25)) <= 25
+    assert matcher.lookup("claude-code-529-overloaded") is not None
