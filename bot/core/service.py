@@ -113,6 +113,11 @@ class SupportService:
         """Front ends register where incident alerts go (a staff channel)."""
         self._alert_sinks.append(sink)
 
+    def remove_alert_sink(self, sink: AlertSink) -> None:
+        """A front end that stops takes its sink back (a reconnect builds a new client and sink)."""
+        if sink in self._alert_sinks:
+            self._alert_sinks.remove(sink)
+
     @property
     def catalog(self) -> Catalog:
         return self.knowledge.catalog
