@@ -37,6 +37,7 @@ CATEGORIES = frozenset(
 ID_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 URL_PATTERN = re.compile(r"^https?://[^\s/$.?#][^\s]*\.[^\s]+$|^https?://[^\s/$.?#][^\s]*$")
 MAX_FILE_BYTES = 512 * 1024
+UNANCHORED_SCAN = re.compile(r"^(?:\(\?[=!]\.\*|\.\*|\(\?[=!]\(\?:[^)]*\)\.\*)")
 
 # field name -> (kind, required). Kinds: "text" a non-empty string, "texts" a list of non-empty strings,
 # "faq" a list of {q, a}, "evidence" a mapping {note, urls}, "date" an ISO date.
@@ -372,3 +373,7 @@ def _check_semantics(name: str, stem: str, values: dict[str, Any], problems: lis
             continue
         if compiled.match(""):
             problems.append(CatalogProblem(name, "patterns", f"item {index + 1}: matches empty text"))
+        if UNANCHORED_SCAN.match(pattern):
+            # Tried at every position of a long paste, a leading ".*" turns a search quadratic.
+            problems.append(CatalogProblem(
+                name, "patterns", f"item {index + 1}: starts with an unanchored '.*' or lookahead; begin it with ^"))

@@ -27,6 +27,7 @@ from rapidfuzz import fuzz, process
 from bot.core.catalog import Catalog, Entry
 from bot.core.models import Candidate, MatchResult
 from bot.core.normalize import clean, normalize_cleaned, tokens
+from bot.core.regex_prefilter import PrefilteredPattern
 
 # Scores are on a 0-100 scale. A paste is answered in a channel at or above CONFIDENT.
 CONFIDENT = 62.0
@@ -90,8 +91,8 @@ class Matcher:
         self.threshold = threshold
         self._entries: tuple[Entry, ...] = catalog.entries
         self._tool_of = {entry.id: entry.tool for entry in self._entries}
-        self._patterns: list[tuple[int, re.Pattern[str]]] = [
-            (index, re.compile(p, re.IGNORECASE | re.DOTALL))
+        self._patterns: list[tuple[int, PrefilteredPattern]] = [
+            (index, PrefilteredPattern(p, re.IGNORECASE | re.DOTALL))
             for index, entry in enumerate(self._entries)
             for p in entry.patterns
         ]
@@ -102,8 +103,16 @@ class Matcher:
                 if len(normalized) >= MIN_LITERAL_CHARS:
                     self._literals.append(_Literal(index, normalized, kind))
         self._literal_texts = [lit.text for lit in self._literals]
+        self._literal_sizes = [len(set(tokens(lit.text))) for lit in self._literals]
+        self._literal_postings: dict[str, list[int]] = {}
+        for position, literal in enumerate(self._literals):
+            for word in set(tokens(literal.text)):
+                self._literal_postings.setdefault(word, []).append(position)
         self._idf = self._build_idf()
-        self._clauses = self._build_clauses()
+        self._clauses_by_first_word: dict[str, list[tuple[tuple[str, ...], int, float]]] = {}
+        for phrase, index, clause_score in self._build_clauses():
+            words = tuple(phrase.split())
+            self._clauses_by_first_word.setdefault(words[0], []).append((words, index, clause_score))
         self._docs: list[_Doc] = []
         for index, entry in enumerate(self._entries):
             texts = [entry.signature, *entry.variants, *entry.examples, entry.title]
@@ -111,6 +120,11 @@ class Matcher:
                 doc = self._doc(index, normalize_cleaned(clean(text)))
                 if doc is not None:
                     self._docs.append(doc)
+        # word -> [(doc number, weight)]: a paste is compared only with the docs it shares words with.
+        self._postings: dict[str, list[tuple[int, float]]] = {}
+        for number, doc in enumerate(self._docs):
+            for word, weight in doc.weights.items():
+                self._postings.setdefault(word, []).append((number, weight))
 
     # -- preprocessing ----------------------------------------------------------------------------
 
@@ -146,7 +160,7 @@ class Matcher:
                 continue
             rarity = sum(self._idf.get(w, 1.0) for w in set(tokens(phrase)) if w not in STOPWORDS)
             if rarity >= CLAUSE_MIN_RARITY:
-                clauses.append((f" {phrase} ", next(iter(indices)), min(90.0, 60.0 + 2.2 * rarity)))
+                clauses.append((phrase, next(iter(indices)), min(90.0, 60.0 + 2.2 * rarity)))
         return clauses
 
     def _weights(self, words: Iterable[str]) -> dict[str, float]:
@@ -177,21 +191,26 @@ class Matcher:
             if current is None or score > current.score:
                 best[index] = Candidate(self._entries[index].id, score, fragment, reason)
 
+        lowered = cleaned.lower()
         for index, pattern in self._patterns:
-            found = pattern.search(cleaned)
+            found = pattern.search(cleaned, lowered)
             if found:
                 offer(index, PATTERN_SCORE, _shorten(found.group(0)), "pattern")
 
+        paste_words = set(tokens(normalized))
         if len(normalized) >= 8:
-            hits = process.extract(
-                normalized,
-                self._literal_texts,
-                scorer=fuzz.partial_ratio,
-                score_cutoff=70,
-                limit=None,
-            )
-            for _, raw_score, position in hits:
+            # A near-verbatim occurrence shares most of the literal's words; checking that first
+            # spares the costly alignment for the literals that cannot score.
+            shared: Counter[int] = Counter()
+            for word in paste_words:
+                shared.update(self._literal_postings.get(word, ()))
+            for position, count in shared.items():
+                if count < max(2, 0.6 * self._literal_sizes[position]):
+                    continue
                 literal = self._literals[position]
+                raw_score = fuzz.partial_ratio(literal.text, normalized, score_cutoff=70)
+                if not raw_score:
+                    continue
                 coverage = min(1.0, len(normalized) / len(literal.text))
                 # Partial ratios in the 70s and 80s are common between unrelated error lines, so the
                 # scale is stretched: only a near-verbatim occurrence scores high. A short paste that is
@@ -204,19 +223,26 @@ class Matcher:
                     fragment = normalized[alignment.dest_start : alignment.dest_end] if alignment else literal.text
                     offer(literal.entry_index, score, _shorten(fragment), literal.kind)
 
-        padded = f" {normalized} "
-        for phrase, index, clause_score in self._clauses:
-            if phrase in padded:
-                offer(index, clause_score, phrase.strip(), "phrase")
+        words = normalized.split()
+        for position, word in enumerate(words):
+            for phrase_words, index, clause_score in self._clauses_by_first_word.get(word, ()):
+                if tuple(words[position : position + len(phrase_words)]) == phrase_words:
+                    offer(index, clause_score, " ".join(phrase_words), "phrase")
 
         paste_weights = self._weights(tokens(normalized))
         if paste_weights:
             paste_norm = math.sqrt(sum(w * w for w in paste_weights.values()))
-            for doc in self._docs:
-                shared = paste_weights.keys() & doc.weights.keys()
-                if len(shared) < 2:
+            dots: dict[int, float] = {}
+            shared_count: Counter[int] = Counter()
+            for word, paste_weight in paste_weights.items():
+                for number, doc_weight in self._postings.get(word, ()):
+                    dots[number] = dots.get(number, 0.0) + doc_weight * paste_weight
+                    shared_count[number] += 1
+            for number, dot in dots.items():
+                if shared_count[number] < 2:
                     continue
-                dot = sum(doc.weights[w] * paste_weights[w] for w in shared)
+                doc = self._docs[number]
+                shared = paste_weights.keys() & doc.weights.keys()
                 # Cosine, but measured mostly against the example: a long paste that contains all of
                 # an example's key words should not be punished for its other lines.
                 cosine = dot / (doc.norm * math.sqrt(doc.norm * paste_norm))
@@ -320,7 +346,7 @@ CLAUSE_SPLIT = re.compile(r"[·•∙|.:;!?()\[\]{}\"`—–,⎿●⏺✗✕✘�
 
 _ERROR_LINE = re.compile(
     r"error|exception|fail|fatal|denied|unable|cannot|invalid|limit|quota|exceed|exhaust|overload|"
-    r"timed out|not found|unhandled|refus|429|401|403|500|529|✗|✕|✘",
+    r"timed out|not found|unhandled|refus|\b(?:429|401|403|500|529)\b|✗|✕|✘",
     re.IGNORECASE,
 )
 
