@@ -125,7 +125,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = Settings.from_env(dotenv=args.env_file)
         from bot.logsetup import configure_logging
 
-        configure_logging(settings.log_level, settings.log_format)
+        # Operators read INFO lines from a running bot; a one-shot command or the terminal chat
+        # (where stderr shares the screen) only shows warnings unless debugging.
+        serving = command in ("run", "slack", "discord") and (command != "run" or settings.slack_configured
+                                                              or settings.discord_configured)
+        level = settings.log_level if serving or settings.log_level == "DEBUG" else "WARNING"
+        configure_logging(level, settings.log_format)
         if command == "config":
             return _config(settings)
         return asyncio.run(_async_main(command, args, settings))

@@ -216,12 +216,13 @@ class SupportService:
         origin = _origin(incoming)
         masked = mask_secrets(text)
         if result.best is None:
-            if result.looks_like_error:
-                top = result.top
-                await self.store.add_unmatched(UnmatchedPaste(
-                    origin, now, masked[:20_000], top.entry_id if top else None, top.score if top else 0.0))
-                log.info("unmatched paste on %s channel=%s best=%s score=%.1f", incoming.platform,
-                         incoming.channel_id, top.entry_id if top else None, top.score if top else 0.0)
+            if not result.looks_like_error:
+                return []  # ordinary chat, even when addressed to the bot
+            top = result.top
+            await self.store.add_unmatched(UnmatchedPaste(
+                origin, now, masked[:20_000], top.entry_id if top else None, top.score if top else 0.0))
+            log.info("unmatched paste on %s channel=%s best=%s score=%.1f", incoming.platform,
+                     incoming.channel_id, top.entry_id if top else None, top.score if top else 0.0)
             if addressed:
                 return [replies.not_recognised(result.candidates, self.catalog)]
             return []
