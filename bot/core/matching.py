@@ -34,9 +34,10 @@ CONFIDENT = 62.0
 PATTERN_SCORE = 92.0
 TOOL_BONUS = 6.0
 OTHER_TOOL_PENALTY = 12.0
-CLAUSE_MIN_RARITY = 8.0
+CLAUSE_MIN_RARITY = 6.5
 SDK_PENALTY = 15.0
 TOOL_NAMED_RELIEF = 10.0
+ANONYMOUS_PENALTY = 25.0
 MAX_SCAN_CHARS = 12_000  # longer pastes are cut down to their error-looking lines first
 MIN_LITERAL_CHARS = 14
 
@@ -91,6 +92,7 @@ class Matcher:
         self.threshold = threshold
         self._entries: tuple[Entry, ...] = catalog.entries
         self._tool_of = {entry.id: entry.tool for entry in self._entries}
+        self._index_of = {entry.id: index for index, entry in enumerate(self._entries)}
         self._patterns: list[tuple[int, PrefilteredPattern]] = [
             (index, PrefilteredPattern(p, re.IGNORECASE | re.DOTALL))
             for index, entry in enumerate(self._entries)
@@ -150,7 +152,8 @@ class Matcher:
         owners: dict[str, set[int]] = {}
         for index, entry in enumerate(self._entries):
             for raw in (entry.signature, *entry.variants):
-                for piece in CLAUSE_SPLIT.split(raw):
+                # URLs are cut out first: "com settings billing" is no phrase of any error.
+                for piece in CLAUSE_SPLIT.split(URL_IN_LITERAL.sub(" ", raw)):
                     phrase = normalize_cleaned(clean(piece))
                     if len(phrase.split()) >= 3 and len(phrase) >= 14:
                         owners.setdefault(phrase, set()).add(index)
@@ -158,7 +161,8 @@ class Matcher:
         for phrase, indices in owners.items():
             if len(indices) != 1:
                 continue
-            rarity = sum(self._idf.get(w, 1.0) for w in set(tokens(phrase)) if w not in STOPWORDS)
+            rarity = sum(self._idf.get(w, 1.0) for w in set(tokens(phrase))
+                         if w not in STOPWORDS and w not in GENERIC_ERROR_WORDS)
             if rarity >= CLAUSE_MIN_RARITY:
                 clauses.append((phrase, next(iter(indices)), min(90.0, 60.0 + 2.2 * rarity)))
         return clauses
@@ -167,7 +171,11 @@ class Matcher:
         # Unknown words get the highest IDF: they are rare, but they say nothing about our entries,
         # and they only grow the paste's norm, which is what lowers a chatty paste's similarity.
         unknown = math.log(1 + len(self._entries)) + 1.0
-        return {word: self._idf.get(word, unknown) for word in set(words) if word not in STOPWORDS}
+        return {
+            word: self._idf.get(word, unknown) * (GENERIC_WEIGHT if word in GENERIC_ERROR_WORDS else 1.0)
+            for word in set(words)
+            if word not in STOPWORDS
+        }
 
     def _doc(self, index: int, normalized: str) -> _Doc | None:
         weights = self._weights(tokens(normalized))
@@ -186,7 +194,12 @@ class Matcher:
         looks_like_error = bool(ERROR_CUES.search(cleaned))
         best: dict[int, Candidate] = {}
 
+        # Which kinds of evidence each entry has: the strongest score wins the ranking, but a regex
+        # or literal hit stays known even when a keyword score happens to be higher.
+        kinds: dict[int, set[str]] = {}
+
         def offer(index: int, score: float, fragment: str, reason: str) -> None:
+            kinds.setdefault(index, set()).add(reason)
             current = best.get(index)
             if current is None or score > current.score:
                 best[index] = Candidate(self._entries[index].id, score, fragment, reason)
@@ -243,6 +256,8 @@ class Matcher:
                     continue
                 doc = self._docs[number]
                 shared = paste_weights.keys() & doc.weights.keys()
+                if shared <= GENERIC_ERROR_WORDS:
+                    continue  # nothing but words every program prints
                 # Cosine, but measured mostly against the example: a long paste that contains all of
                 # an example's key words should not be punished for its other lines.
                 cosine = dot / (doc.norm * math.sqrt(doc.norm * paste_norm))
@@ -252,6 +267,18 @@ class Matcher:
                     offer(doc.entry_index, score, shared_words, "keywords")
 
         named_tools = _named_tools(cleaned)
+        if not named_tools:
+            # An anonymous paste: generic wording ("500 Internal Server Error", "ECONNRESET") is shared
+            # with every web server and Node program, so only the catalog's own regexes, written with
+            # each tool's context, keep their full weight.
+            # When an entry's regexes deliberately ask for the tool's context and none fired, its
+            # generic signature alone ("JavaScript heap out of memory") is not enough.
+            for index, candidate in list(best.items()):
+                if "pattern" not in kinds[index]:
+                    score = candidate.score - ANONYMOUS_PENALTY
+                    if self._entries[index].patterns:
+                        score = min(score, self.threshold - 1.0)
+                    best[index] = replace(candidate, score=score)
         if named_tools:
             primary = named_tools[0]
             for index, candidate in list(best.items()):
@@ -285,7 +312,8 @@ class Matcher:
             about_named_tool = bool(named_tools) and self._tool_of[leader.entry_id] == named_tools[0]
             needed = self.threshold - (TOOL_NAMED_RELIEF if about_named_tool and looks_like_error else 0.0)
             # Ordinary chat never triggers: without an error cue only the error's own wording is trusted.
-            if leader.score >= needed and (looks_like_error or leader.reason != "keywords"):
+            strong_evidence = bool(kinds[self._index_of[leader.entry_id]] - {"keywords"})
+            if leader.score >= needed and (looks_like_error or strong_evidence):
                 confident = leader
         return MatchResult(confident, tuple(ranked), looks_like_error or confident is not None)
 
@@ -306,6 +334,16 @@ class Matcher:
         found = process.extract(query, choices, scorer=fuzz.WRatio, limit=limit, score_cutoff=40)
         return [self._entries[key] for _, _, key in found]
 
+
+# Words every kind of software prints in its errors. Rare in our catalog is not rare in the world:
+# "internal server error" or "fetch failed" must not make a paste look like one tool's error.
+GENERIC_ERROR_WORDS = frozenset(
+    "error errors failed fail failure internal server request requests status code http https api exception "
+    "unable connect connection timeout timed out limit limits rate exceeded exceed too many invalid key keys "
+    "unauthorized forbidden found denied type typeerror message response fetch network retry retrying try "
+    "please later again bad gateway service unavailable read write file directory".split()
+)
+GENERIC_WEIGHT = 0.35
 
 STOPWORDS = frozenset(
     "the a an and or to of in on for is it this that with at by from be as are was were my me i you your "
@@ -342,6 +380,7 @@ def _shorten(fragment: str, limit: int = 160) -> str:
     return fragment if len(fragment) <= limit else fragment[: limit - 1] + "…"
 
 
+URL_IN_LITERAL = re.compile(r"\b(?:https?|file)://\S+|\b[\w-]+(?:\.[\w-]+)+/\S*", re.IGNORECASE)
 CLAUSE_SPLIT = re.compile(r"[·•∙|.:;!?()\[\]{}\"`—–,⎿●⏺✗✕✘■]+|\s-\s|\\n|\n")
 
 _ERROR_LINE = re.compile(

@@ -75,3 +75,25 @@ def test_autocomplete_is_fuzzy_and_bounded(matcher: Matcher) -> None:
     assert found and found[0].id == "claude-code-529-overloaded"
     assert len(matcher.complete("", limit=25)) <= 25
     assert matcher.lookup("claude-code-529-overloaded") is not None
+
+
+@pytest.mark.parametrize("paste", [
+    "500 Internal Server Error\nnginx/1.18.0 (Ubuntu)",
+    "HTTP 429 Too Many Requests",
+    "FATAL ERROR: Reached heap limit Allocation failed - JavaScript heap out of memory\nwebpack build of the admin app",
+    "TypeError: fetch failed\n    at node:internal/deps/undici/undici:13502:13",
+    "Error: read ECONNRESET\n    at TCP.onStreamRead (node:internal/stream_base_commons:217:20)",
+    "github.com/settings/billing says my card payment failed",
+    "openai.RateLimitError: Error code: 429 - {'error': {'message': 'Rate limit reached for gpt-4o'}}",
+    'File "app.py", line 12\nanthropic.InternalServerError: Error code: 500',
+])
+def test_generic_errors_of_other_software_do_not_trigger(matcher: Matcher, paste: str) -> None:
+    result = matcher.match(paste)
+    assert result.best is None, result.best
+
+
+def test_a_pattern_hit_stays_confident_without_error_words(matcher: Matcher) -> None:
+    paste = ("There's an issue with the selected model (claude-sonnet-4-6). It may not exist or you may "
+             "not have access to it. Run /model to pick a different model.")
+    result = matcher.match(paste)
+    assert result.best is not None and result.best.entry_id == "claude-code-selected-model-not-available"
