@@ -1,0 +1,1446 @@
+"""Quota readings: turn a pasted usage screen, limit notice or casual report into structured readings.
+
+The labelling rules live in ``shared/eval/READINGS.md``; this module implements them as a small
+pipeline of plain functions:
+
+1. ``_clean``: normalise the paste (NFKC, line endings, control characters, bar glyphs, markdown).
+2. find statements: structured JSON buckets, percent figures, limit notices and warnings, and
+   "resets ..." clauses. Each statement knows its span, so later steps can reason about which
+   clause, sentence and paragraph it came from.
+3. attach every reset clause to the statement it belongs to, pair "before -> after" figures into
+   jumps, and merge consistent statements about the same window (contradictions stay apart).
+4. tool, plan, model mode and version are read from the whole text.
+
+Everything is synchronous, stdlib-only and bounded: every regex is linear and every look-around is
+limited in length, so a megabyte of junk costs milliseconds, not minutes.
+"""
+
+from __future__ import annotations
+
+import bisect
+import datetime as dt
+import hashlib
+import json
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from bot.core.models import ParsedReadings, Reading
+
+__all__ = ["parse_readings", "reading_fingerprint"]
+
+# Pastes longer than this are cut to their head and tail: quota notices sit at the top (what the
+# person saw) or at the bottom (the last thing the terminal printed), and the cap keeps the worst
+# case fast no matter what is pasted.
+_MAX_CHARS = 200_000
+_HEAD_CHARS = 150_000
+_MAX_STATEMENTS = 200
+
+# ---------------------------------------------------------------------------------------------
+# Cleaning
+
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffd\u200b-\u200f\ufeff]")
+# Progress-bar and box-drawing glyphs carry no words; "■" is kept because Codex prints it as a
+# bullet in front of its limit notice.
+_BAR_RE = re.compile(r"[\u2500-\u257f\u2580-\u259f\u25a1\u25ac\u25ae\u25af\u2b1b\u2b1c]+")
+_EMPTY_BRACKETS_RE = re.compile(r"\[[\s.#=>-]*\]")
+_MARKDOWN_RE = re.compile(r"[*`]+")
+_MD_LINK_RE = re.compile(r"\[([^\]\n]{0,200})\]\((?:https?://)?[^\s)]{0,500}\)")
+_URL_RE = re.compile(r"\bhttps?://[^\s)\]>\"']{1,500}")
+_SPACES_RE = re.compile(r"[ \t\u00a0\u3000]+")
+_MANY_NEWLINES_RE = re.compile(r"\n{3,}")
+
+
+def _prepare(text: str) -> str:
+    """Unicode and line-ending normalisation shared by every later view of the text."""
+    if len(text) > _MAX_CHARS:
+        text = text[:_HEAD_CHARS] + "\n\n" + text[-(_MAX_CHARS - _HEAD_CHARS) :]
+    text = unicodedata.normalize("NFKC", text)  # full-width "％", digits and spaces become ASCII
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return _CONTROL_RE.sub(" ", text)
+
+
+def _clean(prepared: str) -> str:
+    """The text the statement finders read: no bars, no markdown, no URLs, tidy whitespace."""
+    text = _BAR_RE.sub(" ", prepared)
+    text = _EMPTY_BRACKETS_RE.sub(" ", text)
+    text = _MD_LINK_RE.sub(r"\1", text)
+    # URLs hold words such as "tier=pro" or "/usage" that would read as plans or labels.
+    text = _URL_RE.sub(" ", text)
+    text = _MARKDOWN_RE.sub(" ", text)
+    lines = [_SPACES_RE.sub(" ", line).strip() for line in text.split("\n")]
+    return _MANY_NEWLINES_RE.sub("\n\n", "\n".join(lines)).strip()
+
+
+# ---------------------------------------------------------------------------------------------
+# Layout: paragraphs, sentences and clauses, looked up by position
+
+_PARAGRAPH_BREAK_RE = re.compile(r"\n\n")
+_SENTENCE_BREAK_RE = re.compile(r"\n|(?<!\.)[.!?](?=\s|$)|[。！？]")
+# Clauses split a sentence where people list or contrast figures ("session 49%, weekly 27%",
+# "I've reached my limit but I still have 44%"). Colons are not breaks: they join a label to its
+# value ("5h limit: 40% left").
+_CLAUSE_BREAK_RE = re.compile(
+    r"\n|(?<!\.)[.!?](?=\s|$)|[。！？;·∙•|()\[\]{}、]|,(?!\d)|\s[/—–-]\s|\s(?:but|and|while|though|although|mas|e|y|pero)\s",
+    re.IGNORECASE,
+)
+
+
+_PARAGRAPH_REACH = 3000
+_SENTENCE_REACH = 400
+
+
+class _Layout:
+    """Start offsets of paragraphs, sentences and clauses, so any span can be placed by bisect."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.paragraphs = [0] + [m.end() for m in _PARAGRAPH_BREAK_RE.finditer(text)]
+        self.sentences = [0] + [m.end() for m in _SENTENCE_BREAK_RE.finditer(text)]
+        self.clauses = [0] + [m.end() for m in _CLAUSE_BREAK_RE.finditer(text)]
+
+    @staticmethod
+    def _index(starts: list[int], pos: int) -> int:
+        return bisect.bisect_right(starts, pos) - 1
+
+    @staticmethod
+    def _span(starts: list[int], pos: int, text_len: int, reach: int) -> tuple[int, int]:
+        # Spans are clipped to `reach` around `pos`: a human sentence is short, and the clip keeps
+        # every look-around bounded on a megabyte-long line of junk.
+        i = bisect.bisect_right(starts, pos) - 1
+        end = starts[i + 1] if i + 1 < len(starts) else text_len
+        return max(starts[i], pos - reach), min(end, pos + reach)
+
+    def paragraph(self, pos: int) -> int:
+        return self._index(self.paragraphs, pos)
+
+    def sentence(self, pos: int) -> int:
+        return self._index(self.sentences, pos)
+
+    def paragraph_span(self, pos: int) -> tuple[int, int]:
+        return self._span(self.paragraphs, pos, len(self.text), _PARAGRAPH_REACH)
+
+    def sentence_span(self, pos: int) -> tuple[int, int]:
+        return self._span(self.sentences, pos, len(self.text), _SENTENCE_REACH)
+
+    def clause_span(self, pos: int) -> tuple[int, int]:
+        return self._span(self.clauses, pos, len(self.text), _SENTENCE_REACH)
+
+
+# ---------------------------------------------------------------------------------------------
+# Statements: what one phrase of the text says about one window
+
+
+@dataclass(slots=True)
+class _Statement:
+    start: int
+    end: int
+    window: str  # session | weekly | weekly-<model> | daily | monthly | unknown
+    paragraph: int
+    percent: float | None = None
+    from_percent: float | None = None
+    hit: bool | None = None  # True: says the limit is reached; False: a warning; None: not said
+    resets: str | None = None
+    subject: str | None = None  # a row label (model id): rows of one table never merge
+    sentences: set[int] = field(default_factory=set)
+    paragraphs: set[int] = field(default_factory=set)
+    idle: bool | None = None
+    is_figure: bool = False  # a percent figure (candidate for jump pairing)
+
+    def effective_hit(self) -> bool | None:
+        if self.hit:
+            return True
+        if self.percent is not None:
+            return self.percent >= 100
+        return self.hit
+
+
+# ---------------------------------------------------------------------------------------------
+# Window words
+
+_MODEL_FAMILIES = "opus|sonnet|haiku|fable"
+_WINDOW_RE = re.compile(
+    r"(?P<anti>\bcontext(?:\s+window|\s+left|\s+meter)?\b|\bauto-?compact\b|\bextra\s+usage\b|\busage\s+credits\b)"
+    r"|(?:\bcurrent\s+)?\bweek(?:ly)?\s*\(\s*(?P<wm>[a-z][\w .-]{0,24}?)\s*\)"
+    rf"|\b(?P<mw>{_MODEL_FAMILIES})(?:\s+\d(?:\.\d)?)?\s+week(?:ly)?\b"
+    rf"|\bweek(?:ly)?\s+(?P<wmm>{_MODEL_FAMILIES})\b"
+    rf"|\b(?P<mo>{_MODEL_FAMILIES})[\s-]*only\b"
+    r"|\bseven_day_(?P<js>[a-z]+)\b"
+    r"|(?P<weekly>\bseven_day\b|\bweekly\b|\bweek\b|\b7[\s-]?d(?:ay)?\b|\bseven[\s-]day\b|\bsemanal\b|\bsemana\b"
+    r"|週間|週次|\bw[öo]chentlich\w*|\bhebdomadaire\b)"
+    r"|(?P<session>\bfive_hour\b|\bsession\b|\b5[\s-]?(?:h|hr|hrs)\b|\b5[\s-]hour\b(?!s)|\bfive[\s-]hours?\b"
+    r"|\b5[\s-]?hours?\s+(?=limit|window|cap|quota|bucket|block)|\b5\s*horas\b|5時間|セッション|\bsess[ãa]o\b|\bsesi[óo]n\b)"
+    r"|(?P<daily>\bdaily\b|\bper[\s-]day\b|/\s?day\b|\bday\s+(?=limit|quota|cap)|\bdi[áa]ri[oa]\b|日次|1日)"
+    r"|(?P<monthly>\bmonthly\b|\bper\s+month\b|/\s?month\b|\bthis\s+month\b|\bmonth\s+(?=limit|quota|cycle|allowance)"
+    r"|\bmensal\b|\bmensual\b|月間|月次)",
+    re.IGNORECASE,
+)
+# "this session", "a new session", "last week" talk about time, not about a quota window.
+_SESSION_DETERMINER_RE = re.compile(
+    r"(?:\b(?:this|new|same|that|a|one|each|every|another|no|any|next|last|other|whole|per|remainder\s+of)\s*)$",
+    re.IGNORECASE,
+)
+_WEEK_DETERMINER_RE = re.compile(
+    r"(?:\b(?:this|last|next|a|one|that|each|every|same|whole|two|few|the)\s*)$", re.IGNORECASE
+)
+
+
+@dataclass(frozen=True, slots=True)
+class _Keyword:
+    start: int
+    end: int
+    window: str  # a window, or "anti" for labels that mean the figure is not a quota at all
+
+
+def _model_window(name: str) -> str:
+    name = re.sub(r"[\s-]+(?:only|models?)$", "", name.strip().lower())
+    if name.startswith("all"):
+        return "weekly"
+    return "weekly-" + re.sub(r"[\s_]+", "-", name)
+
+
+def _find_window_keywords(text: str, masked: list[tuple[int, int]]) -> list[_Keyword]:
+    """Every word in the text that names a quota window, skipping words inside reset times."""
+    keywords: list[_Keyword] = []
+    mask_starts = [s for s, _ in masked]
+    for m in _WINDOW_RE.finditer(text):
+        i = bisect.bisect_right(mask_starts, m.start()) - 1
+        if i >= 0 and masked[i][0] <= m.start() < masked[i][1]:
+            continue  # "in 5 hours" inside a reset time is not the 5-hour window
+        kind = m.lastgroup
+        before = text[max(0, m.start() - 20) : m.start()]
+        word = m.group(0).lower()
+        if kind == "anti":
+            window = "anti"
+        elif kind in ("wm", "mw", "wmm", "mo", "js"):
+            window = _model_window(m.group(kind))
+        elif kind == "session":
+            if word == "session" and _SESSION_DETERMINER_RE.search(before):
+                continue
+            window = "session"
+        elif kind == "weekly":
+            if word in ("week", "semana") and _WEEK_DETERMINER_RE.search(before):
+                continue
+            window = "weekly"
+        else:
+            window = kind or "unknown"
+        keywords.append(_Keyword(m.start(), m.end(), window))
+    return keywords
+
+
+def _keywords_in(keywords: list[_Keyword], starts: list[int], lo: int, hi: int) -> list[_Keyword]:
+    i = bisect.bisect_left(starts, lo)
+    j = bisect.bisect_left(starts, hi)
+    return keywords[i:j]
+
+
+# ---------------------------------------------------------------------------------------------
+# Reset times: "resets 5:40pm (Europe/Berlin)", "try again in 5 days 22 hours 11 minutes", ...
+
+_RESET_LEAD_RE = re.compile(
+    r"(?P<epoch>limit\s+reached\s*\|\s*)(?=\d{10}\b)"
+    r"|(?P<lead>\b(?:will\s+|to\s+)?reset(?:s|ting)?\b|\btry\s+again\b|\b(?:available|usable)\s+again\b|\bback\b"
+    r"|\breinicia(?:r[áa])?\b|\brenova(?:r[áa])?\b|\brenews?\b|\bends\b|\brestablece\b|リセット)"
+    r"(?:\s*:)?(?:\s+(?:at|on|after|by|em|às|el|en|a\s+las)\b)?",
+    re.IGNORECASE,
+)
+# A reset already in the past ("it reset at 7:00", "just reset") is not recorded.
+_PAST_RESET_RE = re.compile(r"\b(?:it|just|already|has|had|was|were|got|i|we|they)\s*$", re.IGNORECASE)
+
+_UNIT = r"(?:days?|d|hours?|hrs?|h|minutes?|mins?|m|seconds?|secs?|s)(?![a-z])"
+_MONTHS = (
+    r"jan(?:uary|eiro)?|feb(?:ruary)?|fev(?:ereiro)?|mar(?:ch|ço|zo)?|apr(?:il)?|abr(?:il)?|may|mai(?:o)?"
+    r"|jun(?:e|ho|io)?|jul(?:y|ho|io)?|aug(?:ust)?|ago\.|agosto|sep(?:t(?:ember)?)?|set\.|setembro|septiembre"
+    r"|oct(?:ober|ubre)?|out\.|outubro|nov(?:ember|embro|iembre)?|dec(?:ember)?|dez(?:embro)?|dic(?:iembre)?|ene(?:ro)?"
+)
+_WEEKDAYS = (
+    r"mon(?:day)?|tue(?:s|sday)?|wed(?:nesday)?|thu(?:r|rs|rsday)?|fri(?:day)?|sat(?:urday)?|sun(?:day)?"
+    r"|dom(?:ingo)?|seg(?:unda)?(?:-feira)?|ter\.|terça(?:-feira)?|qua\.|quarta(?:-feira)?|qui\.|quinta(?:-feira)?"
+    r"|sex\.|sexta(?:-feira)?|s[áa]b(?:ado)?|lun(?:es)?|mi[ée]rcoles|jue(?:ves)?|vie(?:rnes)?"
+)
+_TIME_TOKEN_RE = re.compile(
+    r"(?P<iso>\d{4}-\d{2}-\d{2}(?:[T ]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?(?:Z|[+-]\d{2}:?\d{2})?)(?![\w:])"
+    r"|(?P<numdate>\d{1,2}/\d{1,2}(?:/\d{2,4})?)(?![\d/])"
+    r"|(?P<jdate>\d{1,2}月\d{1,2}日)"
+    rf"|(?P<duration>\d+(?:\.\d+)?\s*{_UNIT}(?:\s*(?:,\s*|and\s+)?\d+(?:\.\d+)?\s*{_UNIT})*)"
+    r"|(?P<clock>\d{1,2}(?::\d{2})?\s*(?:am|pm|a\.m\.|p\.m\.)|\d{1,2}:\d{2}(?::\d{2})?(?:\s*h\b)?)"
+    rf"|(?P<weekday>(?:{_WEEKDAYS})\.?)(?![a-z])"
+    rf"|(?P<month>(?:{_MONTHS})\.?)(?![a-z])"
+    r"|(?P<year>(?:19|20)\d{2})(?![\d:])"
+    r"|(?P<day>\d{1,2}(?:st|nd|rd|th)?)(?![\d:.%,]\d|[\d:%])"
+    r"|(?P<word>today|tomorrow|tonight|midnight|noon|hoje|amanhã|mañana|next\s+(?:week|month|(?:"
+    + _WEEKDAYS
+    + r")))(?![a-z])"
+    r"|(?P<zone>\((?:[A-Za-z_]+(?:/[A-Za-z0-9_+-]+)+|UTC|GMT|(?-i:[A-Z]{2,5})|UTC[+-]\d{1,2}(?::?\d{2})?)\)"
+    r"|\b(?:UTC|GMT)(?:[+-]\d{1,2}(?::?\d{2})?)?\b|(?-i:\b[A-Z]{1,3}[SD]?T\b))"
+    r"|(?P<connector>at|on|de|del|the|às|à|,|-)(?![a-z])",
+    re.IGNORECASE,
+)
+_ANCHOR_KINDS = frozenset(
+    {"iso", "numdate", "jdate", "duration", "clock", "weekday", "month", "word", "epoch"}
+)
+_INLINE_SPACE_RE = re.compile(r"[ \t]+")
+_EPOCH_RE = re.compile(r"\d{10}\b")
+
+
+@dataclass(frozen=True, slots=True)
+class _ResetClause:
+    lead_start: int
+    start: int
+    end: int
+    text: str
+
+
+def _scan_time_expression(text: str, pos: int) -> tuple[int, list[tuple[str, str]]] | None:
+    """Read one time expression starting at `pos`; return its end and its tokens, or None.
+
+    Token by token, so the value stops exactly where the time expression stops ("...(Asia/Seoul)/login"
+    gives "...(Asia/Seoul)") and wrapped lines inside a duration ("11\\nminutes") still read as one.
+    """
+    tokens: list[tuple[str, str]] = []
+    end = pos
+    cursor = pos
+    relative = False
+    m_in = re.compile(r"in\s+", re.IGNORECASE).match(text, pos)
+    if m_in:
+        relative = True
+        cursor = m_in.end()
+    for _ in range(16):  # a time expression is short; the bound keeps junk cheap
+        m = _TIME_TOKEN_RE.match(text, cursor)
+        if not m:
+            break
+        kind = m.lastgroup or ""
+        if relative and not tokens and kind != "duration":
+            return None  # "in" must be followed by a duration ("in 3h"), else it is not a time
+        tokens.append((kind, m.group(0)))
+        if kind != "connector":
+            end = m.end()
+        cursor = m.end()
+        gap = _INLINE_SPACE_RE.match(text, cursor)
+        if gap:
+            cursor = gap.end()
+        # A line break ends the expression unless the line ended on a connector ("resets at\n3pm").
+        if cursor < len(text) and text[cursor] == "\n":
+            if kind != "connector":
+                break
+            cursor += 1
+    while tokens and tokens[-1][0] == "connector":
+        tokens.pop()
+    if not any(kind in _ANCHOR_KINDS or (kind == "day" and not value.isdigit()) for kind, value in tokens):
+        return None
+    return end, tokens
+
+
+def _find_reset_clauses(text: str) -> list[_ResetClause]:
+    clauses: list[_ResetClause] = []
+    for m in _RESET_LEAD_RE.finditer(text):
+        if m.group("epoch") is not None:
+            em = _EPOCH_RE.match(text, m.end())
+            if em:
+                clauses.append(_ResetClause(m.start(), em.start(), em.end(), em.group(0)))
+            continue
+        lead = m.group("lead").lower()
+        if "reset" in lead and _PAST_RESET_RE.search(text[max(0, m.start() - 12) : m.start()]):
+            continue
+        start = m.end()
+        gap = _INLINE_SPACE_RE.match(text, start)
+        if gap:
+            start = gap.end()
+        scanned = _scan_time_expression(text, start)
+        if scanned is None:
+            continue
+        end, _tokens = scanned
+        value = re.sub(r"\s+", " ", text[start:end]).strip(" ,")
+        if value:
+            clauses.append(_ResetClause(m.start(), start, end, value))
+    return clauses
+
+
+# ---------------------------------------------------------------------------------------------
+# Percent figures
+
+_PERCENT_RE = re.compile(
+    r"(?<![0-9A-Za-z_.])(?P<approx>~|≈|about\s+|around\s+|approx\.?\s+)?(?P<num>\d{1,3}(?:[.,]\d{1,2})?)\s?(?:%|percent\b|pct\b)",
+    re.IGNORECASE,
+)
+_LEFT_WORDS = (
+    r"left|remaining|remain|free|available|unused|restantes?|restando|dispon[íi]ve(?:l|is)|disponibles?|残り"
+)
+_USED_WORDS = r"used|utilized|consumed|usados?|utilizados?|usage|使用済み|使用"
+_CUE_AFTER_RE = re.compile(rf"\s*(?:\)\s*)?(?P<cue>{_LEFT_WORDS}|{_USED_WORDS})(?![a-z])", re.IGNORECASE)
+_CUE_BEFORE_LEFT_RE = re.compile(
+    r"(?:\b(?:left|remaining|restante)|残り|\bstill\s+have(?:\s+(?:only|just|about))?|\bonly\s+have|\bhave\s+only)"
+    r"\s*[:=]?\s*$",
+    re.IGNORECASE,
+)
+_CUE_BEFORE_USED_RE = re.compile(r"\b(?:used|consumed|usage|utilization)\s*[:=]?\s*$", re.IGNORECASE)
+_CUE_WORD_RE = re.compile(
+    r"(?P<left>\b(?:left|remaining|free|available|unused)\b|残り)|(?P<used>\b(?:used|consumed)\b)|(?P<pct>%)",
+    re.IGNORECASE,
+)
+_STILL_HAVE_RE = re.compile(r"\bstill\s+have\b|\bonly\s+have\b", re.IGNORECASE)
+# A table whose column says what is left (Gemini /stats "Usage left").
+_LEFT_HEADER_RE = re.compile(r"\b(?:usage|quota|requests?)\s+(?:left|remaining)\b", re.IGNORECASE)
+
+# Figures that measure something else: context, coverage, disks, installs, progress, promotions.
+_OTHER_METRIC_RE = re.compile(
+    r"\b(?:context|auto-?compact|compact(?:ion|ing)?|coverage|disk|storage|cpu|gpu|ram|memory|heap|battery"
+    r"|install(?:ing|ed|s)?|download(?:ing|ed|s)?|upload(?:ing|ed|s)?|progress|green|tests?|passing|build"
+    r"|compil\w*|index(?:ing|ed)?|accura\w*|confiden\w*|sure|certain|probabl\w*|chance|likel\w*|discount"
+    r"|cheaper|promo\w*|wrote|written|generated|complete|completed|done|finished|loaded|loading|uptime|sla"
+    r"|brightness|volume|charge|charged|tax|tip|interest|growth|revenue|conversion)\b|\bCI\b",
+    re.IGNORECASE,
+)
+_COMPARATIVE_AFTER_RE = re.compile(
+    r"\s*(?:more|less|fewer|bigger|larger|smaller|faster|slower|cheaper|higher|lower|off|discount|increase"
+    r"|decrease|boost|bonus|extra|of\s+(?:the\s+)?(?:time|cases|people|users|way))\b",
+    re.IGNORECASE,
+)
+_OF_NOUN_RE = re.compile(
+    r"\s*(?:used\s+|left\s+)?of\s+(?:(?:the|this|my|your|our|their|a|an|all|its)\s+)?(?P<noun>[\w-]+)",
+    re.IGNORECASE,
+)
+_QUOTA_NOUNS = frozenset(
+    "limit limits quota usage allowance cap window session week weekly 5h 5-hour 5hr five budget credits credit "
+    "requests request plan bucket included monthly daily rate tokens token messages max pro opus sonnet "
+    "seven current total available remaining it that what premium free fable haiku sonnet-only".split()
+)
+_QUOTA_WORD_RE = re.compile(
+    r"\b(?:usage|limits?|quota|cap|allowance|used|left|remaining|plan|bucket|/usage|/status|/stats)\b",
+    re.IGNORECASE,
+)
+# The earlier value of a jump, written without its own "%": "from 0 to 100%", "30 -> 45%".
+_BARE_FROM_RE = re.compile(
+    r"(?<![\d.%])(?P<n>\d{1,3}(?:\.\d+)?)\s*(?:->|→|=>|➜|\bto\b|から)\s*(?:~\s*)?$", re.IGNORECASE
+)
+_MODEL_ID_RE = re.compile(r"\b(?:gemini|gpt|claude|codex|o[1-9])-[\w.-]*\w", re.IGNORECASE)
+_CONNECTOR_FORWARD_RE = re.compile(
+    r"\s*(?:(?:used|left|remaining|free|of|on|in|for|the|my|your|this|current|total|claude|codex|gemini|copilot"
+    r"|cursor)\s+){1,4}$",
+    re.IGNORECASE,
+)
+_FILLER_FORWARD_RE = re.compile(r"\s*(?:(?:used|left|remaining|free)\s+)?$", re.IGNORECASE)
+
+
+@dataclass(slots=True)
+class _Figure:
+    """One percent figure before pairing: its used value and where its window came from."""
+
+    start: int
+    end: int
+    used: float
+    window: str
+    subject: str | None
+    keyword: _Keyword | None
+    local_cue: str | None
+    from_used: float | None = None  # "from 0 to 100%": the earlier value written without "%"
+
+
+def _local_cue(text: str, m: re.Match[str]) -> str | None:
+    after = _CUE_AFTER_RE.match(text, m.end(), min(len(text), m.end() + 30))
+    if after:
+        cue = after.group("cue").lower()
+        return "left" if re.fullmatch(_LEFT_WORDS, cue, re.IGNORECASE) else "used"
+    before = text[max(0, m.start() - 30) : m.start()]
+    if _CUE_BEFORE_LEFT_RE.search(before):
+        return "left"
+    if _CUE_BEFORE_USED_RE.search(before):
+        return "used"
+    return None
+
+
+def _sentence_cue(text: str, layout: _Layout, m: re.Match[str]) -> str | None:
+    """A cue said once for a list of figures: "44% of the 5h and 91% of the weekly free".
+
+    Looks forward to the end of the sentence, but stops at a later figure that carries its own cue,
+    since that cue belongs to that figure.
+    """
+    s_start, s_end = layout.sentence_span(m.start())
+    pos = m.end()
+    limit = min(s_end, pos + 200)
+    for _ in range(4):  # a cue said once covers a short list, not a whole table
+        if pos >= limit:
+            break
+        cw = _CUE_WORD_RE.search(text, pos, limit)
+        if not cw:
+            break
+        if cw.group("pct"):
+            num_start = cw.start()
+            while num_start > 0 and (text[num_start - 1].isdigit() or text[num_start - 1] in ".,"):
+                num_start -= 1
+            fake = _PERCENT_RE.match(text, num_start)
+            if fake and _local_cue(text, fake):
+                break
+            pos = cw.end()
+            continue
+        return "left" if cw.group("left") else "used"
+    if _STILL_HAVE_RE.search(text, max(s_start, m.start() - 200), m.start()):
+        return "left"
+    return None
+
+
+def _left_table_header(text: str, layout: _Layout, pos: int) -> bool:
+    p_start, _ = layout.paragraph_span(pos)
+    line_start = text.rfind("\n", p_start, pos)
+    region = text[max(p_start, pos - 600) : max(p_start, line_start)]
+    return any("%" not in line and _LEFT_HEADER_RE.search(line) for line in region.split("\n"))
+
+
+def _is_other_metric(text: str, layout: _Layout, m: re.Match[str]) -> bool:
+    c_start, c_end = layout.clause_span(m.start())
+    if _OTHER_METRIC_RE.search(text, max(c_start, m.start() - 80), min(c_end, m.end() + 60)):
+        return True
+    if _COMPARATIVE_AFTER_RE.match(text, m.end(), min(len(text), m.end() + 40)):
+        return True
+    of = _OF_NOUN_RE.match(text, m.end(), min(len(text), m.end() + 60))
+    return bool(
+        of and of.group("noun").lower() not in _QUOTA_NOUNS and not _WINDOW_RE.match(of.group("noun"))
+    )
+
+
+def _window_for_figure(
+    text: str, layout: _Layout, m: re.Match[str], keywords: list[_Keyword], starts: list[int]
+) -> _Keyword | None:
+    """Which window word a figure belongs to, in order of how tightly the words bind.
+
+    1. a word after the figure joined by "of/on/in" ("44% of the 5h", "12% left on the weekly");
+    2. the nearest word before it in the same clause ("session 100%");
+    3. a word right after it ("7% weekly");
+    4. the nearest word before it in the paragraph (a /usage header line above its bar).
+    """
+    c_start, c_end = layout.clause_span(m.start())
+    after = _keywords_in(keywords, starts, m.end(), min(c_end, m.end() + 60))
+    if after and _CONNECTOR_FORWARD_RE.match(text[m.end() : after[0].start]):
+        return after[0]
+    before = _keywords_in(keywords, starts, c_start, m.start())
+    if before:
+        return before[-1]
+    if after and _FILLER_FORWARD_RE.match(text[m.end() : after[0].start]):
+        return after[0]
+    p_start, _ = layout.paragraph_span(m.start())
+    earlier = _keywords_in(keywords, starts, max(p_start, m.start() - 2000), m.start())
+    return earlier[-1] if earlier else None
+
+
+def _find_figures(
+    text: str, layout: _Layout, keywords: list[_Keyword], has_tool: bool, idle_sentences: set[int]
+) -> list[_Figure]:
+    starts = [k.start for k in keywords]
+    figures: list[_Figure] = []
+    for n, m in enumerate(_PERCENT_RE.finditer(text)):
+        if n >= _MAX_STATEMENTS * 2:
+            break  # a dump of thousands of percentages is not a quota report; keep it cheap
+        value = float(m.group("num").replace(",", "."))
+        if value > 999 or _is_other_metric(text, layout, m):
+            continue
+        keyword = _window_for_figure(text, layout, m, keywords, starts)
+        if keyword is not None and keyword.window == "anti":
+            continue  # "Context window: 100% left", "Extra usage 40% used"
+        cue = _local_cue(text, m)
+        polarity = cue or _sentence_cue(text, layout, m)
+        if polarity is None and _left_table_header(text, layout, m.start()):
+            polarity = "left"
+        if polarity == "left" and value > 100:
+            continue
+        used = round(100 - value, 2) if polarity == "left" else value
+        window = keyword.window if keyword else "unknown"
+        s_start, s_end = layout.sentence_span(m.start())
+        evidence = (
+            keyword is not None
+            or cue is not None
+            or has_tool
+            or _QUOTA_WORD_RE.search(text, s_start, s_end) is not None
+            or layout.sentence(m.start()) in idle_sentences
+        )
+        if not evidence:
+            continue
+        line_start = text.rfind("\n", max(0, m.start() - 200), m.start()) + 1
+        line_end = text.find("\n", m.end(), m.end() + 200)
+        line_end = min(len(text), m.end() + 200) if line_end < 0 else line_end
+        subject_m = _MODEL_ID_RE.search(text, max(line_start, m.start() - 200), line_end)
+        subject = subject_m.group(0).lower() if subject_m else None
+        bare = _BARE_FROM_RE.search(text, max(0, m.start() - 30), m.start())
+        from_used = None
+        if bare:
+            earlier = float(bare.group("n"))
+            from_used = round(100 - earlier, 2) if polarity == "left" else earlier
+        figures.append(_Figure(m.start(), m.end(), used, window, subject, keyword, cue, from_used))
+    return figures
+
+
+# ---------------------------------------------------------------------------------------------
+# Limit notices and warnings
+
+_HIT_RE = re.compile(
+    r"\b(?:hit|hitting|reached(?!\s+out)|exceeded|exhausted|maxed\s+out|used\s+up|burn(?:ed|t)\s+through"
+    r"|bl[eo]wn?\s+through)\b[^.\n;!?]{0,40}?\b(?:limits?|quota|cap|allowance|credits|usage)\b"
+    r"|\b(?:ran|run|running)\s+out\s+of\s+(?:(?:my|the|your|all|our)\s+)?(?:\w+\s+)?(?:usage|quota|credits|limit|requests|messages)\b"
+    r"|\bout\s+of\s+(?:usage|quota|credits)\b"
+    r"|\b(?:limits?|quota|cap|allowance)\s+(?:has\s+been\s+|have\s+been\s+|was\s+|is\s+)?(?:reached|hit|exceeded|exhausted|maxed)\b"
+    r"|\bRESOURCE_EXHAUSTED\b|\bresource\s+has\s+been\s+exhausted\b"
+    r"|\bcan(?:'t|not|\s+not)\s+use\s+\w+(?:\s+\w+)?\s+at\s+all\b|\blocked\s+out\b|\bmaxed(?:\s+out)?\b"
+    r"|\b(?:been|got|getting|being|was|were|am|are|is)\s+rate[- ]limited\b|\brate[- ]limit(?:s|ed|ing)\s+me\b"
+    r"|\bno\s+(?:usage|quota|requests)\s+left\b"
+    r"|(?:制限|上限)に(?:達しました|到達しました)"
+    r"|\b(?:atingiu|atingido|alcan[çc]ou|esgotou)\b[^.\n]{0,30}?\blimite\b|\blimite\b[^.\n]{0,30}?\b(?:atingido|alcan[çc]ado|esgotado)\b"
+    r"|\b(?:alcanzaste|has\s+alcanzado|agotaste)\b[^.\n]{0,30}?\bl[íi]mite\b|\bl[íi]mite\b[^.\n]{0,20}?\b(?:alcanzado|agotado)\b",
+    re.IGNORECASE,
+)
+_WARN_RE = re.compile(
+    r"\bapproaching\b[^.\n]{0,40}?\blimits?\b"
+    r"|\b(?:close\s+to|nearing|near|almost\s+at|about\s+to\s+(?:hit|reach))\b[^.\n]{0,30}?\b(?:limits?|quota|cap)\b"
+    r"|\brunning\s+low\s+on\b[^.\n]{0,20}?\b(?:usage|quota|limit|credits)\b"
+    r"|もうすぐ[^。\n]{0,20}?(?:制限|上限)に達します|(?:制限|上限)に近づいて"
+    r"|\bpr[óo]xim[oa]\s+do\s+limite\b|\bperto\s+do\s+limite\b|\bquase\s+no\s+limite\b"
+    r"|\bcerca\s+del\s+l[íi]mite\b|\bacerc[aá]ndote\s+al\s+l[íi]mite\b",
+    re.IGNORECASE,
+)
+# Limits that are not AI-tool quotas: context/token windows, other services' API limits.
+_NOT_QUOTA_LIMIT_RE = re.compile(
+    r"\btoken\s+limit\b|\bheap\s+limit\b|\bcontext\b|\bretry\s+limit\b|\bper[\s-]minute\b|\btokens\s+per\b",
+    re.IGNORECASE,
+)
+_FOREIGN_SERVICE_RE = re.compile(
+    r"\b(?:github\s+api|gh\s+api|docker|npm|pypi|pull\s+rate\s+limit|public\s+api|our\s+api|load\s+test\w*)\b",
+    re.IGNORECASE,
+)
+# Every web API has a "quota"; these words are what AI coding tools say about their own plans.
+_QUOTA_PHRASE_RE = re.compile(r"\b(?:usage|allowance|premium|limite|l[íi]mite)\b|制限|上限", re.IGNORECASE)
+
+
+def _notice_window(
+    text: str,
+    layout: _Layout,
+    start: int,
+    end: int,
+    keywords: list[_Keyword],
+    starts: list[int],
+    claimed: set[_Keyword],
+) -> str:
+    """The window a notice names: words in its own clause, else unclaimed words in its sentence.
+
+    Never borrowed from a figure's label ("I've reached my limit but I still have 44% of the 5h"
+    is a limit of unknown window) and never guessed from the reset format.
+    """
+    c_start, _ = layout.clause_span(start)
+    _, c_end = layout.clause_span(max(start, end - 1))
+    own = [k for k in _keywords_in(keywords, starts, c_start, c_end) if k.window != "anti"]
+    if own:
+        inside = [k for k in own if start <= k.start < end]
+        return (inside or own)[0].window
+    s_start, s_end = layout.sentence_span(start)
+    free = [
+        k for k in _keywords_in(keywords, starts, s_start, s_end) if k.window != "anti" and k not in claimed
+    ]
+    if free:
+        return min(free, key=lambda k: abs(k.start - start)).window
+    return "unknown"
+
+
+def _find_notices(
+    text: str,
+    layout: _Layout,
+    keywords: list[_Keyword],
+    claimed: set[_Keyword],
+    has_context: bool,
+) -> list[_Statement]:
+    """Limit-reached notices (hit) and "approaching" warnings (not hit), with the window they name."""
+    starts = [k.start for k in keywords]
+    statements: list[_Statement] = []
+    hit_spans: list[tuple[int, int]] = []
+    for regex, hit in ((_HIT_RE, True), (_WARN_RE, False)):
+        for m in regex.finditer(text):
+            phrase = m.group(0)
+            s_start, s_end = layout.sentence_span(m.start())
+            if _NOT_QUOTA_LIMIT_RE.search(phrase) or _FOREIGN_SERVICE_RE.search(text, s_start, s_end):
+                continue
+            window = _notice_window(text, layout, m.start(), m.end(), keywords, starts, claimed)
+            if not has_context and window == "unknown" and not _QUOTA_PHRASE_RE.search(phrase):
+                continue  # "hit the rate limit" with no AI tool or quota figure in sight is someone else's
+            i = bisect.bisect_right(hit_spans, (m.end(), m.end())) - 1
+            if not hit and i >= 0 and hit_spans[i][1] > m.start():
+                continue  # a warning phrase inside a notice already read
+            if hit:
+                hit_spans.append((m.start(), m.end()))
+            statements.append(
+                _Statement(
+                    start=m.start(),
+                    end=m.end(),
+                    window=window,
+                    paragraph=layout.paragraph(m.start()),
+                    hit=hit,
+                )
+            )
+    return statements
+
+
+# ---------------------------------------------------------------------------------------------
+# Structured output: rate-limit JSON from Claude Code and Codex, Anthropic headers
+
+_CLAUDE_BUCKET_RE = re.compile(r'"(?P<key>five_hour|seven_day(?:_[a-z]+)?)"\s*:\s*\{(?P<body>[^{}]{0,400})\}')
+_UTILIZATION_RE = re.compile(r'"utilization"\s*:\s*(?P<v>-?\d+(?:\.\d+)?)')
+_RESETS_AT_STR_RE = re.compile(r'"?resets_at"?\s*[:=]\s*"(?P<v>[^"\n]{1,40})"')
+_RESETS_AT_NUM_RE = re.compile(r'"?resets_at"?\s*[:=]\s*(?:Some\()?(?P<v>\d{10})\b')
+_CODEX_BLOCK_RE = re.compile(r"\{(?P<body>[^{}]{0,600}?\bused_percent\b[^{}]{0,600}?)\}")
+_USED_PERCENT_RE = re.compile(r'used_percent"?\s*[:=]\s*(?P<v>\d+(?:\.\d+)?)')
+_WINDOW_MINUTES_RE = re.compile(r'window_minutes"?\s*[:=]\s*(?:Some\()?(?P<v>\d+)')
+_HEADER_UTIL_RE = re.compile(
+    r"anthropic-ratelimit-unified-(?P<w>5h|7d)(?:[-_](?P<m>[a-z]+))?-utilization\W{1,4}(?P<v>\d+(?:\.\d+)?)",
+    re.IGNORECASE,
+)
+_HEADER_RESET_RE = re.compile(
+    r"anthropic-ratelimit-unified-(?P<w>5h|7d)-reset\W{1,4}(?P<v>\d{10})", re.IGNORECASE
+)
+
+_MINUTES_TO_WINDOW = {300: "session", 1440: "daily", 10080: "weekly", 43200: "monthly", 44640: "monthly"}
+
+
+def _find_structured(text: str, layout: _Layout) -> list[_Statement]:
+    statements: list[_Statement] = []
+
+    def add(start: int, end: int, window: str, percent: float, resets: str | None) -> None:
+        statements.append(
+            _Statement(start, end, window, layout.paragraph(start), percent=percent, resets=resets)
+        )
+
+    for m in _CLAUDE_BUCKET_RE.finditer(text):
+        util = _UTILIZATION_RE.search(m.group("body"))
+        if not util:
+            continue  # "seven_day_opus": {"utilization": null} says nothing
+        key = m.group("key")
+        window = "session" if key == "five_hour" else _model_window(key[len("seven_day_") :] or "all")
+        if key == "seven_day":
+            window = "weekly"
+        reset = _RESETS_AT_STR_RE.search(m.group("body")) or _RESETS_AT_NUM_RE.search(m.group("body"))
+        add(m.start(), m.end(), window, float(util.group("v")), reset.group("v") if reset else None)
+
+    for m in _CODEX_BLOCK_RE.finditer(text):
+        body = m.group("body")
+        used = _USED_PERCENT_RE.search(body)
+        if not used:
+            continue
+        minutes = _WINDOW_MINUTES_RE.search(body)
+        window = _MINUTES_TO_WINDOW.get(int(minutes.group("v")), "unknown") if minutes else "unknown"
+        reset = _RESETS_AT_NUM_RE.search(body) or _RESETS_AT_STR_RE.search(body)
+        add(m.start(), m.end(), window, float(used.group("v")), reset.group("v") if reset else None)
+
+    header_resets: dict[str, str] = {}
+    for m in _HEADER_RESET_RE.finditer(text):
+        header_resets[m.group("w").lower()] = m.group("v")
+    for m in _HEADER_UTIL_RE.finditer(text):
+        w = m.group("w").lower()
+        value = float(m.group("v"))
+        percent = value * 100 if value <= 1 else value  # headers carry a fraction
+        window = "session" if w == "5h" else (_model_window(m.group("m")) if m.group("m") else "weekly")
+        add(m.start(), m.end(), window, round(percent, 2), header_resets.get(w))
+    return statements
+
+
+# Copilot counts premium requests instead of printing a percentage.
+_REQUEST_RATIO_RE = re.compile(
+    r"\b(?P<n>\d+(?:\.\d+)?)\s*(?:/|of|out\s+of)\s*(?P<d>\d+)\s+(?:premium\s+)?requests\b", re.IGNORECASE
+)
+
+
+def _find_request_ratios(text: str, layout: _Layout) -> list[_Statement]:
+    statements = []
+    for m in _REQUEST_RATIO_RE.finditer(text):
+        n, d = float(m.group("n")), float(m.group("d"))
+        if d <= 0 or n > d * 2 or "premium" not in text[m.start() : m.end() + 20].lower():
+            continue
+        statements.append(
+            _Statement(
+                m.start(),
+                m.end(),
+                "unknown",
+                layout.paragraph(m.start()),
+                percent=round(n / d * 100, 1),
+                is_figure=True,
+            )
+        )
+    return statements
+
+
+# ---------------------------------------------------------------------------------------------
+# Attaching resets, pairing jumps, merging
+
+
+def _window_of_reset(
+    clause: _ResetClause, layout: _Layout, keywords: list[_Keyword], starts: list[int], floor: int
+) -> str | None:
+    s_start, _ = layout.sentence_span(clause.lead_start)
+    found = _keywords_in(keywords, starts, max(s_start, floor), clause.lead_start)
+    return found[-1].window if found else None
+
+
+def _attach_resets(
+    statements: list[_Statement],
+    clauses: list[_ResetClause],
+    layout: _Layout,
+    keywords: list[_Keyword],
+) -> list[_Statement]:
+    """Give each reset clause to the statement it follows; a clause that names its own window and
+    finds no taker is a reading of its own ("/usage says the session resets at 3:30pm")."""
+    starts = [k.start for k in keywords]
+    ordered = sorted(statements, key=lambda s: s.start)
+    stmt_starts = [s.start for s in ordered]
+    extra: list[_Statement] = []
+    for clause in clauses:
+        paragraph = layout.paragraph(clause.lead_start)
+        i = bisect.bisect_right(stmt_starts, clause.lead_start) - 1
+        target = ordered[i] if i >= 0 and ordered[i].paragraph == paragraph else None
+        if target is None:
+            # A reset printed before its figure, in the same sentence ("Resets 5pm: 40% used").
+            j = i + 1
+            if (
+                j < len(ordered)
+                and ordered[j].paragraph == paragraph
+                and layout.sentence(ordered[j].start) == layout.sentence(clause.lead_start)
+            ):
+                target = ordered[j]
+        floor = target.end if target is not None and target.start < clause.lead_start else 0
+        window = _window_of_reset(clause, layout, keywords, starts, floor)
+        p_start, _ = layout.paragraph_span(clause.lead_start)
+        between = _keywords_in(keywords, starts, max(floor, p_start), clause.lead_start)
+        if window == "anti" or (between and between[-1].window == "anti"):
+            continue  # the reset of an "Extra usage" block or a context meter
+        if target is not None and target.resets is None and window in (None, target.window, "unknown"):
+            target.resets = clause.text
+            target.end = max(target.end, clause.end)
+            continue
+        if target is not None and target.resets is None and target.window == "unknown" and window:
+            target.window = window  # "Your usage limits will reset when your monthly cycle ends"
+            target.resets = clause.text
+            continue
+        if target is not None and _same_text(target.resets, clause.text):
+            continue
+        if window is not None:
+            extra.append(_Statement(clause.lead_start, clause.end, window, paragraph, resets=clause.text))
+    return statements + extra
+
+
+_CHANGE_RE = re.compile(
+    r"->|→|=>|⇒|➜|➡|⟶|-->|から|\b(?:to|from|now|was|then|became|become|jump\w*|went|gone|drop\w*|climb\w*|rose"
+    r"|risen|increas\w*|spik\w*|overnight|yesterday|today|tonight|last\s+night|this\s+morning|later|earlier"
+    r"|before|after|para|foi|agora|ontem|hoje)\b",
+    re.IGNORECASE,
+)
+# Earlier moments rank lower; a pair written latest-first ("today 56% / yesterday 65%") is swapped.
+_TIME_RANKS = (
+    (re.compile(r"\b(?:yesterday|last\s+night|last\s+week|ontem)\b|昨日", re.IGNORECASE), 0),
+    (re.compile(r"\b(?:was|earlier|before|previously|this\s+morning|at\s+first)\b", re.IGNORECASE), 1),
+    (re.compile(r"\b(?:today|tonight|hoje)\b|今日", re.IGNORECASE), 2),
+    (re.compile(r"\b(?:now|currently|after|later|agora)\b|今", re.IGNORECASE), 3),
+)
+
+
+def _time_rank(text: str, layout: _Layout, start: int) -> int | None:
+    c_start, c_end = layout.clause_span(start)
+    region = text[c_start:c_end]
+    ranks = [rank for regex, rank in _TIME_RANKS if regex.search(region)]
+    return min(ranks) if ranks else None
+
+
+def _figure_statements(figures: list[_Figure], layout: _Layout) -> list[_Statement]:
+    return [
+        _Statement(
+            fig.start,
+            fig.end,
+            fig.window,
+            layout.paragraph(fig.start),
+            percent=fig.used,
+            from_percent=fig.from_used,
+            subject=fig.subject,
+            is_figure=True,
+        )
+        for fig in figures
+    ]
+
+
+def _pair_jumps(statements: list[_Statement], text: str, layout: _Layout) -> list[_Statement]:
+    """Join consecutive figures of one window linked by a change word into one jump.
+
+    "weekly 84% -> 2%", "was 83% ..., now 22%", "30%から100%に": from = the earlier value, percent =
+    the later one, and the reset of the later figure wins since it is the current one.
+    """
+    out: list[_Statement] = []
+    previous: _Statement | None = None
+    previous_start = 0
+    for stmt in sorted(statements, key=lambda s: s.start):
+        if not stmt.is_figure:
+            out.append(stmt)
+            continue
+        if (
+            previous is not None
+            and previous.window == stmt.window
+            and previous.subject == stmt.subject
+            and previous.paragraph == stmt.paragraph
+            and previous.percent != stmt.percent
+            and _CHANGE_RE.search(text, layout.clause_span(previous_start)[0], stmt.end)
+        ):
+            first_rank = _time_rank(text, layout, previous_start)
+            second_rank = _time_rank(text, layout, stmt.start)
+            swapped = first_rank is not None and second_rank is not None and first_rank > second_rank
+            if swapped:  # written latest-first: "today 56% left / yesterday 65% left"
+                previous.from_percent, previous.percent = stmt.percent, previous.percent
+            else:
+                if previous.from_percent is None:
+                    previous.from_percent = previous.percent
+                previous.percent = stmt.percent
+                previous.resets = stmt.resets or previous.resets
+            previous.end = max(previous.end, stmt.end)
+            previous_start = stmt.start
+            continue
+        out.append(stmt)
+        previous, previous_start = stmt, stmt.start
+    return out
+
+
+def _same_text(a: str | None, b: str | None) -> bool:
+    if a is None or b is None:
+        return False
+    return re.sub(r"\s+", "", a).lower() == re.sub(r"\s+", "", b).lower()
+
+
+def _consistent(a: _Statement, b: _Statement) -> bool:
+    """Two statements can be one reading when nothing they say disagrees."""
+    if a.subject and b.subject and a.subject != b.subject:
+        return False
+    if a.percent is not None and b.percent is not None and abs(a.percent - b.percent) > 0.05:
+        return False
+    if a.from_percent is not None and b.from_percent is not None and a.from_percent != b.from_percent:
+        return False
+    ha, hb = a.effective_hit(), b.effective_hit()
+    if ha is not None and hb is not None and ha != hb:
+        return False
+    return not (a.resets and b.resets and not _same_text(a.resets, b.resets))
+
+
+def _can_merge(into: _Statement, new: _Statement) -> bool:
+    if into.window == new.window:
+        return _consistent(into, new)
+    # An unnamed statement joins a named one only inside the same notice or report (paragraph):
+    # across paragraphs that would be guessing the window.
+    # A model row of a table ("gemini-2.5-pro 0% left") stays a row of its own.
+    unnamed = into if into.window == "unknown" else new
+    if unnamed.window == "unknown" and not unnamed.subject and into.paragraphs & new.paragraphs:
+        return _consistent(into, new)
+    return False
+
+
+def _merge(statements: list[_Statement], layout: _Layout) -> list[_Statement]:
+    merged: list[_Statement] = []
+    for stmt in sorted(statements, key=lambda s: s.start):
+        stmt.sentences = {layout.sentence(stmt.start), layout.sentence(max(stmt.start, stmt.end - 1))}
+        stmt.paragraphs = {stmt.paragraph}
+        for into in merged:
+            if _can_merge(into, stmt):
+                if into.window == "unknown":
+                    into.window = stmt.window
+                into.percent = into.percent if into.percent is not None else stmt.percent
+                into.from_percent = into.from_percent if into.from_percent is not None else stmt.from_percent
+                into.resets = into.resets or stmt.resets
+                into.subject = into.subject or stmt.subject
+                if stmt.hit is not None and into.hit is not True:
+                    into.hit = stmt.hit
+                into.sentences |= stmt.sentences
+                into.paragraphs |= stmt.paragraphs
+                break
+        else:
+            merged.append(stmt)
+    return merged
+
+
+# ---------------------------------------------------------------------------------------------
+# Idle: was anything running?
+
+_IDLE_RE = re.compile(
+    r"\bnothing\s+(?:was\s+|is\s+)?(?:running|open|happening)\b|\bno\s+sessions?\b(?:\s+(?:running|open))?"
+    r"|\b(?:wasn'?t|weren'?t|was\s+not|didn'?t|did\s+not|don'?t|do\s+not|haven'?t|have\s+not|hadn'?t)\s+"
+    r"(?:even\s+)?(?:using|use|used|touch(?:ed|ing)?|running|run|open(?:ed)?|working|work(?:ed)?|typ(?:e|ed|ing)|send|sent)\b"
+    r"|\bnot\s+(?:even\s+)?(?:using|running|touching|working\s+on)\b"
+    r"|\bwithout\s+(?:using|touching|running|typing|any\s+(?:use|usage|prompts?|messages?|activity))\b"
+    r"|\bno\s+(?:use|usage|activity|prompts?|messages?|requests?)\b|\bidle\b|\blaptop\s+(?:lid\s+)?(?:was\s+)?closed\b"
+    r"|\blid\s+closed\b|\bwhile\s+(?:i\s+was\s+)?(?:asleep|sleeping|away|offline)\b|\bzero\s+(?:usage|prompts|messages|activity)\b"
+    r"|何も(?:動かして|使って|して)(?:い)?ない|使ってない|\bsem\s+usar\b|\bnada\s+rodando\b|\bsin\s+usar\b",
+    re.IGNORECASE,
+)
+_ACTIVE_RE = re.compile(
+    r"\bafter\s+(?:literally\s+|just\s+|only\s+)?(?:one|a|1|two|2|three|3|a\s+few|a\s+couple(?:\s+of)?|~?\d+)\s+"
+    r"(?:single\s+|short\s+|simple\s+)?(?:messages?|prompts?|requests?|questions?|turns?|tasks?|tool\s+calls?|edits?|min(?:ute)?s?|hours?)\b"
+    r"|\ball\s+i\s+(?:typed|did|sent|asked)\s+was\b|\b(?:one|single|first|1)\s+(?:message|prompt|request)\b"
+    r"|\b~?\d+(?:\.\d+)?\s*(?:min(?:ute)?s?|h|hrs?|hours?)\s+of\s+(?:work|use|usage|coding|sonnet|opus|claude|codex)\b"
+    r"|\bof\s+(?:work|coding)\b"
+    r"|\bwhile\s+(?:working|coding|using)\b|\bin\s+the\s+middle\s+of\b|\bjust\s+(?:one|a|two)\s+(?:prompt|message)s?\b",
+    re.IGNORECASE,
+)
+
+
+def _idle_cues(text: str, layout: _Layout) -> list[tuple[int, int, bool]]:
+    """(sentence, paragraph, idle) for each thing the reporter says about activity."""
+    cues = [(layout.sentence(m.start()), layout.paragraph(m.start()), True) for m in _IDLE_RE.finditer(text)]
+    cues += [
+        (layout.sentence(m.start()), layout.paragraph(m.start()), False) for m in _ACTIVE_RE.finditer(text)
+    ]
+    return cues
+
+
+def _apply_idle(readings: list[_Statement], cues: list[tuple[int, int, bool]]) -> None:
+    # Idle cues first: "nothing running" outweighs a stray "after" in the same breath.
+    for sentence, paragraph, idle in sorted(cues, key=lambda c: not c[2]):
+        targets = [r for r in readings if sentence in r.sentences]
+        if not targets:
+            # Said in a sentence of its own ("...100%に。何も動かしてないのに"): it is about the jump or
+            # the limit being complained about in that paragraph.
+            same_paragraph = [r for r in readings if paragraph in r.paragraphs]
+            targets = [r for r in same_paragraph if r.from_percent is not None or r.effective_hit()]
+            targets = targets or same_paragraph
+        for r in targets:
+            if r.idle is None:
+                r.idle = idle
+
+
+# ---------------------------------------------------------------------------------------------
+# Tool, plan, model mode, version
+
+_TOOL_CUES: tuple[tuple[str, re.Pattern[str], int], ...] = (
+    ("Claude Code", re.compile(r"\bclaude(?:[\s-]?code)?\b(?!-\d)|\bclaude\.ai\b|\banthropic\b", re.I), 3),
+    ("Claude Code", re.compile(r"\bCC\b"), 3),
+    (
+        "Claude Code",
+        re.compile(
+            r"\bcurrent\s+(?:session|week)\b|/login\s+to\s+switch\s+to\s+an\s+API|claude\s+(?:ai\s+)?usage\s+limit"
+            r"|\blimit\s*(?:reached)?\s*[·∙•]\s*resets\b|\bhit\s+your\s+(?:session|weekly|opus|sonnet|fable)\s+limit\b"
+            r"|\b(?:five_hour|seven_day)\b|/usage\b|/extra-usage|\bextra\s+usage\b|usage-credits|^\s*approaching\b[^\n]{0,30}\blimit"
+            r"|pr[óo]ximo\s+do\s+limite\s+de\s+uso|anthropic-ratelimit-unified|\bmax\s*\(?\s*(?:5|20)\s*x|\bmax\s+plan\b"
+            r"|\b(?:5|20)x\s+max\b|週間制限に達します",
+            re.I | re.M,
+        ),
+        4,
+    ),
+    ("Claude Code", re.compile(r"\b(?:opus|sonnet|fable|haiku)\b", re.I), 1),
+    ("Codex CLI", re.compile(r"\bcodex\b", re.I), 3),
+    (
+        "Codex CLI",
+        re.compile(
+            r"codex-cli|\bchatgpt\b|\b5h\s+limit\s*:|window_minutes|used_percent|■\s*you'?ve\s+hit\s+your\s+usage\s+limit"
+            r"|\btry\s+again\s+in\s+\d+\s+days?\b|\bupgrade\s+or\s+add\s+credits\b",
+            re.I,
+        ),
+        4,
+    ),
+    ("Gemini CLI", re.compile(r"\bgemini\b", re.I), 3),
+    ("Gemini CLI", re.compile(r"cloudcode-pa|gemini\s+code\s+assist", re.I), 4),
+    ("GitHub Copilot", re.compile(r"\bcopilot\b", re.I), 3),
+    ("GitHub Copilot", re.compile(r"\bpremium\s+requests?\b|\b(?:session|weekly)\s+rate\s+limit", re.I), 4),
+    ("Cursor", re.compile(r"\bcursor(?:-agent)?\b", re.I), 3),
+    ("Cursor", re.compile(r"spendLimit", re.I), 4),
+    ("Kiro", re.compile(r"\bkiro\b", re.I), 3),
+    ("OpenCode", re.compile(r"\bopencode\b", re.I), 3),
+)
+
+
+# Read on the raw paste: links and bar layouts that cleaning removes. Only links of the tools' own
+# pages count; an API's docs link ("platform.openai.com/docs", "ai.google.dev/gemini-api") names an
+# API, not a coding tool.
+_RAW_TOOL_CUES: tuple[tuple[str, re.Pattern[str], int], ...] = (
+    (
+        "Codex CLI",
+        re.compile(r"openai\.com/chatgpt|chatgpt\.com|\b(?:weekly|monthly)\s+limit\s*:\s*\[", re.I),
+        4,
+    ),
+    ("Cursor", re.compile(r"cursor\.com", re.I), 4),
+    ("Claude Code", re.compile(r"claude\.ai/", re.I), 3),
+)
+
+
+def _detect_tool(body: str, raw: str) -> str | None:
+    """The product the readings are about: the best-supported cue wins, ties go to the first seen."""
+    scores: dict[str, int] = {}
+    first: dict[str, int] = {}
+    cues = [(tool, regex, weight, body) for tool, regex, weight in _TOOL_CUES]
+    cues += [(tool, regex, weight, raw) for tool, regex, weight in _RAW_TOOL_CUES]
+    for tool, regex, weight, text in cues:
+        m = regex.search(text)
+        if m:
+            scores[tool] = scores.get(tool, 0) + weight
+            first[tool] = min(first.get(tool, m.start()), m.start())
+    if not scores:
+        return None
+    return max(scores, key=lambda t: (scores[t], -first[t]))
+
+
+_PLAN_RE = re.compile(
+    r"(?P<tier_first>\b(?:5|20)x\s+max\b)"
+    r"|\bmax\s*\(?\s*(?:x\s*)?(?P<tier>5|20)\s*x?\s*\)?(?![\d.])"
+    r"|\bmax(?P<tier2>5|20)x?\b"
+    r"|\b(?P<name>max|pro|plus|team|business|enterprise|ultra|free)\b(?P<plus>\s*\+)?",
+    re.IGNORECASE,
+)
+_UPSELL_BEFORE_RE = re.compile(
+    r"\b(?:upgrade|get|buy|purchase|switch|subscribe|try|consider|go)\b[^.!?]{0,60}$", re.IGNORECASE
+)
+_PLAN_BEFORE_RE = re.compile(
+    r"\b(?:on|have|having|using|with|my|our|i'?m\s+on|am\s+on|subscribed\s+to|subscriber|paying\s+for|pay\s+for"
+    r"|bought|paid|plan|tier|subscription|account|got|upgraded\s+to|downgraded\s+to)\s*[:=]?\s*"
+    r"(?:(?:claude|chatgpt|openai|cursor|github|copilot|gemini|google\s+ai|the|a|an)\s+)*$"
+    r"|\b(?:claude|chatgpt|cursor|copilot|google\s+ai)\s+$",
+    re.IGNORECASE,
+)
+_PLAN_AFTER_RE = re.compile(
+    r"\s*(?:plan|subscription|tier|user|account|seat|sub|member|customer)\b", re.IGNORECASE
+)
+_PLAN_TYPE_RE = re.compile(r'"?plan_type"?\s*[:=]\s*"(?P<v>[a-z_+]+)"', re.IGNORECASE)
+_PLAN_NAMES = {
+    "max": "Max",
+    "pro": "Pro",
+    "plus": "Plus",
+    "team": "Team",
+    "business": "Business",
+    "enterprise": "Enterprise",
+    "ultra": "Ultra",
+    "free": "Free",
+    "pro+": "Pro+",
+}
+
+
+def _plan_accepted(text: str, m: re.Match[str]) -> bool:
+    start = m.start()
+    before = text[max(0, start - 80) : start]
+    sentence_before = re.split(r"[.!?](?:\s|$)", before)[-1]
+    if _UPSELL_BEFORE_RE.search(sentence_before) or re.match(
+        r"\s+for\s+more\b", text[m.end() : m.end() + 12]
+    ):
+        return False
+    if m.group("tier") or m.group("tier2") or m.group("tier_first"):
+        return True
+    if before[-1:] in ("-", ".", "/", "=", "_") or re.search(r"\d(?:\.\d+)*\s*$", before):
+        return False  # "gemini-2.5-pro", "Gemini 2.5 Pro Requests"
+    name = m.group("name").lower()
+    if name == "free":
+        return (
+            bool(_PLAN_AFTER_RE.match(text, m.end()))
+            and "request" not in text[m.end() : m.end() + 12].lower()
+        )
+    if _PLAN_AFTER_RE.match(text, m.end()) or _PLAN_BEFORE_RE.search(before[-40:]):
+        return True
+    if re.search(r"\(\s*$", before):  # "codex (plus):", "(pro, 5.2-xhigh)"
+        return True
+    # A sentence that opens with the plan: "Max plan, /usage:" / "Pro, weekly at 80%".
+    return bool(re.search(r"(?:^|[\n.!?]\s*)$", before) and re.match(r"\s*[,:]", text[m.end() : m.end() + 2]))
+
+
+def _detect_plan(text: str) -> str | None:
+    pt = _PLAN_TYPE_RE.search(text)
+    if pt:
+        value = pt.group("v").lower()
+        return _PLAN_NAMES.get(value, value.replace("_", " ").title())
+    for m in _PLAN_RE.finditer(text):
+        if not _plan_accepted(text, m):
+            continue
+        tier = m.group("tier") or m.group("tier2")
+        if m.group("tier_first"):
+            tier = m.group("tier_first").split("x")[0]
+        if tier:
+            return f"Max {tier}x"
+        name = m.group("name").lower() + ("+" if m.group("plus") else "")
+        return _PLAN_NAMES.get(name, name.title())
+    return None
+
+
+# /usage bucket labels and JSON keys name models as layout, not as what the person was using.
+_MODE_LAYOUT_RE = re.compile(r"\bweek(?:ly)?\s*\([^)\n]{0,30}\)|seven_day_\w+", re.IGNORECASE)
+_MODE_CUE_RE = re.compile(
+    r"\b(?:on|using|use|used|with|in|via|of|switched\s+to|switch\s+to|/model)\s+(?:claude\s+)?(?P<a>opus|sonnet)\b"
+    r"|\b(?P<b>opus|sonnet)(?:[\s-]+(?:only|mode|weekly|week|usage|limit|\d(?:\.\d)?)\b)",
+    re.IGNORECASE,
+)
+
+
+def _detect_model_mode(text: str) -> str | None:
+    stripped = _MODE_LAYOUT_RE.sub(" ", text)
+    families = {(m.group("a") or m.group("b")).lower() for m in _MODE_CUE_RE.finditer(stripped)}
+    if len(families) != 1:
+        return None
+    return "opus" if families == {"opus"} else "sonnet-only"
+
+
+_VERSION_RES = (
+    re.compile(
+        r"\b(?:claude[\s-]?code|codex[\s-]?cli|codex|gemini[\s-]?cli|gemini|copilot(?:[\s-]?cli)?|cursor(?:[\s-]?agent)?"
+        r"|kiro|opencode|claude)\s*(?:version\s*)?v?(?P<v>\d+\.\d+\.\d+(?:-[\w.]+)?)\b",
+        re.IGNORECASE,
+    ),
+    re.compile(r"\b(?:version|ver\.?)\s*[:=]?\s*v?(?P<v>\d+\.\d+(?:\.\d+)+)", re.IGNORECASE),
+    re.compile(r"(?<![\w.])v(?P<v>\d+\.\d+\.\d+)\b"),
+    re.compile(r"(?<![\w./-])(?P<v>\d+\.\d+\.\d+)(?![\w.]*\d)"),
+)
+# Versions of the platform around the tool: "Linux 6.16.8", "Darwin 25.1.0", "Node 20.11.1".
+_PLATFORM_BEFORE_RE = re.compile(
+    r"\b(?:linux|darwin|macos|mac\s+os|windows|win|node|nodejs|npm|python|kernel|ios|android|ubuntu|debian"
+    r"|vs\s*code|(?<!claude\s)(?<!claude-)code|chrome|firefox|iterm2?|ghostty|electron|bun|deno)\s*v?$",
+    re.IGNORECASE,
+)
+
+
+def _detect_version(text: str) -> str | None:
+    for anchored, regex in enumerate(_VERSION_RES):
+        for m in regex.finditer(text):
+            # The first pattern names the tool itself; the looser ones must not pick up the OS's.
+            if anchored and _PLATFORM_BEFORE_RE.search(text[max(0, m.start() - 20) : m.start()]):
+                continue
+            return m.group("v")
+    return None
+
+
+# ---------------------------------------------------------------------------------------------
+# Resolving resets to absolute times
+
+_ZONE_ABBREVIATIONS = {
+    "PT": "America/Los_Angeles",
+    "PST": "America/Los_Angeles",
+    "PDT": "America/Los_Angeles",
+    "MT": "America/Denver",
+    "MST": "America/Denver",
+    "MDT": "America/Denver",
+    "CT": "America/Chicago",
+    "CST": "America/Chicago",
+    "CDT": "America/Chicago",
+    "ET": "America/New_York",
+    "EST": "America/New_York",
+    "EDT": "America/New_York",
+    "CET": "Europe/Paris",
+    "CEST": "Europe/Paris",
+    "BST": "Europe/London",
+    "JST": "Asia/Tokyo",
+    "KST": "Asia/Seoul",
+    "IST": "Asia/Kolkata",
+    "AEST": "Australia/Sydney",
+    "AEDT": "Australia/Sydney",
+}
+_MONTH_NUMBERS = {
+    "jan": 1, "ene": 1, "feb": 2, "fev": 2, "mar": 3, "apr": 4, "abr": 4, "may": 5, "mai": 5, "jun": 6,
+    "jul": 7, "aug": 8, "ago": 8, "sep": 9, "set": 9, "oct": 10, "out": 10, "nov": 11, "dec": 12, "dez": 12,
+    "dic": 12,
+}  # fmt: skip
+_WEEKDAY_NUMBERS = {
+    "mon": 0, "seg": 0, "lun": 0, "tue": 1, "ter": 1, "mar": 1, "wed": 2, "qua": 2, "mié": 2, "mie": 2,
+    "thu": 3, "qui": 3, "jue": 3, "fri": 4, "sex": 4, "vie": 4, "sat": 5, "sáb": 5, "sab": 5, "sun": 6, "dom": 6,
+}  # fmt: skip
+_DURATION_PART_RE = re.compile(
+    r"(?P<n>\d+(?:\.\d+)?)\s*(?P<u>days?|d|hours?|hrs?|h|minutes?|mins?|m|seconds?|secs?|s)(?![a-z])", re.I
+)
+_CLOCK_RE = re.compile(r"(?P<h>\d{1,2})(?::(?P<m>\d{2}))?(?::\d{2})?\s*(?P<ap>am|pm|a\.m\.|p\.m\.)?", re.I)
+_UTC_OFFSET_RE = re.compile(r"(?:UTC|GMT)(?P<sign>[+-])(?P<h>\d{1,2})(?::?(?P<m>\d{2}))?", re.I)
+
+
+def _zone_of(tokens: list[tuple[str, str]]) -> dt.tzinfo | None:
+    for kind, value in tokens:
+        if kind != "zone":
+            continue
+        name = value.strip("()")
+        offset = _UTC_OFFSET_RE.fullmatch(name)
+        if offset:
+            delta = dt.timedelta(hours=int(offset.group("h")), minutes=int(offset.group("m") or 0))
+            return dt.timezone(delta if offset.group("sign") == "+" else -delta)
+        if name.upper() in ("UTC", "GMT", "Z"):
+            return dt.UTC
+        name = _ZONE_ABBREVIATIONS.get(name.upper(), name)
+        try:
+            return ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            return None
+    return None
+
+
+def _parse_clock(value: str) -> dt.time | None:
+    m = _CLOCK_RE.match(value.strip())
+    if not m:
+        return None
+    hour, minute = int(m.group("h")), int(m.group("m") or 0)
+    ap = (m.group("ap") or "").lower().replace(".", "")
+    if ap == "pm" and hour < 12:
+        hour += 12
+    elif ap == "am" and hour == 12:
+        hour = 0
+    if hour > 23 or minute > 59:
+        return None
+    return dt.time(hour, minute)
+
+
+def _duration(value: str) -> dt.timedelta:
+    total = dt.timedelta()
+    for part in _DURATION_PART_RE.finditer(value):
+        n, unit = float(part.group("n")), part.group("u").lower()
+        if unit.startswith("d"):
+            total += dt.timedelta(days=n)
+        elif unit.startswith("h"):
+            total += dt.timedelta(hours=n)
+        elif unit.startswith("m"):
+            total += dt.timedelta(minutes=n)
+        else:
+            total += dt.timedelta(seconds=n)
+    return total
+
+
+def _resolve_reset(resets: str, now: dt.datetime) -> dt.datetime | None:
+    """The absolute UTC time a reset expression means, when the text pins it down."""
+    value = resets.strip()
+    if _EPOCH_RE.fullmatch(value):
+        return dt.datetime.fromtimestamp(int(value), dt.UTC)
+    scanned = _scan_time_expression(value, 0)
+    if scanned is None:
+        return None
+    _, tokens = scanned
+    kinds = {kind: token for kind, token in reversed(tokens)}
+    if "iso" in kinds:
+        try:
+            stamp = dt.datetime.fromisoformat(kinds["iso"].replace("Z", "+00:00"))
+        except ValueError:
+            return None
+        return stamp.astimezone(dt.UTC) if stamp.tzinfo else None
+    if value.lower().startswith("in ") and "duration" in kinds:
+        return now + _duration(kinds["duration"])
+    zone = _zone_of(tokens)
+    if zone is None:
+        return None
+    local_now = now.astimezone(zone)
+    clock = _parse_clock(kinds["clock"]) if "clock" in kinds else None
+    date = _date_of(tokens, local_now)
+    if date is None:
+        if clock is None:
+            return None
+        # A clock time with no date is the next time that clock shows after now.
+        candidate = dt.datetime.combine(local_now.date(), clock, zone)
+        if candidate <= local_now:
+            candidate = dt.datetime.combine(local_now.date() + dt.timedelta(days=1), clock, zone)
+        return candidate.astimezone(dt.UTC)
+    return dt.datetime.combine(date, clock or dt.time(0, 0), zone).astimezone(dt.UTC)
+
+
+def _date_of(tokens: list[tuple[str, str]], local_now: dt.datetime) -> dt.date | None:
+    month = day = year = weekday = None
+    relative_days: int | None = None
+    for kind, value in tokens:
+        low = value.lower().rstrip(".")
+        if kind == "month":
+            month = _MONTH_NUMBERS.get(low[:3])
+        elif kind == "day":
+            day = int(re.sub(r"\D", "", low))
+        elif kind == "year":
+            year = int(low)
+        elif kind == "numdate":
+            parts = [int(p) for p in low.split("/")]
+            first, second = parts[0], parts[1]
+            month, day = (second, first) if first > 12 else (first, second)
+            if len(parts) == 3:
+                year = parts[2] + (2000 if parts[2] < 100 else 0)
+        elif kind == "jdate":
+            jm = re.match(r"(\d+)月(\d+)日", value)
+            if jm:
+                month, day = int(jm.group(1)), int(jm.group(2))
+        elif kind == "weekday":
+            weekday = _WEEKDAY_NUMBERS.get(low[:3])
+        elif kind == "word":
+            if low in ("tomorrow", "amanhã", "mañana"):
+                relative_days = 1
+            elif low in ("today", "tonight", "hoje", "midnight", "noon"):
+                relative_days = 0
+    today = local_now.date()
+    try:
+        if month and day:
+            if year:
+                return dt.date(year, month, day)
+            candidates = [dt.date(today.year + k, month, day) for k in (-1, 0, 1)]
+            return min(candidates, key=lambda d: abs((d - today).days))
+    except ValueError:
+        return None
+    if weekday is not None:
+        return today + dt.timedelta(days=(weekday - today.weekday()) % 7)
+    if relative_days is not None:
+        return today + dt.timedelta(days=relative_days)
+    return None
+
+
+# ---------------------------------------------------------------------------------------------
+# Entry points
+
+
+def parse_readings(text: str, now: dt.datetime | None = None) -> ParsedReadings:
+    """Parse every quota reading in `text` (see shared/eval/READINGS.md for the rules).
+
+    `now` anchors relative resets ("in 3h") and clock times without a date; it defaults to the
+    current time. Never raises on odd input: anything unreadable simply yields no reading.
+    """
+    if now is None:
+        now = dt.datetime.now(dt.UTC)
+    elif now.tzinfo is None:
+        now = now.replace(tzinfo=dt.UTC)
+    prepared = _prepare(text or "")
+    body = _clean(prepared)
+    if not body:
+        return ParsedReadings(tool=None, plan=None, model_mode=None, version=None, readings=())
+
+    layout = _Layout(body)
+    plan = _detect_plan(body)
+    tool = _detect_tool(body, prepared) or ("Claude Code" if plan and plan.startswith("Max") else None)
+    reset_clauses = _find_reset_clauses(body)
+    keywords = _find_window_keywords(body, [(c.start, c.end) for c in reset_clauses])
+    cues = _idle_cues(body, layout)
+
+    figures = _find_figures(body, layout, keywords, tool is not None, {c[0] for c in cues if c[2]})
+    claimed = {f.keyword for f in figures if f.keyword is not None}
+    statements = _find_structured(body, layout)
+    statements += _figure_statements(figures, layout)
+    statements += _find_request_ratios(body, layout)
+    statements += _find_notices(body, layout, keywords, claimed, tool is not None or bool(figures))
+    if not statements:
+        return ParsedReadings(tool=None, plan=None, model_mode=None, version=None, readings=())
+
+    # A real report holds a handful of statements; a log with thousands is cut so merging stays cheap.
+    statements = sorted(statements, key=lambda st: st.start)[:_MAX_STATEMENTS]
+    statements = _attach_resets(statements, reset_clauses, layout, keywords)
+    statements = _pair_jumps(statements, body, layout)
+    merged = _merge(statements, layout)
+    _apply_idle(merged, cues[:_MAX_STATEMENTS])
+    readings = tuple(
+        Reading(
+            window=s.window,
+            percent=s.percent,
+            from_percent=s.from_percent,
+            limit_hit=bool(s.effective_hit()),
+            resets=s.resets,
+            idle=s.idle,
+            resets_at=_resolve_reset(s.resets, now) if s.resets else None,
+        )
+        for s in merged
+    )
+    return ParsedReadings(
+        tool=tool,
+        plan=plan,
+        model_mode=_detect_model_mode(body),
+        version=_detect_version(prepared),
+        readings=readings,
+    )
+
+
+def reading_fingerprint(parsed: ParsedReadings) -> str:
+    """A short stable hash of what was read, to spot the same reading sent twice.
+
+    Order-free (readings are a multiset) and blind to how the reset was spaced or capitalised.
+    """
+    rows = sorted(
+        json.dumps(
+            [
+                r.window,
+                r.percent,
+                r.from_percent,
+                r.limit_hit,
+                re.sub(r"\s+", " ", r.resets).strip().lower() if r.resets else None,
+            ]
+        )
+        for r in parsed.readings
+    )
+    payload = json.dumps([parsed.tool, rows], ensure_ascii=False)
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:16]
