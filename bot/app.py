@@ -12,6 +12,7 @@ from bot.config import Settings, mask_url
 from bot.core.catalog import default_catalog_dir, load_catalog
 from bot.core.ports import IncidentStore
 from bot.core.service import KnowledgeBase, SupportService
+from bot.errors import StoreError
 from bot.storage import open_store
 
 log = logging.getLogger(__name__)
@@ -33,7 +34,10 @@ async def open_app(settings: Settings) -> AsyncIterator[App]:
     """Load the catalog, open the store, build the service; close the store on the way out."""
     folder = catalog_folder(settings)
     catalog = load_catalog(folder)
-    store = await open_store(settings.database_url)
+    try:
+        store = await open_store(settings.database_url)
+    except StoreError as exc:
+        raise StoreError(f"{exc} (check SUPPORTBOT_DB / DATABASE_URL)") from exc
     log.info("store opened: %s", mask_url(settings.database_url))
     try:
         service = SupportService(KnowledgeBase(catalog, folder), store, settings)

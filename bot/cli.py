@@ -20,7 +20,7 @@ from typing import Any
 
 from bot import __version__
 from bot.config import Settings
-from bot.errors import BotError, CatalogError, ConfigError, StoreError, UsageError
+from bot.errors import BotError, CatalogError, ConfigError, StartupError, StoreError, UsageError
 
 log = logging.getLogger("bot.cli")
 
@@ -143,7 +143,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except CatalogError as exc:
         _fail(f"{exc}; run `supportbot catalog check` to list them all")
         return EXIT_FAILURE
-    except (StoreError, BotError) as exc:
+    except (StartupError, StoreError, BotError) as exc:
         _fail(str(exc))
         return EXIT_FAILURE
     except KeyboardInterrupt:

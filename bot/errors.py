@@ -25,6 +25,10 @@ class CatalogError(BotError):
         super().__init__(summary)
 
 
+class StartupError(BotError):
+    """A front end could not start for good (a rejected token); the message names the setting."""
+
+
 class StoreError(BotError):
     """The incident store could not be reached or refused an operation."""
 

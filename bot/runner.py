@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Callable
 from typing import TextIO
 
 from bot.app import App
-from bot.errors import ConfigError
+from bot.errors import ConfigError, StartupError
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +32,7 @@ async def serve(app: App, front_ends: list[str], *, port: int, stdin: TextIO, st
     for name in front_ends:
         runners[name] = _runner_for(name, app, port, stdin, stdout)
     fatal: list[BaseException] = []
-    tasks = [asyncio.create_task(_supervise(name, run, stop, fatal, final=name == "console"), name=name)
+    tasks = [asyncio.create_task(supervise(name, run, stop, fatal, final=name == "console"), name=name)
              for name, run in runners.items()]
     watcher = asyncio.create_task(watch_catalog(app, stop), name="catalog-watcher")
     log.info("running: %s", ", ".join(front_ends))
@@ -65,16 +65,18 @@ def _runner_for(name: str, app: App, port: int, stdin: TextIO, stdout: TextIO) -
     raise ValueError(f"unknown front end {name}")
 
 
-async def _supervise(
+async def supervise(
     name: str,
     run: Callable[[], Awaitable[None]],
     stop: asyncio.Event,
     fatal: list[BaseException],
     *,
     final: bool,
+    backoff_start: float = BACKOFF_START,
+    backoff_max: float = BACKOFF_MAX,
 ) -> None:
     """Run a front end; restart it with exponential backoff unless it ended for good."""
-    delay = BACKOFF_START
+    delay = backoff_start
     while not stop.is_set():
         try:
             await run()
@@ -83,23 +85,24 @@ async def _supervise(
             log.warning("%s stopped by itself; restarting in %.0f s", name, delay)
         except asyncio.CancelledError:
             raise
-        except ConfigError as exc:
+        except (ConfigError, StartupError) as exc:
             log.error("%s cannot start: %s", name, exc)
-            fatal.append(exc)
+            fatal.append(exc if isinstance(exc, StartupError) else StartupError(str(exc)))
             break
         except Exception as exc:  # a lost connection: log it, back off, reconnect
             log.warning("%s failed (%s: %s); reconnecting in %.0f s", name, type(exc).__name__, exc, delay)
         try:
             await asyncio.wait_for(stop.wait(), delay)
         except TimeoutError:
-            delay = min(delay * 2, BACKOFF_MAX)
+            delay = min(delay * 2, backoff_max)
     stop.set()
 
 
 async def watch_catalog(app: App, stop: asyncio.Event, interval: float = CATALOG_POLL_SECONDS) -> None:
     """Reload the catalog when its files change; a broken catalog is reported and the last good one kept."""
     knowledge = app.service.knowledge
-    last = _fingerprint(knowledge.folder)
+    # None: the first look always compares contents, so an edit made while starting is not missed.
+    last: tuple[tuple[str, float, int], ...] | None = None
     while not stop.is_set():
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), interval)

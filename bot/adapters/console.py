@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import getpass
+import threading
+from collections.abc import Awaitable, Callable
 from typing import TextIO
 
 from bot.core.models import Command, Incoming, Reply, ReplyKind
@@ -96,10 +98,7 @@ async def run_console(
 ) -> None:
     style = _Style(stdout.isatty() if color is None else color)
     user_id = user or _whoami()
-    loop = asyncio.get_running_loop()
-
-    async def read_line() -> str:
-        return await loop.run_in_executor(None, stdin.readline)
+    read_line = _line_reader(stdin)
 
     def say(text: str) -> None:
         stdout.write(text + "\n")
@@ -148,13 +147,45 @@ async def run_console(
             say("")
 
 
-async def _read_paste(read_line) -> list[str]:  # type: ignore[no-untyped-def]
+async def _read_paste(read_line: Callable[[], Awaitable[str]]) -> list[str]:
     lines: list[str] = []
     while True:
         line = await read_line()
         if line == "" or not line.strip():
             return lines
         lines.append(line.rstrip("\n"))
+
+
+def _line_reader(stdin: TextIO) -> Callable[[], Awaitable[str]]:
+    """Read lines on a daemon thread: a blocked read must never keep a stopping process alive."""
+    loop = asyncio.get_running_loop()
+    lines: asyncio.Queue[str] = asyncio.Queue()
+
+    def pump() -> None:
+        while True:
+            try:
+                line = stdin.readline()
+            except (OSError, ValueError):
+                line = ""
+            try:
+                loop.call_soon_threadsafe(lines.put_nowait, line)
+            except RuntimeError:  # the loop is closed: nobody is listening any more
+                return
+            if line == "":
+                return
+
+    threading.Thread(target=pump, name="console-stdin", daemon=True).start()
+    at_end = False
+
+    async def read_line() -> str:
+        nonlocal at_end
+        if at_end:  # end of input stays the end, however often it is asked for
+            return ""
+        line = await lines.get()
+        at_end = line == ""
+        return line
+
+    return read_line
 
 
 def _whoami() -> str:
