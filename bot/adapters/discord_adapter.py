@@ -1,0 +1,619 @@
+"""The Discord front end: a thin translator between discord.py and `SupportService.handle`.
+
+Gateway events and interactions become `Incoming` objects; the `Reply` objects that come back are
+rendered as embeds with persistent buttons (`discord_render`). Nothing here decides *what* to answer:
+channel modes, thread skipping, merging, staff checks and storage all live in the service.
+
+    await run_discord(service, settings)   # what the CLI runs; returns only when cancelled
+
+Endpoints: discord.py builds every REST URL from `discord.http.Route.BASE` and opens the gateway at
+`DiscordWebSocket.DEFAULT_GATEWAY` (`Client.connect` -> `DiscordWebSocket.from_client`; the plain
+`Client` never asks `/gateway/bot`). Both are class attributes, so `use_endpoints` sets them from
+`DISCORD_API_URL` / `DISCORD_GATEWAY_URL`: the least invasive seam, and internal, hence the pinned
+`discord.py>=2.4,<2.8`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections import OrderedDict
+from typing import Any
+
+import discord
+import yarl
+from discord import app_commands
+from discord.gateway import DiscordWebSocket
+from discord.http import Route
+
+from bot.adapters.discord_render import (
+    CHOICE_VALUE_MAX,
+    CHOICES_MAX,
+    NO_PINGS,
+    ActionButton,
+    build_view,
+    choice_name,
+    chunks,
+    clip,
+    plain_text,
+    render_embed,
+    thread_name,
+)
+from bot.config import Settings
+from bot.core.models import ChannelMode, Command, Incoming, Reply
+from bot.core.service import SupportService
+from bot.errors import ConfigError
+
+log = logging.getLogger(__name__)
+
+PLATFORM = "discord"
+RECEIPT_EMOJI = "\N{EYES}"
+HISTORY_LOOKBACK = 50  # messages read from a thread we have not seen since start
+REMEMBERED = 2_000  # posted replies (for merge edits) and threads (for "a person already helped")
+MAX_OPTION_TEXT = 6_000  # Discord's limit for a string option
+TOKEN_REJECTED = "DISCORD_TOKEN was rejected by Discord"
+INTENT_MISSING = (
+    "Discord refused the Message Content intent: enable it under Bot -> Privileged Gateway Intents "
+    "in the Developer Portal"
+)
+
+_DEFAULT_API_BASE = Route.BASE
+_DEFAULT_GATEWAY = DiscordWebSocket.DEFAULT_GATEWAY
+
+
+# -- configuration ---------------------------------------------------------------------------------
+
+
+def bot_intents() -> discord.Intents:
+    """Guilds (channels, roles, threads), guild messages, and message content (privileged)."""
+    intents = discord.Intents.none()
+    intents.guilds = True
+    intents.guild_messages = True
+    intents.message_content = True
+    return intents
+
+
+def invite_permissions() -> discord.Permissions:
+    """Exactly what the bot uses: read and answer, embeds, 👀, replies (need history), threads."""
+    return discord.Permissions(
+        view_channel=True,
+        send_messages=True,
+        send_messages_in_threads=True,
+        create_public_threads=True,
+        embed_links=True,
+        add_reactions=True,
+        read_message_history=True,
+    )
+
+
+INVITE_SCOPES = ("bot", "applications.commands")
+
+
+def invite_url(client_id: int | str) -> str:
+    return discord.utils.oauth_url(client_id, permissions=invite_permissions(), scopes=INVITE_SCOPES)
+
+
+def use_endpoints(settings: Settings) -> None:
+    """Point discord.py's REST base and gateway at the configured URLs (defaults when unset)."""
+    Route.BASE = settings.discord_api_url.rstrip("/") if settings.discord_api_url else _DEFAULT_API_BASE
+    DiscordWebSocket.DEFAULT_GATEWAY = (
+        yarl.URL(settings.discord_gateway_url) if settings.discord_gateway_url else _DEFAULT_GATEWAY
+    )
+
+
+# -- translation -----------------------------------------------------------------------------------
+
+
+def strip_mention(text: str, user_id: int | None, role_ids: tuple[int, ...] = ()) -> str:
+    """Remove `<@BOT>` / `<@!BOT>` / `<@&BOT_ROLE>` (the bot being addressed) before matching."""
+    if user_id is not None:
+        text = re.sub(rf"<@!?{user_id}>:?", " ", text)
+    for role_id in role_ids:
+        text = re.sub(rf"<@&{role_id}>:?", " ", text)
+    return text.strip()
+
+
+def channel_ids(channel: Any) -> tuple[str, str | None]:
+    """(channel id, thread id): a thread counts as its parent channel, so modes and watch lists apply."""
+    if isinstance(channel, discord.Thread):
+        return str(channel.parent_id), str(channel.id)
+    return str(getattr(channel, "id", "")), None
+
+
+def staff_role(guild: discord.Guild | None, settings: Settings) -> discord.Role | None:
+    """The configured staff role, by id or by exact name."""
+    wanted = settings.discord_staff_role
+    if not wanted or guild is None:
+        return None
+    if wanted.isdigit():
+        return guild.get_role(int(wanted))
+    return discord.utils.get(guild.roles, name=wanted)
+
+
+def is_platform_staff(user: discord.abc.User, settings: Settings,
+                      permissions: discord.Permissions | None = None) -> bool:
+    """Staff on Discord: the configured role, or Manage Server (administrators have it too)."""
+    if not isinstance(user, discord.Member):
+        return False
+    wanted = settings.discord_staff_role
+    if wanted and any(str(role.id) == wanted or role.name == wanted for role in user.roles):
+        return True
+    granted = permissions if permissions is not None else user.guild_permissions
+    return granted.manage_guild or granted.administrator
+
+
+def bot_role_ids(message: discord.Message) -> tuple[int, ...]:
+    """The bot's own managed role in this server: picking "@supportbot" sometimes mentions the role."""
+    me = message.guild.me if message.guild is not None else None
+    return tuple(role.id for role in getattr(me, "roles", ()) if role.is_bot_managed())
+
+
+def mentions_bot(message: discord.Message, bot_id: int | None) -> bool:
+    if bot_id is not None and bot_id in message.raw_mentions:
+        return True
+    return any(role_id in message.raw_role_mentions for role_id in bot_role_ids(message))
+
+
+def message_incoming(message: discord.Message, *, bot_id: int | None, settings: Settings,
+                     thread_helped: bool = False) -> Incoming:
+    channel_id, thread_id = channel_ids(message.channel)
+    return Incoming(
+        platform=PLATFORM,
+        channel_id=channel_id,
+        user_id=str(message.author.id),
+        text=strip_mention(message.content, bot_id, bot_role_ids(message)),
+        command=Command.MESSAGE,
+        workspace_id=str(message.guild.id) if message.guild else "",
+        message_id=str(message.id),
+        thread_id=thread_id,
+        user_name=message.author.display_name,
+        is_direct=message.guild is None,
+        mentioned=mentions_bot(message, bot_id),
+        thread_helped=thread_helped,
+        platform_staff=is_platform_staff(message.author, settings),
+    )
+
+
+def interaction_incoming(interaction: discord.Interaction[Any], command: Command, text: str,
+                         settings: Settings) -> Incoming:
+    channel_id, thread_id = channel_ids(interaction.channel)
+    if not channel_id:
+        channel_id = str(interaction.channel_id or "")
+    message = interaction.message
+    return Incoming(
+        platform=PLATFORM,
+        channel_id=channel_id,
+        user_id=str(interaction.user.id),
+        text=text,
+        command=command,
+        workspace_id=str(interaction.guild_id or ""),
+        message_id=str(message.id) if message is not None else None,
+        thread_id=thread_id,
+        user_name=interaction.user.display_name,
+        is_direct=interaction.guild_id is None,
+        mentioned=True,
+        platform_staff=is_platform_staff(interaction.user, settings, interaction.permissions),
+    )
+
+
+# -- the client ------------------------------------------------------------------------------------
+
+
+class SupportTree(app_commands.CommandTree["SupportBot"]):
+    async def on_error(self, interaction: discord.Interaction[Any], error: app_commands.AppCommandError) -> None:
+        name = interaction.command.name if interaction.command else "?"
+        log.error("app command /%s failed", name, exc_info=error)
+        await apologise(interaction)
+
+
+async def apologise(interaction: discord.Interaction[Any]) -> None:
+    text = "Sorry, something went wrong on my side. Please try again in a minute."
+    try:
+        if interaction.response.is_done():
+            await interaction.followup.send(text, ephemeral=True, allowed_mentions=NO_PINGS)
+        else:
+            await interaction.response.send_message(text, ephemeral=True, allowed_mentions=NO_PINGS)
+    except discord.HTTPException as exc:
+        log.warning("could not apologise for a failed interaction: %s %s", exc.status, exc.code)
+
+
+class SupportBot(discord.Client):
+    """discord.py client with the service and settings injected; commands live on `self.tree`."""
+
+    def __init__(self, service: SupportService, settings: Settings, **options: Any) -> None:
+        options.setdefault("allowed_mentions", NO_PINGS)
+        # No message cache: we never act on edits, and a cached Message is updated in place by
+        # MESSAGE_UPDATE, so a paste edited in quickly could be answered as if it had been sent.
+        options.setdefault("max_messages", None)
+        # We never join voice; discord.py's "PyNaCl/davey is not installed" warnings would only mislead.
+        discord.VoiceClient.warn_nacl = False
+        discord.VoiceClient.warn_dave = False
+        super().__init__(intents=bot_intents(), **options)
+        self.service = service
+        self.settings = settings
+        self.tree = SupportTree(self)
+        self.synced_commands: list[app_commands.AppCommand] = []
+        self._posted: OrderedDict[str, discord.Message] = OrderedDict()  # merge_key -> our reply
+        self._thread_people: OrderedDict[int, set[int]] = OrderedDict()  # thread -> people who wrote there
+        self._locks: OrderedDict[tuple[int, int], asyncio.Lock] = OrderedDict()
+        install_commands(self)
+
+    # -- lifetime ---------------------------------------------------------------------------------
+
+    async def login(self, token: str) -> None:
+        use_endpoints(self.settings)
+        await super().login(token)
+
+    async def setup_hook(self) -> None:
+        self.add_dynamic_items(ActionButton)
+        self.service.add_alert_sink(self.post_alert)
+        await self.sync_commands()
+
+    async def close(self) -> None:
+        self.service.remove_alert_sink(self.post_alert)
+        await super().close()
+
+    async def sync_commands(self) -> None:
+        """Register the app commands: in one guild when DISCORD_GUILD_ID is set (instant), else globally."""
+        guild_id = self.settings.discord_guild_id
+        try:
+            if guild_id:
+                guild = discord.Object(id=guild_id)
+                self.tree.copy_global_to(guild=guild)
+                self.synced_commands = await self.tree.sync(guild=guild)
+            else:
+                self.synced_commands = await self.tree.sync()
+        except discord.Forbidden as exc:
+            log.error("Discord refused to register the slash commands%s (%s %s): invite the bot with the "
+                      "applications.commands scope", f" in guild {guild_id}" if guild_id else "",
+                      exc.status, exc.code)
+            return
+        except discord.HTTPException as exc:
+            log.error("could not register the slash commands: %s %s", exc.status, exc.code)
+            return
+        log.info("%d app commands synced %s", len(self.synced_commands),
+                 f"to guild {guild_id}" if guild_id else "globally (may take up to an hour to appear)")
+
+    async def on_ready(self) -> None:
+        log.info("connected to Discord as %s in %d server(s)", self.user, len(self.guilds))
+
+    async def on_error(self, event_method: str, /, *args: Any, **kwargs: Any) -> None:
+        log.exception("error while handling Discord event %s", event_method)
+
+    # -- channel messages -------------------------------------------------------------------------
+
+    async def on_message(self, message: discord.Message) -> None:
+        if not self._wanted(message):
+            return
+        key = (message.channel.id, message.author.id)
+        lock = self._locks.get(key)
+        if lock is None:
+            lock = self._locks[key] = asyncio.Lock()
+            self._forget_idle_locks()
+        # One person's consecutive pastes are handled in order, so the second one edits the first reply.
+        async with lock:
+            await self._answer(message)
+
+    def _wanted(self, message: discord.Message) -> bool:
+        """Human messages in watched channels; never bots (this one included), webhooks or system events."""
+        if message.author.bot or message.webhook_id is not None:
+            return False
+        if self.user is not None and message.author.id == self.user.id:
+            return False
+        if message.type not in (discord.MessageType.default, discord.MessageType.reply):
+            return False
+        watched = self.settings.discord_watch_channels
+        if watched and message.guild is not None:
+            channel_id, _ = channel_ids(message.channel)
+            name = getattr(getattr(message.channel, "parent", None) or message.channel, "name", None)
+            if channel_id not in watched and (name is None or name not in watched):
+                return False
+        return True
+
+    async def _answer(self, message: discord.Message) -> None:
+        bot_id = self.user.id if self.user else None
+        text = strip_mention(message.content, bot_id, bot_role_ids(message))
+        looks = bool(text) and self.service.looks_like_error(text)
+        helped = False
+        if looks or mentions_bot(message, bot_id):
+            helped = await self._thread_helped(message)
+        else:
+            self._note_thread_author(message)  # a reply without an error in it may be someone helping
+        if not text:
+            return
+        incoming = message_incoming(message, bot_id=bot_id, settings=self.settings, thread_helped=helped)
+        if looks and await self._mode_allows(incoming):
+            await self._react(message)
+        answers = await self.service.handle(incoming)
+        for reply in answers:
+            await self._post_answer(message, reply)
+
+    async def _mode_allows(self, incoming: Incoming) -> bool:
+        if incoming.is_direct:
+            return True
+        mode = await self.service.channel_mode(PLATFORM, incoming.channel_id)
+        return mode is ChannelMode.AUTO or (mode is ChannelMode.MENTION and incoming.mentioned)
+
+    async def _react(self, message: discord.Message) -> None:
+        try:
+            await message.add_reaction(RECEIPT_EMOJI)
+        except discord.HTTPException as exc:
+            log.warning("could not react to message %s: %s %s", message.id, exc.status, exc.code)
+
+    # "A person already helped": someone other than the author wrote in the thread before.
+
+    def _note_thread_author(self, message: discord.Message) -> None:
+        people = self._thread_people.get(message.channel.id)
+        if people is not None and not message.author.bot:
+            people.add(message.author.id)
+
+    async def _thread_helped(self, message: discord.Message) -> bool:
+        channel = message.channel
+        if not isinstance(channel, discord.Thread):
+            return False
+        people = self._thread_people.get(channel.id)
+        if people is None:
+            people = await self._thread_authors(channel, message)
+            self._thread_people[channel.id] = people
+            while len(self._thread_people) > REMEMBERED:
+                self._thread_people.popitem(last=False)
+        helped = bool(people - {message.author.id})
+        people.add(message.author.id)
+        return helped
+
+    async def _thread_authors(self, thread: discord.Thread, before: discord.Message) -> set[int]:
+        """People (not bots) who wrote in a thread before `before`; read once per thread."""
+        people: set[int] = set()
+        try:
+            async for earlier in thread.history(limit=HISTORY_LOOKBACK, before=before):
+                if not earlier.author.bot and earlier.webhook_id is None:
+                    people.add(earlier.author.id)
+        except discord.HTTPException as exc:
+            log.warning("could not read thread %s history: %s %s", thread.id, exc.status, exc.code)
+        return people
+
+    async def _post_answer(self, message: discord.Message, reply: Reply) -> None:
+        key = reply.merge_key
+        earlier = self._posted.get(key) if key else None
+        if earlier is not None and await self._edit(earlier, reply):
+            return
+        sent: discord.Message | None
+        if (self.settings.discord_use_threads and message.guild is not None
+                and not isinstance(message.channel, discord.Thread)):
+            thread = await self._thread_for(message, reply)
+            sent = await self._send(thread, reply) if thread is not None else None
+            if thread is None:
+                sent = await self._send(message.channel, reply, reference=message)
+        else:
+            sent = await self._send(message.channel, reply, reference=message)
+        if sent is not None and key:
+            self._posted[key] = sent
+            self._posted.move_to_end(key)
+            while len(self._posted) > REMEMBERED:
+                self._posted.popitem(last=False)
+
+    async def _thread_for(self, message: discord.Message, reply: Reply) -> discord.abc.Messageable | None:
+        try:
+            return await message.create_thread(name=thread_name(reply))
+        except discord.HTTPException as exc:
+            if exc.code == 160004:  # a thread already exists on this message; it has the message's id
+                return self.get_partial_messageable(message.id, guild_id=message.guild.id if message.guild else None)
+            log.warning("could not open a thread on message %s (%s %s); replying in the channel",
+                        message.id, exc.status, exc.code)
+            return None
+
+    # -- sending ----------------------------------------------------------------------------------
+
+    def _mentions(self, reply: Reply, guild: discord.Guild | None) -> tuple[str | None, discord.AllowedMentions]:
+        """Content and allowed mentions: nobody is pinged except the staff role on an escalation."""
+        if not reply.ping_staff:
+            return None, NO_PINGS
+        role = staff_role(guild, self.settings)
+        wanted = self.settings.discord_staff_role
+        if role is None and wanted and wanted.isdigit():
+            role = discord.Object(id=int(wanted))  # type: ignore[assignment]
+        if role is None:
+            log.warning("escalation without a staff role to ping: set DISCORD_STAFF_ROLE")
+            return None, NO_PINGS
+        content = clip(f"<@&{role.id}> {reply.summary or reply.title}", 2000)
+        return content, discord.AllowedMentions(everyone=False, users=False, roles=[role], replied_user=False)
+
+    async def _send(self, target: discord.abc.Messageable, reply: Reply, *,
+                    reference: discord.Message | None = None) -> discord.Message | None:
+        guild = getattr(target, "guild", None) or (reference.guild if reference else None)
+        content, mentions = self._mentions(reply, guild)
+        kwargs: dict[str, Any] = {"allowed_mentions": mentions}
+        if reference is not None:
+            kwargs["reference"] = reference.to_reference(fail_if_not_exists=False)
+            kwargs["mention_author"] = False
+        view = build_view(reply)
+        if view is not None:
+            kwargs["view"] = view
+        try:
+            return await target.send(content=content, embed=render_embed(reply), **kwargs)
+        except discord.HTTPException as exc:
+            if exc.status != 400:
+                log.warning("Discord refused a reply in %s: %s %s", getattr(target, "id", "?"), exc.status, exc.code)
+                return None
+            log.warning("Discord rejected an embed (%s); sending plain text instead", exc.code)
+        try:  # the plain-text form, cut at line boundaries into as many messages as it needs
+            first: discord.Message | None = None
+            text = f"{content}\n{plain_text(reply)}" if content else plain_text(reply)
+            for part in chunks(text):
+                sent = await target.send(content=part, **kwargs)
+                first = first or sent
+                kwargs.pop("view", None)
+                kwargs.pop("reference", None)
+            return first
+        except discord.HTTPException as exc:
+            log.warning("Discord refused a plain-text reply too: %s %s", exc.status, exc.code)
+            return None
+
+    async def _edit(self, message: discord.Message, reply: Reply) -> bool:
+        try:
+            await message.edit(embed=render_embed(reply), view=build_view(reply), allowed_mentions=NO_PINGS)
+            return True
+        except discord.HTTPException as exc:
+            log.warning("could not edit reply %s (%s %s); posting a new one", message.id, exc.status, exc.code)
+            return False
+
+    async def post_alert(self, reply: Reply) -> None:
+        """Alert sink: incident alerts (with Acknowledge / Resolve) go to DISCORD_STAFF_CHANNEL."""
+        channel_id = self.settings.discord_staff_channel
+        if not channel_id:
+            log.warning("incident alert %r not posted on Discord: DISCORD_STAFF_CHANNEL is not set", reply.title)
+            return
+        channel = self.get_channel(channel_id) or self.get_partial_messageable(channel_id)
+        await self._send(channel, reply)  # type: ignore[arg-type]
+
+    # -- interactions -----------------------------------------------------------------------------
+
+    async def run_command(self, interaction: discord.Interaction[Any], command: Command, text: str) -> None:
+        """A slash command or menu pick: acknowledge at once (privately), then answer as a follow-up."""
+        if not await _defer(interaction, ephemeral=True, thinking=True):
+            return
+        incoming = interaction_incoming(interaction, command, text, self.settings)
+        answers = await self.service.handle(incoming)
+        await self._deliver(interaction, answers, thinking=True)
+
+    async def handle_action(self, interaction: discord.Interaction[Any], command: Command, value: str) -> None:
+        """A button click (routed by custom_id by `ActionButton`, so it works after a restart)."""
+        if not await _defer(interaction):
+            return
+        try:
+            incoming = interaction_incoming(interaction, command, value, self.settings)
+            answers = await self.service.handle(incoming)
+            await self._deliver(interaction, answers, thinking=False)
+        except Exception:  # the click was acknowledged: say sorry rather than leave the person waiting
+            log.exception("button %s failed", command.value)
+            await apologise(interaction)
+
+    async def _deliver(self, interaction: discord.Interaction[Any], answers: list[Reply], *, thinking: bool) -> None:
+        if not answers and thinking:
+            await self._followup_text(interaction, "Nothing to show for that.")
+        for reply in answers:
+            if reply.private:
+                await self._followup(interaction, reply, ephemeral=True)
+            elif thinking and interaction.channel is not None:
+                # The deferred "thinking" message is private; a public answer goes to the channel.
+                sent = await self._send(interaction.channel, reply)  # type: ignore[arg-type]
+                await self._followup_text(interaction, "Posted in the channel." if sent else
+                                          "I could not post in this channel.")
+            else:
+                await self._followup(interaction, reply, ephemeral=False)
+
+    async def _followup(self, interaction: discord.Interaction[Any], reply: Reply, *, ephemeral: bool) -> None:
+        content, mentions = self._mentions(reply, interaction.guild)
+        kwargs: dict[str, Any] = {"ephemeral": ephemeral, "allowed_mentions": mentions}
+        view = build_view(reply)
+        if view is not None:
+            kwargs["view"] = view
+        try:
+            await interaction.followup.send(content=content, embed=render_embed(reply), **kwargs)
+        except discord.HTTPException as exc:
+            log.warning("Discord refused a follow-up (%s %s); sending plain text", exc.status, exc.code)
+            await self._followup_text(interaction, plain_text(reply), ephemeral=ephemeral)
+
+    async def _followup_text(self, interaction: discord.Interaction[Any], text: str, *, ephemeral: bool = True) -> None:
+        try:
+            await interaction.followup.send(clip(text, 2000), ephemeral=ephemeral, allowed_mentions=NO_PINGS)
+        except discord.HTTPException as exc:
+            log.warning("Discord refused a follow-up: %s %s", exc.status, exc.code)
+
+    def autocomplete(self, current: str) -> list[app_commands.Choice[str]]:
+        choices = []
+        for entry in self.service.complete(current[:200], CHOICES_MAX):
+            if len(entry.id) <= CHOICE_VALUE_MAX:
+                choices.append(app_commands.Choice(name=choice_name(entry.title, entry.tool), value=entry.id))
+        return choices[:CHOICES_MAX]
+
+    # -- housekeeping -----------------------------------------------------------------------------
+
+    def _forget_idle_locks(self) -> None:
+        while len(self._locks) > REMEMBERED:
+            oldest_key, oldest = next(iter(self._locks.items()))
+            if oldest.locked():
+                break
+            del self._locks[oldest_key]
+
+
+async def _defer(interaction: discord.Interaction[Any], *, ephemeral: bool = False, thinking: bool = False) -> bool:
+    try:
+        await interaction.response.defer(ephemeral=ephemeral, thinking=thinking)
+        return True
+    except discord.HTTPException as exc:  # expired (10062) or already acknowledged (40060)
+        log.warning("could not acknowledge interaction %s: %s %s", interaction.id, exc.status, exc.code)
+        return False
+
+
+# -- commands --------------------------------------------------------------------------------------
+
+
+def install_commands(bot: SupportBot) -> None:
+    """`/errfix` (with autocomplete), `/quota`, `/incidents`, `/channel-mode` and "Look up this error"."""
+
+    @app_commands.command(name="errfix", description="Look up an error message, or a catalog entry by id or title")
+    @app_commands.describe(text="The error text, or an entry id or title")
+    async def errfix(interaction: discord.Interaction[Any],
+                     text: app_commands.Range[str, 1, MAX_OPTION_TEXT]) -> None:
+        await bot.run_command(interaction, Command.ERRFIX, text)
+
+    @errfix.autocomplete("text")
+    async def errfix_choices(interaction: discord.Interaction[Any], current: str) -> list[app_commands.Choice[str]]:
+        return bot.autocomplete(current)
+
+    @app_commands.command(name="quota", description="Report a usage-quota reading (paste /usage or describe it)")
+    @app_commands.describe(text="e.g. session 64% -> 100% overnight, nothing running")
+    async def quota(interaction: discord.Interaction[Any], text: app_commands.Range[str, 1, MAX_OPTION_TEXT]) -> None:
+        await bot.run_command(interaction, Command.QUOTA, text)
+
+    @app_commands.command(name="incidents", description="Support staff: quota tallies and open incidents")
+    @app_commands.default_permissions(manage_guild=True)
+    @app_commands.guild_only()
+    async def incidents(interaction: discord.Interaction[Any]) -> None:
+        await bot.run_command(interaction, Command.INCIDENTS, "")
+
+    @app_commands.command(name="channel-mode", description="Support staff: how I answer pasted errors here")
+    @app_commands.describe(mode="auto: every recognised paste; mention: only when mentioned; off: never")
+    @app_commands.choices(mode=[app_commands.Choice(name=m.value, value=m.value) for m in ChannelMode])
+    @app_commands.default_permissions(manage_guild=True)
+    @app_commands.guild_only()
+    async def channel_mode(interaction: discord.Interaction[Any], mode: app_commands.Choice[str]) -> None:
+        await bot.run_command(interaction, Command.CHANNEL_MODE, mode.value)
+
+    @app_commands.context_menu(name="Look up this error")
+    async def look_up(interaction: discord.Interaction[Any], message: discord.Message) -> None:
+        await bot.run_command(interaction, Command.ERRFIX, message.content)
+
+    for command in (errfix, quota, incidents, channel_mode, look_up):
+        bot.tree.add_command(command)
+
+
+# -- the CLI's entry point -------------------------------------------------------------------------
+
+
+async def run_discord(service: SupportService, settings: Settings) -> None:
+    """Log in, connect and serve until cancelled; close everything on the way out.
+
+    Raises ConfigError (never showing the token) when Discord rejects the token or the intent.
+    """
+    token = settings.discord_token
+    if not token:
+        raise ConfigError("DISCORD_TOKEN is not set")
+    bot = SupportBot(service, settings)
+    try:
+        async with bot:
+            try:
+                await bot.login(str(token))
+            except discord.LoginFailure:
+                raise ConfigError(TOKEN_REJECTED) from None
+            await bot.connect(reconnect=True)
+    except discord.PrivilegedIntentsRequired:
+        raise ConfigError(INTENT_MISSING) from None
+    except discord.ConnectionClosed as exc:
+        if exc.code == 4004:  # authentication failed on the gateway
+            raise ConfigError(TOKEN_REJECTED) from None
+        if exc.code == 4014:
+            raise ConfigError(INTENT_MISSING) from None
+        raise
