@@ -74,6 +74,7 @@ class _Literal:
     entry_index: int
     text: str  # normalised
     kind: str  # "signature" | "variant"
+    shown: str  # the literal as the catalog quotes it, for "why this answer"
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,7 +104,7 @@ class Matcher:
             for kind, raw in [("signature", entry.signature), *(("variant", v) for v in entry.variants)]:
                 normalized = normalize_cleaned(clean(raw))
                 if len(normalized) >= MIN_LITERAL_CHARS:
-                    self._literals.append(_Literal(index, normalized, kind))
+                    self._literals.append(_Literal(index, normalized, kind, " ".join(raw.split())))
         self._literal_texts = [lit.text for lit in self._literals]
         self._literal_sizes = [len(set(tokens(lit.text))) for lit in self._literals]
         self._literal_postings: dict[str, list[int]] = {}
@@ -232,9 +233,7 @@ class Matcher:
                 length_weight = min(1.0, 0.6 + len(literal.text) / 100)
                 score = (2 * raw_score - 100) * (0.55 + 0.45 * coverage) * length_weight
                 if score >= 60:
-                    alignment = fuzz.partial_ratio_alignment(literal.text, normalized)
-                    fragment = normalized[alignment.dest_start : alignment.dest_end] if alignment else literal.text
-                    offer(literal.entry_index, score, _shorten(fragment), literal.kind)
+                    offer(literal.entry_index, score, _shorten(literal.shown), literal.kind)
 
         words = normalized.split()
         for position, word in enumerate(words):
