@@ -509,8 +509,10 @@ class SupportBot(discord.Client):
         view = build_view(reply)
         if view is not None:
             kwargs["view"] = view
+        if content:
+            kwargs["content"] = content
         try:
-            await interaction.followup.send(content=content, embed=render_embed(reply), **kwargs)
+            await interaction.followup.send(embed=render_embed(reply), **kwargs)
         except discord.HTTPException as exc:
             log.warning("Discord refused a follow-up (%s %s); sending plain text", exc.status, exc.code)
             await self._followup_text(interaction, plain_text(reply), ephemeral=ephemeral)
@@ -586,7 +588,9 @@ def install_commands(bot: SupportBot) -> None:
     async def look_up(interaction: discord.Interaction[Any], message: discord.Message) -> None:
         await bot.run_command(interaction, Command.ERRFIX, message.content)
 
-    for command in (errfix, quota, incidents, channel_mode, look_up):
+    commands: tuple[app_commands.Command[Any, Any, Any] | app_commands.ContextMenu, ...] = (
+        errfix, quota, incidents, channel_mode, look_up)
+    for command in commands:
         bot.tree.add_command(command)
 
 

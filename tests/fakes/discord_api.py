@@ -73,7 +73,8 @@ ROLES = [
     {"id": GUILD_ID, "name": "@everyone", "permissions": str(EVERYONE_PERMISSIONS), "position": 0},
     {"id": STAFF_ROLE, "name": "Support Staff", "permissions": "0", "position": 1, "mentionable": True},
     {"id": MODS_ROLE, "name": "Moderators", "permissions": str(MANAGE_GUILD), "position": 2},
-    {"id": BOT_ROLE, "name": "supportbot", "permissions": str(BOT_PERMISSIONS), "position": 3, "managed": True},
+    {"id": BOT_ROLE, "name": "supportbot", "permissions": str(BOT_PERMISSIONS), "position": 3, "managed": True,
+     "tags": {"bot_id": str(BOT_ID)}},
 ]
 
 # Discord's documented limits, enforced as Discord does (400 Invalid Form Body).

@@ -26,6 +26,7 @@ from bot.adapters.discord_adapter import (
     invite_permissions,
     invite_url,
     run_discord,
+    strip_mention,
 )
 from bot.adapters.discord_render import (
     EMBED_TOTAL_MAX,
@@ -54,6 +55,7 @@ from tests.fakes.discord_api import (
     APP_ID,
     BOB,
     BOT_ID,
+    BOT_ROLE,
     CAROL,
     DAVE,
     GENERAL,
@@ -164,6 +166,9 @@ async def test_pasted_error_gets_one_reply_with_embed_and_buttons(fake: FakeDisc
 
 async def test_bot_asks_for_exactly_the_intents_it_needs(fake: FakeDiscord, bot: Any) -> None:
     assert fake.identifies[0]["intents"] == bot_intents().value == (1 << 0) | (1 << 9) | (1 << 15)
+    # Every REST route, /gateway/bot included, goes through the DISCORD_API_URL seam.
+    shards, url, _ = await bot.http.get_bot_gateway()
+    assert (shards, url) == (1, fake.gateway_url)
 
 
 async def test_ordinary_chat_gets_nothing(fake: FakeDiscord, bot: Any) -> None:
@@ -276,6 +281,15 @@ async def test_channel_mode_is_for_staff_and_changes_what_gets_answered(fake: Fa
     ignored = await fake.send_message(f"<@{BOT_ID}> {TIMEOUT}", author=DAVE)
     await settle(fake)
     assert replies_to(fake, ignored) == []
+
+
+async def test_mentioning_the_bots_role_counts_as_a_mention(fake: FakeDiscord, bot: Any) -> None:
+    changed = await fake.slash("channel-mode", user_id=DAVE, mode="mention")
+    await followups(fake, changed)
+    addressed = await fake.send_message(f"<@&{BOT_ROLE}> {OVERLOADED}", author=BOB)
+    await answered(fake, addressed)
+    stripped = strip_mention(f"<@{BOT_ID}> hi <@&{BOT_ROLE}>: there <@!{BOT_ID}> <@{BOB}>", BOT_ID, (BOT_ROLE,))
+    assert stripped.split() == ["hi", "there", f"<@{BOB}>"]
 
 
 async def test_user_text_never_pings(fake: FakeDiscord, bot: Any) -> None:
@@ -606,7 +620,7 @@ async def test_supportbot_discord_answers_a_paste_and_errfix_end_to_end(fake: Fa
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_", "SLACK_", "SUPPORTBOT_"))}
     env.update(fake.env())
     env.update({"SUPPORTBOT_DB": f"sqlite:///{tmp_path / 'cli.db'}", "DISCORD_GUILD_ID": str(GUILD_ID),
-                "PYTHONPATH": str(REPO), "LOG_LEVEL": "INFO"})
+                "PYTHONPATH": str(REPO), "LOG_LEVEL": "DEBUG"})  # the most talkative logs must not show the token
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bot", "discord", cwd=tmp_path, env=env,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
