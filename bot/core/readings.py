@@ -48,6 +48,9 @@ _EMPTY_BRACKETS_RE = re.compile(r"\[[\s.#=>-]*\]")
 _MARKDOWN_RE = re.compile(r"[*`]+")
 _MD_LINK_RE = re.compile(r"\[([^\]\n]{0,200})\]\((?:https?://)?[^\s)]{0,500}\)")
 _URL_RE = re.compile(r"\bhttps?://[^\s)\]>\"']{1,500}")
+# Screens copied without their line breaks glue labels together ("45% usedResets 3pm", "(UTC)Current
+# week"); a break goes back in front of the labels the /usage screen starts its lines with.
+_GLUED_LABEL_RE = re.compile(r"(?<=[a-z0-9%)])(?=(?:Resets|Current\s+(?:session|week))\b)")
 _SPACES_RE = re.compile(r"[ \t\u00a0\u3000]+")
 _MANY_NEWLINES_RE = re.compile(r"\n{3,}")
 
@@ -69,6 +72,7 @@ def _clean(prepared: str) -> str:
     # URLs hold words such as "tier=pro" or "/usage" that would read as plans or labels.
     text = _URL_RE.sub(" ", text)
     text = _MARKDOWN_RE.sub(" ", text)
+    text = _GLUED_LABEL_RE.sub("\n", text)
     lines = [_SPACES_RE.sub(" ", line).strip() for line in text.split("\n")]
     return _MANY_NEWLINES_RE.sub("\n\n", "\n".join(lines)).strip()
 
@@ -163,6 +167,7 @@ _MODEL_FAMILIES = "opus|sonnet|haiku|fable"
 _WINDOW_RE = re.compile(
     r"(?P<anti>\bcontext(?:\s+window|\s+left|\s+meter)?\b|\bauto-?compact\b|\bextra\s+usage\b|\busage\s+credits\b)"
     r"|(?:\bcurrent\s+)?\bweek(?:ly)?\s*\(\s*(?P<wm>[a-z][\w .-]{0,24}?)\s*\)"
+    rf"|(?:\bcurrent\s+)?\bweek(?:ly)?\s*\(\s*(?P<wf>{_MODEL_FAMILIES})\b"  # a clipped "Current week (Sonnet"
     rf"|\b(?P<mw>{_MODEL_FAMILIES})(?:\s+\d(?:\.\d)?)?\s+week(?:ly)?\b"
     rf"|\bweek(?:ly)?\s+(?P<wmm>{_MODEL_FAMILIES})\b"
     rf"|\b(?P<mo>{_MODEL_FAMILIES})[\s-]*only\b"
@@ -213,7 +218,7 @@ def _find_window_keywords(text: str, masked: list[tuple[int, int]]) -> list[_Key
         word = m.group(0).lower()
         if kind == "anti":
             window = "anti"
-        elif kind in ("wm", "mw", "wmm", "mo", "js"):
+        elif kind in ("wm", "wf", "mw", "wmm", "mo", "js"):
             window = _model_window(m.group(kind))
         elif kind == "session":
             if word == "session" and _SESSION_DETERMINER_RE.search(before):
@@ -248,7 +253,8 @@ _RESET_LEAD_RE = re.compile(
 # A reset already in the past ("it reset at 7:00", "just reset") is not recorded.
 _PAST_RESET_RE = re.compile(r"\b(?:it|just|already|has|had|was|were|got|i|we|they)\s*$", re.IGNORECASE)
 
-_UNIT = r"(?:days?|d|hours?|hrs?|h|minutes?|mins?|m|seconds?|secs?|s)(?![a-z])"
+_UNIT = r"(?:weeks?|days?|d|hours?|hrs?|h|minutes?|mins?|m|seconds?|secs?|s)(?![a-z])"
+_NUMBER_WORDS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7}
 _MONTHS = (
     r"jan(?:uary|eiro)?|feb(?:ruary)?|fev(?:ereiro)?|mar(?:ch|ço|zo)?|apr(?:il)?|abr(?:il)?|may|mai(?:o)?"
     r"|jun(?:e|ho|io)?|jul(?:y|ho|io)?|aug(?:ust)?|ago\.|agosto|sep(?:t(?:ember)?)?|set\.|setembro|septiembre"
@@ -263,7 +269,8 @@ _TIME_TOKEN_RE = re.compile(
     r"(?P<iso>\d{4}-\d{2}-\d{2}(?:[T ]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?(?:Z|[+-]\d{2}:?\d{2})?)(?![\w:])"
     r"|(?P<numdate>\d{1,2}/\d{1,2}(?:/\d{2,4})?)(?![\d/])"
     r"|(?P<jdate>\d{1,2}月\d{1,2}日)"
-    rf"|(?P<duration>\d+(?:\.\d+)?\s*{_UNIT}(?:\s*(?:,\s*|and\s+)?\d+(?:\.\d+)?\s*{_UNIT})*)"
+    rf"|(?P<duration>(?:\d+(?:\.\d+)?\s*{_UNIT}|(?:an?|one|two|three|four|five|six|seven)\s+(?:weeks?|days?|hours?|minutes?))"
+    rf"(?:\s*(?:,\s*|and\s+)?\d+(?:\.\d+)?\s*{_UNIT})*)"
     r"|(?P<clock>\d{1,2}(?::\d{2})?\s*(?:am|pm|a\.m\.|p\.m\.)|\d{1,2}:\d{2}(?::\d{2})?(?:\s*h\b)?)"
     rf"|(?P<weekday>(?:{_WEEKDAYS})\.?)(?![a-z])"
     rf"|(?P<month>(?:{_MONTHS})\.?)(?![a-z])"
@@ -273,7 +280,7 @@ _TIME_TOKEN_RE = re.compile(
     + _WEEKDAYS
     + r")))(?![a-z])"
     r"|(?P<zone>\((?:[A-Za-z_]+(?:/[A-Za-z0-9_+-]+)+|UTC|GMT|(?-i:[A-Z]{2,5})|UTC[+-]\d{1,2}(?::?\d{2})?)\)"
-    r"|\b(?:UTC|GMT)(?:[+-]\d{1,2}(?::?\d{2})?)?\b|(?-i:\b[A-Z]{1,3}[SD]?T\b))"
+    r"|\b(?:UTC|GMT)(?:[+-]\d{1,2}(?::?\d{2})?)?\b|(?-i:\b[A-Z]{1,3}[SD]?T\b)|(?-i:\b[A-Z][a-z]+/[A-Z][A-Za-z_]+\b))"
     r"|(?P<connector>at|on|de|del|the|às|à|,|-)(?![a-z])",
     re.IGNORECASE,
 )
@@ -281,6 +288,10 @@ _ANCHOR_KINDS = frozenset(
     {"iso", "numdate", "jdate", "duration", "clock", "weekday", "month", "word", "epoch"}
 )
 _INLINE_SPACE_RE = re.compile(r"[ \t]+")
+_RELATIVE_IN_RE = re.compile(
+    r"in\s+(?:(?:about|around|approx\.?|approximately|roughly|just|less\s+than|under|over|~)\s*)?",
+    re.IGNORECASE,
+)
 _EPOCH_RE = re.compile(r"\d{10}\b")
 
 
@@ -302,7 +313,7 @@ def _scan_time_expression(text: str, pos: int) -> tuple[int, list[tuple[str, str
     end = pos
     cursor = pos
     relative = False
-    m_in = re.compile(r"in\s+", re.IGNORECASE).match(text, pos)
+    m_in = _RELATIVE_IN_RE.match(text, pos)
     if m_in:
         relative = True
         cursor = m_in.end()
@@ -601,6 +612,9 @@ _NOT_QUOTA_LIMIT_RE = re.compile(
     r"\btoken\s+limit\b|\bheap\s+limit\b|\bcontext\b|\bretry\s+limit\b|\bper[\s-]minute\b|\btokens\s+per\b",
     re.IGNORECASE,
 )
+_HARDWARE_RE = re.compile(
+    r"\b(?:cpu|gpu|ram|memory|disk|heap|storage|bandwidth|battery|connections?)\b", re.IGNORECASE
+)
 _FOREIGN_SERVICE_RE = re.compile(
     r"\b(?:github\s+api|gh\s+api|docker|npm|pypi|pull\s+rate\s+limit|public\s+api|our\s+api|load\s+test\w*)\b",
     re.IGNORECASE,
@@ -653,7 +667,12 @@ def _find_notices(
         for m in regex.finditer(text):
             phrase = m.group(0)
             s_start, s_end = layout.sentence_span(m.start())
-            if _NOT_QUOTA_LIMIT_RE.search(phrase) or _FOREIGN_SERVICE_RE.search(text, s_start, s_end):
+            c_start, c_end = layout.clause_span(m.start())
+            if (
+                _NOT_QUOTA_LIMIT_RE.search(phrase)
+                or _FOREIGN_SERVICE_RE.search(text, s_start, s_end)
+                or _HARDWARE_RE.search(text, c_start, c_end)
+            ):
                 continue
             window = _notice_window(text, layout, m.start(), m.end(), keywords, starts, claimed)
             if not has_context and window == "unknown" and not _QUOTA_PHRASE_RE.search(phrase):
@@ -679,12 +698,20 @@ def _find_notices(
 # Structured output: rate-limit JSON from Claude Code and Codex, Anthropic headers
 
 _CLAUDE_BUCKET_RE = re.compile(r'"(?P<key>five_hour|seven_day(?:_[a-z]+)?)"\s*:\s*\{(?P<body>[^{}]{0,400})\}')
-_UTILIZATION_RE = re.compile(r'"utilization"\s*:\s*(?P<v>-?\d+(?:\.\d+)?)')
-_RESETS_AT_STR_RE = re.compile(r'"?resets_at"?\s*[:=]\s*"(?P<v>[^"\n]{1,40})"')
-_RESETS_AT_NUM_RE = re.compile(r'"?resets_at"?\s*[:=]\s*(?:Some\()?(?P<v>\d{10})\b')
-_CODEX_BLOCK_RE = re.compile(r"\{(?P<body>[^{}]{0,600}?\bused_percent\b[^{}]{0,600}?)\}")
-_USED_PERCENT_RE = re.compile(r'used_percent"?\s*[:=]\s*(?P<v>\d+(?:\.\d+)?)')
-_WINDOW_MINUTES_RE = re.compile(r'window_minutes"?\s*[:=]\s*(?:Some\()?(?P<v>\d+)')
+# Key spellings differ by producer and version: the OAuth usage endpoint says "utilization", the
+# statusline input "used_percentage", Codex "used_percent" (snake case in session logs, camel case
+# in the app server).
+_USED_KEY = r'"?(?:utilization|used_?percent(?:age)?|usedPercent(?:age)?)"?'
+_UTILIZATION_RE = re.compile(_USED_KEY + r"\s*[:=]\s*(?P<v>-?\d+(?:\.\d+)?)", re.IGNORECASE)
+_RESETS_AT_STR_RE = re.compile(r'"?resets_?at"?\s*[:=]\s*"(?P<v>[^"\n]{1,40})"', re.IGNORECASE)
+_RESETS_AT_NUM_RE = re.compile(r'"?resets_?at"?\s*[:=]\s*(?:Some\()?(?P<v>\d{10})\b', re.IGNORECASE)
+_CODEX_BLOCK_RE = re.compile(
+    r"\{(?P<body>[^{}]{0,600}?\bused_?percent(?:age)?\b[^{}]{0,600}?)\}", re.IGNORECASE
+)
+_USED_PERCENT_RE = _UTILIZATION_RE
+_WINDOW_MINUTES_RE = re.compile(
+    r'"?window_?(?:minutes|duration_?mins)"?\s*[:=]\s*(?:Some\()?(?P<v>\d+)', re.IGNORECASE
+)
 _HEADER_UTIL_RE = re.compile(
     r"anthropic-ratelimit-unified-(?P<w>5h|7d)(?:[-_](?P<m>[a-z]+))?-utilization\W{1,4}(?P<v>\d+(?:\.\d+)?)",
     re.IGNORECASE,
@@ -715,7 +742,10 @@ def _find_structured(text: str, layout: _Layout) -> list[_Statement]:
         reset = _RESETS_AT_STR_RE.search(m.group("body")) or _RESETS_AT_NUM_RE.search(m.group("body"))
         add(m.start(), m.end(), window, float(util.group("v")), reset.group("v") if reset else None)
 
+    claude_spans = [(st.start, st.end) for st in statements]
     for m in _CODEX_BLOCK_RE.finditer(text):
+        if any(s <= m.start() < e or m.start() <= s < m.end() for s, e in claude_spans):
+            continue  # already read as a five_hour / seven_day bucket
         body = m.group("body")
         used = _USED_PERCENT_RE.search(body)
         if not used:
@@ -737,23 +767,31 @@ def _find_structured(text: str, layout: _Layout) -> list[_Statement]:
     return statements
 
 
-# Copilot counts premium requests instead of printing a percentage.
+# Copilot and Cursor count requests instead of printing a percentage: "290 of 300 premium requests".
 _REQUEST_RATIO_RE = re.compile(
-    r"\b(?P<n>\d+(?:\.\d+)?)\s*(?:/|of|out\s+of)\s*(?P<d>\d+)\s+(?:premium\s+)?requests\b", re.IGNORECASE
+    r"\b(?P<n>\d+(?:\.\d+)?)\s*(?:/|of|out\s+of)\s*(?P<d>\d+)\s+(?P<kind>(?:(?:premium|fast|slow|chat)\s+)?"
+    r"(?:requests|messages|completions))\b(?!\s*(?:per|/|an?\s+(?:minute|hour)))",
+    re.IGNORECASE,
 )
 
 
-def _find_request_ratios(text: str, layout: _Layout) -> list[_Statement]:
+def _find_request_ratios(
+    text: str, layout: _Layout, keywords: list[_Keyword], has_tool: bool
+) -> list[_Statement]:
+    starts = [k.start for k in keywords]
     statements = []
     for m in _REQUEST_RATIO_RE.finditer(text):
         n, d = float(m.group("n")), float(m.group("d"))
-        if d <= 0 or n > d * 2 or "premium" not in text[m.start() : m.end() + 20].lower():
+        counted = m.group("kind").lower()
+        if d <= 0 or n > d or not (has_tool or counted.startswith(("premium", "fast"))):
             continue
+        keyword = _window_for_figure(text, layout, m, keywords, starts)
+        window = keyword.window if keyword and keyword.window != "anti" else "unknown"
         statements.append(
             _Statement(
                 m.start(),
                 m.end(),
-                "unknown",
+                window,
                 layout.paragraph(m.start()),
                 percent=round(n / d * 100, 1),
                 is_figure=True,
@@ -858,6 +896,27 @@ def _figure_statements(figures: list[_Figure], layout: _Layout) -> list[_Stateme
     ]
 
 
+_ARROW_RE = re.compile(r"->|→|=>|⇒|➜|➡|⟶|-->|から|\bto\b", re.IGNORECASE)
+
+
+def _same_window_for_jump(
+    first: _Statement,
+    second: _Statement,
+    text: str,
+    first_start: int,
+    first_rank: int | None,
+    second_rank: int | None,
+) -> bool:
+    """Figures of one window, or an unlabelled figure tied to a labelled one by an arrow or by
+    dates on both ("64% -> 100% weekly", "today 56% left / yesterday 65% left on the weekly")."""
+    if first.window == second.window:
+        return True
+    if "unknown" not in (first.window, second.window):
+        return False
+    dated = first_rank is not None and second_rank is not None
+    return dated or bool(_ARROW_RE.search(text, first_start, second.start))
+
+
 def _pair_jumps(statements: list[_Statement], text: str, layout: _Layout) -> list[_Statement]:
     """Join consecutive figures of one window linked by a change word into one jump.
 
@@ -871,16 +930,18 @@ def _pair_jumps(statements: list[_Statement], text: str, layout: _Layout) -> lis
         if not stmt.is_figure:
             out.append(stmt)
             continue
+        first_rank = _time_rank(text, layout, previous_start)
+        second_rank = _time_rank(text, layout, stmt.start)
         if (
             previous is not None
-            and previous.window == stmt.window
+            and _same_window_for_jump(previous, stmt, text, previous_start, first_rank, second_rank)
             and previous.subject == stmt.subject
             and previous.paragraph == stmt.paragraph
             and previous.percent != stmt.percent
             and _CHANGE_RE.search(text, layout.clause_span(previous_start)[0], stmt.end)
         ):
-            first_rank = _time_rank(text, layout, previous_start)
-            second_rank = _time_rank(text, layout, stmt.start)
+            if previous.window == "unknown":
+                previous.window = stmt.window
             swapped = first_rank is not None and second_rank is not None and first_rank > second_rank
             if swapped:  # written latest-first: "today 56% left / yesterday 65% left"
                 previous.from_percent, previous.percent = stmt.percent, previous.percent
@@ -1025,7 +1086,8 @@ _TOOL_CUES: tuple[tuple[str, re.Pattern[str], int], ...] = (
         "Codex CLI",
         re.compile(
             r"codex-cli|\bchatgpt\b|\b5h\s+limit\s*:|window_minutes|used_percent|■\s*you'?ve\s+hit\s+your\s+usage\s+limit"
-            r"|\btry\s+again\s+in\s+\d+\s+days?\b|\bupgrade\s+or\s+add\s+credits\b",
+            r"|\btry\s+again\s+in\s+\d+\s+days?\b|\bupgrade\s+or\s+add\s+credits\b|usedPercent|windowDurationMins"
+            r"|run\s+/status\s+for\s+a\s+breakdown",
             re.I,
         ),
         4,
@@ -1035,7 +1097,7 @@ _TOOL_CUES: tuple[tuple[str, re.Pattern[str], int], ...] = (
     ("GitHub Copilot", re.compile(r"\bcopilot\b", re.I), 3),
     ("GitHub Copilot", re.compile(r"\bpremium\s+requests?\b|\b(?:session|weekly)\s+rate\s+limit", re.I), 4),
     ("Cursor", re.compile(r"\bcursor(?:-agent)?\b", re.I), 3),
-    ("Cursor", re.compile(r"spendLimit", re.I), 4),
+    ("Cursor", re.compile(r"spendLimit|\bfast\s+requests\b", re.I), 4),
     ("Kiro", re.compile(r"\bkiro\b", re.I), 3),
     ("OpenCode", re.compile(r"\bopencode\b", re.I), 3),
 )
@@ -1091,7 +1153,7 @@ _PLAN_BEFORE_RE = re.compile(
 _PLAN_AFTER_RE = re.compile(
     r"\s*(?:plan|subscription|tier|user|account|seat|sub|member|customer)\b", re.IGNORECASE
 )
-_PLAN_TYPE_RE = re.compile(r'"?plan_type"?\s*[:=]\s*"(?P<v>[a-z_+]+)"', re.IGNORECASE)
+_PLAN_TYPE_RE = re.compile(r'"?plan_?type"?\s*[:=]\s*"(?P<v>[a-z_+]+)"', re.IGNORECASE)
 _PLAN_NAMES = {
     "max": "Max",
     "pro": "Pro",
@@ -1229,7 +1291,9 @@ _WEEKDAY_NUMBERS = {
     "thu": 3, "qui": 3, "jue": 3, "fri": 4, "sex": 4, "vie": 4, "sat": 5, "sáb": 5, "sab": 5, "sun": 6, "dom": 6,
 }  # fmt: skip
 _DURATION_PART_RE = re.compile(
-    r"(?P<n>\d+(?:\.\d+)?)\s*(?P<u>days?|d|hours?|hrs?|h|minutes?|mins?|m|seconds?|secs?|s)(?![a-z])", re.I
+    r"(?P<n>\d+(?:\.\d+)?|an?|one|two|three|four|five|six|seven)\s*"
+    r"(?P<u>weeks?|days?|d|hours?|hrs?|h|minutes?|mins?|m|seconds?|secs?|s)(?![a-z])",
+    re.I,
 )
 _CLOCK_RE = re.compile(r"(?P<h>\d{1,2})(?::(?P<m>\d{2}))?(?::\d{2})?\s*(?P<ap>am|pm|a\.m\.|p\.m\.)?", re.I)
 _UTC_OFFSET_RE = re.compile(r"(?:UTC|GMT)(?P<sign>[+-])(?P<h>\d{1,2})(?::?(?P<m>\d{2}))?", re.I)
@@ -1272,8 +1336,11 @@ def _parse_clock(value: str) -> dt.time | None:
 def _duration(value: str) -> dt.timedelta:
     total = dt.timedelta()
     for part in _DURATION_PART_RE.finditer(value):
-        n, unit = float(part.group("n")), part.group("u").lower()
-        if unit.startswith("d"):
+        raw, unit = part.group("n").lower(), part.group("u").lower()
+        n = float(_NUMBER_WORDS.get(raw, raw))
+        if unit.startswith("w"):
+            total += dt.timedelta(weeks=n)
+        elif unit.startswith("d"):
             total += dt.timedelta(days=n)
         elif unit.startswith("h"):
             total += dt.timedelta(hours=n)
@@ -1393,7 +1460,7 @@ def parse_readings(text: str, now: dt.datetime | None = None) -> ParsedReadings:
     claimed = {f.keyword for f in figures if f.keyword is not None}
     statements = _find_structured(body, layout)
     statements += _figure_statements(figures, layout)
-    statements += _find_request_ratios(body, layout)
+    statements += _find_request_ratios(body, layout, keywords, tool is not None)
     statements += _find_notices(body, layout, keywords, claimed, tool is not None or bool(figures))
     if not statements:
         return ParsedReadings(tool=None, plan=None, model_mode=None, version=None, readings=())

@@ -1,0 +1,754 @@
+"""The quota-reading parser: the dev eval set, hand-written cases for every format, and hostile input.
+
+Readings are compared the way READINGS.md scores them: an unordered multiset matched on window,
+with percent, from_percent, limit_hit and idle exact and resets case- and whitespace-insensitive.
+"""
+
+from __future__ import annotations
+
+import ast
+import datetime as dt
+import json
+import random
+import re
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.core import readings as readings_module
+from bot.core.models import ParsedReadings
+from bot.core.readings import parse_readings, reading_fingerprint
+
+DEV_FILE = Path(__file__).resolve().parents[1] / "data" / "eval" / "readings-dev.jsonl"
+MIN_DEV_EXACT = 0.90  # a floor, not a target: benchmarks/readings_accuracy.py prints the figure
+NOW = dt.datetime(2025, 9, 10, 12, 0, tzinfo=dt.UTC)  # a Wednesday
+
+# (window, percent, from_percent, limit_hit, resets, idle)
+Row = tuple[str, float | None, float | None, bool, str | None, bool | None]
+
+
+def _norm_resets(value: str | None) -> str | None:
+    return None if value is None else re.sub(r"\s+", "", value).lower()
+
+
+def _key(window: str, percent: Any, from_percent: Any, hit: Any, resets: Any, idle: Any) -> tuple[Any, ...]:
+    pct = None if percent is None else round(float(percent), 2)
+    frm = None if from_percent is None else round(float(from_percent), 2)
+    return (window, pct, frm, bool(hit), _norm_resets(resets), idle)
+
+
+def _got_rows(parsed: ParsedReadings) -> Counter[tuple[Any, ...]]:
+    return Counter(
+        _key(r.window, r.percent, r.from_percent, r.limit_hit, r.resets, r.idle) for r in parsed.readings
+    )
+
+
+def _expected_rows(rows: list[Row]) -> Counter[tuple[Any, ...]]:
+    return Counter(_key(*row) for row in rows)
+
+
+def _describe(parsed: ParsedReadings) -> str:
+    return json.dumps(parsed.as_contract(), ensure_ascii=False)
+
+
+# ---------------------------------------------------------------------------------------------
+# The dev eval set: a floor on the exact-match rate, with every miss listed
+
+
+def _dev_line_ok(row: dict[str, Any]) -> bool:
+    expect = row["expect"]
+    got = parse_readings(row["text"])
+    if expect["readings"] and got.tool != expect["tool"]:
+        return False
+    exp = Counter(
+        _key(r["window"], r["percent"], r["from_percent"], r["limit_hit"], None, r["idle"])
+        for r in expect["readings"]
+    )
+    have = Counter(_key(r.window, r.percent, r.from_percent, r.limit_hit, None, r.idle) for r in got.readings)
+    return exp == have
+
+
+def test_dev_set_exact_match_floor() -> None:
+    rows = [json.loads(line) for line in DEV_FILE.read_text(encoding="utf-8").splitlines() if line.strip()]
+    assert len(rows) >= 30
+    misses = [row for row in rows if not _dev_line_ok(row)]
+    rate = 1 - len(misses) / len(rows)
+    detail = "\n".join(
+        f"{row['id']}: {row['text'][:100]!r}\n  expected {row['expect']}\n  got      "
+        f"{_describe(parse_readings(row['text']))}"
+        for row in misses
+    )
+    assert rate >= MIN_DEV_EXACT, f"exact match {rate:.3f} < {MIN_DEV_EXACT}\n{detail}"
+
+
+# ---------------------------------------------------------------------------------------------
+# Hand-written cases, one or more per format
+
+
+CASES: list[tuple[str, str, str | None, list[Row]]] = [
+    # Claude Code limit notices, every generation of them
+    (
+        "cc-session-notice",
+        "You've hit your session limit · resets 4:15pm (Europe/Madrid)",
+        "Claude Code",
+        [("session", None, None, True, "4:15pm (Europe/Madrid)", None)],
+    ),
+    (
+        "cc-weekly-notice-date",
+        "You've hit your weekly limit · resets Oct 2 at 6am (Asia/Tokyo)",
+        "Claude Code",
+        [("weekly", None, None, True, "Oct 2 at 6am (Asia/Tokyo)", None)],
+    ),
+    (
+        "cc-plain-limit-no-window",
+        "You've hit your limit · resets 8pm",
+        "Claude Code",
+        [("unknown", None, None, True, "8pm", None)],
+    ),
+    (
+        "cc-epoch-notice",
+        "Claude AI usage limit reached|1760000400",
+        "Claude Code",
+        [("unknown", None, None, True, "1760000400", None)],
+    ),
+    (
+        "cc-old-sentence-notice",
+        "Claude usage limit reached. Your limit will reset at 7pm (America/Denver).",
+        "Claude Code",
+        [("unknown", None, None, True, "7pm (America/Denver)", None)],
+    ),
+    (
+        "cc-five-hour-reached",
+        "5-hour limit reached ∙ resets 1am\n/upgrade to increase your usage limit.",
+        "Claude Code",
+        [("session", None, None, True, "1am", None)],
+    ),
+    (
+        "cc-opus-weekly-reached",
+        "Opus weekly limit reached ∙ resets Sep 19, 4pm",
+        "Claude Code",
+        [("weekly-opus", None, None, True, "Sep 19, 4pm", None)],
+    ),
+    (
+        "cc-approaching-opus-is-unknown",
+        "Approaching Opus usage limit · /model to use best available model",
+        "Claude Code",
+        [("unknown", None, None, False, None, None)],
+    ),
+    (
+        "cc-approaching-weekly",
+        "Approaching weekly limit · resets Fri 9:00am",
+        "Claude Code",
+        [("weekly", None, None, False, "Fri 9:00am", None)],
+    ),
+    (
+        "cc-used-share-warning",
+        "You've used 88% of your session limit · resets 6pm (Europe/Rome)",
+        "Claude Code",
+        [("session", 88, None, False, "6pm (Europe/Rome)", None)],
+    ),
+    (
+        "cc-notice-repeated-collapses",
+        "You've hit your session limit · resets 9pm (Europe/Oslo)\n\n> go on\n\n"
+        "You've hit your session limit · resets 9pm (Europe/Oslo)",
+        "Claude Code",
+        [("session", None, None, True, "9pm (Europe/Oslo)", None)],
+    ),
+    (
+        "cc-two-notices-different-resets",
+        "You've hit your session limit · resets 1pm (UTC)\nlater:\nYou've hit your session limit · resets 6pm (UTC)",
+        "Claude Code",
+        [
+            ("session", None, None, True, "1pm (UTC)", None),
+            ("session", None, None, True, "6pm (UTC)", None),
+        ],
+    ),
+    # Claude Code /usage screens
+    (
+        "cc-usage-screen",
+        " Current session\n ███████▌                                  15% used\n Resets 11pm (Europe/Lisbon)\n\n"
+        " Current week (all models)\n ███                                         6% used\n"
+        " Resets Sep 16, 8am (Europe/Lisbon)\n\n Current week (Fable)\n                                0% used",
+        "Claude Code",
+        [
+            ("session", 15, None, False, "11pm (Europe/Lisbon)", None),
+            ("weekly", 6, None, False, "Sep 16, 8am (Europe/Lisbon)", None),
+            ("weekly-fable", 0, None, False, None, None),
+        ],
+    ),
+    (
+        "cc-usage-screen-percent-left",
+        "Current session\n█████████████████▌ 35% left\nResets 4am (Asia/Kolkata)\n\n"
+        "Current week (Sonnet only)\n██████████ 80% left",
+        "Claude Code",
+        [
+            ("session", 65, None, False, "4am (Asia/Kolkata)", None),
+            ("weekly-sonnet", 20, None, False, None, None),
+        ],
+    ),
+    (
+        "cc-usage-screen-glued-and-clipped",
+        "Current session████ 45% usedResets 3pm (Europe/Paris)Current week (all models)██ 12% used"
+        "Resets Sep 14, 9am (Europe/Paris)\nCurrent week (Sonnet\n██ 7% used",
+        "Claude Code",
+        [
+            ("session", 45, None, False, "3pm (Europe/Paris)", None),
+            ("weekly", 12, None, False, "Sep 14, 9am (Europe/Paris)", None),
+            ("weekly-sonnet", 7, None, False, None, None),
+        ],
+    ),
+    (
+        "cc-usage-with-cost-promo-and-extra-usage",
+        "Total cost:            $4.10\nTotal duration (API):  12m 3s\n\n"
+        "Current session   ██████▌ 22% used   Resets 10pm (UTC)\n\n"
+        "Weekly limits get a 50% bigger boost this month!\n\n"
+        "Extra usage\n███ 30% used\n$15.00 / $50.00 spent · Resets Oct 1 (UTC)",
+        "Claude Code",
+        [("session", 22, None, False, "10pm (UTC)", None)],
+    ),
+    (
+        "cc-notice-contradicts-usage-screen",
+        "You've hit your session limit · resets 2am (Asia/Singapore)\n\nCurrent session\n 0% used\n\n"
+        "Current week (all models)\n███ 31% used",
+        "Claude Code",
+        [
+            ("session", None, None, True, "2am (Asia/Singapore)", None),
+            ("session", 0, None, False, None, None),
+            ("weekly", 31, None, False, None, None),
+        ],
+    ),
+    # Codex CLI
+    (
+        "codex-status-card",
+        "│  5h limit:     [██████████████████░░] 10% left (resets 14:05)            │\n"
+        "│  Weekly limit: [████░░░░░░░░░░░░░░░░] 80% left (resets 09:12 on 14 Sep)  │",
+        "Codex CLI",
+        [
+            ("session", 90, None, False, "14:05", None),
+            ("weekly", 20, None, False, "09:12 on 14 Sep", None),
+        ],
+    ),
+    (
+        "codex-monthly-card",
+        "Monthly limit: [██████████░░░░░░░░░░] 50% left (resets 00:00 on 1 Oct)",
+        "Codex CLI",
+        [("monthly", 50, None, False, "00:00 on 1 Oct", None)],
+    ),
+    (
+        "codex-weekly-remaining-panel",
+        "Weekly limit: 69% remaining, reset on September 6 at 11:15",
+        None,
+        [("weekly", 31, None, False, "September 6 at 11:15", None)],
+    ),
+    (
+        "codex-usage-notice-relative",
+        "■ You've hit your usage limit. Upgrade to Plus to continue using Codex, or try again in 2 days 3 hours"
+        "\n40 minutes.",
+        "Codex CLI",
+        [("unknown", None, None, True, "in 2 days 3 hours 40 minutes", None)],
+    ),
+    (
+        "codex-heads-up",
+        "⚠ Heads up, you have less than 25% of your weekly limit left. Run /status for a breakdown.",
+        "Codex CLI",
+        [("weekly", 75, None, False, None, None)],
+    ),
+    # Structured rate-limit output
+    (
+        "json-oauth-usage",
+        '{"five_hour":{"utilization":100.0,"resets_at":"2025-09-10T14:00:00+00:00"},'
+        '"seven_day":{"utilization":61.0,"resets_at":"2025-09-14T09:00:00+00:00"},'
+        '"seven_day_opus":null,"seven_day_sonnet":{"utilization":12.0,"resets_at":null}}',
+        "Claude Code",
+        [
+            ("session", 100, None, True, "2025-09-10T14:00:00+00:00", None),
+            ("weekly", 61, None, False, "2025-09-14T09:00:00+00:00", None),
+            ("weekly-sonnet", 12, None, False, None, None),
+        ],
+    ),
+    (
+        "json-codex-rate-limits",
+        '{"rate_limits": {"primary": {"used_percent": 42.0, "window_minutes": 300, "resets_at": 1757512800},'
+        ' "secondary": {"used_percent": 88.5, "window_minutes": 10080, "resets_at": 1757900000}}}',
+        "Codex CLI",
+        [
+            ("session", 42, None, False, "1757512800", None),
+            ("weekly", 88.5, None, False, "1757900000", None),
+        ],
+    ),
+    # Gemini CLI
+    (
+        "gemini-stats-rows",
+        "│ Model Usage            Reqs    Usage left                │\n"
+        "│ gemini-2.5-pro           42    12.5% (Resets in 3h 10m)  │\n"
+        "│ gemini-2.5-flash         10    93.0% (Resets in 3h 10m)  │",
+        "Gemini CLI",
+        [
+            ("unknown", 87.5, None, False, "in 3h 10m", None),
+            ("unknown", 7, None, False, "in 3h 10m", None),
+        ],
+    ),
+    (
+        "gemini-daily-quota",
+        "✕ [API Error: You have exhausted your daily quota on this model.]",
+        None,
+        [("daily", None, None, True, None, None)],
+    ),
+    # GitHub Copilot
+    (
+        "copilot-premium-allowance",
+        "You have exceeded your premium request allowance. We have automatically switched you to GPT-4.1.",
+        "GitHub Copilot",
+        [("unknown", None, None, True, None, None)],
+    ),
+    (
+        "copilot-session-rate-limit-share",
+        "You've used 64% of your session rate limit",
+        "GitHub Copilot",
+        [("session", 64, None, False, None, None)],
+    ),
+    (
+        "copilot-request-count",
+        "copilot says I've used 290 of 300 premium requests and it's only the 20th",
+        "GitHub Copilot",
+        [("unknown", 96.7, None, False, None, None)],
+    ),
+    # Cursor
+    (
+        "cursor-monthly-cycle",
+        "cursor: You've hit your usage limit. Your usage limits will reset when your monthly cycle ends on "
+        "10/3/2025.",
+        "Cursor",
+        [("monthly", None, None, True, "10/3/2025", None)],
+    ),
+    # Other tools
+    (
+        "kiro-monthly",
+        "kiro says I've reached my monthly limit, back on Oct 1",
+        "Kiro",
+        [("monthly", None, None, True, "Oct 1", None)],
+    ),
+    (
+        "opencode-utc",
+        'opencode: "You have reached your usage limit. Try again at 16:00 UTC."',
+        "OpenCode",
+        [("unknown", None, None, True, "16:00 UTC", None)],
+    ),
+    # Casual reports
+    (
+        "casual-two-windows",
+        "weekly at 80%, session 12%",
+        None,
+        [("weekly", 80, None, False, None, None), ("session", 12, None, False, None, None)],
+    ),
+    (
+        "casual-jump-idle",
+        "64% -> 100% overnight, nothing running",
+        None,
+        [("unknown", 100, 64, True, None, True)],
+    ),
+    (
+        "casual-left-drop-active",
+        "10% left -> 9% left after a single prompt",
+        None,
+        [("unknown", 91, 90, False, None, False)],
+    ),
+    (
+        "casual-dated-snapshots-latest-first",
+        "today 56% left / yesterday 65% left on codex weekly",
+        "Codex CLI",
+        [("weekly", 44, 35, False, None, None)],
+    ),
+    (
+        "casual-bare-from",
+        "session went from 0 to 100% in 20 minutes, I only sent one prompt",
+        None,
+        [("session", 100, 0, True, None, False)],
+    ),
+    (
+        "casual-was-now-with-resets",
+        "5h bar was 70% (resets in 2h), now 15% (resets in 5h) — it reset early?",
+        None,
+        [("session", 15, 70, False, "in 5h", None)],
+    ),
+    (
+        "casual-notice-plus-screen-merge",
+        'Got "You\'ve hit your weekly limit" after two prompts. /usage: week 100%, session 4%',
+        "Claude Code",
+        [("weekly", 100, None, True, None, False), ("session", 4, None, False, None, None)],
+    ),
+    (
+        "casual-hit-but-figures-free",
+        "codex says I've reached my limit but I still have 60% of the 5h and 30% of the weekly left",
+        "Codex CLI",
+        [
+            ("unknown", None, None, True, None, None),
+            ("session", 40, None, False, None, None),
+            ("weekly", 70, None, False, None, None),
+        ],
+    ),
+    (
+        "casual-reset-only-with-window",
+        "the notice says `You've hit your session limit · resets 3pm (Europe/Paris)` but /usage says the "
+        "session resets at 5pm",
+        "Claude Code",
+        [
+            ("session", None, None, True, "3pm (Europe/Paris)", None),
+            ("session", None, None, False, "5pm", None),
+        ],
+    ),
+    (
+        "casual-japanese",
+        "週間制限が40%から95%に。何も使ってないのに",
+        None,
+        [("weekly", 95, 40, False, None, True)],
+    ),
+    (
+        "casual-japanese-session",
+        "5時間制限 80%、週間制限 20% です",
+        None,
+        [("session", 80, None, False, None, None), ("weekly", 20, None, False, None, None)],
+    ),
+    (
+        "casual-portuguese",
+        "Próximo do limite de uso semanal - Reinicia seg., 8 de set., 9:00\n(semanal: 81%, 5 horas: 12%)",
+        "Claude Code",
+        [
+            ("weekly", 81, None, False, "seg., 8 de set., 9:00", None),
+            ("session", 12, None, False, None, None),
+        ],
+    ),
+    (
+        "casual-tool-only",
+        "claude is already at 75%",
+        "Claude Code",
+        [("unknown", 75, None, False, None, None)],
+    ),
+    (
+        "casual-sonnet-only-bar",
+        "the sonnet-only bar says 40% but I can't use claude at all",
+        "Claude Code",
+        [("weekly-sonnet", 40, None, False, None, None), ("unknown", None, None, True, None, None)],
+    ),
+    (
+        "casual-hit-named-cap",
+        "after the weekly reset it took 20 min of work to be at 9% weekly and hit the 5h cap",
+        None,
+        [("weekly", 9, None, False, None, False), ("session", None, None, True, None, False)],
+    ),
+    (
+        "casual-past-reset-not-recorded",
+        "It reset at 7:00 and I'm already at 30% session",
+        None,
+        [("session", 30, None, False, None, None)],
+    ),
+]
+
+
+@pytest.mark.parametrize(("case_id", "text", "tool", "rows"), CASES, ids=[c[0] for c in CASES])
+def test_hand_written_case(case_id: str, text: str, tool: str | None, rows: list[Row]) -> None:
+    parsed = parse_readings(text, NOW)
+    assert _got_rows(parsed) == _expected_rows(rows), _describe(parsed)
+    assert parsed.tool == tool, _describe(parsed)
+
+
+# ---------------------------------------------------------------------------------------------
+# Texts where the numbers or limits mean something else
+
+NEGATIVES = [
+    "CI is 100% green",
+    "coverage dropped to 64% after the refactor",
+    "build box disk is at 100%, can someone clean /tmp",
+    "npm install stuck at 99% again",
+    "Context left until auto-compact: 8%",
+    "│  Context window:   100% left (0 used / 272K)   │",
+    "rate limit on the GitHub API again, `gh pr list` keeps 403ing",
+    "Claude wrote 100% of this PR, review carefully",
+    "our CI minutes are at 60% of the monthly allowance",
+    "wasn't the weekly supposed to be 50% bigger? asking for the team",
+    "The new model is 100% better than the old one honestly",
+    "my battery is at 5% and the laptop fan is at 100%",
+    "Error response from daemon: toomanyrequests: You have reached your pull rate limit.",
+    "openai.RateLimitError: You exceeded your current quota, please check your plan and billing details.",
+    "Model azure/gpt-4o has hit a token limit!",
+    "claude maxed out my CPU lol",
+    "we're 90% done with the migration, thanks codex",
+    "",
+    "   \n\n  ",
+]
+
+
+@pytest.mark.parametrize("text", NEGATIVES)
+def test_no_reading_where_figures_mean_something_else(text: str) -> None:
+    parsed = parse_readings(text, NOW)
+    assert parsed.readings == (), _describe(parsed)
+    assert (parsed.tool, parsed.plan, parsed.model_mode) == (None, None, None)
+
+
+# ---------------------------------------------------------------------------------------------
+# Absolute reset times
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # a clock time with a zone and no date: the next time that clock shows after NOW
+        ("You've hit your session limit · resets 5:10pm (Europe/Paris)", dt.datetime(2025, 9, 10, 15, 10)),
+        ("You've hit your session limit · resets 9am (Europe/Paris)", dt.datetime(2025, 9, 11, 7, 0)),
+        (
+            "You've hit your weekly limit · resets Sep 18 at 3am (America/Los_Angeles)",
+            dt.datetime(2025, 9, 18, 10),
+        ),
+        (
+            "Current session 3% used\nResets Jan 12, 10:59am (America/New_York)",
+            dt.datetime(2026, 1, 12, 15, 59),
+        ),
+        ("Claude AI usage limit reached|1752634800", dt.datetime(2025, 7, 16, 3, 0)),
+        (
+            '{"five_hour": {"utilization": 19, "resets_at": "2025-09-10T15:00:00Z"}}',
+            dt.datetime(2025, 9, 10, 15),
+        ),
+        ("codex weekly 40%, resets in 5 days 22 hours 11 minutes", dt.datetime(2025, 9, 16, 10, 11)),
+        ("session 83% (resets in 3h22m)", dt.datetime(2025, 9, 10, 15, 22)),
+        (
+            "opencode: You have reached your usage limit. Try again at 16:00 UTC.",
+            dt.datetime(2025, 9, 10, 16, 0),
+        ),
+        ("Approaching weekly limit · resets Fri 9:00am (Asia/Tokyo)", dt.datetime(2025, 9, 12, 0, 0)),
+        ("You've hit your session limit · resets tomorrow 8am (UTC)", dt.datetime(2025, 9, 11, 8, 0)),
+    ],
+)
+def test_resets_at_resolution(text: str, expected: dt.datetime) -> None:
+    parsed = parse_readings(text, NOW)
+    times = [r.resets_at for r in parsed.readings if r.resets_at is not None]
+    assert times == [expected.replace(tzinfo=dt.UTC)], _describe(parsed)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "You've hit your limit · resets 3pm",  # no zone: the local time of someone we do not know
+        "Opus weekly limit reached ∙ resets Oct 31, 9am",
+        "5h limit: 40% left (resets 11:32)",
+        "You've hit your weekly limit · resets Sep 18 (Mars/Olympus_Mons)",  # not a real zone
+    ],
+)
+def test_resets_without_a_zone_stay_unresolved(text: str) -> None:
+    parsed = parse_readings(text, NOW)
+    assert parsed.readings and all(r.resets and r.resets_at is None for r in parsed.readings)
+
+
+def test_naive_now_is_taken_as_utc() -> None:
+    parsed = parse_readings("weekly 20%, resets in 2h", NOW.replace(tzinfo=None))
+    assert parsed.readings[0].resets_at == NOW + dt.timedelta(hours=2)
+
+
+# ---------------------------------------------------------------------------------------------
+# Version, plan and model mode
+
+
+@pytest.mark.parametrize(
+    ("text", "version"),
+    [
+        ("claude code 2.1.263\nYou've hit your weekly limit · resets Sep 15 at 7pm", "2.1.263"),
+        (
+            "codex-cli 0.39.0, gpt-5-codex, Linux 6.16.8-arch2-1 x86_64\n■ You've hit your usage limit.",
+            "0.39.0",
+        ),
+        ("weekly jumped 12% → 47% overnight, nothing was running. v0.98.0", "0.98.0"),
+        ("Claude AI usage limit reached|1750708800\n- Platform: darwin - Version: 1.0.31", "1.0.31"),
+        ("Claude Code v2.0.37 on Max 20x: session 100%", "2.0.37"),
+        ("Darwin 25.1.0, Node 22.3.1: You've hit your session limit · resets 3pm", None),
+    ],
+)
+def test_version_extraction(text: str, version: str | None) -> None:
+    assert parse_readings(text, NOW).version == version
+
+
+@pytest.mark.parametrize(
+    ("text", "plan"),
+    [
+        ("Max (5x). Panel: current session 49%, weekly all models 27%.", "Max 5x"),
+        ("Opus weekly limit reached ∙ resets Oct 31, 9am\n\nMax 20x, and I'm out already", "Max 20x"),
+        ("codex (plus): weekly was 88% used last night, 100% this morning", "Plus"),
+        ("I have Pro already and cursor says: You've hit your usage limit", "Pro"),
+        (
+            '{"plan_type": "pro", "rate_limits": {"primary": {"used_percent": 5, "window_minutes": 300}}}',
+            "Pro",
+        ),
+        ("The weekly limit is at 96% already and it's Tuesday. I'm on Max.", "Max"),
+        # upsells are not the reporter's plan
+        (
+            "■ You've hit your usage limit. Upgrade to Pro (https://openai.com/chatgpt/pricing) or try again.",
+            None,
+        ),
+        ("/upgrade to Max 20x for more usage · You've hit your session limit · resets 1am", None),
+        (
+            "You have reached your daily quota limit. To increase your limits, upgrade to a Gemini Code Assist "
+            "Standard or Enterprise plan with higher limits",
+            None,
+        ),
+        (
+            "Error: You've hit your usage limit\n  Get Cursor Pro for more Agent usage, unlimited Tab, and more.",
+            None,
+        ),
+        (
+            "Quota exceeded for quota metric 'Gemini 2.5 Pro Requests' and limit 'Requests per day' gemini",
+            None,
+        ),
+    ],
+)
+def test_plan_and_upsell(text: str, plan: str | None) -> None:
+    parsed = parse_readings(text, NOW)
+    assert parsed.readings, _describe(parsed)
+    assert parsed.plan == plan, _describe(parsed)
+
+
+def test_max_plan_alone_names_claude() -> None:
+    assert parse_readings("on Max, weekly at 96% on a tuesday", NOW).tool == "Claude Code"
+
+
+@pytest.mark.parametrize(
+    ("text", "mode"),
+    [
+        ("sonnet-only mode says 23% but I can't use claude at all", "sonnet-only"),
+        ("Opus weekly limit reached ∙ resets Oct 31, 9am", "opus"),
+        ("hit the session limit after ~40 min of sonnet", "sonnet-only"),
+        ("was on opus the whole time, session 100%", "opus"),
+        # bucket labels of an unedited screen are layout, not a mode
+        ("Current week (all models) 20% used\nCurrent week (Sonnet only) 52% used", None),
+        ("Week (all) 15% / Week (Sonnet) 39% / Session 39% — how is sonnet higher?", None),
+        # both families named: no single mode
+        ("on opus the session hit 100%, switched to sonnet and the weekly is at 40%", None),
+    ],
+)
+def test_model_mode(text: str, mode: str | None) -> None:
+    parsed = parse_readings(text, NOW)
+    assert parsed.readings, _describe(parsed)
+    assert parsed.model_mode == mode, _describe(parsed)
+
+
+# ---------------------------------------------------------------------------------------------
+# Robustness: never raise, always return quickly
+
+
+def _assert_fast(text: str, budget: float = 5.0) -> ParsedReadings:
+    started = time.perf_counter()
+    parsed = parse_readings(text, NOW)
+    elapsed = time.perf_counter() - started
+    assert elapsed < budget, f"{elapsed:.2f}s for {len(text)} chars"
+    assert isinstance(parsed, ParsedReadings)
+    return parsed
+
+
+def test_empty_and_blank_text() -> None:
+    for text in ("", " ", "\n\n\n", "\x00\x01"):
+        assert _assert_fast(text).readings == ()
+
+
+def test_a_megabyte_of_junk() -> None:
+    rng = random.Random(7)
+    alphabet = "abc xyz 0123456789%%%\n.,:;()[]|·/-> resets in 5h weekly session limit hit used left "
+    _assert_fast("".join(rng.choice(alphabet) for _ in range(1_000_000)))
+
+
+def test_binary_bytes_decoded_with_replacement() -> None:
+    rng = random.Random(11)
+    raw = bytes(rng.randrange(256) for _ in range(300_000))
+    _assert_fast(raw.decode("utf-8", errors="replace"))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "x" * 1_000_000,
+        "5% " * 300_000,
+        "1" * 500_000 + "%",
+        "resets at at at at " * 50_000,
+        "You've hit your session limit · resets 5pm (Europe/Paris) weekly 40% -> 100% " * 15_000,
+        "hit " * 250_000,
+        "Current session\n 5% used\n Resets 5pm (UTC)\n" * 30_000,
+    ],
+    ids=[
+        "one-long-line",
+        "many-figures",
+        "long-number",
+        "dangling-resets",
+        "repeated-report",
+        "hit",
+        "screens",
+    ],
+)
+def test_pathological_inputs_return_quickly(text: str) -> None:
+    _assert_fast(text)
+
+
+def test_a_report_at_the_end_of_a_long_log_is_still_read() -> None:
+    log = "DEBUG fetching chunk 1234 ok\n" * 40_000
+    parsed = _assert_fast(log + "\nYou've hit your session limit · resets 5pm (Europe/Paris)")
+    assert [r.window for r in parsed.readings] == ["session"]
+
+
+# ---------------------------------------------------------------------------------------------
+# Fingerprint and contract shape
+
+
+def test_fingerprint_is_stable_and_order_free() -> None:
+    a = parse_readings("weekly at 80%, session 12% · resets 3pm", NOW)
+    b = parse_readings("session 12% · resets  3PM, weekly at 80%", NOW)
+    assert reading_fingerprint(a) == reading_fingerprint(b)
+    assert re.fullmatch(r"[0-9a-f]{16}", reading_fingerprint(a))
+
+
+def test_fingerprint_changes_with_the_reading() -> None:
+    a = parse_readings("claude: weekly at 80%", NOW)
+    b = parse_readings("claude: weekly at 81%", NOW)
+    c = parse_readings("codex: weekly at 80%", NOW)
+    assert len({reading_fingerprint(a), reading_fingerprint(b), reading_fingerprint(c)}) == 3
+
+
+def test_contract_shape() -> None:
+    contract = parse_readings("codex says 12% left on the weekly, resets tuesday", NOW).as_contract("q-1")
+    assert contract == {
+        "id": "q-1",
+        "tool": "Codex CLI",
+        "plan": None,
+        "model_mode": None,
+        "readings": [
+            {
+                "window": "weekly",
+                "percent": 88.0,
+                "from_percent": None,
+                "limit_hit": False,
+                "resets": "tuesday",
+                "idle": None,
+            }
+        ],
+    }
+    json.dumps(contract)
+
+
+def test_module_is_pure_stdlib() -> None:
+    tree = ast.parse(Path(readings_module.__file__).read_text(encoding="utf-8"))
+    imported = {
+        (node.module or "").split(".")[0] if isinstance(node, ast.ImportFrom) else alias.name.split(".")[0]
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Import | ast.ImportFrom)
+        for alias in node.names
+    }
+    assert not imported & {"slack_bolt", "slack_sdk", "discord", "aiosqlite", "asyncpg", "asyncio"}
+    assert imported <= {
+        "__future__",
+        "bisect",
+        "datetime",
+        "hashlib",
+        "json",
+        "re",
+        "unicodedata",
+        "dataclasses",
+        "zoneinfo",
+        "bot",
+    }
