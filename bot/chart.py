@@ -11,7 +11,9 @@ from bot.core.models import Incident, QuotaReport
 from bot.core.tallies import symptoms_of
 from bot.errors import UsageError
 
-KINDS = ("report", "limit_hit", "idle_jump", "contradiction", "jump")
+# Drawn in this order, the most specific kinds last so they stay visible where counts coincide.
+KINDS = ("report", "jump", "limit_hit", "contradiction", "idle_jump")
+STYLES = {"report": "-", "jump": ":", "limit_hit": "-", "contradiction": "--", "idle_jump": "--"}
 COLOURS = {"report": "#8c8c8c", "limit_hit": "#d62728", "idle_jump": "#ff7f0e", "contradiction": "#9467bd",
            "jump": "#1f77b4"}
 
@@ -48,8 +50,8 @@ def render_chart(
     for kind in KINDS:
         values = [counts[kind][i] for i in range(buckets)]
         if any(values):
-            ax.plot(starts, values, label=kind.replace("_", " "), color=COLOURS[kind], linewidth=1.8,
-                    drawstyle="steps-post")
+            ax.plot(starts, values, label=kind.replace("_", " "), color=COLOURS[kind], linewidth=2.2,
+                    linestyle=STYLES[kind], drawstyle="steps-post")
     for incident in incidents:
         end = incident.updated_at if incident.status.value == "resolved" and incident.updated_at else until
         if end < since or incident.opened_at > until:
