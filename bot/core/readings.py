@@ -172,6 +172,8 @@ _WINDOW_RE = re.compile(
     rf"|\bweek(?:ly)?\s+(?P<wmm>{_MODEL_FAMILIES})\b"
     rf"|\b(?P<mo>{_MODEL_FAMILIES})[\s-]*only\b"
     r"|\bseven_day_(?P<js>[a-z]+)\b"
+    # a bare family used as a bucket label next to its figure: "opus 4%", "18% opus"
+    rf"|\b(?P<mp>{_MODEL_FAMILIES})(?=\s*[:=]?\s*~?\d{{1,3}}(?:[.,]\d+)?\s*%)|(?<=%\s)(?P<pm>{_MODEL_FAMILIES})\b"
     r"|(?P<weekly>\bseven_day\b|\bweekly\b|\bweek\b|\b7[\s-]?d(?:ay)?\b|\bseven[\s-]day\b|\bsemanal\b|\bsemana\b"
     r"|週間|週次|\bw[öo]chentlich\w*|\bhebdomadaire\b)"
     r"|(?P<session>\bfive_hour\b|\bsession\b|\b5[\s-]?(?:h|hr|hrs)\b|\b5[\s-]hour\b(?!s)|\bfive[\s-]hours?\b"
@@ -218,7 +220,7 @@ def _find_window_keywords(text: str, masked: list[tuple[int, int]]) -> list[_Key
         word = m.group(0).lower()
         if kind == "anti":
             window = "anti"
-        elif kind in ("wm", "wf", "mw", "wmm", "mo", "js"):
+        elif kind in ("wm", "wf", "mw", "wmm", "mo", "js", "mp", "pm"):
             window = _model_window(m.group(kind))
         elif kind == "session":
             if word == "session" and _SESSION_DETERMINER_RE.search(before):
@@ -400,14 +402,17 @@ _OTHER_METRIC_RE = re.compile(
     r"|install(?:ing|ed|s)?|download(?:ing|ed|s)?|upload(?:ing|ed|s)?|progress|green|tests?|passing|build"
     r"|compil\w*|index(?:ing|ed)?|accura\w*|confiden\w*|sure|certain|probabl\w*|chance|likel\w*|discount"
     r"|cheaper|promo\w*|wrote|written|generated|complete|completed|done|finished|loaded|loading|uptime|sla"
-    r"|brightness|volume|charge|charged|tax|tip|interest|growth|revenue|conversion)\b|\bCI\b",
+    r"|brightness|volume|charge|charged|tax|tip|interest|growth|revenue|conversion|score[sd]?|scoring"
+    r"|bench(?:mark)?s?|swe-bench|evals?|pass\s+rate|win\s+rate)\b|\bCI\b",
     re.IGNORECASE,
 )
 _COMPARATIVE_AFTER_RE = re.compile(
     r"\s*(?:more|less|fewer|bigger|larger|smaller|faster|slower|cheaper|higher|lower|off|discount|increase"
-    r"|decrease|boost|bonus|extra|of\s+(?:the\s+)?(?:time|cases|people|users|way))\b",
+    r"|decrease|boost|bonus|extra|of\s+(?:the\s+)?(?:time|cases|people|users|way)"
+    r"|(?:per|a|an|each|every)\s+(?:session|prompt|message|request|day|hour|call|turn))\b",
     re.IGNORECASE,
 )
+_CHANGE_AMOUNT_BEFORE_RE = re.compile(r"(?:\bby|\bup\s+to|%\s*/|%\s+of|\bextra|\bbonus)\s*$", re.IGNORECASE)
 _OF_NOUN_RE = re.compile(
     r"\s*(?:used\s+|left\s+)?of\s+(?:(?:the|this|my|your|our|their|a|an|all|its)\s+)?(?P<noun>[\w-]+)",
     re.IGNORECASE,
@@ -504,6 +509,8 @@ def _is_other_metric(text: str, layout: _Layout, m: re.Match[str]) -> bool:
         return True
     if _COMPARATIVE_AFTER_RE.match(text, m.end(), min(len(text), m.end() + 40)):
         return True
+    if _CHANGE_AMOUNT_BEFORE_RE.search(text, max(0, m.start() - 20), m.start()):
+        return True  # "limits cut by 50%", "45%/100%": an amount or a scale, not a level
     of = _OF_NOUN_RE.match(text, m.end(), min(len(text), m.end() + 60))
     return bool(
         of and of.group("noun").lower() not in _QUOTA_NOUNS and not _WINDOW_RE.match(of.group("noun"))
@@ -587,7 +594,7 @@ _HIT_RE = re.compile(
     r"\b(?:hit|hitting|reached(?!\s+out)|exceeded|exhausted|maxed\s+out|used\s+up|burn(?:ed|t)\s+through"
     r"|bl[eo]wn?\s+through)\b[^.\n;!?]{0,40}?\b(?:limits?|quota|cap|allowance|credits|usage)\b"
     r"|\b(?:ran|run|running)\s+out\s+of\s+(?:(?:my|the|your|all|our)\s+)?(?:\w+\s+)?(?:usage|quota|credits|limit|requests|messages)\b"
-    r"|\bout\s+of\s+(?:usage|quota|credits)\b"
+    r"|\bout\s+of\s+(?:(?:fast|premium|free)\s+)?(?:usage|quota|credits|requests)\b"
     r"|\b(?:limits?|quota|cap|allowance)\s+(?:has\s+been\s+|have\s+been\s+|was\s+|is\s+)?(?:reached|hit|exceeded|exhausted|maxed)\b"
     r"|\bRESOURCE_EXHAUSTED\b|\bresource\s+has\s+been\s+exhausted\b"
     r"|\bcan(?:'t|not|\s+not)\s+use\s+\w+(?:\s+\w+)?\s+at\s+all\b|\blocked\s+out\b|\bmaxed(?:\s+out)?\b"
@@ -669,7 +676,8 @@ def _find_notices(
             s_start, s_end = layout.sentence_span(m.start())
             c_start, c_end = layout.clause_span(m.start())
             if (
-                _NOT_QUOTA_LIMIT_RE.search(phrase)
+                "%" in phrase  # "hit 91% of my weekly limit" is a figure, read as one
+                or _NOT_QUOTA_LIMIT_RE.search(phrase)
                 or _FOREIGN_SERVICE_RE.search(text, s_start, s_end)
                 or _HARDWARE_RE.search(text, c_start, c_end)
             ):
@@ -1033,7 +1041,9 @@ _ACTIVE_RE = re.compile(
     r"|\ball\s+i\s+(?:typed|did|sent|asked)\s+was\b|\b(?:one|single|first|1)\s+(?:message|prompt|request)\b"
     r"|\b~?\d+(?:\.\d+)?\s*(?:min(?:ute)?s?|h|hrs?|hours?)\s+of\s+(?:work|use|usage|coding|sonnet|opus|claude|codex)\b"
     r"|\bof\s+(?:work|coding)\b"
-    r"|\bwhile\s+(?:working|coding|using)\b|\bin\s+the\s+middle\s+of\b|\bjust\s+(?:one|a|two)\s+(?:prompt|message)s?\b",
+    r"|\bwhile\s+(?:working|coding|using)\b|\bin\s+the\s+middle\s+of\b|\bjust\s+(?:one|a|two)\s+(?:prompt|message)s?\b"
+    r"|\b(?:normal|light|regular|moderate|typical)\s+(?:use|usage|coding|work)\b"
+    r"|\ba\s+(?:few|couple(?:\s+of)?)\s+(?:prompts|messages|requests|questions)\b",
     re.IGNORECASE,
 )
 
@@ -1087,7 +1097,7 @@ _TOOL_CUES: tuple[tuple[str, re.Pattern[str], int], ...] = (
         re.compile(
             r"codex-cli|\bchatgpt\b|\b5h\s+limit\s*:|window_minutes|used_percent|■\s*you'?ve\s+hit\s+your\s+usage\s+limit"
             r"|\btry\s+again\s+in\s+\d+\s+days?\b|\bupgrade\s+or\s+add\s+credits\b|usedPercent|windowDurationMins"
-            r"|run\s+/status\s+for\s+a\s+breakdown",
+            r"|run\s+/status\s+for\s+a\s+breakdown|send\s+a\s+request\s+to\s+your\s+admin",
             re.I,
         ),
         4,
@@ -1215,7 +1225,7 @@ def _detect_plan(text: str) -> str | None:
 _MODE_LAYOUT_RE = re.compile(r"\bweek(?:ly)?\s*\([^)\n]{0,30}\)|seven_day_\w+", re.IGNORECASE)
 _MODE_CUE_RE = re.compile(
     r"\b(?:on|using|use|used|with|in|via|of|switched\s+to|switch\s+to|/model)\s+(?:claude\s+)?(?P<a>opus|sonnet)\b"
-    r"|\b(?P<b>opus|sonnet)(?:[\s-]+(?:only|mode|weekly|week|usage|limit|\d(?:\.\d)?)\b)",
+    r"|\b(?P<b>opus|sonnet)(?:[\s-]+(?:only|mode|weekly|week|usage|limit|\d(?:\.\d)?)\b)(?!\s*%)",
     re.IGNORECASE,
 )
 
