@@ -11,8 +11,9 @@ pipeline of plain functions:
    jumps, and merge consistent statements about the same window (contradictions stay apart).
 4. tool, plan, model mode and version are read from the whole text.
 
-Everything is synchronous, stdlib-only and bounded: every regex is linear and every look-around is
-limited in length, so a megabyte of junk costs milliseconds, not minutes.
+Everything is synchronous, stdlib-only and bounded: every regex is linear, every look-around is
+limited in length and the number of statements is capped, so a megabyte of junk is read in well
+under a second and nothing in here raises on odd input.
 """
 
 from __future__ import annotations
@@ -35,6 +36,8 @@ __all__ = ["parse_readings", "reading_fingerprint"]
 # case fast no matter what is pasted.
 _MAX_CHARS = 200_000
 _HEAD_CHARS = 150_000
+# A real report holds a handful of statements; past this many the paste is a log or a table dump,
+# and reading the first ones keeps merging (quadratic in the worst case) cheap.
 _MAX_STATEMENTS = 200
 
 # ---------------------------------------------------------------------------------------------
@@ -178,7 +181,7 @@ _WINDOW_RE = re.compile(
     r"|週間|週次|\bw[öo]chentlich\w*|\bhebdomadaire\b)"
     r"|(?P<session>\bfive_hour\b|\bsession\b|\b5[\s-]?(?:h|hr|hrs)\b|\b5[\s-]hour\b(?!s)|\bfive[\s-]hours?\b"
     r"|\b5[\s-]?hours?\s+(?=limit|window|cap|quota|bucket|block)|\b5\s*horas\b|5時間|セッション|\bsess[ãa]o\b|\bsesi[óo]n\b)"
-    r"|(?P<daily>\bdaily\b|\bper[\s-]day\b|/\s?day\b|\bday\s+(?=limit|quota|cap)|\bdi[áa]ri[oa]\b|日次|1日)"
+    r"|(?P<daily>\bdaily\b|\bper[\s-]day\b|/\s?day\b|\bday\s+(?=limit|quota|cap)|\bdi[áa]ri[oa]\b|日次|1日あたり)"
     r"|(?P<monthly>\bmonthly\b|\bper\s+month\b|/\s?month\b|\bthis\s+month\b|\bmonth\s+(?=limit|quota|cycle|allowance)"
     r"|\bmensal\b|\bmensual\b|月間|月次)",
     re.IGNORECASE,
@@ -449,7 +452,6 @@ class _Figure:
     window: str
     subject: str | None
     keyword: _Keyword | None
-    local_cue: str | None
     from_used: float | None = None  # "from 0 to 100%": the earlier value written without "%"
 
 
@@ -583,7 +585,7 @@ def _find_figures(
         if bare:
             earlier = float(bare.group("n"))
             from_used = round(100 - earlier, 2) if polarity == "left" else earlier
-        figures.append(_Figure(m.start(), m.end(), used, window, subject, keyword, cue, from_used))
+        figures.append(_Figure(m.start(), m.end(), used, window, subject, keyword, from_used))
     return figures
 
 
@@ -592,7 +594,8 @@ def _find_figures(
 
 _HIT_RE = re.compile(
     r"\b(?:hit|hitting|reached(?!\s+out)|exceeded|exhausted|maxed\s+out|used\s+up|burn(?:ed|t)\s+through"
-    r"|bl[eo]wn?\s+through)\b[^.\n;!?]{0,40}?\b(?:limits?|quota|cap|allowance|credits|usage)\b"
+    r"|bl[eo]wn?\s+through)\b[^.\n;!?]{0,40}?(?:\b(?:limits?|quota|cap|allowance|credits)\b"
+    r"|(?<!/)\busage\b(?!\s*(?:page|screen|dashboard|panel|tab|command|stats|bar|meter)))"
     r"|\b(?:ran|run|running)\s+out\s+of\s+(?:(?:my|the|your|all|our)\s+)?(?:\w+\s+)?(?:usage|quota|credits|limit|requests|messages)\b"
     r"|\bout\s+of\s+(?:(?:fast|premium|free)\s+)?(?:usage|quota|credits|requests)\b"
     r"|\b(?:limits?|quota|cap|allowance)\s+(?:has\s+been\s+|have\s+been\s+|was\s+|is\s+)?(?:reached|hit|exceeded|exhausted|maxed)\b"
@@ -613,6 +616,9 @@ _WARN_RE = re.compile(
     r"|\bpr[óo]xim[oa]\s+do\s+limite\b|\bperto\s+do\s+limite\b|\bquase\s+no\s+limite\b"
     r"|\bcerca\s+del\s+l[íi]mite\b|\bacerc[aá]ndote\s+al\s+l[íi]mite\b",
     re.IGNORECASE,
+)
+_NEGATED_RE = re.compile(
+    r"(?:\b(?:not|never|no|without|nowhere\s+near)|n't|n’t)\s+(?:\w+\s+)?(?:even\s+)?$", re.IGNORECASE
 )
 # Limits that are not AI-tool quotas: context/token windows, other services' API limits.
 _NOT_QUOTA_LIMIT_RE = re.compile(
@@ -682,6 +688,8 @@ def _find_notices(
                 or _HARDWARE_RE.search(text, c_start, c_end)
             ):
                 continue
+            if hit and _NEGATED_RE.search(text, max(c_start, m.start() - 25), m.start()):
+                continue  # "I haven't hit the limit", "without reaching my quota"
             window = _notice_window(text, layout, m.start(), m.end(), keywords, starts, claimed)
             if not has_context and window == "unknown" and not _QUOTA_PHRASE_RE.search(phrase):
                 continue  # "hit the rate limit" with no AI tool or quota figure in sight is someone else's
@@ -716,7 +724,6 @@ _RESETS_AT_NUM_RE = re.compile(r'"?resets_?at"?\s*[:=]\s*(?:Some\()?(?P<v>\d{10}
 _CODEX_BLOCK_RE = re.compile(
     r"\{(?P<body>[^{}]{0,600}?\bused_?percent(?:age)?\b[^{}]{0,600}?)\}", re.IGNORECASE
 )
-_USED_PERCENT_RE = _UTILIZATION_RE
 _WINDOW_MINUTES_RE = re.compile(
     r'"?window_?(?:minutes|duration_?mins)"?\s*[:=]\s*(?:Some\()?(?P<v>\d+)', re.IGNORECASE
 )
@@ -755,7 +762,7 @@ def _find_structured(text: str, layout: _Layout) -> list[_Statement]:
         if any(s <= m.start() < e or m.start() <= s < m.end() for s, e in claude_spans):
             continue  # already read as a five_hour / seven_day bucket
         body = m.group("body")
-        used = _USED_PERCENT_RE.search(body)
+        used = _UTILIZATION_RE.search(body)
         if not used:
             continue
         minutes = _WINDOW_MINUTES_RE.search(body)
@@ -1475,7 +1482,6 @@ def parse_readings(text: str, now: dt.datetime | None = None) -> ParsedReadings:
     if not statements:
         return ParsedReadings(tool=None, plan=None, model_mode=None, version=None, readings=())
 
-    # A real report holds a handful of statements; a log with thousands is cut so merging stays cheap.
     statements = sorted(statements, key=lambda st: st.start)[:_MAX_STATEMENTS]
     statements = _attach_resets(statements, reset_clauses, layout, keywords)
     statements = _pair_jumps(statements, body, layout)

@@ -492,6 +492,18 @@ CASES: list[tuple[str, str, str | None, list[Row]]] = [
         [("unknown", None, None, True, "9:52 PM", None)],
     ),
     (
+        "casual-negated-hit",
+        "I haven't hit my limit yet but claude says weekly 40%",
+        "Claude Code",
+        [("weekly", 40, None, False, None, None)],
+    ),
+    (
+        "casual-hit-a-command-is-not-a-limit",
+        "I hit /usage and it shows session 40%",
+        "Claude Code",
+        [("session", 40, None, False, None, None)],
+    ),
+    (
         "casual-past-reset-not-recorded",
         "It reset at 7:00 and I'm already at 30% session",
         None,
