@@ -32,7 +32,9 @@ async def serve(app: App, front_ends: list[str], *, port: int, stdin: TextIO, st
     for name in front_ends:
         runners[name] = _runner_for(name, app, port, stdin, stdout)
     fatal: list[BaseException] = []
-    tasks = [asyncio.create_task(supervise(name, run, stop, fatal, final=name == "console"), name=name)
+    status = app.service.front_end_status
+    tasks = [asyncio.create_task(supervise(name, run, stop, fatal, final=name == "console", status=status),
+                                 name=name)
              for name, run in runners.items()]
     watcher = asyncio.create_task(watch_catalog(app, stop), name="catalog-watcher")
     log.info("running: %s", ", ".join(front_ends))
@@ -74,11 +76,14 @@ async def supervise(
     final: bool,
     backoff_start: float = BACKOFF_START,
     backoff_max: float = BACKOFF_MAX,
+    status: dict[str, str] | None = None,
 ) -> None:
     """Run a front end; restart it with exponential backoff unless it ended for good."""
+    status = {} if status is None else status
     delay = backoff_start
     while not stop.is_set():
         try:
+            status[name] = "running"
             await run()
             if final:
                 break
@@ -91,10 +96,12 @@ async def supervise(
             break
         except Exception as exc:  # a lost connection: log it, back off, reconnect
             log.warning("%s failed (%s: %s); reconnecting in %.0f s", name, type(exc).__name__, exc, delay)
+        status[name] = "reconnecting"
         try:
             await asyncio.wait_for(stop.wait(), delay)
         except TimeoutError:
             delay = min(delay * 2, backoff_max)
+    status[name] = "stopped"
     stop.set()
 
 

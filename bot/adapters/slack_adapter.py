@@ -629,7 +629,9 @@ async def health_report(service: SupportService) -> dict[str, Any]:
     except Exception as exc:  # the reason class is enough; the message could carry a URL
         store = f"error: {type(exc).__name__}"
     catalog = {"entries": len(service.catalog), "version": service.catalog.version}
-    return {"ok": store == "ok", "store": store, "catalog": catalog}
+    front_ends = dict(service.front_end_status)
+    healthy = store == "ok" and all(state == "running" for state in front_ends.values())
+    return {"ok": healthy, "store": store, "catalog": catalog, "front_ends": front_ends}
 
 
 async def run_slack(service: SupportService, settings: Settings, *, http: bool, port: int,

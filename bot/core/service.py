@@ -102,6 +102,8 @@ class SupportService:
         self._answered_threads: OrderedDict[tuple[str, str, str], None] = OrderedDict()
         self._merge_groups: dict[tuple[str, str, str], _MergeGroup] = {}
         self._detect_lock = asyncio.Lock()
+        # Front end name -> "running" | "reconnecting" | "stopped", kept by the runner for /healthz.
+        self.front_end_status: dict[str, str] = {}
         self._in_flight = 0
         self._idle = asyncio.Event()
         self._idle.set()
