@@ -611,7 +611,7 @@ def test_invite_url_has_the_documented_permissions() -> None:
     url = invite_url(1234)
     assert "permissions=309237730368" in url and "client_id=1234" in url
     assert "scope=bot+applications.commands" in url and INVITE_SCOPES == ("bot", "applications.commands")
-    docs = (REPO / "docs" / "discord.md").read_text(encoding="utf-8")
+    docs = (REPO / "README.md").read_text(encoding="utf-8")
     assert "309237730368" in docs
 
 
