@@ -1134,20 +1134,32 @@ _RAW_TOOL_CUES: tuple[tuple[str, re.Pattern[str], int], ...] = (
 )
 
 
-def _detect_tool(body: str, raw: str) -> str | None:
-    """The product the readings are about: the best-supported cue wins, ties go to the first seen."""
+def _detect_tool(body: str, raw: str, anchors: list[int] | None = None) -> str | None:
+    """The product the readings are about: the best-supported cue wins.
+
+    Ties ("moved from claude to codex, codex says 12% left") go to the product named closest to a
+    reading (`anchors`: statement offsets in `body`), else to the one named first.
+    """
     scores: dict[str, int] = {}
-    first: dict[str, int] = {}
+    nearest: dict[str, int] = {}
     cues = [(tool, regex, weight, body) for tool, regex, weight in _TOOL_CUES]
     cues += [(tool, regex, weight, raw) for tool, regex, weight in _RAW_TOOL_CUES]
     for tool, regex, weight, text in cues:
-        m = regex.search(text)
-        if m:
+        found = False
+        for i, m in enumerate(regex.finditer(text)):
+            if i >= 20:
+                break
+            found = True
+            if text is body and anchors:
+                distance = min(abs(m.start() - a) for a in anchors[:20])
+            else:
+                distance = m.start() + len(body)  # raw-text cues only break ties by order
+            nearest[tool] = min(nearest.get(tool, distance), distance)
+        if found:
             scores[tool] = scores.get(tool, 0) + weight
-            first[tool] = min(first.get(tool, m.start()), m.start())
     if not scores:
         return None
-    return max(scores, key=lambda t: (scores[t], -first[t]))
+    return max(scores, key=lambda t: (scores[t], -nearest[t]))
 
 
 _PLAN_RE = re.compile(
@@ -1468,7 +1480,8 @@ def parse_readings(text: str, now: dt.datetime | None = None) -> ParsedReadings:
 
     layout = _Layout(body)
     plan = _detect_plan(body)
-    tool = _detect_tool(body, prepared) or ("Claude Code" if plan and plan.startswith("Max") else None)
+    max_plan_tool = "Claude Code" if plan and plan.startswith("Max") else None  # Max is Claude-only
+    tool = _detect_tool(body, prepared) or max_plan_tool
     reset_clauses = _find_reset_clauses(body)
     keywords = _find_window_keywords(body, [(c.start, c.end) for c in reset_clauses])
     cues = _idle_cues(body, layout)
@@ -1486,6 +1499,8 @@ def parse_readings(text: str, now: dt.datetime | None = None) -> ParsedReadings:
     statements = _attach_resets(statements, reset_clauses, layout, keywords)
     statements = _pair_jumps(statements, body, layout)
     merged = _merge(statements, layout)
+    if tool is not None:
+        tool = _detect_tool(body, prepared, [st.start for st in statements]) or tool
     _apply_idle(merged, cues[:_MAX_STATEMENTS])
     readings = tuple(
         Reading(

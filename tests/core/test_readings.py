@@ -504,6 +504,12 @@ CASES: list[tuple[str, str, str | None, list[Row]]] = [
         [("session", 40, None, False, None, None)],
     ),
     (
+        "tool-tie-goes-to-the-one-near-the-reading",
+        "moved from claude to codex last week. codex says 12% left on the weekly",
+        "Codex CLI",
+        [("weekly", 88, None, False, None, None)],
+    ),
+    (
         "casual-past-reset-not-recorded",
         "It reset at 7:00 and I'm already at 30% session",
         None,
