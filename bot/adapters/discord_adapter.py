@@ -323,9 +323,14 @@ class SupportBot(discord.Client):
         if not text:
             return
         incoming = message_incoming(message, bot_id=bot_id, settings=self.settings, thread_helped=helped)
-        if looks and await self._mode_allows(incoming):
+        reacted = looks and await self._mode_allows(incoming)
+        if reacted:
             await self._react(message)
         answers = await self.service.handle(incoming)
+        if reacted and not answers:
+            # Nothing confident to say: take the 👀 back so nobody waits for an answer (the paste is
+            # still recorded for staff as a catalog gap).
+            await self._unreact(message)
         for reply in answers:
             await self._post_answer(message, reply)
 
@@ -340,6 +345,14 @@ class SupportBot(discord.Client):
             await message.add_reaction(RECEIPT_EMOJI)
         except discord.HTTPException as exc:
             log.warning("could not react to message %s: %s %s", message.id, exc.status, exc.code)
+
+    async def _unreact(self, message: discord.Message) -> None:
+        if self.user is None:
+            return
+        try:
+            await message.remove_reaction(RECEIPT_EMOJI, self.user)
+        except discord.HTTPException as exc:
+            log.warning("could not remove reaction from message %s: %s %s", message.id, exc.status, exc.code)
 
     # "A person already helped": someone other than the author wrote in the thread before.
 

@@ -715,6 +715,7 @@ _ROUTES: dict[tuple[str, str], Callable[[FakeDiscord, Call], web.Response]] = {
     ("GET", "messages"): FakeDiscord._history,
     ("PATCH", "message"): FakeDiscord._edit_message,
     ("PUT", "reaction"): FakeDiscord._react,
+    ("DELETE", "reaction"): FakeDiscord._react,
     ("POST", "thread"): FakeDiscord._start_thread,
     ("POST", "callback"): FakeDiscord._interaction_callback,
     ("POST", "followup"): FakeDiscord._followup,

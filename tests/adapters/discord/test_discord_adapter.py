@@ -178,6 +178,15 @@ async def test_ordinary_chat_gets_nothing(fake: FakeDiscord, bot: Any) -> None:
     assert fake.sent_messages() == [] and reactions(fake) == []
 
 
+async def test_an_unrecognised_error_gets_its_receipt_taken_back(fake: FakeDiscord, bot: Any) -> None:
+    paste = await fake.send_message("FATAL: frobnicator exploded with error code ZZ-9 while reticulating")
+    await settle(fake)
+    assert fake.sent_messages() == []
+    put = [c for c in fake.called("PUT", r"/reactions/") if paste["id"] in c.path]
+    removed = [c for c in fake.called("DELETE", r"/reactions/") if paste["id"] in c.path]
+    assert len(put) == 1 and len(removed) == 1
+
+
 async def test_bots_itself_and_webhooks_are_never_answered(fake: FakeDiscord, bot: Any) -> None:
     await fake.send_message(OVERLOADED, author=OTHER_BOT)
     await fake.send_message(OVERLOADED, author=BOT_ID)
