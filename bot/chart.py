@@ -50,14 +50,15 @@ def render_chart(
     for kind in KINDS:
         values = [counts[kind][i] for i in range(buckets)]
         if any(values):
-            ax.plot(starts, values, label=kind.replace("_", " "), color=COLOURS[kind], linewidth=2.2,
+            ax.plot(mdates.date2num(starts), values, label=kind.replace("_", " "), color=COLOURS[kind], linewidth=2.2,
                     linestyle=STYLES[kind], drawstyle="steps-post")
     for incident in incidents:
         end = incident.updated_at if incident.status.value == "resolved" and incident.updated_at else until
         if end < since or incident.opened_at > until:
             continue
-        ax.axvspan(max(incident.opened_at, since), min(end, until), color="#d62728", alpha=0.12)
-        ax.annotate(f"#{incident.id} {incident.tool}", xy=(max(incident.opened_at, since), 0.98),
+        start_at = float(mdates.date2num(max(incident.opened_at, since)))
+        ax.axvspan(start_at, float(mdates.date2num(min(end, until))), color="#d62728", alpha=0.12)
+        ax.annotate(f"#{incident.id} {incident.tool}", xy=(start_at, 0.98),
                     xycoords=("data", "axes fraction"), fontsize=8, va="top", color="#a11")
     ax.set_title(f"Quota reports per {_label(size)}, {since:%Y-%m-%d} to {until:%Y-%m-%d} (UTC); incidents shaded")
     ax.set_ylabel("reports")

@@ -215,10 +215,10 @@ class Matcher:
         if len(normalized) >= 8:
             # A near-verbatim occurrence shares most of the literal's words; checking that first
             # spares the costly alignment for the literals that cannot score.
-            shared: Counter[int] = Counter()
+            words_shared: Counter[int] = Counter()
             for word in paste_words:
-                shared.update(self._literal_postings.get(word, ()))
-            for position, count in shared.items():
+                words_shared.update(self._literal_postings.get(word, ()))
+            for position, count in words_shared.items():
                 if count < max(2, 0.6 * self._literal_sizes[position]):
                     continue
                 literal = self._literals[position]

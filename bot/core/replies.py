@@ -272,7 +272,7 @@ def incident_alert(incident: Incident, catalog: Catalog) -> Reply:
     ]
     if entry is not None:
         lines.append(f"Catalog entry: {entry.title} (`{entry.id}`)")
-    actions = ()
+    actions: tuple[Action, ...] = ()
     if incident.id is not None:
         actions = (
             Action(Command.ACK_INCIDENT, "Acknowledge", str(incident.id), "primary"),

@@ -11,7 +11,7 @@ import asyncio
 import datetime as dt
 import logging
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -525,8 +525,7 @@ def _origin(incoming: Incoming) -> Origin:
     return Origin(incoming.platform, incoming.workspace_id, incoming.channel_id, incoming.user_id)
 
 
-def _similar_reporters(report: QuotaReport, recent: list[QuotaReport] | tuple[QuotaReport, ...],
-                       kinds: frozenset[str]) -> int:
+def _similar_reporters(report: QuotaReport, recent: Sequence[QuotaReport], kinds: frozenset[str]) -> int:
     """Distinct other people who reported the same tool and kind of symptom."""
     main_kind = next((k for k in ("idle_jump", "contradiction", "limit_hit", "jump") if k in kinds), "report")
     people = set()
