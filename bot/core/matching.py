@@ -316,6 +316,10 @@ class Matcher:
                 confident = leader
         return MatchResult(confident, tuple(ranked), looks_like_error or confident is not None)
 
+    def looks_like_error(self, text: str) -> bool:
+        """The error-cue test of `match` alone: cheap enough to run before the full match."""
+        return bool(ERROR_CUES.search(clean(text[:4_000])))
+
     def lookup(self, query: str) -> Entry | None:
         """An entry named exactly by id or title (what `/errfix <id>` and autocomplete send)."""
         wanted = query.strip().casefold()

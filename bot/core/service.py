@@ -133,7 +133,7 @@ class SupportService:
 
     def looks_like_error(self, text: str) -> bool:
         """Cheap first look, so adapters can react (👀) before the full match runs."""
-        return self.matcher.match(text[:4000], top=1).looks_like_error
+        return self.matcher.looks_like_error(text)
 
     def complete(self, prefix: str, limit: int = 25) -> list[Entry]:
         return self.matcher.complete(prefix, limit)
