@@ -128,3 +128,13 @@ def test_staff_commands_on_sqlite(tmp_path: Path) -> None:
     assert purge.returncode == 0 and "purged" in purge.stdout
     forget = run("forget", "slack:U1", env=env)
     assert forget.returncode == 0 and "forgot" in forget.stdout
+
+
+def test_settings_are_read_from_a_dotenv_file_too(tmp_path: Path) -> None:
+    (tmp_path / ".env").write_text("SLACK_BOT_TOKEN=xoxb-from-dotenv-SECRETPART1234\nPORT=4567\n", encoding="utf-8")
+    done = run("config", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "4567" in done.stdout and "SECRETPART" not in done.stdout
+    assert ".env" in done.stdout  # the sources line says where settings came from
+    overridden = run("config", cwd=tmp_path, env={"PORT": "5678"})  # the environment wins over .env
+    assert "5678" in overridden.stdout
