@@ -19,7 +19,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 
 from rapidfuzz import fuzz, process
@@ -83,6 +83,29 @@ class _Doc:
     weights: dict[str, float]
     norm: float
     text: str
+
+
+class _Evidence:
+    """The best candidate per entry, and which kinds of evidence each entry has.
+
+    The strongest score wins the ranking, but a regex or literal hit stays known even when a keyword
+    score happens to rank higher: that decides whether text without error words may be answered.
+    """
+
+    def __init__(self, entries: tuple[Entry, ...]) -> None:
+        self._entries = entries
+        self.best: dict[int, Candidate] = {}
+        self.kinds: dict[int, set[str]] = {}
+
+    def offer(self, index: int, score: float, fragment: str, reason: str) -> None:
+        self.kinds.setdefault(index, set()).add(reason)
+        current = self.best.get(index)
+        if current is None or score > current.score:
+            self.best[index] = Candidate(self._entries[index].id, score, fragment, reason)
+
+    def adjust(self, rescore: Callable[[int, Candidate], float]) -> None:
+        for index, candidate in list(self.best.items()):
+            self.best[index] = replace(candidate, score=rescore(index, candidate))
 
 
 class Matcher:
@@ -193,116 +216,20 @@ class Matcher:
             return MatchResult(None, (), False)
         normalized = normalize_cleaned(cleaned)
         looks_like_error = bool(ERROR_CUES.search(cleaned))
-        best: dict[int, Candidate] = {}
-
-        # Which kinds of evidence each entry has: the strongest score wins the ranking, but a regex
-        # or literal hit stays known even when a keyword score happens to be higher.
-        kinds: dict[int, set[str]] = {}
-
-        def offer(index: int, score: float, fragment: str, reason: str) -> None:
-            kinds.setdefault(index, set()).add(reason)
-            current = best.get(index)
-            if current is None or score > current.score:
-                best[index] = Candidate(self._entries[index].id, score, fragment, reason)
-
-        lowered = cleaned.lower()
-        for index, pattern in self._patterns:
-            found = pattern.search(cleaned, lowered)
-            if found:
-                offer(index, PATTERN_SCORE, _shorten(found.group(0)), "pattern")
-
-        paste_words = set(tokens(normalized))
-        if len(normalized) >= 8:
-            # A near-verbatim occurrence shares most of the literal's words; checking that first
-            # spares the costly alignment for the literals that cannot score.
-            words_shared: Counter[int] = Counter()
-            for word in paste_words:
-                words_shared.update(self._literal_postings.get(word, ()))
-            for position, count in words_shared.items():
-                if count < max(2, 0.6 * self._literal_sizes[position]):
-                    continue
-                literal = self._literals[position]
-                raw_score = fuzz.partial_ratio(literal.text, normalized, score_cutoff=70)
-                if not raw_score:
-                    continue
-                coverage = min(1.0, len(normalized) / len(literal.text))
-                # Partial ratios in the 70s and 80s are common between unrelated error lines, so the
-                # scale is stretched: only a near-verbatim occurrence scores high. A short paste that is
-                # merely a piece of a long literal is weak evidence.
-                # Short literals align by chance inside unrelated logs; their evidence weighs less.
-                length_weight = min(1.0, 0.6 + len(literal.text) / 100)
-                score = (2 * raw_score - 100) * (0.55 + 0.45 * coverage) * length_weight
-                if score >= 60:
-                    offer(literal.entry_index, score, _shorten(literal.shown), literal.kind)
-
-        words = normalized.split()
-        for position, word in enumerate(words):
-            for phrase_words, index, clause_score in self._clauses_by_first_word.get(word, ()):
-                if tuple(words[position : position + len(phrase_words)]) == phrase_words:
-                    offer(index, clause_score, " ".join(phrase_words), "phrase")
-
-        paste_weights = self._weights(tokens(normalized))
-        if paste_weights:
-            paste_norm = math.sqrt(sum(w * w for w in paste_weights.values()))
-            dots: dict[int, float] = {}
-            shared_count: Counter[int] = Counter()
-            for word, paste_weight in paste_weights.items():
-                for number, doc_weight in self._postings.get(word, ()):
-                    dots[number] = dots.get(number, 0.0) + doc_weight * paste_weight
-                    shared_count[number] += 1
-            for number, dot in dots.items():
-                if shared_count[number] < 2:
-                    continue
-                doc = self._docs[number]
-                shared = paste_weights.keys() & doc.weights.keys()
-                if shared <= GENERIC_ERROR_WORDS:
-                    continue  # nothing but words every program prints
-                # Cosine, but measured mostly against the example: a long paste that contains all of
-                # an example's key words should not be punished for its other lines.
-                cosine = dot / (doc.norm * math.sqrt(doc.norm * paste_norm))
-                score = 100 * min(1.0, cosine)
-                if score >= 35:
-                    shared_words = " ".join(sorted(shared, key=lambda w: -doc.weights[w])[:6])
-                    offer(doc.entry_index, score, shared_words, "keywords")
-
+        evidence = _Evidence(self._entries)
+        self._pattern_evidence(cleaned, evidence)
+        self._literal_evidence(normalized, evidence)
+        self._phrase_evidence(normalized, evidence)
+        self._keyword_evidence(normalized, evidence)
         named_tools = _named_tools(cleaned)
-        if not named_tools:
-            # An anonymous paste: generic wording ("500 Internal Server Error", "ECONNRESET") is shared
-            # with every web server and Node program, so only the catalog's own regexes, written with
-            # each tool's context, keep their full weight.
-            # When an entry's regexes deliberately ask for the tool's context and none fired, its
-            # generic signature alone ("JavaScript heap out of memory") is not enough.
-            for index, candidate in list(best.items()):
-                if "pattern" not in kinds[index]:
-                    score = candidate.score - ANONYMOUS_PENALTY
-                    if self._entries[index].patterns:
-                        score = min(score, self.threshold - 1.0)
-                    best[index] = replace(candidate, score=score)
-        if named_tools:
-            primary = named_tools[0]
-            for index, candidate in list(best.items()):
-                entry_tool = self._entries[index].tool
-                if entry_tool == primary:
-                    adjusted = candidate.score + TOOL_BONUS
-                elif entry_tool in named_tools:
-                    adjusted = candidate.score + TOOL_BONUS / 3
-                elif candidate.reason == "pattern":
-                    adjusted = candidate.score - OTHER_TOOL_PENALTY
-                else:
-                    # Another tool is named and this one is not: the same wording from a different
-                    # product (OpenAI's quota text, a generic 429) must not be claimed.
-                    adjusted = candidate.score - 1.6 * OTHER_TOOL_PENALTY
-                best[index] = Candidate(candidate.entry_id, min(100.0, adjusted), candidate.fragment, candidate.reason)
-
+        self._weigh_tools(named_tools, evidence)
         if SDK_TRACE.search(cleaned) and not named_tools_beyond_sdk(cleaned):
             # A raw exception from the OpenAI/Anthropic SDK inside someone's own program: the same
             # wording as a coding tool's error, but not one of the tools this catalog is about.
-            for index, candidate in list(best.items()):
-                if candidate.reason != "pattern":
-                    best[index] = replace(candidate, score=candidate.score - SDK_PENALTY)
+            evidence.adjust(lambda index, c: c.score if c.reason == "pattern" else c.score - SDK_PENALTY)
 
-        ranked = sorted(best.values(), key=lambda c: (-c.score, c.entry_id))[: max(top, 1)]
-        ranked = [Candidate(c.entry_id, round(c.score, 1), c.fragment, c.reason) for c in ranked]
+        ranked = sorted(evidence.best.values(), key=lambda c: (-c.score, c.entry_id))[: max(top, 1)]
+        ranked = [replace(c, score=round(c.score, 1)) for c in ranked]
         confident = None
         if ranked:
             leader = ranked[0]
@@ -311,10 +238,105 @@ class Matcher:
             about_named_tool = bool(named_tools) and self._tool_of[leader.entry_id] == named_tools[0]
             needed = self.threshold - (TOOL_NAMED_RELIEF if about_named_tool and looks_like_error else 0.0)
             # Ordinary chat never triggers: without an error cue only the error's own wording is trusted.
-            strong_evidence = bool(kinds[self._index_of[leader.entry_id]] - {"keywords"})
+            strong_evidence = bool(evidence.kinds[self._index_of[leader.entry_id]] - {"keywords"})
             if leader.score >= needed and (looks_like_error or strong_evidence):
                 confident = leader
         return MatchResult(confident, tuple(ranked), looks_like_error or confident is not None)
+
+    def _pattern_evidence(self, cleaned: str, evidence: _Evidence) -> None:
+        lowered = cleaned.lower()
+        for index, pattern in self._patterns:
+            found = pattern.search(cleaned, lowered)
+            if found:
+                evidence.offer(index, PATTERN_SCORE, _shorten(found.group(0)), "pattern")
+
+    def _literal_evidence(self, normalized: str, evidence: _Evidence) -> None:
+        if len(normalized) < 8:
+            return
+        # A near-verbatim occurrence shares most of the literal's words; checking that first spares
+        # the costly alignment for the literals that cannot score.
+        words_shared: Counter[int] = Counter()
+        for word in set(tokens(normalized)):
+            words_shared.update(self._literal_postings.get(word, ()))
+        for position, count in words_shared.items():
+            if count < max(2, 0.6 * self._literal_sizes[position]):
+                continue
+            literal = self._literals[position]
+            raw_score = fuzz.partial_ratio(literal.text, normalized, score_cutoff=70)
+            if not raw_score:
+                continue
+            # Partial ratios in the 70s and 80s are common between unrelated error lines, so the scale
+            # is stretched: only a near-verbatim occurrence scores high. A short paste that is merely a
+            # piece of a long literal is weak evidence, and so is a short literal, which aligns by
+            # chance inside unrelated logs.
+            coverage = min(1.0, len(normalized) / len(literal.text))
+            length_weight = min(1.0, 0.6 + len(literal.text) / 100)
+            score = (2 * raw_score - 100) * (0.55 + 0.45 * coverage) * length_weight
+            if score >= 60:
+                evidence.offer(literal.entry_index, score, _shorten(literal.shown), literal.kind)
+
+    def _phrase_evidence(self, normalized: str, evidence: _Evidence) -> None:
+        words = normalized.split()
+        for position, word in enumerate(words):
+            for phrase_words, index, clause_score in self._clauses_by_first_word.get(word, ()):
+                if tuple(words[position : position + len(phrase_words)]) == phrase_words:
+                    evidence.offer(index, clause_score, " ".join(phrase_words), "phrase")
+
+    def _keyword_evidence(self, normalized: str, evidence: _Evidence) -> None:
+        paste_weights = self._weights(tokens(normalized))
+        if not paste_weights:
+            return
+        paste_norm = math.sqrt(sum(w * w for w in paste_weights.values()))
+        dots: dict[int, float] = {}
+        shared_count: Counter[int] = Counter()
+        for word, paste_weight in paste_weights.items():
+            for number, doc_weight in self._postings.get(word, ()):
+                dots[number] = dots.get(number, 0.0) + doc_weight * paste_weight
+                shared_count[number] += 1
+        for number, dot in dots.items():
+            if shared_count[number] < 2:
+                continue
+            doc = self._docs[number]
+            shared = paste_weights.keys() & doc.weights.keys()
+            if shared <= GENERIC_ERROR_WORDS:
+                continue  # nothing but words every program prints
+            # Cosine, but measured mostly against the example: a long paste that contains all of an
+            # example's key words should not be punished for its other lines.
+            score = 100 * min(1.0, dot / (doc.norm * math.sqrt(doc.norm * paste_norm)))
+            if score >= 35:
+                shared_words = " ".join(sorted(shared, key=lambda w: -doc.weights[w])[:6])
+                evidence.offer(doc.entry_index, score, shared_words, "keywords")
+
+    def _weigh_tools(self, named_tools: list[str], evidence: _Evidence) -> None:
+        """The tool a paste names is evidence for its entries and against the others."""
+        if not named_tools:
+            # An anonymous paste: generic wording ("500 Internal Server Error", "ECONNRESET") is shared
+            # with every web server and Node program, so only the catalog's own regexes, written with
+            # each tool's context, keep their full weight. When an entry's regexes deliberately ask for
+            # that context and none fired, its generic signature alone is not enough to answer.
+            def anonymous(index: int, candidate: Candidate) -> float:
+                if "pattern" in evidence.kinds[index]:
+                    return candidate.score
+                score = candidate.score - ANONYMOUS_PENALTY
+                return min(score, self.threshold - 1.0) if self._entries[index].patterns else score
+
+            evidence.adjust(anonymous)
+            return
+        primary = named_tools[0]
+
+        def named(index: int, candidate: Candidate) -> float:
+            entry_tool = self._entries[index].tool
+            if entry_tool == primary:
+                return min(100.0, candidate.score + TOOL_BONUS)
+            if entry_tool in named_tools:
+                return min(100.0, candidate.score + TOOL_BONUS / 3)
+            if candidate.reason == "pattern":
+                return candidate.score - OTHER_TOOL_PENALTY
+            # Another tool is named and this one is not: the same wording from a different product
+            # (OpenAI's quota text, a generic 429) must not be claimed.
+            return candidate.score - 1.6 * OTHER_TOOL_PENALTY
+
+        evidence.adjust(named)
 
     def looks_like_error(self, text: str) -> bool:
         """The error-cue test of `match` alone: cheap enough to run before the full match."""

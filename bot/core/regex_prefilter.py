@@ -1,9 +1,11 @@
-"""Required literal fragments of a regular expression, for a cheap "can it match at all?" test.
+"""Literal fragments a regular expression needs, for a cheap "can it match at all?" test.
 
 Running a few hundred catalog patterns over every message is most of the matcher's cost, yet almost
 every pattern needs some literal word ("overloaded", "ECONNRESET") that the message lacks. Like the
-literal prefilters of RE2 and Hyperscan, we read those words out of the parsed pattern once and try
-the pattern only when all of them occur in the (lower-cased) text.
+literal prefilters of RE2 and Hyperscan, we read the requirements out of the parsed pattern once and
+run the pattern only when the (lower-cased) text meets all of them. A requirement is a set of
+alternatives, any one of which must occur: `(?:codex|claude) crashed` needs "crashed" and one of
+"codex" or "claude".
 """
 
 from __future__ import annotations
@@ -18,31 +20,33 @@ except ImportError:  # pragma: no cover - other Python versions
     _sre_parser = None
     _sre_constants = None
 
-MIN_FRAGMENT = 3
+Requirement = frozenset[str]  # any one of these fragments must occur
+MAX_REQUIREMENTS = 4
 
 
-def required_fragments(pattern: str) -> tuple[str, ...]:
-    """Lower-case ASCII fragments that every match of `pattern` contains; () when unsure."""
+def required_fragments(pattern: str) -> tuple[Requirement, ...]:
+    """What every match of `pattern` contains, as any-of sets of lower-case fragments; () when unsure."""
     if _sre_parser is None:
         return ()
     try:
         parsed = _sre_parser.parse(pattern, re.IGNORECASE)
     except Exception:
         return ()
-    fragments: list[str] = []
-    _walk(list(parsed), fragments)
-    unique = sorted({f for f in fragments if len(f) >= MIN_FRAGMENT and f.isascii()}, key=len, reverse=True)
-    return tuple(unique[:4])
+    requirements = [r for r in _sequence(list(parsed)) if all(f.isascii() and f for f in r)]
+    # The most selective first: single long fragments before wide alternations.
+    requirements.sort(key=_selectivity)
+    return tuple(dict.fromkeys(requirements))[:MAX_REQUIREMENTS]
 
 
-def _walk(items: list[Any], out: list[str]) -> None:
-    """Collect literal runs from a sequence of parsed nodes; only nodes that must occur count."""
+def _sequence(items: list[Any]) -> list[Requirement]:
+    """Requirements of nodes that follow one another: each node's requirements all hold."""
     c = _sre_constants
+    found: list[Requirement] = []
     run: list[str] = []
 
     def flush() -> None:
         if run:
-            out.append("".join(run).lower())
+            found.append(frozenset({"".join(run).lower()}))
             run.clear()
 
     for op, arg in items:
@@ -51,28 +55,52 @@ def _walk(items: list[Any], out: list[str]) -> None:
             continue
         flush()
         if op is c.SUBPATTERN:
-            _walk(list(arg[-1]), out)
+            found.extend(_sequence(list(arg[-1])))
         elif op in (c.MAX_REPEAT, c.MIN_REPEAT, getattr(c, "POSSESSIVE_REPEAT", None)):
             low, _high, body = arg
             if low >= 1:
-                _walk(list(body), out)
-        elif op is c.ATOMIC_GROUP if hasattr(c, "ATOMIC_GROUP") else False:
-            _walk(list(arg), out)
-        # BRANCH, IN, ANY, AT, ASSERT, ASSERT_NOT, GROUPREF...: nothing is certain inside them.
+                found.extend(_sequence(list(body)))
+        elif op is c.ASSERT and arg[0] == 1:  # a positive lookahead: its content must be there too
+            found.extend(_sequence(list(arg[1])))
+        elif op is c.BRANCH:
+            either = _branch(arg[1])
+            if either:
+                found.append(either)
+        elif hasattr(c, "ATOMIC_GROUP") and op is c.ATOMIC_GROUP:
+            found.extend(_sequence(list(arg)))
+        # IN, ANY, AT, ASSERT_NOT, lookbehinds, GROUPREF...: nothing certain to read from them.
     flush()
+    return found
+
+
+def _branch(branches: list[Any]) -> Requirement | None:
+    """One of the alternatives matches: the union of each alternative's strongest requirement."""
+    union: set[str] = set()
+    for branch in branches:
+        inner = [r for r in _sequence(list(branch)) if r]
+        if not inner:
+            return None  # an alternative with no literal: the branch needs nothing certain
+        strongest: Requirement = min(inner, key=_selectivity)
+        union.update(strongest)
+    return frozenset(union)
+
+
+def _selectivity(requirement: Requirement) -> tuple[int, int]:
+    """Fewer alternatives, then longer fragments: the likelier to rule a text out."""
+    return len(requirement), -min(len(fragment) for fragment in requirement)
 
 
 class PrefilteredPattern:
-    """A compiled pattern plus the fragments a text must contain for it to have a chance."""
+    """A compiled pattern plus the requirements a text must meet for it to have a chance."""
 
-    __slots__ = ("fragments", "regex")
+    __slots__ = ("regex", "requirements")
 
     def __init__(self, pattern: str, flags: int) -> None:
         self.regex = re.compile(pattern, flags)
-        self.fragments = required_fragments(pattern)
+        self.requirements = required_fragments(pattern)
 
     def search(self, text: str, lowered: str) -> re.Match[str] | None:
-        for fragment in self.fragments:
-            if fragment not in lowered:
+        for requirement in self.requirements:
+            if not any(fragment in lowered for fragment in requirement):
                 return None
         return self.regex.search(text)
