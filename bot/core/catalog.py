@@ -35,7 +35,7 @@ CATEGORIES = frozenset(
     }
 )
 ID_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
-URL_PATTERN = re.compile(r"^https?://[^\s/$.?#][^\s]*\.[^\s]+$|^https?://[^\s/$.?#][^\s]*$")
+URL_PATTERN = re.compile(r"^https?://[^\s/$.?#][^\s/]*\.[^\s/]+(?:/\S*)?$")
 MAX_FILE_BYTES = 512 * 1024
 UNANCHORED_SCAN = re.compile(r"^(?:\(\?[=!]\.\*|\.\*|\(\?[=!]\(\?:[^)]*\)\.\*)")
 
@@ -327,17 +327,18 @@ def _check_value(name: str, key: str, kind: str, value: Any, problems: list[Cata
             bad(f"unknown key(s) {', '.join(sorted(map(str, unknown)))}; expected note and urls")
         note = value.get("note")
         urls = value.get("urls")
+        well_formed = True
         if not isinstance(note, str) or not note.strip():
             bad("note must be non-empty text")
-            note = None
+            well_formed = False
         if not isinstance(urls, list) or not urls:
             bad("urls must be a non-empty list")
             return None
         for index, url in enumerate(urls):
             if not isinstance(url, str) or not URL_PATTERN.match(url.strip()):
                 bad(f"url {index + 1} is not a well-formed http(s) URL: {str(url)[:80]!r}")
-                return None
-        return (note.strip() if note else "", tuple(u.strip() for u in urls)) if note else None
+                well_formed = False
+        return (note.strip(), tuple(u.strip() for u in urls)) if well_formed else None
     if kind == "date":
         if isinstance(value, dt.datetime):
             return value.date()
