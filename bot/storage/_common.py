@@ -1,6 +1,7 @@
-"""What both store backends share: URL parsing and masking, time handling, incident rules.
+"""What both store backends share besides their SQL: URL parsing and masking, time, incident rules.
 
-Nothing here talks to a database; `sqlite.py` and `postgres.py` each write their own SQL.
+Nothing here talks to a database; the SQL is in `sql_store.py`, the drivers in `sqlite.py` and
+`postgres.py`.
 """
 
 from __future__ import annotations
@@ -196,10 +197,6 @@ def utc(moment: dt.datetime) -> dt.datetime:
     if moment.tzinfo is None:
         return moment.replace(tzinfo=dt.UTC)
     return moment.astimezone(dt.UTC)
-
-
-def maybe_utc(moment: dt.datetime | None) -> dt.datetime | None:
-    return None if moment is None else utc(moment)
 
 
 # ---------------------------------------------------------------------------------------------
