@@ -338,7 +338,9 @@ def _check_value(name: str, key: str, kind: str, value: Any, problems: list[Cata
             if not isinstance(url, str) or not URL_PATTERN.match(url.strip()):
                 bad(f"url {index + 1} is not a well-formed http(s) URL: {str(url)[:80]!r}")
                 well_formed = False
-        return (note.strip(), tuple(u.strip() for u in urls)) if well_formed else None
+        if not well_formed or not isinstance(note, str):
+            return None
+        return note.strip(), tuple(u.strip() for u in urls)
     if kind == "date":
         if isinstance(value, dt.datetime):
             return value.date()
