@@ -38,6 +38,11 @@ CLAUSE_MIN_RARITY = 6.5
 SDK_PENALTY = 15.0
 TOOL_NAMED_RELIEF = 10.0
 ANONYMOUS_PENALTY = 25.0
+PROSE_WEIGHT = 0.5  # words only in an entry's explanations count half
+PROFILE_EXPONENT = 0.6
+PROFILE_MASS = 12.0
+PROFILE_MIN_WORDS = 3
+PROFILE_MAX = 80.0
 MAX_SCAN_CHARS = 12_000  # longer pastes are cut down to their error-looking lines first
 MIN_LITERAL_CHARS = 14
 
@@ -146,6 +151,21 @@ class Matcher:
                 doc = self._doc(index, normalize_cleaned(clean(text)))
                 if doc is not None:
                     self._docs.append(doc)
+        # Each entry's whole vocabulary: a casual description rarely shares two words with one example,
+        # but its rare words are often spread over an entry's examples and literals.
+        self._profiles: dict[str, list[tuple[int, float]]] = {}
+        for index, entry in enumerate(self._entries):
+            vocabulary: dict[str, float] = {}
+            for text in (entry.title, entry.signature, *entry.variants, *entry.examples):
+                for word in tokens(normalize_cleaned(clean(text))):
+                    vocabulary[word] = 1.0
+            for text in (entry.meaning, entry.why, *entry.causes):
+                for word in tokens(normalize_cleaned(clean(text))):
+                    vocabulary.setdefault(word, PROSE_WEIGHT)
+            for word, factor in vocabulary.items():
+                # Tool and model names are weighed separately (see _weigh_tools), not as vocabulary.
+                if word not in STOPWORDS and word not in TOOL_NAME_WORDS:
+                    self._profiles.setdefault(word, []).append((index, factor))
         # word -> [(doc number, weight)]: a paste is compared only with the docs it shares words with.
         self._postings: dict[str, list[tuple[int, float]]] = {}
         for number, doc in enumerate(self._docs):
@@ -221,6 +241,7 @@ class Matcher:
         self._literal_evidence(normalized, evidence)
         self._phrase_evidence(normalized, evidence)
         self._keyword_evidence(normalized, evidence)
+        self._profile_evidence(normalized, evidence)
         named_tools = _named_tools(cleaned)
         self._weigh_tools(named_tools, evidence)
         if SDK_TRACE.search(cleaned) and not named_tools_beyond_sdk(cleaned):
@@ -307,6 +328,31 @@ class Matcher:
                 shared_words = " ".join(sorted(shared, key=lambda w: -doc.weights[w])[:6])
                 evidence.offer(doc.entry_index, score, shared_words, "keywords")
 
+    def _profile_evidence(self, normalized: str, evidence: _Evidence) -> None:
+        """How much of a casual description one entry's whole vocabulary explains."""
+        paste_weights = self._weights(tokens(normalized))
+        informative = sum(paste_weights.values())
+        if not informative:
+            return
+        explained: dict[int, float] = {}
+        specific: dict[int, list[tuple[float, str]]] = {}
+        for word, weight in paste_weights.items():
+            for index, factor in self._profiles.get(word, ()):
+                explained[index] = explained.get(index, 0.0) + weight * factor
+                if word not in GENERIC_ERROR_WORDS:
+                    specific.setdefault(index, []).append((weight * factor, word))
+        for index, mass in explained.items():
+            words = specific.get(index, [])
+            if len(words) < PROFILE_MIN_WORDS:
+                continue
+            # The share of the paste's informative words this entry explains, discounted while the
+            # explained amount is still small (three rare words are not yet a description).
+            # Capped below literal evidence: shared vocabulary ranks entries, the error's own text decides.
+            score = PROFILE_MAX * (mass / informative) ** PROFILE_EXPONENT * min(1.0, mass / PROFILE_MASS)
+            if score >= 35:
+                strongest = " ".join(word for _, word in sorted(words, reverse=True)[:6])
+                evidence.offer(index, score, strongest, "keywords")
+
     def _weigh_tools(self, named_tools: list[str], evidence: _Evidence) -> None:
         """The tool a paste names is evidence for its entries and against the others."""
         if not named_tools:
@@ -369,6 +415,10 @@ GENERIC_ERROR_WORDS = frozenset(
     "please later again bad gateway service unavailable read write file directory".split()
 )
 GENERIC_WEIGHT = 0.35
+TOOL_NAME_WORDS = frozenset(
+    "claude code cc anthropic opus sonnet haiku fable codex openai chatgpt gpt gemini google vertex copilot "
+    "github cursor aider litellm cline roo roocode continue continuedev opencode openrouter vscode".split()
+)
 
 STOPWORDS = frozenset(
     "the a an and or to of in on for is it this that with at by from be as are was were my me i you your "
