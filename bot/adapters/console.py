@@ -56,8 +56,8 @@ class _Style:
 
 
 def render_console(reply: Reply, style: _Style) -> str:
-    """The plain-text reply, with colour where the terminal has it; "More" is shown inline here."""
-    lines = render_text(reply, include_more=True).splitlines()
+    """The plain-text reply, with colour where the terminal has it; the rest is one `/more` away."""
+    lines = render_text(reply).splitlines()
     headings = {s.heading for s in (*reply.sections, *reply.more)}
     out = []
     for index, line in enumerate(lines):
@@ -66,10 +66,12 @@ def render_console(reply: Reply, style: _Style) -> str:
             out.append(style.warn(line) if is_warning else style.title(line))
         elif line in headings:
             out.append(style.heading(line))
-        elif line.startswith(("Why this answer", "Evidence:", "Catalog entry")):
+        elif line.startswith(("Why this answer", "Sources:", "Catalog entry")):
             out.append(style.dim(line))
         else:
             out.append(line)
+    if reply.more and reply.entry_id:
+        out.append(style.dim(f"More (checks, step by step, prevention, FAQ): /more {reply.entry_id}"))
     buttons = [a for a in reply.actions if a.command in (Command.SHOW_ENTRY,)]
     if buttons:
         out.append(style.dim("See one: " + ", ".join(f"/show {a.value}" for a in buttons)))

@@ -246,7 +246,7 @@ def render_text(reply: Reply, *, include_more: bool = False) -> str:
             lines.append(f"{number}. {item}" if section.numbered else f"- {item}")
     if reply.links:
         lines.append("")
-        lines.append("Evidence: " + " · ".join(link.url for link in reply.links))
+        lines.append("Sources: " + " · ".join(link.url for link in reply.links))
     if reply.footer:
         lines.append("")
         lines.append(reply.footer)
