@@ -28,8 +28,14 @@ async def test_pasted_error_and_errfix_are_answered(store, catalog) -> None:
     output = await _chat(store, catalog, f"{OVERLOADED}\n\n/errfix claude-code-529-overloaded\n/help\n")
     assert output.count(entry.title) >= 2
     assert "Quick fix:" in output and "Why this answer" in output
+    assert "/more claude-code-529-overloaded" in output and "Step by step" not in output  # the rest waits
     assert "/errfix TEXT" in output  # the help
     assert "\x1b[" not in output  # no colour codes when not a terminal
+
+
+async def test_more_shows_the_rest_of_an_entry(store, catalog) -> None:
+    output = await _chat(store, catalog, "/more claude-code-529-overloaded\n")
+    assert "Step by step" in output and "FAQ" in output
 
 
 async def test_multiline_paste_ends_at_blank_line(store, catalog) -> None:
