@@ -69,3 +69,26 @@ async def _wait_for_health(port: int, timeout: float = 60.0) -> dict[str, object
                 if time.monotonic() > deadline:
                     raise
                 await asyncio.sleep(0.2)
+
+
+async def test_a_rejected_token_is_a_one_line_error_with_exit_status_1(tmp_path: Path) -> None:
+    async with FakeSlackApi() as slack:
+        slack.fail("auth.test", error="invalid_auth", times=100)
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DISCORD_", "SUPPORTBOT_"))}
+        env.update({
+            "SLACK_BOT_TOKEN": TOKEN,
+            "SLACK_SIGNING_SECRET": "signing-secret-value",
+            "SLACK_API_URL": slack.base_url,
+            "SUPPORTBOT_DB": f"sqlite:///{tmp_path / 'bot.db'}",
+            "PORT": str(_free_port()),
+        })
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot", "slack", "--http", env=env, cwd=tmp_path,
+            stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        )
+        stdout, stderr = await asyncio.wait_for(process.communicate(), 60)
+    assert process.returncode == 1
+    errors = [line for line in stderr.decode().splitlines() if line.startswith("supportbot: error:")]
+    assert len(errors) == 1 and "SLACK_BOT_TOKEN" in errors[0]
+    assert "VERYSECRETTOKEN" not in stderr.decode() + stdout.decode()
+    assert "Traceback" not in stderr.decode()
