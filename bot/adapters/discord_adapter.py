@@ -335,10 +335,8 @@ class SupportBot(discord.Client):
             await self._post_answer(message, reply)
 
     async def _mode_allows(self, incoming: Incoming) -> bool:
-        if incoming.is_direct:
-            return True
-        mode = await self.service.channel_mode(PLATFORM, incoming.channel_id)
-        return mode is ChannelMode.AUTO or (mode is ChannelMode.MENTION and incoming.mentioned)
+        return incoming.is_direct or await self.service.channel_allows(
+            PLATFORM, incoming.channel_id, mentioned=incoming.mentioned)
 
     async def _react(self, message: discord.Message) -> None:
         try:

@@ -40,7 +40,7 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.adapters import slack_blocks as sb
 from bot.config import Settings
-from bot.core.models import ChannelMode, Command, Incoming, Reply, ReplyKind
+from bot.core.models import Command, Incoming, Reply, ReplyKind
 from bot.core.service import SupportService
 from bot.errors import ConfigError
 
@@ -337,10 +337,8 @@ class SlackBot:
                 for reply in await self.service.handle(await self._incoming(Command.HELP, "", where)):
                     await self.deliver(replace(reply, private=True), where)
             return
-        if not is_direct:
-            mode = await self.service.channel_mode(PLATFORM, channel)
-            if mode is ChannelMode.OFF or (mode is ChannelMode.MENTION and not mentioned):
-                return
+        if not is_direct and not await self.service.channel_allows(PLATFORM, channel, mentioned=mentioned):
+            return
         looks = self.service.looks_like_error(text)
         thread_ts = str(event.get("thread_ts") or "")
         in_thread = bool(thread_ts) and thread_ts != ts

@@ -199,15 +199,19 @@ class SupportService:
         except ValueError:
             return ChannelMode.AUTO
 
+    async def channel_allows(self, platform: str, channel_id: str, *, mentioned: bool) -> bool:
+        """Whether pastes in this channel may be answered, given its mode; adapters ask before reacting."""
+        mode = await self.channel_mode(platform, channel_id)
+        return mode is ChannelMode.AUTO or (mode is ChannelMode.MENTION and mentioned)
+
     async def _on_message(self, incoming: Incoming) -> list[Reply]:
         text = incoming.text.strip()
         if not text:
             return []
         addressed = incoming.mentioned or incoming.is_direct
-        if not incoming.is_direct:
-            mode = await self.channel_mode(incoming.platform, incoming.channel_id)
-            if mode is ChannelMode.OFF or (mode is ChannelMode.MENTION and not incoming.mentioned):
-                return []
+        if not incoming.is_direct and not await self.channel_allows(
+                incoming.platform, incoming.channel_id, mentioned=incoming.mentioned):
+            return []
         if incoming.thread_helped and not addressed:
             return []
         thread_key = (incoming.platform, incoming.channel_id, incoming.thread_id or "")
