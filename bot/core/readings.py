@@ -436,7 +436,7 @@ _BARE_FROM_RE = re.compile(
 _MODEL_ID_RE = re.compile(r"\b(?:gemini|gpt|claude|codex|o[1-9])-[\w.-]*\w", re.IGNORECASE)
 _CONNECTOR_FORWARD_RE = re.compile(
     r"\s*(?:(?:used|left|remaining|free|of|on|in|for|the|my|your|this|current|total|claude|codex|gemini|copilot"
-    r"|cursor)\s+){1,4}$",
+    r"|cursor|premium|fast|requests?|usage|quota|allowance)\s+){1,5}$",
     re.IGNORECASE,
 )
 _FILLER_FORWARD_RE = re.compile(r"\s*(?:(?:used|left|remaining|free)\s+)?$", re.IGNORECASE)
@@ -1034,7 +1034,8 @@ def _merge(statements: list[_Statement], layout: _Layout) -> list[_Statement]:
 _IDLE_RE = re.compile(
     r"\bnothing\s+(?:was\s+|is\s+)?(?:running|open|happening)\b|\bno\s+sessions?\b(?:\s+(?:running|open))?"
     r"|\b(?:wasn'?t|weren'?t|was\s+not|didn'?t|did\s+not|don'?t|do\s+not|haven'?t|have\s+not|hadn'?t)\s+"
-    r"(?:even\s+)?(?:using|use|used|touch(?:ed|ing)?|running|run|open(?:ed)?|working|work(?:ed)?|typ(?:e|ed|ing)|send|sent)\b"
+    r"(?:even\s+)?(?:using|use|used|touch(?:ed|ing)?|running|run|open(?:ed)?|working|work(?:ed)?|typ(?:e|ed|ing)|send|sent"
+    r"|do(?:ne)?\s+anything)\b"
     r"|\bnot\s+(?:even\s+)?(?:using|running|touching|working\s+on)\b"
     r"|\bwithout\s+(?:using|touching|running|typing|any\s+(?:use|usage|prompts?|messages?|activity))\b"
     r"|\bno\s+(?:use|usage|activity|prompts?|messages?|requests?)\b|\bidle\b|\blaptop\s+(?:lid\s+)?(?:was\s+)?closed\b"

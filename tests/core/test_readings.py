@@ -515,6 +515,18 @@ CASES: list[tuple[str, str, str | None, list[Row]]] = [
         None,
         [("session", 30, None, False, None, None)],
     ),
+    (
+        "window-named-after-the-figure-across-a-noun-phrase",
+        "copilot: you have used 100% of your premium requests for this month",
+        "GitHub Copilot",
+        [("monthly", 100, None, True, None, None)],
+    ),
+    (
+        "idle-said-as-not-done-anything",
+        "claude.ai says session 100% but I haven't done anything since yesterday",
+        "Claude Code",
+        [("session", 100, None, True, None, True)],
+    ),
 ]
 
 
