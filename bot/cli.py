@@ -11,8 +11,10 @@ import asyncio
 import csv
 import datetime as dt
 import io
+import itertools
 import json
 import logging
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -175,22 +177,53 @@ def _load_matcher() -> Any:
     return Matcher(load_catalog(settings.knowledge_dir or default_catalog_dir()))
 
 
-def _jsonl_lines(handle: Callable[[Any, str], dict[str, Any]]) -> int:
-    out = sys.stdout
-    for raw in sys.stdin.buffer:
-        line = raw.decode("utf-8", errors="replace").strip()
-        if not line:
-            continue
-        try:
-            item = json.loads(line)
-            if not isinstance(item, dict) or not isinstance(item.get("text"), str):
-                raise ValueError('expected an object with a string "text"')
-        except (json.JSONDecodeError, ValueError) as exc:
-            out.write(json.dumps({"id": None, "error": f"bad input line: {exc}"}) + "\n")
-            continue
-        out.write(json.dumps(handle(item.get("id"), item["text"]), ensure_ascii=False) + "\n")
-    out.flush()
+_LineHandler = Callable[[Any, str], dict[str, Any]]
+_line_handler: _LineHandler | None = None  # set before worker processes fork, so they inherit it
+JSONL_BATCH = 1024
+
+
+def _answer_line(raw: bytes) -> str | None:
+    """One input line -> one output line (None for a blank line). Runs in worker processes too."""
+    line = raw.decode("utf-8", errors="replace").strip()
+    if not line:
+        return None
+    try:
+        item = json.loads(line)
+        if not isinstance(item, dict) or not isinstance(item.get("text"), str):
+            raise ValueError('expected an object with a string "text"')
+    except (json.JSONDecodeError, ValueError) as exc:
+        return json.dumps({"id": None, "error": f"bad input line: {exc}"})
+    assert _line_handler is not None
+    return json.dumps(_line_handler(item.get("id"), item["text"]), ensure_ascii=False)
+
+
+def _jsonl_lines(handle: _LineHandler) -> int:
+    """Answer stdin line by line, in order; a large input is spread over the machine's cores."""
+    global _line_handler
+    _line_handler = handle
+    pool = None
+    try:
+        while batch := list(itertools.islice(sys.stdin.buffer, JSONL_BATCH)):
+            if pool is None and len(batch) == JSONL_BATCH:
+                pool = _worker_pool()
+            answers = pool.map(_answer_line, batch, chunksize=64) if pool else map(_answer_line, batch)
+            sys.stdout.write("".join(answer + "\n" for answer in answers if answer is not None))
+            sys.stdout.flush()
+    finally:
+        if pool is not None:
+            pool.close()
+            pool.join()
     return EXIT_OK
+
+
+def _worker_pool() -> Any:
+    """Forked workers share the prepared catalog; without fork (or with one core) stay serial."""
+    import multiprocessing
+
+    cores = os.cpu_count() or 1
+    if cores < 2 or "fork" not in multiprocessing.get_all_start_methods():
+        return None
+    return multiprocessing.get_context("fork").Pool(cores)
 
 
 def _match(args: argparse.Namespace) -> int:

@@ -138,3 +138,26 @@ def test_settings_are_read_from_a_dotenv_file_too(tmp_path: Path) -> None:
     assert ".env" in done.stdout  # the sources line says where settings came from
     overridden = run("config", cwd=tmp_path, env={"PORT": "5678"})  # the environment wins over .env
     assert "5678" in overridden.stdout
+
+
+def test_a_large_jsonl_input_keeps_order_across_worker_processes() -> None:
+    from bot.cli import JSONL_BATCH
+
+    lines = []
+    for n in range(JSONL_BATCH + 300):  # more than one batch, so the parallel path runs
+        if n % 97 == 0:
+            lines.append("{broken json")
+        elif n % 2:
+            lines.append(json.dumps({"id": n, "text": OVERLOADED}))
+        else:
+            lines.append(json.dumps({"id": n, "text": "lunch at noon?"}))
+    done = run("match", "--jsonl", stdin="\n".join(lines) + "\n")
+    assert done.returncode == 0, done.stderr
+    out = [json.loads(line) for line in done.stdout.splitlines()]
+    assert len(out) == len(lines)
+    for n, answer in enumerate(out):
+        if n % 97 == 0:
+            assert answer["id"] is None and "error" in answer
+        else:
+            assert answer["id"] == n
+            assert answer["match"] == ("claude-code-529-overloaded" if n % 2 else None)
