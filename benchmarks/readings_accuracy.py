@@ -2,7 +2,7 @@
 
 Usage: python benchmarks/readings_accuracy.py [PATH] [--repeat N] [--quiet]
 
-Scoring follows shared/eval/READINGS.md: a line is exactly right when its tool matches and its
+Scoring follows tests/data/eval/READINGS.md: a line is exactly right when its tool matches and its
 readings match as an unordered multiset on window, percent, from_percent, limit_hit and idle.
 Per-field figures break that down (resets, plan and model mode are reported but not part of the
 exact match). Throughput is measured in the same run over the file repeated.

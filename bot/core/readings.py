@@ -1,6 +1,6 @@
 """Quota readings: turn a pasted usage screen, limit notice or casual report into structured readings.
 
-The labelling rules live in ``shared/eval/READINGS.md``; this module implements them as a small
+The labelling rules live in ``tests/data/eval/READINGS.md``; this module implements them as a small
 pipeline of plain functions:
 
 1. ``_clean``: normalise the paste (NFKC, line endings, control characters, bar glyphs, markdown).
@@ -1465,7 +1465,7 @@ def _date_of(tokens: list[tuple[str, str]], local_now: dt.datetime) -> dt.date |
 
 
 def parse_readings(text: str, now: dt.datetime | None = None) -> ParsedReadings:
-    """Parse every quota reading in `text` (see shared/eval/READINGS.md for the rules).
+    """Parse every quota reading in `text` (see tests/data/eval/READINGS.md for the rules).
 
     `now` anchors relative resets ("in 3h") and clock times without a date; it defaults to the
     current time. Never raises on odd input: anything unreadable simply yields no reading.
