@@ -266,10 +266,20 @@ class Matcher:
 
     def _pattern_evidence(self, cleaned: str, evidence: _Evidence) -> None:
         lowered = cleaned.lower()
+        troubled = bool(TROUBLE_CUES.search(cleaned))
         for index, pattern in self._patterns:
             found = pattern.search(cleaned, lowered)
-            if found:
-                evidence.offer(index, PATTERN_SCORE, _shorten(found.group(0)), "pattern")
+            if not found:
+                continue
+            fragment = found.group(0)
+            if not troubled and _names_a_tool(fragment):
+                # A regex that leans on the tool's name ("cline ... rate limits") also fits chat about
+                # the tool ("cline rate limits have been fine for us"); without any sign of trouble
+                # it is only a hint, like shared keywords.
+                hint = self.threshold - TOOL_NAMED_RELIEF - TOOL_BONUS - 1.0  # stays below the bar
+                evidence.offer(index, hint, _shorten(fragment), "keywords")
+                continue
+            evidence.offer(index, PATTERN_SCORE, _shorten(fragment), "pattern")
 
     def _literal_evidence(self, normalized: str, evidence: _Evidence) -> None:
         if len(normalized) < 8:
@@ -440,6 +450,10 @@ def named_tools_beyond_sdk(cleaned: str) -> list[str]:
     return _named_tools(SDK_WORDS.sub(" ", cleaned))
 
 
+def _names_a_tool(fragment: str) -> bool:
+    return any(words.search(fragment) for words in TOOL_WORDS.values())
+
+
 def _named_tools(cleaned: str) -> list[str]:
     """Tools the paste names, the first-named first: the subject of a message usually comes first."""
     first_seen: list[tuple[int, str]] = []
@@ -457,6 +471,19 @@ def _shorten(fragment: str, limit: int = 160) -> str:
 
 URL_IN_LITERAL = re.compile(r"\b(?:https?|file)://\S+|\b[\w-]+(?:\.[\w-]+)+/\S*", re.IGNORECASE)
 CLAUSE_SPLIT = re.compile(r"[·•∙|.:;!?()\[\]{}\"`—–,⎿●⏺✗✕✘■]+|\s-\s|\\n|\n")
+
+# Signs that something went wrong, as opposed to words that merely name a topic ("limit", "429").
+TROUBLE_CUES = re.compile(
+    r"\b(?:error|errors|errno|exception|fail\w*|fatal|panic|traceback|denied|refus\w*|reject\w*|unable|cannot|"
+    r"can'?t|couldn'?t|could not|won'?t|wont|doesn'?t|does not|isn'?t|not working|stopp?\w*|stuck|broken|"
+    r"break\w*|block\w*|keeps?|again|still|hit|hits|hitting|exceed\w*|exhaust\w*|reached|ran out|runs out|"
+    r"crash\w*|died|dies|dying|killed|hang\w*|freez\w*|timed? ?out|timeout|expired|invalid|missing|"
+    r"unexpected|unhandled|wrong|bug|issue|problem|help|suddenly|but|says|said|gives|gets|getting|shows|"
+    r"asks|tells|complains|only|instead|even though|greyed|grayed|silent\w*|"
+    r"every (?:time|request|prompt|message)|retry\w*|disconnect\w*|lost|drop\w*|empty|blank|nothing)\b"
+    r"|[✗✕✘⚠]",
+    re.IGNORECASE,
+)
 
 _ERROR_LINE = re.compile(
     r"error|exception|fail|fatal|denied|unable|cannot|invalid|limit|quota|exceed|exhaust|overload|"

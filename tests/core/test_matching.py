@@ -97,3 +97,24 @@ def test_a_pattern_hit_stays_confident_without_error_words(matcher: Matcher) -> 
              "not have access to it. Run /model to pick a different model.")
     result = matcher.match(paste)
     assert result.best is not None and result.best.entry_id == "claude-code-selected-model-not-available"
+
+
+@pytest.mark.parametrize("chat", [
+    "cline rate limits have been fine for us since we moved to the team plan",
+    "roo code handles 429s gracefully now, nice update",
+    "cursor usage limit is 500 requests on pro, right?",
+    "we use claude code with a corporate proxy, set HTTPS_PROXY and NODE_EXTRA_CA_CERTS and it works",
+    "aider is great for refactors, token limit never bothered me",
+    "the codex 5h limit is a bit tight but fine",
+])
+def test_chat_about_a_tool_is_not_an_error_report(matcher: Matcher, chat: str) -> None:
+    assert matcher.match(chat).best is None
+
+
+@pytest.mark.parametrize(("report", "entry_id"), [
+    ("cline keeps hitting rate limits on every request since this morning", "cline-roo-api-429"),
+    ("cursor says I hit my usage limit but I'm on pro", "cursor-usage-limit-reached"),
+])
+def test_the_same_topic_with_a_sign_of_trouble_is_answered(matcher: Matcher, report: str, entry_id: str) -> None:
+    result = matcher.match(report)
+    assert result.best is not None and result.best.entry_id == entry_id
