@@ -122,6 +122,7 @@ class Matcher:
         self._entries: tuple[Entry, ...] = catalog.entries
         self._tool_of = {entry.id: entry.tool for entry in self._entries}
         self._index_of = {entry.id: index for index, entry in enumerate(self._entries)}
+        self._search_texts = {i: f"{e.id} {e.title} {e.tool}".casefold() for i, e in enumerate(self._entries)}
         self._patterns: list[tuple[int, PrefilteredPattern]] = [
             (index, PrefilteredPattern(p, re.IGNORECASE | re.DOTALL))
             for index, entry in enumerate(self._entries)
@@ -408,12 +409,17 @@ class Matcher:
 
     def complete(self, prefix: str, limit: int = 25) -> list[Entry]:
         """Entries for autocomplete: fuzzy over ids and titles, best first."""
-        query = prefix.strip().casefold()
-        if not query:
+        if not prefix.strip():
             return list(self._entries[:limit])
-        choices = {i: f"{e.id} {e.title} {e.tool}".casefold() for i, e in enumerate(self._entries)}
-        found = process.extract(query, choices, scorer=fuzz.WRatio, limit=limit, score_cutoff=40)
-        return [self._entries[key] for _, _, key in found]
+        return [entry for entry, _ in self.search(prefix, limit)]
+
+    def search(self, query: str, limit: int = 5) -> list[tuple[Entry, float]]:
+        """Entries whose id, title or tool resemble a few typed words ("stream disconnected")."""
+        wanted = query.strip().casefold()
+        if not wanted:
+            return []
+        found = process.extract(wanted, self._search_texts, scorer=fuzz.WRatio, limit=limit, score_cutoff=40)
+        return [(self._entries[key], float(score)) for _, score, key in found]
 
 
 # Words every kind of software prints in its errors. Rare in our catalog is not rare in the world:

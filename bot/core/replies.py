@@ -113,7 +113,7 @@ def reply_for_match(
     if alt_lines:
         sections.append(Section("Could also be", alt_lines))
     actions = list(answer_actions(entry, answer_id))
-    actions += [Action(Command.SHOW_ENTRY, _button_label(catalog, c.entry_id), c.entry_id) for c in alternates]
+    actions += [Action(Command.SHOW_ENTRY, button_label(catalog, c.entry_id), c.entry_id) for c in alternates]
     return Reply(
         kind=ReplyKind.ANSWER,
         title=entry.title,
@@ -170,7 +170,7 @@ def not_recognised(candidates: Sequence[Candidate], catalog: Catalog, *, private
             "or look it up with `/errfix` and a few words."
         ),
         sections=sections,
-        actions=tuple(Action(Command.SHOW_ENTRY, _button_label(catalog, c.entry_id), c.entry_id) for c in candidates),
+        actions=tuple(Action(Command.SHOW_ENTRY, button_label(catalog, c.entry_id), c.entry_id) for c in candidates),
         private=private,
     )
 
@@ -184,7 +184,7 @@ def _alternate_lines(candidates: Sequence[Candidate], catalog: Catalog) -> tuple
     return tuple(lines)
 
 
-def _button_label(catalog: Catalog, entry_id: str) -> str:
+def button_label(catalog: Catalog, entry_id: str) -> str:
     entry = catalog.get(entry_id)
     title = entry.title if entry else entry_id
     return title if len(title) <= 70 else title[:69] + "…"

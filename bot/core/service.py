@@ -24,6 +24,7 @@ from bot.core.matching import Matcher
 from bot.core.models import (
     Action,
     AnswerRecord,
+    Candidate,
     ChannelMode,
     Command,
     Incident,
@@ -46,6 +47,8 @@ from bot.errors import StoreError
 log = logging.getLogger(__name__)
 
 AlertSink = Callable[[Reply], Awaitable[None]]
+ERRFIX_MIN_SCORE = 45.0  # a looked-up error shows its closest entry from here (channels need more)
+ERRFIX_MIN_TITLE_SCORE = 80.0
 MAX_INPUT_CHARS = 1_000_000  # a paste beyond this is cut; the rest cannot change the answer
 RECENT_THREADS = 5_000
 
@@ -301,7 +304,7 @@ class SupportService:
             return [replies.reply_for_entry(entry, self.catalog)]
         result = self.matcher.match(text, top=4)
         if result.best is None:
-            return [replies.not_recognised(result.candidates, self.catalog, private=True)]
+            return [self._closest_entry(text, result.candidates)]
         best = self.catalog.get(result.best.entry_id)
         if best is None:
             return [replies.not_recognised(result.candidates, self.catalog, private=True)]
@@ -313,6 +316,31 @@ class SupportService:
                                         alternates=result.candidates[1:4], private=True)
         share = Action(Command.SHARE, "Share in channel", best.id)
         return [replace(reply, actions=(*reply.actions, share))]
+
+    def _closest_entry(self, text: str, candidates: Sequence[Candidate]) -> Reply:
+        """`/errfix` with a few words ("529 overloaded") rather than a paste: someone asked, so show the
+        entry when one is clearly closest, by the matcher or by id and title; else the closest few."""
+        found = self.matcher.search(text, limit=4)
+        top = candidates[0] if candidates else None
+        chosen: str | None = None
+        if top is not None and top.score >= ERRFIX_MIN_SCORE:
+            chosen = top.entry_id
+        elif found and found[0][1] >= ERRFIX_MIN_TITLE_SCORE:
+            leader, score = found[0]
+            runner_up = found[1][1] if len(found) > 1 else 0.0
+            if score - runner_up >= 5 or (top is not None and top.entry_id == leader.id):
+                chosen = leader.id
+        merged = list(candidates)
+        merged += [Candidate(e.id, score, "", "title") for e, score in found
+                   if all(c.entry_id != e.id for c in merged)]
+        entry = self.catalog.get(chosen) if chosen else None
+        if entry is None:
+            return replies.not_recognised(merged[:4], self.catalog, private=True)
+        shown = replies.reply_for_entry(entry, self.catalog)
+        others = tuple(Action(Command.SHOW_ENTRY, replies.button_label(self.catalog, c.entry_id), c.entry_id)
+                       for c in merged if c.entry_id != entry.id)[:3]
+        return replace(shown, footer=f"Closest entry for “{text[:80]}”. {shown.footer}",
+                       actions=(*shown.actions, *others))
 
     async def _on_more(self, incoming: Incoming) -> list[Reply]:
         entry = self.catalog.get(incoming.text.strip())

@@ -258,3 +258,25 @@ async def test_draining_stops_new_work(store, catalog) -> None:
     assert await service.handle(msg(OVERLOADED)) == []
     refused = await service.handle(replace(msg("x"), command=Command.ERRFIX))
     assert "Shutting down" in refused[0].title
+
+
+@pytest.mark.parametrize(("words", "entry_id"), [
+    ("529 overloaded", "claude-code-529-overloaded"),
+    ("stream disconnected", "codex-cli-stream-disconnected"),
+    ("heap out of memory", "claude-code-javascript-heap-oom"),
+])
+async def test_errfix_with_a_few_words_shows_the_clearly_closest_entry(store, catalog, words: str,
+                                                                        entry_id: str) -> None:
+    service = make_service(store, catalog)
+    reply = (await service.handle(msg(words, command=Command.ERRFIX)))[0]
+    assert reply.kind is ReplyKind.ENTRY and reply.entry_id == entry_id and reply.private
+    assert reply.footer.startswith("Closest entry for")
+
+
+async def test_errfix_with_vague_words_lists_candidates_instead_of_guessing(store, catalog) -> None:
+    service = make_service(store, catalog)
+    vague = (await service.handle(msg("rate limit", command=Command.ERRFIX)))[0]
+    assert vague.kind is ReplyKind.NOT_RECOGNISED
+    assert any(a.command is Command.SHOW_ENTRY for a in vague.actions)
+    nothing = (await service.handle(msg("xyzzy", command=Command.ERRFIX)))[0]
+    assert nothing.kind is ReplyKind.NOT_RECOGNISED
