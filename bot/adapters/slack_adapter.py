@@ -607,8 +607,14 @@ def http_app(bot: SlackBot) -> web.Application:
     """aiohttp application: POST /slack/events (signature-checked by Bolt) and GET /healthz."""
 
     async def events(request: web.Request) -> web.Response:
-        bolt_request = await to_bolt_request(request)
-        bolt_response = await bot.app.async_dispatch(bolt_request)
+        try:
+            bolt_request = await to_bolt_request(request)
+            bolt_response = await bot.app.async_dispatch(bolt_request)
+        except (ValueError, TypeError, AttributeError, KeyError) as exc:
+            # Bolt parses the body before anything else: a body that is not Slack's JSON or form shape
+            # is refused plainly instead of surfacing as a server error. The body is never logged.
+            log.warning("slack: refused a malformed request to %s (%s)", EVENTS_PATH, type(exc).__name__)
+            return web.json_response({"error": "malformed request"}, status=400)
         return await to_aiohttp_response(bolt_response)
 
     async def health(request: web.Request) -> web.Response:

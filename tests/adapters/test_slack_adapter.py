@@ -190,6 +190,27 @@ class TestHttpMode:
         status, text = await post_signed(session, http_slack, body)
         assert status == 200 and "abc123" in text
 
+    @pytest.mark.parametrize(("body", "content_type"), [
+        ("{not json", "application/json"),
+        ("[1, 2, 3]", "application/json"),
+        (json.dumps({"type": "event_callback"}), "application/json"),
+        (json.dumps({"type": "event_callback", "event": {"type": "message", "text": 42}}), "application/json"),
+        (json.dumps({"type": "event_callback", "event_id": "Ev9", "event": {
+            "type": "message", "channel": "C1", "user": "U1", "ts": "1.2", "text": "\x00\xff" * 5000}}),
+         "application/json"),
+        ("payload=%7Bbroken", "application/x-www-form-urlencoded"),
+        ("command=%2Ferrfix", "application/x-www-form-urlencoded"),
+        (urlencode({"payload": json.dumps({"type": "block_actions", "actions": [{"action_id": "nonsense"}]})}),
+         "application/x-www-form-urlencoded"),
+        ("\u00ff\u00fe binary junk", "application/octet-stream"),
+    ])
+    async def test_malformed_signed_payloads_never_break_the_app(
+            self, body: str, content_type: str, http_slack: str, session: aiohttp.ClientSession) -> None:
+        status, _ = await post_signed(session, http_slack, body, content_type=content_type)
+        assert status < 500
+        async with session.get(http_slack + "/healthz") as response:  # and the app still serves
+            assert response.status == 200 and (await response.json())["ok"] is True
+
     async def test_healthz(self, http_slack: str, session: aiohttp.ClientSession,
                            slack_service: SupportService) -> None:
         async with session.get(http_slack + "/healthz") as response:
