@@ -42,7 +42,8 @@ CHOICE_VALUE_MAX = 100
 THREAD_NAME_MAX = 100
 
 CUSTOM_ID_PREFIX = "sb"
-CUSTOM_ID_TEMPLATE = r"sb:(?P<command>[a-z_]+):(?P<value>[^\n]*)"
+CUSTOM_ID_TEMPLATE = r"sb:(?P<command>[a-z_]*)(?::(?P<value>[^\n]*))?"
+STALE_BUTTON = "That button is from an older version of the bot and no longer works; try `/errfix` again."
 ELLIPSIS = "…"
 # The core keeps "Related errors" behind "More"; the issue wants it visible on the answer itself.
 RELATED_HEADING = "Related errors"
@@ -212,7 +213,7 @@ def custom_id(action: Action) -> str:
 def parse_custom_id(value: str) -> tuple[Command, str] | None:
     """ "sb:feedback:12:fixed" -> (Command.FEEDBACK, "12:fixed"); None for anything not ours."""
     match = re.fullmatch(CUSTOM_ID_TEMPLATE, value)
-    if match is None:
+    if match is None or match["value"] is None:
         return None
     try:
         return Command(match["command"]), match["value"]
@@ -228,10 +229,12 @@ class ActionHandler(Protocol):
 class ActionButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=CUSTOM_ID_TEMPLATE):
     """Every button we send. The click is routed by custom_id alone, so it survives restarts."""
 
-    def __init__(self, command: Command, value: str, *, label: str = "Open",
+    def __init__(self, command: Command | None, value: str, *, label: str = "Open",
                  style: discord.ButtonStyle = discord.ButtonStyle.secondary, row: int | None = None) -> None:
+        # command None: a button of ours we no longer understand (an older release); `value` is its id.
+        identifier = f"{CUSTOM_ID_PREFIX}:{command.value}:{value}" if command is not None else value
         super().__init__(discord.ui.Button(label=clip(label, BUTTON_LABEL_MAX) or "Open", style=style,
-                                           custom_id=f"{CUSTOM_ID_PREFIX}:{command.value}:{value}"), row=row)
+                                           custom_id=identifier), row=row)
         self.command = command
         self.value = value
 
@@ -239,13 +242,17 @@ class ActionButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=CUST
     async def from_custom_id(cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any],
                              match: re.Match[str]) -> ActionButton:
         parsed = parse_custom_id(match.group(0))
-        if parsed is None:
-            raise ValueError(f"unknown button {match.group(0)[:40]!r}")
         label = getattr(item, "label", None) or "Open"
         style = getattr(item, "style", discord.ButtonStyle.secondary)
+        if parsed is None:
+            return cls(None, match.group(0), label=label, style=style)
         return cls(parsed[0], parsed[1], label=label, style=style)
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        if self.command is None:
+            log.info("stale button %r clicked", self.value[:40])
+            await interaction.response.send_message(STALE_BUTTON, ephemeral=True)
+            return
         client = interaction.client
         if isinstance(client, ActionHandler):
             await client.handle_action(interaction, self.command, self.value)

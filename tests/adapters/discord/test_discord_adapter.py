@@ -427,6 +427,27 @@ async def test_more_button_shows_checks_steps_faq_and_prevention(fake: FakeDisco
     assert ("FAQ" in names) == bool(entry.faq)
 
 
+@pytest.mark.parametrize("custom_id", [
+    "sb:feedback:notanumber:fixed",
+    "sb:feedback:12",
+    "sb:nonsense:1",
+    "sb:",
+    "sb:more:no-such-entry",
+    "sb:ack:999999",
+])
+async def test_garbled_or_foreign_buttons_get_an_answer_and_break_nothing(
+        fake: FakeDiscord, bot: Any, custom_id: str) -> None:
+    paste = await fake.send_message(OVERLOADED)
+    message = dict(fake.bot_message(await answered(fake, paste)))
+    # A button of an older release (or a tampered client) on the message the bot sent.
+    message["components"] = [{"type": 1, "components": [
+        {"type": 2, "style": 2, "label": "Old button", "custom_id": custom_id}]}]
+    clicked = await fake.click(message, custom_id, user_id=BOB)
+    assert (await callback(fake, clicked)).status < 400  # acknowledged, never left hanging
+    again = await fake.send_message(OVERLOADED, author=BOB)  # and the bot still answers
+    await answered(fake, again)
+
+
 async def test_feedback_buttons_store_the_verdict(fake: FakeDiscord, bot: Any, store: Any) -> None:
     paste = await fake.send_message(OVERLOADED)
     reply = await answered(fake, paste)
@@ -467,16 +488,20 @@ async def test_buttons_still_work_after_a_restart(fake: FakeDiscord, runner: Bot
     assert summary.not_helped == 1
 
 
-async def test_unknown_buttons_are_ignored(fake: FakeDiscord, bot: Any) -> None:
+async def test_stale_buttons_of_ours_get_an_explanation_and_others_are_ignored(fake: FakeDiscord,
+                                                                               bot: Any) -> None:
     paste = await fake.send_message(OVERLOADED)
     message = dict(fake.bot_message(await answered(fake, paste)))
     message["components"] = [{"type": 1, "id": 1, "components": [
         {"type": 2, "id": 2, "style": 2, "label": "Old", "custom_id": "sb:launch_rockets:1"},
         {"type": 2, "id": 3, "style": 2, "label": "Not ours", "custom_id": "other-bot:thing"}]}]
-    await fake.click(message, "sb:launch_rockets:1")
+    old = await fake.click(message, "sb:launch_rockets:1")
     await fake.click(message, "other-bot:thing")
     await settle(fake)
-    assert fake.called("POST", r"^/interactions/") == []
+    [answer] = fake.called("POST", r"^/interactions/")
+    assert old["id"] in answer.path
+    assert answer.body["type"] == 4 and "older version" in answer.body["data"]["content"]
+    assert answer.body["data"]["flags"] & 64  # only the person who clicked sees it
 
 
 # -- incident alerts -------------------------------------------------------------------------------
