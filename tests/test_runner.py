@@ -35,8 +35,8 @@ async def test_a_failing_front_end_is_restarted_with_backoff() -> None:
         stop.set()
 
     fatal: list[BaseException] = []
-    await asyncio.wait_for(supervise("flaky", flaky, stop, fatal, final=False, backoff_start=0.01,
-                                     backoff_max=0.04), 10)
+    await asyncio.wait_for(supervise("flaky", flaky, stop, fatal, final=False, backoff_start=0.05,
+                                     backoff_max=0.4), 10)
     assert len(attempts) == 4 and fatal == []
     gaps = [b - a for a, b in itertools.pairwise(attempts)]
     assert gaps[1] >= gaps[0] * 1.5  # the delay grows

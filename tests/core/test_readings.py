@@ -11,7 +11,6 @@ import datetime as dt
 import json
 import random
 import re
-import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -719,30 +718,31 @@ def test_model_mode(text: str, mode: str | None) -> None:
 # Robustness: never raise, always return quickly
 
 
-def _assert_fast(text: str, budget: float = 5.0) -> ParsedReadings:
-    started = time.perf_counter()
+def _assert_survives(text: str) -> ParsedReadings:
+    """Hostile input gives a well-formed, bounded answer (hangs are caught by the test timeout;
+    speed is measured in benchmarks/readings_accuracy.py, not asserted here)."""
     parsed = parse_readings(text, NOW)
-    elapsed = time.perf_counter() - started
-    assert elapsed < budget, f"{elapsed:.2f}s for {len(text)} chars"
     assert isinstance(parsed, ParsedReadings)
+    assert len(parsed.readings) <= 200
+    json.dumps(parsed.as_contract())  # serialisable as the CLI prints it
     return parsed
 
 
 def test_empty_and_blank_text() -> None:
     for text in ("", " ", "\n\n\n", "\x00\x01"):
-        assert _assert_fast(text).readings == ()
+        assert _assert_survives(text).readings == ()
 
 
 def test_a_megabyte_of_junk() -> None:
     rng = random.Random(7)
     alphabet = "abc xyz 0123456789%%%\n.,:;()[]|·/-> resets in 5h weekly session limit hit used left "
-    _assert_fast("".join(rng.choice(alphabet) for _ in range(1_000_000)))
+    _assert_survives("".join(rng.choice(alphabet) for _ in range(1_000_000)))
 
 
 def test_binary_bytes_decoded_with_replacement() -> None:
     rng = random.Random(11)
     raw = bytes(rng.randrange(256) for _ in range(300_000))
-    _assert_fast(raw.decode("utf-8", errors="replace"))
+    _assert_survives(raw.decode("utf-8", errors="replace"))
 
 
 @pytest.mark.parametrize(
@@ -766,13 +766,13 @@ def test_binary_bytes_decoded_with_replacement() -> None:
         "screens",
     ],
 )
-def test_pathological_inputs_return_quickly(text: str) -> None:
-    _assert_fast(text)
+def test_pathological_inputs_are_survived(text: str) -> None:
+    _assert_survives(text)
 
 
 def test_a_report_at_the_end_of_a_long_log_is_still_read() -> None:
     log = "DEBUG fetching chunk 1234 ok\n" * 40_000
-    parsed = _assert_fast(log + "\nYou've hit your session limit · resets 5pm (Europe/Paris)")
+    parsed = _assert_survives(log + "\nYou've hit your session limit · resets 5pm (Europe/Paris)")
     assert [r.window for r in parsed.readings] == ["session"]
 
 
