@@ -691,7 +691,9 @@ def _find_notices(
             if hit and _NEGATED_RE.search(text, max(c_start, m.start() - 25), m.start()):
                 continue  # "I haven't hit the limit", "without reaching my quota"
             window = _notice_window(text, layout, m.start(), m.end(), keywords, starts, claimed)
-            if not has_context and window == "unknown" and not _QUOTA_PHRASE_RE.search(phrase):
+            # The words just before count too: in "Usage limit reached" the match is "limit reached".
+            lead_in = text[max(c_start, m.start() - 20) : m.end()]
+            if not has_context and window == "unknown" and not _QUOTA_PHRASE_RE.search(lead_in):
                 continue  # "hit the rate limit" with no AI tool or quota figure in sight is someone else's
             i = bisect.bisect_right(hit_spans, (m.end(), m.end())) - 1
             if not hit and i >= 0 and hit_spans[i][1] > m.start():
@@ -1112,6 +1114,8 @@ _TOOL_CUES: tuple[tuple[str, re.Pattern[str], int], ...] = (
     ),
     ("Gemini CLI", re.compile(r"\bgemini\b", re.I), 3),
     ("Gemini CLI", re.compile(r"cloudcode-pa|gemini\s+code\s+assist", re.I), 4),
+    # Gemini CLI's own error frame and its per-model quota wording.
+    ("Gemini CLI", re.compile(r"✕\s*\[API Error:|exhausted your (?:daily quota|capacity) on this model", re.I), 4),
     ("GitHub Copilot", re.compile(r"\bcopilot\b", re.I), 3),
     ("GitHub Copilot", re.compile(r"\bpremium\s+requests?\b|\b(?:session|weekly)\s+rate\s+limit", re.I), 4),
     ("Cursor", re.compile(r"\bcursor(?:-agent)?\b", re.I), 3),

@@ -293,7 +293,7 @@ CASES: list[tuple[str, str, str | None, list[Row]]] = [
     (
         "gemini-daily-quota",
         "✕ [API Error: You have exhausted your daily quota on this model.]",
-        None,
+        "Gemini CLI",  # the ✕ [API Error: …] frame is Gemini CLI's own output format
         [("daily", None, None, True, None, None)],
     ),
     # GitHub Copilot
@@ -519,6 +519,12 @@ CASES: list[tuple[str, str, str | None, list[Row]]] = [
         "copilot: you have used 100% of your premium requests for this month",
         "GitHub Copilot",
         [("monthly", 100, None, True, None, None)],
+    ),
+    (
+        "bare-usage-limit-notice",
+        "Usage limit reached for all Pro models. Resets in 2h 13m. /stats for usage details",
+        None,
+        [("unknown", None, None, True, "in 2h 13m", None)],
     ),
     (
         "idle-said-as-not-done-anything",
