@@ -16,6 +16,7 @@ import pytest
 
 from bot.core.detection import DetectionConfig, Spike, detect, entry_for, spike_to_incident
 from bot.core.models import IncidentStatus, Origin, ParsedReadings, QuotaReport, Reading
+from tests.core.factories import reading
 
 # ---------------------------------------------------------------------------------------------
 # The simulator
@@ -43,15 +44,6 @@ def report(at: dt.datetime, user: str, tool: str | None, *readings: Reading) -> 
         fingerprint=f"{user}:{at.isoformat()}",
     )
 
-
-def reading(
-    window: str = "session",
-    percent: float | None = None,
-    from_percent: float | None = None,
-    limit_hit: bool = False,
-    idle: bool | None = None,
-) -> Reading:
-    return Reading(window, percent, from_percent, limit_hit, None, idle)
 
 
 def idle_jump_reading(rng: random.Random) -> Reading:

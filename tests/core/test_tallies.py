@@ -9,19 +9,11 @@ import pytest
 
 from bot.core.models import Origin, ParsedReadings, QuotaReport, Reading
 from bot.core.tallies import BUCKETS, Count, bucket_of, parse_window, symptoms_of, tally
+from tests.core.factories import reading as r
 
 NOW = dt.datetime(2025, 5, 14, 12, 0, tzinfo=dt.UTC)
 MINUTE = dt.timedelta(minutes=1)
 
-
-def r(
-    window: str = "session",
-    percent: float | None = None,
-    from_percent: float | None = None,
-    limit_hit: bool = False,
-    idle: bool | None = None,
-) -> Reading:
-    return Reading(window, percent, from_percent, limit_hit, None, idle)
 
 
 def rep(
