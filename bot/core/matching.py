@@ -56,9 +56,14 @@ TOOL_WORDS: dict[str, re.Pattern[str]] = {
     "GitHub Copilot": re.compile(r"\b(copilot|github copilot)\b", re.IGNORECASE),
     "Cursor": re.compile(r"\b(cursor(?:-agent)?)\b", re.IGNORECASE),
     "Aider": re.compile(r"\b(aider|litellm)\b", re.IGNORECASE),
-    "Cline / Roo": re.compile(r"\b(cline|roo(?:[ -]?code)?|roocode)\b", re.IGNORECASE),
+    "Cline / Roo Code": re.compile(r"\b(cline|roo(?:[ -]?code)?|roocode)\b", re.IGNORECASE),
     "Continue": re.compile(r"\b(continue\.dev|continuedev|continue (?:extension|plugin|\d+\.\d+))\b", re.IGNORECASE),
     "OpenCode": re.compile(r"\b(opencode)\b", re.IGNORECASE),
+    "Kiro": re.compile(r"\b(kiro(?:-cli)?)\b", re.IGNORECASE),
+    "Qwen Code": re.compile(r"\b(qwen[ -]?code|qwen oauth|qwen-client-error)\b", re.IGNORECASE),
+    "Warp": re.compile(r"(?<!cloudflare )\b(warp(?:\.dev)?)\b(?!::)", re.IGNORECASE),
+    "Kilo Code": re.compile(r"\b(kilo[ -]?code|kilocode|kilo(?:\.exe|-cli)?)\b", re.IGNORECASE),
+    "Google Antigravity": re.compile(r"\b(antigravity|agy)\b", re.IGNORECASE),
 }
 
 # A message that carries none of these is ordinary chat, whatever it fuzzily resembles.
@@ -433,7 +438,8 @@ GENERIC_ERROR_WORDS = frozenset(
 GENERIC_WEIGHT = 0.35
 TOOL_NAME_WORDS = frozenset(
     "claude code cc anthropic opus sonnet haiku fable codex openai chatgpt gpt gemini google vertex copilot "
-    "github cursor aider litellm cline roo roocode continue continuedev opencode openrouter vscode".split()
+    "github cursor aider litellm cline roo roocode continue continuedev opencode openrouter vscode "
+    "kiro qwen warp kilo kilocode antigravity agy".split()
 )
 
 STOPWORDS = frozenset(
