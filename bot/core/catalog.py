@@ -32,8 +32,8 @@ CATEGORIES = frozenset(
         "local-runtime",
         "config",
         "ui-crash",
-        "tool-use",
         "safety-filter",
+        "tool-use",
     }
 )
 ID_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
