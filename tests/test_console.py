@@ -17,7 +17,7 @@ OVERLOADED = 'API Error: 529 {"type":"error","error":{"type":"overloaded_error",
 
 
 async def _chat(store, catalog, script: str, color: bool = False) -> str:
-    service = SupportService(KnowledgeBase(catalog, default_catalog_dir()), store, Settings.from_env({}))
+    service = SupportService(KnowledgeBase(catalog, default_catalog_dir()), store, Settings.from_env({}).policy())
     out = io.StringIO()
     await run_console(service, io.StringIO(script), out, color=color, user="tester")
     return out.getvalue()

@@ -29,10 +29,11 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.adapters import slack_blocks as sb
 from bot.adapters.slack_adapter import LOOKUP_SHORTCUT, SlackBot, build_slack_app, run_slack
+from bot.app import App
 from bot.config import Settings
 from bot.core.detection import DetectionConfig
 from bot.core.models import Incident, IncidentStatus, Verdict
-from bot.core.ports import IncidentStore
+from bot.core.ports import AlertRelay, IncidentStore
 from bot.core.service import SupportService
 from tests.adapters.slack_support import (
     ADMIN,
@@ -108,7 +109,9 @@ async def serving(service: SupportService, settings: Settings, *, http: bool) ->
     async def on_ready() -> None:
         ready.set()
 
-    task = asyncio.create_task(run_slack(service, settings, http=http, port=port, host="127.0.0.1", ready=on_ready))
+    health = App(settings, service, service.store).health
+    task = asyncio.create_task(run_slack(service, settings, http=http, port=port, host="127.0.0.1", ready=on_ready,
+                                         health=health))
     waiter = asyncio.create_task(ready.wait())
     done, _ = await asyncio.wait({task, waiter}, timeout=10, return_when=asyncio.FIRST_COMPLETED)
     if task in done:
@@ -410,7 +413,8 @@ class TestChannelMessages:
     async def test_watch_list_limits_the_channels_answered(self, slack_service: SupportService,
                                                            slack_settings: Settings, fake_slack: FakeSlackApi) -> None:
         settings = dataclasses.replace(slack_settings, slack_watch_channels=frozenset({"C0WATCHED"}))
-        bot = SlackBot(slack_service, settings, AsyncWebClient(token="xoxb-t", base_url=fake_slack.base_url))
+        watching = SupportService(slack_service.knowledge, slack_service.store, settings.policy())
+        bot = SlackBot(watching, settings, AsyncWebClient(token="xoxb-t", base_url=fake_slack.base_url))
         try:
             await paste(bot, PASTE, channel=CHANNEL)
             assert not fake_slack.called("chat.postMessage")
@@ -686,7 +690,9 @@ class TestStaff:
         assert overview["response_type"] == "ephemeral"
         assert "Support overview" in text_of(overview) and "Open incidents" in text_of(overview)
         assert button(overview.blocks, "sb:ack_incident:")["value"] == str(incident_id)
-        assert fake_slack.called("usergroups.users.list")[0]["usergroup"] == STAFF_GROUP
+        # Slack is asked about the user group only for someone who is not staff by configured id.
+        asked = [c["usergroup"] for c in fake_slack.called("usergroups.users.list")]
+        assert asked == ([STAFF_GROUP] if user == LEAD else [])
 
     async def test_incidents_refused_politely_for_everyone_else(self, slack_bot: SlackBot,
                                                                 fake_slack: FakeSlackApi) -> None:
@@ -788,9 +794,11 @@ class TestAlerts:
         assert any(b["action_id"].startswith("sb:ack_incident:") for b in buttons(alerts[0].blocks))
 
     async def test_restarted_adapter_does_not_double_alerts(self, slack_bot: SlackBot, slack_service: SupportService,
-                                                            slack_settings: Settings, fake_slack: FakeSlackApi) -> None:
+                                                            slack_settings: Settings, fake_slack: FakeSlackApi,
+                                                            slack_alerts: AlertRelay) -> None:
         await slack_bot.close()
-        second = SlackBot(slack_service, slack_settings, AsyncWebClient(token="xoxb-t", base_url=fake_slack.base_url))
+        second = SlackBot(slack_service, slack_settings, AsyncWebClient(token="xoxb-t", base_url=fake_slack.base_url),
+                          alerts=slack_alerts)
         try:
             await slack_service.alert_staff(sb_reply("Catalog NOT reloaded"))
             alerts = [c for c in fake_slack.called("chat.postMessage") if c["channel"] == STAFF_CHANNEL]

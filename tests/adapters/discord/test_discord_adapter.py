@@ -248,7 +248,7 @@ async def test_no_answer_where_a_person_already_helped(fake: FakeDiscord, bot: A
     assert replies_to(fake, helped) == []
     [history] = fake.called("GET", rf"^/channels/{HELP_THREAD}/messages$")
     assert history.query["before"] == helped["id"]
-    # The thread's history is read once; later messages there are tracked from the gateway.
+    # A thread found taken is remembered: its history is not read again.
     await fake.send_message("still failing", author=ALICE, channel_id=HELP_THREAD)
     await fake.send_message(TIMEOUT, author=ALICE, channel_id=HELP_THREAD)
     await settle(fake)
