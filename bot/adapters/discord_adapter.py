@@ -334,11 +334,16 @@ class SupportBot(discord.Client):
         content = clip(f"<@&{role.id}> {reply.summary or reply.title}", 2000)
         return content, discord.AllowedMentions(everyone=False, users=False, roles=[role], replied_user=False)
 
-    async def _send(self, target: discord.abc.Messageable, reply: Reply, *,
-                    reference: discord.Message | None = None) -> discord.Message | None:
-        guild = getattr(target, "guild", None) or (reference.guild if reference else None)
+    async def _send(self, target: discord.abc.Messageable | discord.Webhook, reply: Reply, *,
+                    reference: discord.Message | None = None, guild: discord.Guild | None = None,
+                    **extra: Any) -> discord.Message | None:
+        """Send an embed (with buttons); if Discord rejects it, the plain text in as many messages as needed.
+
+        `target` is a channel, or an interaction's follow-up webhook (`extra` then says `ephemeral`).
+        """
+        guild = guild or getattr(target, "guild", None) or (reference.guild if reference else None)
         content, mentions = self._mentions(reply, guild)
-        kwargs: dict[str, Any] = {"allowed_mentions": mentions}
+        kwargs: dict[str, Any] = {"allowed_mentions": mentions, **extra, **({"content": content} if content else {})}
         if reference is not None:
             kwargs["reference"] = reference.to_reference(fail_if_not_exists=False)
             kwargs["mention_author"] = False
@@ -346,15 +351,16 @@ class SupportBot(discord.Client):
         if view is not None:
             kwargs["view"] = view
         try:
-            return await target.send(content=content, embed=render_embed(reply), **kwargs)
+            return await target.send(embed=render_embed(reply), **kwargs)
         except discord.HTTPException as exc:
             if exc.status != 400:
-                log.warning("Discord refused a reply in %s: %s %s", getattr(target, "id", "?"), exc.status, exc.code)
+                log.warning("Discord refused a reply: %s %s", exc.status, exc.code)
                 return None
             log.warning("Discord rejected an embed (%s); sending plain text instead", exc.code)
         try:  # the plain-text form, cut at line boundaries into as many messages as it needs
             first: discord.Message | None = None
             text = f"{content}\n{plain_text(reply)}" if content else plain_text(reply)
+            kwargs.pop("content", None)
             for part in chunks(text):
                 sent = await target.send(content=part, **kwargs)
                 first = first or sent
@@ -412,18 +418,7 @@ class SupportBot(discord.Client):
                 await self._followup(interaction, reply, ephemeral=False)
 
     async def _followup(self, interaction: discord.Interaction[Any], reply: Reply, *, ephemeral: bool) -> None:
-        content, mentions = self._mentions(reply, interaction.guild)
-        kwargs: dict[str, Any] = {"ephemeral": ephemeral, "allowed_mentions": mentions}
-        view = build_view(reply)
-        if view is not None:
-            kwargs["view"] = view
-        if content:
-            kwargs["content"] = content
-        try:
-            await interaction.followup.send(embed=render_embed(reply), **kwargs)
-        except discord.HTTPException as exc:
-            log.warning("Discord refused a follow-up (%s %s); sending plain text", exc.status, exc.code)
-            await self._followup_text(interaction, plain_text(reply), ephemeral=ephemeral)
+        await self._send(interaction.followup, reply, guild=interaction.guild, ephemeral=ephemeral)
 
     async def _followup_text(self, interaction: discord.Interaction[Any], text: str, *, ephemeral: bool = True) -> None:
         try:

@@ -191,13 +191,21 @@ class SlackBot:
         app = self.app
         app.event("message")(self._on_message_event)
         app.event("app_home_opened")(self._on_home_opened)
-        app.command("/errfix")(self._on_errfix)
-        app.command("/quota")(self._on_quota)
-        app.command("/incidents")(self._on_incidents)
-        app.action(re.compile("^" + re.escape(sb.ACTION_PREFIX)))(self._on_action)
-        app.shortcut(LOOKUP_SHORTCUT)(self._on_lookup_shortcut)
+        app.command(re.compile(r"^/(errfix|quota|incidents)$"))(self._acked(self.run_command, "command"))
+        app.action(re.compile("^" + re.escape(sb.ACTION_PREFIX)))(self._acked(self.run_action, "button"))
+        app.shortcut(LOOKUP_SHORTCUT)(self._acked(self.run_lookup, "lookup shortcut"))
         app.view(sb.QUOTA_CALLBACK)(self._on_quota_view)
         app.error(self._on_error)
+
+    def _acked(self, work: Callable[[Mapping[str, Any]], Coroutine[Any, Any, None]],
+               what: str) -> Callable[[AsyncAck, dict[str, Any]], Awaitable[None]]:
+        """A listener that acknowledges at once and does `work(body)` in a tracked task."""
+
+        async def listener(ack: AsyncAck, body: dict[str, Any]) -> None:
+            await ack()
+            self._spawn(work(body), what)
+
+        return listener
 
     async def _on_error(self, error: Exception, body: dict[str, Any]) -> None:
         kind = body.get("type") or body.get("event", {}).get("type")
@@ -262,14 +270,6 @@ class SlackBot:
     async def is_platform_staff(self, user_id: str) -> bool:
         return user_id in await self.staff_group_members()
 
-    def staff_ping(self) -> str:
-        """The live mention for escalations: the staff user group, else the configured staff ids."""
-        if self.settings.slack_staff_usergroup:
-            return f"<!subteam^{self.settings.slack_staff_usergroup}>"
-        ids = sorted(i.removeprefix("slack:") for i in self.settings.staff_ids
-                     if re.fullmatch(r"(slack:)?[UW][A-Z0-9]+", i))
-        return " ".join(f"<@{i}>" for i in ids)
-
     async def ask(self, command: Command, text: str, where: _Where, *, workspace_id: str = "",
                   user_name: str = "", **extra: Any) -> list[Reply]:
         """Hand a command to the service; the port lets it ask Slack whether the person is staff."""
@@ -322,7 +322,7 @@ class SlackBot:
 
     async def deliver(self, reply: Reply, where: _Where) -> None:
         """Send one reply to where the request came from."""
-        ping = self.staff_ping() if reply.ping_staff else ""
+        ping = sb.staff_mention(self.settings.slack_staff_usergroup, self.settings.staff_ids) if reply.ping_staff else ""
         if reply.ping_staff and not ping:
             log.warning("slack: escalation without SLACK_STAFF_USERGROUP or Slack ids in SUPPORTBOT_STAFF")
         rendered = sb.render(reply, ping=ping)
@@ -362,39 +362,22 @@ class SlackBot:
         return _Where(channel_id=str(command.get("channel_id") or ""), user_id=str(command.get("user_id") or ""),
                       response_url=command.get("response_url"), ephemeral=True)
 
-    async def _on_errfix(self, ack: AsyncAck, command: dict[str, Any]) -> None:
-        await ack()
-        self._spawn(self.run_errfix(command), "/errfix")
-
-    async def run_errfix(self, command: Mapping[str, Any]) -> None:
-        await self._command("errfix", command)
-
-    async def _command(self, name: str, command: Mapping[str, Any]) -> None:
-        parsed = parse_command(name, sb.from_slack(str(command.get("text") or "")))
+    async def run_command(self, command: Mapping[str, Any]) -> None:
+        """/errfix, /quota, /incidents: the shared grammar decides what they mean; /quota alone opens a form."""
+        name, text = str(command.get("command") or ""), sb.from_slack(str(command.get("text") or "")).strip()
+        if name == "/quota" and text.lower() in ("", "form"):
+            opened = await self.call("views_open", trigger_id=command.get("trigger_id"),
+                                     view=sb.quota_modal(str(command.get("channel_id") or "")))
+            if opened is not None:
+                return
+            text = ""  # no modal: fall back to the examples
+        parsed = parse_command(name, text)
         if parsed is None:
             return
         where = self._command_where(command)
         for reply in await self.ask(*parsed, where, workspace_id=str(command.get("team_id") or ""),
                                     user_name=str(command.get("user_name") or "")):
             await self.deliver(reply, where)
-
-    async def _on_quota(self, ack: AsyncAck, command: dict[str, Any]) -> None:
-        await ack()
-        self._spawn(self.run_quota(command), "/quota")
-
-    async def run_quota(self, command: Mapping[str, Any]) -> None:
-        text = sb.from_slack(str(command.get("text") or "")).strip()
-        if text.lower() in ("", "form"):
-            opened = await self.call("views_open", trigger_id=command.get("trigger_id"),
-                                     view=sb.quota_modal(str(command.get("channel_id") or "")))
-            if opened is not None:
-                return
-            command = {**command, "text": ""}  # no modal: fall back to the examples
-        await self._command("quota", command)
-
-    async def _on_incidents(self, ack: AsyncAck, command: dict[str, Any]) -> None:
-        await ack()
-        self._spawn(self._command("incidents", command), "/incidents")
 
     # -- the quota modal ----------------------------------------------------------------------------------------------------
 
@@ -427,11 +410,8 @@ class SlackBot:
 
     # -- buttons, the shortcut, App Home ------------------------------------------------------------------------------------------
 
-    async def _on_action(self, ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]) -> None:
-        await ack()
-        self._spawn(self.run_action(body, action), "button")
-
-    async def run_action(self, body: Mapping[str, Any], action: Mapping[str, Any]) -> None:
+    async def run_action(self, body: Mapping[str, Any]) -> None:
+        action = (body.get("actions") or [{}])[0]
         command = sb.parse_action_id(str(action.get("action_id") or ""))
         if command is None:
             return
@@ -451,10 +431,6 @@ class SlackBot:
             if command in BROADCAST_COMMANDS and not reply.private and ephemeral and not where.response_url:
                 reply = replace(reply, private=True)  # nowhere public to put it
             await self.deliver(reply, where)
-
-    async def _on_lookup_shortcut(self, ack: AsyncAck, shortcut: dict[str, Any]) -> None:
-        await ack()
-        self._spawn(self.run_lookup(shortcut), "lookup shortcut")
 
     async def run_lookup(self, shortcut: Mapping[str, Any]) -> None:
         message = shortcut.get("message") or {}
