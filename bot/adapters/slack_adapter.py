@@ -20,7 +20,7 @@ import re
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Coroutine, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
 import aiohttp
@@ -94,18 +94,6 @@ class _DropClientTokenWarning(logging.Filter):
 
 _bolt_log = logging.getLogger("slack_bolt.supportbot")
 _bolt_log.addFilter(_DropClientTokenWarning())
-
-
-@dataclass(frozen=True, slots=True)
-class _Where:
-    """Where an interaction came from, so replies go back to the same place."""
-
-    channel_id: str = ""
-    user_id: str = ""
-    thread_ts: str | None = None  # public message context: replies go in this thread
-    response_url: str | None = None
-    ephemeral: bool = True  # the button sat on an ephemeral message (or there is no message)
-    home: bool = False  # the App Home tab
 
 
 class SlackBot:
@@ -270,12 +258,19 @@ class SlackBot:
     async def is_platform_staff(self, user_id: str) -> bool:
         return user_id in await self.staff_group_members()
 
-    async def ask(self, command: Command, text: str, where: _Where, *, workspace_id: str = "",
+    async def ask(self, command: Command, text: str, where: _SlackPort, *, workspace_id: str = "",
                   user_name: str = "", **extra: Any) -> list[Reply]:
         """Hand a command to the service; the port lets it ask Slack whether the person is staff."""
-        incoming = Incoming(platform=PLATFORM, channel_id=where.channel_id, user_id=where.user_id, text=text,
+        incoming = Incoming(platform=PLATFORM, channel_id=where.channel, user_id=where.user, text=text,
                             command=command, workspace_id=workspace_id, user_name=user_name, **extra)
-        return await self.service.handle(incoming, _SlackPort(self, where.channel_id, where.user_id))
+        return await self.service.handle(incoming, where)
+
+    async def answer(self, where: _SlackPort, replies: list[Reply]) -> None:
+        for reply in replies:
+            try:
+                await where.post(reply)
+            except DeliveryError as exc:
+                log.warning("%s", exc)
 
     # -- channel messages ------------------------------------------------------------------------------------------
 
@@ -316,34 +311,8 @@ class SlackBot:
                             text=sb.from_slack(sb.strip_mention(raw, self.bot_user_id)), workspace_id=team_id,
                             message_id=ts, thread_id=thread, is_direct=event.get("channel_type") == "im",
                             mentioned=sb.mentions_user(raw, self.bot_user_id))
-        await self.service.triage.handle(incoming, _SlackPort(self, channel, user, ts, thread))
-
-    # -- delivery ---------------------------------------------------------------------------------------------------
-
-    async def deliver(self, reply: Reply, where: _Where) -> None:
-        """Send one reply to where the request came from."""
-        ping = sb.staff_mention(self.settings.slack_staff_usergroup, self.settings.staff_ids) if reply.ping_staff else ""
-        if reply.ping_staff and not ping:
-            log.warning("slack: escalation without SLACK_STAFF_USERGROUP or Slack ids in SUPPORTBOT_STAFF")
-        rendered = sb.render(reply, ping=ping)
-        if where.home:
-            await self.publish_home(where.user_id, notice=reply)
-            return
-        if reply.private:
-            if where.response_url and await self.respond(where.response_url, rendered):
-                return
-            if where.channel_id:
-                await self.call("chat_postEphemeral", channel=where.channel_id, user=where.user_id,
-                                text=rendered.text, blocks=rendered.blocks,
-                                **({"thread_ts": where.thread_ts} if where.thread_ts else {}))
-            return
-        if where.ephemeral and where.response_url:
-            await self.respond(where.response_url, rendered, in_channel=True)
-            return
-        if where.channel_id:
-            await self.call("chat_postMessage", channel=where.channel_id, text=rendered.text, blocks=rendered.blocks,
-                            unfurl_links=False, unfurl_media=False,
-                            **({"thread_ts": where.thread_ts} if where.thread_ts else {}))
+        await self.service.triage.handle(incoming, _SlackPort(self, channel, user, ts=ts, thread_ts=thread,
+                                                              ephemeral=False))
 
     async def post_alert(self, reply: Reply) -> None:
         """Incident alerts from the service go to the staff channel."""
@@ -357,10 +326,6 @@ class SlackBot:
 
     # -- slash commands ------------------------------------------------------------------------------------------------
 
-    @staticmethod
-    def _command_where(command: Mapping[str, Any]) -> _Where:
-        return _Where(channel_id=str(command.get("channel_id") or ""), user_id=str(command.get("user_id") or ""),
-                      response_url=command.get("response_url"), ephemeral=True)
 
     async def run_command(self, command: Mapping[str, Any]) -> None:
         """/errfix, /quota, /incidents: the shared grammar decides what they mean; /quota alone opens a form."""
@@ -374,10 +339,10 @@ class SlackBot:
         parsed = parse_command(name, text)
         if parsed is None:
             return
-        where = self._command_where(command)
-        for reply in await self.ask(*parsed, where, workspace_id=str(command.get("team_id") or ""),
-                                    user_name=str(command.get("user_name") or "")):
-            await self.deliver(reply, where)
+        where = _SlackPort(self, str(command.get("channel_id") or ""), str(command.get("user_id") or ""),
+                           response_url=command.get("response_url"))
+        await self.answer(where, await self.ask(*parsed, where, workspace_id=str(command.get("team_id") or ""),
+                                                user_name=str(command.get("user_name") or "")))
 
     # -- the quota modal ----------------------------------------------------------------------------------------------------
 
@@ -388,7 +353,7 @@ class SlackBot:
             await ack(response_action="errors", errors=errors)
             return
         user = body.get("user", {})
-        where = _Where(channel_id=str(view.get("private_metadata") or ""), user_id=str(user.get("id") or ""))
+        where = _SlackPort(self, str(view.get("private_metadata") or ""), str(user.get("id") or ""))
         work = asyncio.ensure_future(self.ask(Command.QUOTA, text, where, workspace_id=str(user.get("team_id") or ""),
                                               user_name=str(user.get("username") or "")))
         done, _ = await asyncio.wait({work}, timeout=VIEW_ACK_SECONDS)
@@ -404,7 +369,7 @@ class SlackBot:
         async def later() -> None:
             for reply in await work:
                 rendered = sb.render(reply)
-                await self.call("chat_postMessage", channel=where.user_id, text=rendered.text, blocks=rendered.blocks)
+                await self.call("chat_postMessage", channel=where.user, text=rendered.text, blocks=rendered.blocks)
 
         self._spawn(later(), "quota modal")
 
@@ -422,26 +387,26 @@ class SlackBot:
         home = container.get("type") == "view" and (body.get("view") or {}).get("type") == "home"
         ephemeral = bool(container.get("is_ephemeral")) or not message
         thread_ts = None if ephemeral else (message.get("thread_ts") or message.get("ts"))
-        where = _Where(channel_id=channel, user_id=str(user.get("id") or ""), thread_ts=thread_ts,
-                       response_url=body.get("response_url"), ephemeral=ephemeral, home=home)
-        for reply in await self.ask(command, str(action.get("value") or ""), where,
-                                    workspace_id=str((body.get("team") or {}).get("id") or ""),
-                                    user_name=str(user.get("username") or user.get("name") or ""),
-                                    message_id=container.get("message_ts"), thread_id=thread_ts):
-            if command in BROADCAST_COMMANDS and not reply.private and ephemeral and not where.response_url:
-                reply = replace(reply, private=True)  # nowhere public to put it
-            await self.deliver(reply, where)
+        where = _SlackPort(self, channel, str(user.get("id") or ""), thread_ts=thread_ts,
+                           response_url=body.get("response_url"), ephemeral=ephemeral, home=home)
+        replies = await self.ask(command, str(action.get("value") or ""), where,
+                                 workspace_id=str((body.get("team") or {}).get("id") or ""),
+                                 user_name=str(user.get("username") or user.get("name") or ""),
+                                 message_id=container.get("message_ts"), thread_id=thread_ts)
+        if command in BROADCAST_COMMANDS and ephemeral and not where.response_url:
+            replies = [replace(r, private=True) for r in replies]  # nowhere public to put them
+        await self.answer(where, replies)
 
     async def run_lookup(self, shortcut: Mapping[str, Any]) -> None:
         message = shortcut.get("message") or {}
         user = shortcut.get("user") or {}
         text = sb.from_slack(str(message.get("text") or "")).strip()
-        where = _Where(channel_id=str((shortcut.get("channel") or {}).get("id") or ""),
-                       user_id=str(user.get("id") or ""), response_url=shortcut.get("response_url"))
-        for reply in await self.ask(Command.ERRFIX if text else Command.HELP, text, where,
-                                    workspace_id=str((shortcut.get("team") or {}).get("id") or ""),
-                                    user_name=str(user.get("username") or "")):
-            await self.deliver(replace(reply, private=True), where)
+        where = _SlackPort(self, str((shortcut.get("channel") or {}).get("id") or ""), str(user.get("id") or ""),
+                           response_url=shortcut.get("response_url"))
+        replies = await self.ask(Command.ERRFIX if text else Command.HELP, text, where,
+                                 workspace_id=str((shortcut.get("team") or {}).get("id") or ""),
+                                 user_name=str(user.get("username") or ""))
+        await self.answer(where, [replace(r, private=True) for r in replies])
 
     async def _on_home_opened(self, event: dict[str, Any]) -> None:
         if event.get("tab", "home") != "home" or not event.get("user"):
@@ -450,7 +415,7 @@ class SlackBot:
 
     async def publish_home(self, user_id: str, *, notice: Reply | None = None) -> None:
         """The App Home tab: the staff overview for staff, a polite refusal plus help for everyone else."""
-        where = _Where(user_id=user_id)
+        where = _SlackPort(self, "", user_id)
         overview = await self.ask(Command.INCIDENTS, "", where)
         help_reply = await self.ask(Command.HELP, "", where)
         if not overview or not help_reply:
@@ -469,11 +434,17 @@ def _ts_key(ts: Any) -> tuple[int, int]:
 
 
 class _SlackPort:
-    """One Slack message's conversation, as the core's triage sees it (`bot.core.ports.ChatPort`)."""
+    """Where a Slack message, command, button or shortcut came from (`bot.core.ports.ChatPort`).
 
-    def __init__(self, bot: SlackBot, channel: str, user: str, ts: str | None = None,
-                 thread_ts: str | None = None) -> None:
+    Replies go back to the same place: in the message's thread, through the interaction's
+    response_url (it works in channels the bot has not joined), as an ephemeral, or to the App Home tab.
+    """
+
+    def __init__(self, bot: SlackBot, channel: str, user: str, *, ts: str | None = None,
+                 thread_ts: str | None = None, response_url: str | None = None, ephemeral: bool = True,
+                 home: bool = False) -> None:
         self.bot, self.channel, self.user, self.ts, self.thread_ts = bot, channel, user, ts, thread_ts
+        self.response_url, self.ephemeral, self.home = response_url, ephemeral, home
 
     async def react(self) -> None:
         await self.bot.api("reactions_add", channel=self.channel, timestamp=self.ts, name=EYES)
@@ -498,14 +469,27 @@ class _SlackPort:
         return ThreadAuthors(opener=opener, people=frozenset(people), bot_replied=bot_replied)
 
     async def post(self, reply: Reply) -> Posted | None:
-        rendered = sb.render(reply)
-        thread = {"thread_ts": self.thread_ts or self.ts} if self.thread_ts or self.ts else {}
-        if reply.private:
-            await self.bot.api("chat_postEphemeral", channel=self.channel, user=self.user, text=rendered.text,
-                               blocks=rendered.blocks, **thread)
+        bot = self.bot
+        if self.home:
+            await bot.publish_home(self.user, notice=reply)
             return None
-        posted = await self.bot.api("chat_postMessage", channel=self.channel, text=rendered.text,
-                                    blocks=rendered.blocks, unfurl_links=False, unfurl_media=False, **thread)
+        ping = sb.staff_mention(bot.settings.slack_staff_usergroup, bot.settings.staff_ids) if reply.ping_staff else ""
+        if reply.ping_staff and not ping:
+            log.warning("slack: escalation without SLACK_STAFF_USERGROUP or Slack ids in SUPPORTBOT_STAFF")
+        rendered = sb.render(reply, ping=ping)
+        if reply.private:  # in the thread the person is in, if any
+            if not (self.response_url and await bot.respond(self.response_url, rendered)) and self.channel:
+                await bot.api("chat_postEphemeral", channel=self.channel, user=self.user, text=rendered.text,
+                              blocks=rendered.blocks, **({"thread_ts": self.thread_ts} if self.thread_ts else {}))
+            return None
+        if self.ephemeral and self.response_url:
+            await bot.respond(self.response_url, rendered, in_channel=True)
+            return None
+        if not self.channel:
+            return None
+        thread = self.thread_ts or self.ts  # a public answer to a message goes in its thread
+        posted = await bot.api("chat_postMessage", channel=self.channel, text=rendered.text, blocks=rendered.blocks,
+                               unfurl_links=False, unfurl_media=False, **({"thread_ts": thread} if thread else {}))
         return Posted(str(posted.get("channel") or self.channel), str(posted.get("ts") or ""))
 
     async def edit(self, posted: Posted, reply: Reply) -> None:
