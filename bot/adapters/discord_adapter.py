@@ -570,4 +570,4 @@ async def run_discord(service: SupportService, settings: Settings, *, alerts: Al
             raise ConfigError(TOKEN_REJECTED) from None
         if exc.code == 4014:
             raise ConfigError(INTENT_MISSING) from None
-        raise
+        raise DeliveryError(f"discord: the gateway closed the connection ({exc.code})") from None

@@ -136,7 +136,7 @@ class SlackBot:
             error = exc.response.get("error", "unknown")
             if error in AUTH_ERRORS:
                 raise ConfigError(f"Slack rejected SLACK_BOT_TOKEN ({error})") from None
-            raise
+            raise DeliveryError(f"slack: auth.test failed: {error}") from None
         self.bot_user_id = str(response.get("user_id") or "")
         self.bot_id = str(response.get("bot_id") or "")
         log.info("slack: connected as %s in team %s", self.bot_user_id, response.get("team_id"))
