@@ -78,7 +78,7 @@ class Settings:
         return Policy(
             default_channel_mode=ChannelMode(self.default_channel_mode),
             staff_ids=self.staff_ids,
-            watch_channels={"slack": self.slack_watch_channels, "discord": self.discord_watch_channels},
+            watch_channels={"slack": _names(self.slack_watch_channels), "discord": _names(self.discord_watch_channels)},
             reports_per_hour=self.reports_per_hour,
             duplicate_minutes=self.duplicate_minutes,
             merge_seconds=self.merge_seconds,
@@ -119,6 +119,11 @@ class Settings:
                 shown = str(value)
             rows.append((item.name, shown or "(empty)"))
         return rows
+
+
+def _names(channels: frozenset[str]) -> frozenset[str]:
+    """Watch-list entries as the core compares them: ids as they are, names without a leading '#'."""
+    return frozenset(c.lstrip("#") for c in channels)
 
 
 def mask_url(url: str) -> str:

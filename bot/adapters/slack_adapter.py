@@ -57,6 +57,7 @@ LOOKUP_SHORTCUT = "sb_lookup_error"  # callback_id of the message shortcut in sl
 ANSWERABLE_SUBTYPES = frozenset({None, "file_share", "thread_broadcast"})
 # Public replies that leave an ephemeral context go to the channel on purpose: sharing and asking a person.
 BROADCAST_COMMANDS = frozenset({Command.SHARE, Command.ESCALATE})
+SLACK_ID = re.compile(r"[CGD][A-Z0-9]{6,}")
 STAFF_CACHE_SECONDS = 60.0
 REMEMBERED_EVENTS = 10_000
 VIEW_ACK_SECONDS = 2.5  # a modal submission must be answered within 3 s; past this we answer by DM
@@ -120,6 +121,7 @@ class SlackBot:
         )
         self._events: OrderedDict[str, None] = OrderedDict()
         self._staff: tuple[float, frozenset[str]] | None = None
+        self._names: dict[str, str] = {}  # channel id -> name, asked only when the watch list names channels
         self._tasks: set[asyncio.Task[None]] = set()
         self._register()
         self._alerts = alerts
@@ -307,12 +309,21 @@ class SlackBot:
         raw = str(event.get("text") or "")
         thread_ts = str(event.get("thread_ts") or "")
         thread = thread_ts if thread_ts and thread_ts != ts else None
-        incoming = Incoming(platform=PLATFORM, channel_id=channel, user_id=user,
+        incoming = Incoming(platform=PLATFORM, channel_id=channel, user_id=user, channel_name=await self.name_of(channel),
                             text=sb.from_slack(sb.strip_mention(raw, self.bot_user_id)), workspace_id=team_id,
                             message_id=ts, thread_id=thread, is_direct=event.get("channel_type") == "im",
                             mentioned=sb.mentions_user(raw, self.bot_user_id))
         await self.service.triage.handle(incoming, _SlackPort(self, channel, user, ts=ts, thread_ts=thread,
                                                               ephemeral=False))
+
+    async def name_of(self, channel: str) -> str:
+        """A channel's name (conversations.info, once per channel), needed only when SLACK_WATCH_CHANNELS names one."""
+        if all(SLACK_ID.fullmatch(w) for w in self.settings.slack_watch_channels):
+            return ""
+        if channel not in self._names:
+            info = await self.call("conversations_info", channel=channel)
+            self._names[channel] = str(((info or {}).get("channel") or {}).get("name") or "")
+        return self._names[channel]
 
     async def post_alert(self, reply: Reply) -> None:
         """Incident alerts from the service go to the staff channel."""

@@ -17,7 +17,7 @@ class Policy:
     default_channel_mode: ChannelMode = ChannelMode.AUTO
     # Person ids that are staff everywhere: "U0123" or "slack:U0123".
     staff_ids: frozenset[str] = frozenset()
-    # Per platform, the channels (ids or names) whose pastes are answered; none listed means all of them.
+    # Per platform, the channels (ids, or names without '#') whose pastes are answered; none listed: all.
     watch_channels: Mapping[str, frozenset[str]] = field(default_factory=dict)
     reports_per_hour: int = 20
     duplicate_minutes: int = 10

@@ -371,6 +371,23 @@ class TestChannelMessages:
         assert update["text"]  # fallback set on edits too
         assert post["thread_ts"] != update["ts"]
 
+    async def test_channel_names_are_asked_only_for_a_watch_list_that_names_channels(
+            self, slack_bot: SlackBot, slack_service: SupportService, slack_settings: Settings,
+            fake_slack: FakeSlackApi) -> None:
+        await paste(slack_bot, PASTE)
+        assert not fake_slack.called("conversations.info")  # no watch list: no lookups
+        fake_slack.channel_names[CHANNEL] = "help-ai"
+        settings = dataclasses.replace(slack_settings, slack_watch_channels=frozenset({"help-ai"}))
+        watching = SupportService(slack_service.knowledge, slack_service.store, settings.policy())
+        bot = SlackBot(watching, settings, AsyncWebClient(token="xoxb-t", base_url=fake_slack.base_url))
+        try:
+            await paste(bot, PASTE, user=BOB)
+            await paste(bot, PASTE2, user=ALICE)
+        finally:
+            await bot.close()
+        assert [c["channel"] for c in fake_slack.called("conversations.info")] == [CHANNEL]  # asked once
+        assert len(fake_slack.called("chat.postMessage")) == 3
+
     async def test_direct_message_paste_is_answered(self, slack_bot: SlackBot, fake_slack: FakeSlackApi) -> None:
         await paste(slack_bot, PASTE, channel="D0DM", channel_type="im")
         [post] = fake_slack.called("chat.postMessage")
@@ -728,7 +745,7 @@ def test_manifest_asks_for_exactly_what_the_bot_uses() -> None:
     manifest = yaml.safe_load((ROOT / "slack" / "manifest.yml").read_text())
     assert set(manifest["oauth_config"]["scopes"]["bot"]) == {
         "channels:history", "groups:history", "im:history", "chat:write", "commands", "reactions:write",
-        "usergroups:read"}
+        "usergroups:read", "channels:read", "groups:read"}
     assert "user" not in manifest["oauth_config"]["scopes"]
     settings = manifest["settings"]
     assert set(settings["event_subscriptions"]["bot_events"]) == {

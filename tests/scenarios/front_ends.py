@@ -117,6 +117,7 @@ class Slack(FrontEnd):
     name = "slack"
     PEOPLE: ClassVar[dict[str, Any]] = {"alice": ALICE, "bob": BOB, "lead": LEAD}
     CHANNELS: ClassVar[dict[str, Any]] = {"help": CHANNEL, "random": "C0RANDOM"}
+    NAMES: ClassVar[dict[str, Any]] = {"help": "help-ai", "random": "random"}
 
     def __init__(self, fake: FakeSlackApi, bot: SlackBot) -> None:
         self.fake, self.bot = fake, bot
@@ -168,6 +169,7 @@ class Discord(FrontEnd):
     name = "discord"
     PEOPLE: ClassVar[dict[str, Any]] = {"alice": discord_fake.ALICE, "bob": discord_fake.BOB, "lead": discord_fake.CAROL}
     CHANNELS: ClassVar[dict[str, Any]] = {"help": discord_fake.GENERAL, "random": discord_fake.RANDOM}
+    NAMES: ClassVar[dict[str, Any]] = {"help": "#general", "random": "random"}
     OPTION: ClassVar[dict[str, Any]] = {"errfix": "text", "quota": "text", "channel-mode": "mode"}
 
     def __init__(self, fake: discord_fake.FakeDiscord) -> None:
@@ -214,29 +216,34 @@ class Discord(FrontEnd):
 # -- opening one ----------------------------------------------------------------------------------------------------
 
 
-def _env(name: str, watch: str | None, mode: str | None, ids: dict[str, Any]) -> dict[str, str]:
+def _env(name: str, front_end: type[FrontEnd] | None, *, watch: str | None = None, watch_name: str | None = None,
+         mode: str | None = None) -> dict[str, str]:
+    """The settings a scenario asks for, in this front end's terms (its channel ids and names)."""
     env: dict[str, str] = {}
     if mode:
         env["SUPPORTBOT_CHANNEL_MODE"] = mode
-    if watch:
-        env[f"{name.upper()}_WATCH_CHANNELS"] = str(ids[watch])
+    if front_end is not None and (watch or watch_name):
+        channels: dict[str, Any] = getattr(front_end, "CHANNELS" if watch else "NAMES")
+        env[f"{name.upper()}_WATCH_CHANNELS"] = str(channels[watch or watch_name or ""])
     return env
 
 
 @contextlib.asynccontextmanager
-async def open_front_end(name: str, store: IncidentStore, knowledge: KnowledgeBase, *, watch: str | None = None,
-                         mode: str | None = None) -> AsyncIterator[FrontEnd]:
-    """Start the named front end on `store` with the given watch list (a channel's name here) and mode."""
+async def open_front_end(name: str, store: IncidentStore, knowledge: KnowledgeBase,
+                         **wanted: str) -> AsyncIterator[FrontEnd]:
+    """Start the named front end on `store` with the settings a scenario wants: `watch` (a channel, given to
+    the platform by id), `watch_name` (the same, by name), `mode` (the default channel mode)."""
     if name == "terminal":
-        settings = Settings.from_env(_env(name, None, mode, {}))
+        settings = Settings.from_env(_env(name, None, **wanted))
         yield Terminal(SupportService(knowledge, store, settings.policy()))
         return
     if name == "slack":
         async with FakeSlackApi() as fake:
             fake.usergroups[STAFF_GROUP] = [LEAD]
+            fake.channel_names = {Slack.CHANNELS[c]: Slack.NAMES[c] for c in Slack.CHANNELS}
             settings = Settings.from_env({"SLACK_BOT_TOKEN": "xoxb-test-token", "SLACK_APP_TOKEN": "xapp-test",
                                           "SLACK_API_URL": fake.base_url, "SLACK_STAFF_USERGROUP": STAFF_GROUP,
-                                          **_env(name, watch, mode, Slack.CHANNELS)})
+                                          **_env(name, Slack, **wanted)})
             service = SupportService(knowledge, store, settings.policy())
             bot = SlackBot(service, settings, AsyncWebClient(token="xoxb-test-token", base_url=fake.base_url))
             try:
@@ -245,7 +252,7 @@ async def open_front_end(name: str, store: IncidentStore, knowledge: KnowledgeBa
                 await bot.close()
         return
     async with discord_fake.FakeDiscord() as fake:
-        settings = discord_settings(fake, **_env(name, watch, mode, Discord.CHANNELS))
+        settings = discord_settings(fake, **_env(name, Discord, **wanted))
         runner = BotRunner(fake, SupportService(knowledge, store, settings.policy()), settings)
         await runner.start()
         try:

@@ -82,6 +82,14 @@ async def test_the_watch_list_limits_where_pastes_are_answered(chat: FrontEnd) -
     assert len(watched.posts) == 1
 
 
+@pytest.mark.front_end(watch_name="help")
+async def test_the_watch_list_may_name_channels(chat: FrontEnd) -> None:
+    elsewhere = await chat.paste(OVERLOADED, channel="random")
+    assert elsewhere.nothing and not elsewhere.reacted
+    watched = await chat.paste(OVERLOADED, user="bob", channel="help")
+    assert len(watched.posts) == 1
+
+
 @pytest.mark.front_end(mode="mention")
 async def test_mention_mode_answers_only_when_addressed(chat: FrontEnd) -> None:
     quiet = await chat.paste(OVERLOADED)
