@@ -99,3 +99,15 @@ def test_no_line_stops_the_chat(terminal: Terminal) -> None:
     mark = terminal.type(b"/errfix claude-code-529-overloaded\r")
     terminal.read_until(TITLE, after=mark)
     assert b"Traceback" not in terminal.output
+
+
+def test_tab_completes_commands_and_entry_ids(terminal: Terminal) -> None:
+    # Only a completed line gives these answers: "/inc" and a cut-off id are neither commands nor entries.
+    mark = terminal.type(b"/inc\t")
+    terminal.read_until(b"idents", after=mark)  # the completion is drawn (it runs in the background)
+    terminal.type(b"\r")
+    terminal.read_until(b"Support overview", after=mark)
+    mark = terminal.type(b"/more claude-code-529-overl\t")
+    terminal.read_until(b"oaded", after=mark)
+    terminal.type(b"\r")
+    terminal.read_until(b"Step by step", after=mark)

@@ -288,7 +288,9 @@ def _prompt_reader(service: SupportService, stdin: TextIO, stdout: TextIO) -> Ca
     from prompt_toolkit.completion import Completer, Completion
     from prompt_toolkit.document import Document
     from prompt_toolkit.history import InMemoryHistory
+    from prompt_toolkit.input import create_input
     from prompt_toolkit.key_binding import KeyBindings, KeyPressEvent
+    from prompt_toolkit.output import create_output
 
     class _Completions(Completer):
         """Command names, then entry ids after /errfix, /more and /show."""
@@ -304,7 +306,9 @@ def _prompt_reader(service: SupportService, stdin: TextIO, stdout: TextIO) -> Ca
                         yield Completion(f"/{command}", start_position=-len(name))
                 return
             if name in ("/errfix", "/more", "/show") and " " not in word:
-                for entry in service.complete(word, 25):
+                found = service.complete(word, 25)
+                # Ids that start with what was typed complete in place; otherwise the closest few are offered.
+                for entry in [e for e in found if e.id.startswith(word)] or found:
                     yield Completion(entry.id, start_position=-len(word), display_meta=entry.title[:40])
 
     keys = KeyBindings()
@@ -333,7 +337,7 @@ def _prompt_reader(service: SupportService, stdin: TextIO, stdout: TextIO) -> Ca
 
     session: PromptSession[str] = PromptSession(
         multiline=True, history=InMemoryHistory(), completer=_Completions(), complete_while_typing=False,
-        key_bindings=keys, prompt_continuation="... ",
+        key_bindings=keys, prompt_continuation="... ", input=create_input(stdin), output=create_output(stdout),
     )
 
     async def read_turn() -> str | None:
