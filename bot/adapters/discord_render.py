@@ -203,6 +203,11 @@ def plain_text(reply: Reply, *, include_more: bool = False) -> str:
     return clip(render_text(reply, include_more=include_more), MESSAGE_MAX)
 
 
+def fallback_parts(reply: Reply, content: str | None = None) -> list[str]:
+    """The plain-text form (after the ping `content`, if any) cut at line boundaries into message-sized parts."""
+    return chunks(f"{content}\n{plain_text(reply)}" if content else plain_text(reply))
+
+
 # -- buttons ---------------------------------------------------------------------------------------
 
 
