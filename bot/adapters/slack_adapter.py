@@ -256,6 +256,11 @@ class SlackBot:
     async def is_platform_staff(self, user_id: str) -> bool:
         return user_id in await self.staff_group_members()
 
+    def port(self, payload: Mapping[str, Any], *, channel: str | None = None, **where: Any) -> _SlackPort:
+        """Where an interaction came from: its channel and person, answered through its response_url if any."""
+        return _SlackPort(self, sb.channel_of(payload) if channel is None else channel, sb.sender(payload)[0],
+                          response_url=payload.get("response_url"), **where)
+
     async def ask(self, command: Command, text: str, where: _SlackPort, payload: Mapping[str, Any] | None = None,
                   **extra: Any) -> list[Reply]:
         """Hand a command to the service; the port lets it ask Slack whether the person is staff."""
@@ -347,8 +352,7 @@ class SlackBot:
         parsed = parse_command(name, text)
         if parsed is None:
             return
-        where = _SlackPort(self, str(command.get("channel_id") or ""), str(command.get("user_id") or ""),
-                           response_url=command.get("response_url"))
+        where = self.port(command)
         await self.answer(where, await self.ask(*parsed, where, command))
 
     # -- the quota modal ----------------------------------------------------------------------------------------------------
@@ -359,8 +363,7 @@ class SlackBot:
         if errors:
             await ack(response_action="errors", errors=errors)
             return
-        user = body.get("user", {})
-        where = _SlackPort(self, str(view.get("private_metadata") or ""), str(user.get("id") or ""))
+        where = self.port(body, channel=str(view.get("private_metadata") or ""))
         work = asyncio.ensure_future(self.ask(Command.QUOTA, text, where, body))
         done, _ = await asyncio.wait({work}, timeout=VIEW_ACK_SECONDS)
         if done:
@@ -386,15 +389,12 @@ class SlackBot:
         command = sb.parse_action_id(str(action.get("action_id") or ""))
         if command is None:
             return
-        user = body.get("user") or {}
         container = body.get("container") or {}
         message = body.get("message") or {}
-        channel = str((body.get("channel") or {}).get("id") or container.get("channel_id") or "")
         home = container.get("type") == "view" and (body.get("view") or {}).get("type") == "home"
         ephemeral = bool(container.get("is_ephemeral")) or not message
         thread_ts = None if ephemeral else (message.get("thread_ts") or message.get("ts"))
-        where = _SlackPort(self, channel, str(user.get("id") or ""), thread_ts=thread_ts,
-                           response_url=body.get("response_url"), ephemeral=ephemeral, home=home)
+        where = self.port(body, thread_ts=thread_ts, ephemeral=ephemeral, home=home)
         replies = await self.ask(command, str(action.get("value") or ""), where, body,
                                  message_id=container.get("message_ts"), thread_id=thread_ts)
         if command in BROADCAST_COMMANDS and ephemeral and not where.response_url:
@@ -403,10 +403,8 @@ class SlackBot:
 
     async def run_lookup(self, shortcut: Mapping[str, Any]) -> None:
         message = shortcut.get("message") or {}
-        user = shortcut.get("user") or {}
         text = sb.from_slack(str(message.get("text") or "")).strip()
-        where = _SlackPort(self, str((shortcut.get("channel") or {}).get("id") or ""), str(user.get("id") or ""),
-                           response_url=shortcut.get("response_url"))
+        where = self.port(shortcut)
         replies = await self.ask(Command.ERRFIX if text else Command.HELP, text, where, shortcut)
         await self.answer(where, [replace(r, private=True) for r in replies])
 

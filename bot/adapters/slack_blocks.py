@@ -99,6 +99,12 @@ def sender(payload: Mapping[str, Any]) -> tuple[str, str, str]:
             str((payload.get("team") or {}).get("id") or user.get("team_id") or payload.get("team_id") or ""))
 
 
+def channel_of(payload: Mapping[str, Any]) -> str:
+    """The channel an interaction came from: a slash command's `channel_id`, else `channel.id` or the container's."""
+    return str((payload.get("channel") or {}).get("id") or (payload.get("container") or {}).get("channel_id")
+               or payload.get("channel_id") or "")
+
+
 def _ts_key(ts: Any) -> tuple[int, int]:
     seconds, _, fraction = str(ts or "0").partition(".")
     try:
