@@ -34,6 +34,7 @@ from bot.adapters.discord_render import (
     clip,
     fallback_parts,
     render_embed,
+    staff_ping,
     thread_name,
 )
 from bot.config import Settings
@@ -286,8 +287,7 @@ class SupportBot(discord.Client):
         if role is None:
             log.warning("escalation without a staff role to ping: set DISCORD_STAFF_ROLE")
             return None, NO_PINGS
-        content = clip(f"<@&{role.id}> {reply.summary or reply.title}", 2000)
-        return content, discord.AllowedMentions(everyone=False, users=False, roles=[role], replied_user=False)
+        return staff_ping(reply, role)
 
     async def _send(self, target: discord.abc.Messageable | discord.Webhook, reply: Reply, *,
                     reference: discord.Message | None = None, guild: discord.Guild | None = None,
