@@ -26,7 +26,6 @@ import re
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.core.models import ParsedReadings, Reading
 from bot.core.readings.formats import FORMATS
@@ -179,7 +178,7 @@ _WINDOW_RE = re.compile(
     r"|(?:\bcurrent\s+)?\bweek(?:ly)?\s*\(\s*(?P<wm>[a-z][\w .-]{0,24}?)\s*\)"
     rf"|(?:\bcurrent\s+)?\bweek(?:ly)?\s*\(\s*(?P<wf>{_MODEL_FAMILIES})\b"  # a clipped "Current week (Sonnet"
     rf"|\b(?P<mw>{_MODEL_FAMILIES})(?:\s+\d(?:\.\d)?)?\s+" + LX.alt("window.weekly") + ""
-    rf"|" + LX.alt("window.weekly") + rf"\s+(?P<wmm>{_MODEL_FAMILIES})\b"
+    r"|" + LX.alt("window.weekly") + rf"\s+(?P<wmm>{_MODEL_FAMILIES})\b"
     rf"|\b(?P<mo>{_MODEL_FAMILIES})[\s-]*only\b"
     r"|\bseven_day_(?P<js>[a-z]+)\b"
     # a bare family used as a bucket label next to its figure: "opus 4%", "18% opus"
@@ -1025,6 +1024,7 @@ _IDLE_RE = re.compile(
     + "|(?:" + LX.alt("idle.none") + r")\s+(?:(?:single|active|open|running)\s+)?(?:" + LX.alt("idle.nouns") + ")",
     re.IGNORECASE,
 )
+_IDLE_LIMITER_RE = re.compile(LX.alt("idle.limiters"), re.IGNORECASE)
 _ACTIVE_RE = re.compile(
     "(?:" + LX.alt("active.after") + r")\s+(?:(?:" + LX.alt("active.fillers") + r")\s+)?"
     r"(?:" + LX.alt("active.counts") + r"|~?\d+)\s+(?:(?:single|short|simple)\s+)?(?:" + LX.alt("active.nouns") + r"|/\w+)"
@@ -1037,7 +1037,11 @@ _ACTIVE_RE = re.compile(
 
 def _idle_cues(text: str, layout: _Layout) -> list[tuple[int, int, bool]]:
     """(sentence, paragraph, idle) for each thing the reporter says about activity."""
-    cues = [(layout.sentence(m.start()), layout.paragraph(m.start()), True) for m in _IDLE_RE.finditer(text)]
+    cues = [
+        (layout.sentence(m.start()), layout.paragraph(m.start()), True)
+        for m in _IDLE_RE.finditer(text)
+        if not _IDLE_LIMITER_RE.search(text, m.end(), layout.clause_span(m.start())[1])
+    ]
     cues += [
         (layout.sentence(m.start()), layout.paragraph(m.start()), False) for m in _ACTIVE_RE.finditer(text)
     ]
@@ -1054,6 +1058,10 @@ def _apply_idle(readings: list[_Statement], cues: list[tuple[int, int, bool]]) -
             same_paragraph = [r for r in readings if paragraph in r.paragraphs]
             targets = [r for r in same_paragraph if r.from_percent is not None or r.effective_hit()]
             targets = targets or same_paragraph
+        if not targets:
+            # Said in a paragraph with no reading of its own ("You've hit your limit ...\n\nand I
+            # wasn't even using it"): it is about the limit or jump the report complains of.
+            targets = [r for r in readings if r.from_percent is not None or r.effective_hit()]
         for r in targets:
             if r.idle is None:
                 r.idle = idle

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Iterable
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dateutil import parser as du_parser
@@ -32,9 +34,9 @@ _UNIT_KINDS = ("weeks", "days", "hours", "minutes", "seconds")
 _UNIT_OF = {w.lower(): kind for kind in _UNIT_KINDS for w in LX.words(f"units.{kind}")}
 
 
-def _bare_alt(words: object) -> str:
+def _bare_alt(words: Iterable[str]) -> str:
     """An alternation of literal words that may follow a digit directly ("5h", "3日")."""
-    items = sorted({str(w) for w in words if str(w)}, key=lambda w: (-len(w), w))  # type: ignore[attr-defined]
+    items = sorted({w for w in words if w}, key=lambda w: (-len(w), w))
     return "(?:" + "|".join(re.escape(w).replace(r"\ ", r"\s+") for w in items) + ")"
 
 
@@ -114,15 +116,15 @@ def scan_time_expression(text: str, pos: int) -> tuple[int, list[tuple[str, str]
 # Resolution
 
 
+def _names_by_number(table: dict[str, int], numbers: range) -> Any:
+    return [tuple(sorted({name for name, n in table.items() if n == i}, key=len)) for i in numbers]
+
+
 class _LexiconParserInfo(du_parser.parserinfo):
     """dateutil's parser, taught the month and weekday names of every lexicon language."""
 
-    MONTHS = [  # noqa: RUF012 - dateutil reads these class attributes
-        tuple(sorted({name for name, n in _MONTH_NAMES.items() if n == i}, key=len)) for i in range(1, 13)
-    ]
-    WEEKDAYS = [  # noqa: RUF012
-        tuple(sorted({name for name, n in _WEEKDAY_NAMES.items() if n == i}, key=len)) for i in range(7)
-    ]
+    MONTHS = _names_by_number(_MONTH_NAMES, range(1, 13))
+    WEEKDAYS = _names_by_number(_WEEKDAY_NAMES, range(7))
     JUMP = [*du_parser.parserinfo.JUMP, "de", "del", "às", "à", "a las", "alle", "um", "the"]  # noqa: RUF012
 
 
