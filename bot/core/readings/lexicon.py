@@ -27,6 +27,9 @@ import yaml
 __all__ = ["LEXICON", "Lexicon", "alternation", "load_lexicon", "phrase_pattern"]
 
 _SPACE = r"[\s_-]+"
+# Word edges are checked against Latin letters and digits only: in "Current sessionが0%" the
+# Japanese particle touches the English word, and must not hide it.
+_LATIN = r"[A-Za-z0-9\u00c0-\u024f]"
 
 
 class _WordLoader(yaml.SafeLoader):
@@ -55,9 +58,9 @@ def phrase_pattern(phrase: str) -> str:
     if stem:
         body += r"\w*"
     if _edge_is_word(text[0]):
-        body = r"(?<![\w])" + body
+        body = rf"(?<!{_LATIN})" + body
     if not stem and _edge_is_word(text[-1]):
-        body += r"(?![\w])"
+        body += rf"(?!{_LATIN})"
     return body
 
 
@@ -73,7 +76,7 @@ def _tokens(phrase: str) -> list[str]:
         if word_no:
             out.append(_SPACE)
         out.extend(re.escape(ch) for ch in word)
-    tail = r"\w*" if stem else (r"(?![\w])" if text and _edge_is_word(text[-1]) else "")
+    tail = r"\w*" if stem else (rf"(?!{_LATIN})" if text and _edge_is_word(text[-1]) else "")
     out.append(_END + tail)  # the end marker carries what must follow the phrase
     return out
 
@@ -110,7 +113,7 @@ def alternation(phrases: Iterable[str]) -> str:
         node[tokens[-1]] = None
     parts = []
     if words:
-        parts.append(r"(?<![\w])" + _trie_regex(words))
+        parts.append(rf"(?<!{_LATIN})" + _trie_regex(words))
     if others:
         parts.append(_trie_regex(others))
     if not parts:

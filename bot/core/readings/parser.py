@@ -317,7 +317,9 @@ def _find_reset_clauses(text: str) -> list[_ResetClause]:
 # Percent figures
 
 _PERCENT_RE = re.compile(
-    r"(?<![0-9A-Za-z_.])(?P<approx>(?:" + LX.alt("approx") + r")\s*)?(?P<num>\d{1,3}(?:[.,]\d{1,2})?)\s?(?:%|percent\b|pct\b)",
+    r"(?<![0-9A-Za-z_.])(?P<approx>(?:" + LX.alt("approx") + r")\s*)?(?P<num>\d{1,3}(?:[.,]\d{1,2})?)\s?(?:%|"
+    + LX.alt("percent_words")
+    + ")",
     re.IGNORECASE,
 )
 _LEFT_WORDS = LX.alt("left")

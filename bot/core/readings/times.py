@@ -45,6 +45,7 @@ _COUNT_WORD = _bare_alt(_NUMBER_WORDS)
 _MONTHS = _bare_alt(_MONTH_NUMBERS)
 _WEEKDAYS = _bare_alt(_WEEKDAY_NUMBERS)
 _DAY_WORDS = _bare_alt(_RELATIVE_DAYS)
+_CLOCK_SUFFIX = "(?:" + LX.alt("clock_suffix") + ")"
 
 _TIME_TOKEN_RE = re.compile(
     r"(?P<iso>\d{4}-\d{2}-\d{2}(?:[T ]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?(?:Z|[+-]\d{2}:?\d{2})?)(?![\w:])"
@@ -52,7 +53,8 @@ _TIME_TOKEN_RE = re.compile(
     r"|(?P<jdate>\d{1,2}月\d{1,2}日)"
     rf"|(?P<duration>(?:\d+(?:\.\d+)?\s*{_UNIT}|{_COUNT_WORD}\s+{_UNIT})"
     rf"(?:\s*(?:,\s*|and\s+|e\s+|y\s+|et\s+|und\s+)?\d+(?:\.\d+)?\s*{_UNIT}){{0,6}})"
-    r"|(?P<clock>\d{1,2}(?::\d{2})?\s*(?:am|pm|a\.m\.|p\.m\.)|\d{1,2}:\d{2}(?::\d{2})?(?:\s*h\b)?|\d{1,2}\s*h\d{2}\b)"
+    r"|(?P<clock>\d{1,2}(?::\d{2})?\s*(?:am|pm|a\.m\.|p\.m\.)|\d{1,2}:\d{2}(?::\d{2})?(?:\s*" + _CLOCK_SUFFIX + r")?"
+    r"|\d{1,2}\s*h\d{2}\b)"
     rf"|(?P<weekday>{_WEEKDAYS}\.?)(?![^\W\d_])"
     rf"|(?P<month>{_MONTHS}\.?)(?![^\W\d_])"
     r"|(?P<year>(?:19|20)\d{2})(?![\d:])"
@@ -65,6 +67,7 @@ _TIME_TOKEN_RE = re.compile(
 )
 ANCHOR_KINDS = frozenset({"iso", "numdate", "jdate", "duration", "clock", "weekday", "month", "word", "epoch"})
 _INLINE_SPACE_RE = re.compile(r"[ \t]+")
+_CLOCK_SUFFIX_RE = re.compile(r"\s*" + _CLOCK_SUFFIX + "$", re.IGNORECASE)
 _RELATIVE_IN_RE = re.compile(
     "(?:" + LX.alt("reset.relative") + r")\s+(?:(?:" + LX.alt("approx") + r"|just|less\s+than|under|over)\s*)?",
     re.IGNORECASE,
@@ -181,7 +184,8 @@ def _date_text(tokens: list[tuple[str, str]]) -> str:
             jm = re.match(r"(\d+)月(\d+)日", value)
             value = f"{jm.group(1)}/{jm.group(2)}" if jm else value
         if kind == "clock":
-            value = re.sub(r"(\d)\s*h(\d{2})", r"\1:\2", value).removesuffix("h").strip()
+            value = re.sub(r"(\d)\s*h(\d{2})", r"\1:\2", value)
+            value = _CLOCK_SUFFIX_RE.sub("", value).strip()
         parts.append(value.rstrip("."))
     return " ".join(parts)
 
