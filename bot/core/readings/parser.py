@@ -92,7 +92,7 @@ _SENTENCE_BREAK_RE = re.compile(r"\n|(?<!\.)[.!?](?=\s|$)|[。！？]")
 # "I've reached my limit but I still have 44%"). Colons are not breaks: they join a label to its
 # value ("5h limit: 40% left").
 _CLAUSE_BREAK_RE = re.compile(
-    r"\n|(?<!\.)[.!?](?=\s|$)|[。！？;·∙•|()\[\]{}、，]|,(?!\d)|\s[/—–-]\s|\s" + LX.alt("clause_joiners") + r"\s",
+    r"\n|(?<!\.)[.!?](?=\s|$)|[。！？;·∙•|()\[\]{}、，]|,(?!\d{3}|\d{1,2}\s?%)|\s[/—–-]\s|\s" + LX.alt("clause_joiners") + r"\s",
     re.IGNORECASE,
 )
 
@@ -537,6 +537,7 @@ def _find_figures(
             or cue is not None
             or has_tool
             or _QUOTA_WORD_RE.search(text, s_start, s_end) is not None
+            or bool(_keywords_in(keywords, starts, s_start, s_end))
             or layout.sentence(m.start()) in idle_sentences
         )
         if not evidence:
