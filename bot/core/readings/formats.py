@@ -55,8 +55,9 @@ class Formats:
 
 
 def _compile(pattern: str, where: str, flags: int = re.IGNORECASE | re.MULTILINE) -> re.Pattern[str]:
+    # ASCII word boundaries: "的claude" or "Claudeで" still name the product.
     try:
-        return re.compile(pattern, flags)
+        return re.compile(pattern, flags | re.ASCII)
     except re.error as exc:
         raise ValueError(f"{where}: bad pattern {pattern!r}: {exc}") from exc
 

@@ -182,7 +182,8 @@ _WINDOW_RE = re.compile(
     rf"|\b(?P<mo>{_MODEL_FAMILIES})[\s-]*only\b"
     r"|\bseven_day_(?P<js>[a-z]+)\b"
     # a bare family used as a bucket label next to its figure: "opus 4%", "18% opus"
-    rf"|\b(?P<mp>{_MODEL_FAMILIES})(?:\s+\d(?:\.\d)?)?(?=\s*(?:[:=]|が|は|의|:)?\s*~?\d{{1,3}}(?:[.,]\d+)?\s*%)"
+    rf"|\b(?P<mp>{_MODEL_FAMILIES})(?:\s+\d(?:\.\d)?)?"
+    r"(?=\s*(?:[:=]|が|は|의|:)?\s*(?:(?:" + LX.alt("copula") + r")\s+)?~?\d{1,3}(?:[.,]\d+)?\s*%)"
     rf"|(?<=%\s)(?P<pm>{_MODEL_FAMILIES})\b|(?<=%\sof\s)(?P<pof>{_MODEL_FAMILIES})\b"
     r"|(?P<weekly>" + LX.alt("window.weekly") + ")"
     r"|(?P<session>" + LX.alt("window.session") + "|" + LX.alt("window_before_limit.session") + r"(?=\s*" + _LIMIT + "))"
@@ -358,7 +359,7 @@ _QUOTA_NOUNS = frozenset(
     "seven current total available remaining it that what premium free fable haiku sonnet-only".split()
 ) | frozenset(w.lower() for w in LX.words("limit"))
 _QUOTA_WORD_RE = re.compile(
-    r"\b(?:usage|limits?|quota|cap|allowance|used|left|remaining|plan|bucket|/usage|/status|/stats)\b",
+    r"\b(?:plan|bucket|/usage|/status|/stats)\b|" + LX.alt("limit", "used", "used_noun", "left", "quota_phrase"),
     re.IGNORECASE,
 )
 # The earlier value of a jump, written without its own "%": "from 0 to 100%", "30 -> 45%".
