@@ -200,3 +200,21 @@ def test_a_reading_carries_its_resolved_reset() -> None:
     assert reading.resets == "Jul 31, 2am (UTC)"
     assert reading.resets_at == dt.datetime(2026, 7, 31, 2, 0, tzinfo=dt.UTC)
     assert "resets_at" not in reading.as_contract()  # the contract keeps the reset as written
+
+
+def test_the_package_stays_platform_neutral() -> None:
+    """The package is a folder, so the core's layering test (one level deep) does not see it."""
+    import ast
+    from pathlib import Path
+
+    import bot.core.readings as package
+
+    forbidden = ("slack_bolt", "slack_sdk", "discord", "aiosqlite", "asyncpg", "aiohttp", "bot.adapters",
+                 "bot.storage", "bot.config")  # fmt: skip
+    modules = sorted(Path(package.__file__).parent.rglob("*.py"))
+    assert {"parser.py", "lexicon.py", "formats.py", "times.py"} <= {p.name for p in modules}
+    for path in modules:
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        names = {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
+        names |= {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module}
+        assert not {n for n in names if n.startswith(forbidden)}, path.name
