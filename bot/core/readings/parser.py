@@ -258,7 +258,7 @@ def _keywords_in(keywords: list[_Keyword], starts: list[int], lo: int, hi: int) 
 _RESET_LEAD_RE = re.compile(
     r"(?P<epoch>limit\s+reached\s*\|\s*)(?=\d{10}\b)"
     r"|(?P<lead>" + LX.alt("reset.lead") + ")"
-    r"(?:\s*:)?(?:\s+(?:" + LX.alt("reset.connector") + "))?",
+    r"(?:\s*:)?(?:\s+(?P<conn>" + LX.alt("reset.connector") + "))?",
     re.IGNORECASE,
 )
 # A reset already in the past ("it reset at 7:00", "just reset") is not recorded.
@@ -266,6 +266,7 @@ _PAST_RESET_RE = re.compile("(?:" + LX.alt("reset.past") + r")\s*$", re.IGNORECA
 _INLINE_SPACE_RE = re.compile(r"[ \t]+")
 # A bare "reset" (no "s", no "will") is a past event when its clause says when in the past.
 _BARE_LEADS = frozenset(w.lower() for w in LX.words("reset.bare"))
+_RELATIVE_WORDS = frozenset(w.lower() for w in LX.words("reset.relative"))
 _PAST_TIME_RE = re.compile(LX.alt("time.earliest", "time.past"), re.IGNORECASE)
 
 
@@ -294,9 +295,12 @@ def _find_reset_clauses(text: str) -> list[_ResetClause]:
             if em:
                 clauses.append(_ResetClause(m.start(), em.start(), em.end(), em.group(0)))
             continue
-        if _PAST_RESET_RE.search(text[max(0, m.start() - 16) : m.start()]):
-            continue
-        if m.group("lead").strip().lower() in _BARE_LEADS and _PAST_TIME_RE.search(
+        lead = m.group("lead").strip().lower()
+        if (lead in _BARE_LEADS or lead.startswith("to ")) and _PAST_RESET_RE.search(
+            text[max(0, m.start() - 16) : m.start()]
+        ):
+            continue  # "it reset at 7:00", "supposed to reset at 7": not a reset still to come
+        if lead in _BARE_LEADS and _PAST_TIME_RE.search(
             text, *layout_clause(text, m.start())
         ):
             continue  # "my weekly limit reset at 07:38 this morning" tells of a reset that happened
@@ -304,7 +308,16 @@ def _find_reset_clauses(text: str) -> list[_ResetClause]:
         gap = _INLINE_SPACE_RE.match(text, start)
         if gap:
             start = gap.end()
-        scanned = scan_time_expression(text, start)
+        scanned = None
+        if m.group("conn") and m.group("conn").lower() in _RELATIVE_WORDS:
+            # "volta em 3 dias", "se reinicia en 2 horas": the word is the relative "in", kept
+            # with its duration as "in 3h" is; before a date ("em 5 de junho") it is a connector.
+            scanned = scan_time_expression(text, m.start("conn"))
+            if scanned is not None and scanned[1] and scanned[1][0][0] == "duration":
+                start = m.start("conn")
+            else:
+                scanned = None
+        scanned = scanned or scan_time_expression(text, start)
         if scanned is None:
             continue
         end, _tokens = scanned
@@ -808,12 +821,14 @@ def _attach_resets(
         i = bisect.bisect_right(stmt_starts, clause.lead_start) - 1
         target = ordered[i] if i >= 0 and ordered[i].paragraph == paragraph else None
         if target is None:
-            # A reset printed before its figure, in the same sentence ("Resets 5pm: 40% used").
+            # A reset printed before its figure: in the same sentence ("Resets 5pm: 40% used"), or
+            # as a header of the block the figure opens ("Estimated Usage | resets on 06/01 ... 1%").
             j = i + 1
             if (
                 j < len(ordered)
                 and ordered[j].paragraph == paragraph
-                and layout.sentence(ordered[j].start) == layout.sentence(clause.lead_start)
+                and ordered[j].resets is None
+                and ordered[j].start - clause.end < 300
             ):
                 target = ordered[j]
         floor = target.end if target is not None and target.start < clause.lead_start else 0
