@@ -19,6 +19,7 @@ import yaml
 
 __all__ = ["FORMATS", "Cue", "Sample", "ToolFormat", "load_formats"]
 
+_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when installed
 NAME_WEIGHT = 3
 CUE_WEIGHT = 4
 
@@ -79,7 +80,7 @@ def load_formats(files: Iterable[tuple[str, str]]) -> Formats:
     records: list[ToolFormat] = []
     cues: list[Cue] = []
     for name, text in files:
-        doc = yaml.safe_load(text) or {}
+        doc = yaml.load(text, Loader=_LOADER) or {}
         tool = str(doc["tool"])
         cues += _cue_list(tool, doc.get("names"), NAME_WEIGHT, False, name)
         cues += _cue_list(tool, doc.get("raw_names"), NAME_WEIGHT, True, name)

@@ -29,10 +29,15 @@ __all__ = ["LEXICON", "Lexicon", "alternation", "load_lexicon", "phrase_pattern"
 _SPACE = r"[\s_-]+"
 # Word edges are checked against Latin letters and digits only: in "Current sessionが0%" the
 # Japanese particle touches the English word, and must not hide it.
-_LATIN = r"[A-Za-z0-9\u00c0-\u024f]"
+# Case-sensitive on purpose: under IGNORECASE the regex compiler would case-fold the whole range
+# for every copy of the class, which makes compiling the lexicon slow.
+_LATIN = r"[A-Za-z0-9\u00c0-\u00ff]"
 
 
-class _WordLoader(yaml.SafeLoader):
+_BaseLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when installed
+
+
+class _WordLoader(_BaseLoader):  # type: ignore[misc]
     """YAML without implicit booleans: "on", "no" and "yes" are words here, not True and False."""
 
 

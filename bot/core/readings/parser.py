@@ -20,14 +20,13 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
-import hashlib
-import json
 import re
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from bot.core.models import ParsedReadings, Reading
+from bot.core.readings.fingerprint import reading_fingerprint
 from bot.core.readings.formats import FORMATS
 from bot.core.readings.lexicon import LEXICON as LX
 from bot.core.readings.times import EPOCH_RE, resolve_reset, scan_time_expression
@@ -1301,24 +1300,3 @@ def parse_readings(text: str, now: dt.datetime | None = None) -> ParsedReadings:
         version=_detect_version(prepared),
         readings=readings,
     )
-
-
-def reading_fingerprint(parsed: ParsedReadings) -> str:
-    """A short stable hash of what was read, to spot the same reading sent twice.
-
-    Order-free (readings are a multiset) and blind to how the reset was spaced or capitalised.
-    """
-    rows = sorted(
-        json.dumps(
-            [
-                r.window,
-                r.percent,
-                r.from_percent,
-                r.limit_hit,
-                re.sub(r"\s+", " ", r.resets).strip().lower() if r.resets else None,
-            ]
-        )
-        for r in parsed.readings
-    )
-    payload = json.dumps([parsed.tool, rows], ensure_ascii=False)
-    return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:16]
