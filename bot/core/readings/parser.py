@@ -1270,7 +1270,9 @@ def parse_readings(text: str, now: dt.datetime | None = None) -> ParsedReadings:
     statements = _find_structured(body, layout)
     statements += _figure_statements(figures, layout)
     statements += _find_request_ratios(body, layout, keywords, tool is not None)
-    statements += _find_notices(body, layout, keywords, claimed, tool is not None or bool(figures))
+    # A named plan ("I just paid the Pro plan") says the limit is a subscription's, as a tool name does.
+    has_context = tool is not None or plan is not None or bool(figures)
+    statements += _find_notices(body, layout, keywords, claimed, has_context)
     if not statements:
         return ParsedReadings(tool=None, plan=None, model_mode=None, version=None, readings=())
 
