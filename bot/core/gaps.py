@@ -47,6 +47,7 @@ STOP_FACTOR = 0.3
 MAX_COMPARED_MEMBERS = 12
 MAX_CANDIDATES = 200
 SAMPLE_CHARS = 600
+MAX_TEMPLATE_CHARS = 300
 
 # "OS version: Darwin arm64", "- Platform: darwin", "* **CLI Version:** 0.3.4", "Commit: 34935d6": a
 # label of a few words, a colon, a short value. Dropped unless the label itself is an error word.
@@ -369,6 +370,8 @@ def _build(cluster: _Cluster, prepared: Sequence[_Paste], idf: dict[tuple[str, s
         template = ""
     if not template.replace(WILDCARD, "").strip():
         template = " ".join(members[0].source.paste.split())[:200]
+    if len(template) > MAX_TEMPLATE_CHARS:
+        template = template[: MAX_TEMPLATE_CHARS - 1] + "…"
     people = {(m.source.origin.platform, m.source.origin.user_id) for m in members}
     tools: Counter[str] = Counter()
     for member in members:
