@@ -95,6 +95,16 @@ def answer_actions(entry: Entry, answer_id: int | None) -> tuple[Action, ...]:
     return tuple(actions)
 
 
+def entry_summary(entry: Entry) -> str:
+    """The quick fix; for a retired entry, first that it no longer applies to current versions."""
+    quick = f"Quick fix: {entry.quick_fix}"
+    if not entry.retired:
+        return quick
+    versions = f" (it applied to {', '.join(entry.applies_to)})" if entry.applies_to else ""
+    return (f"⚠ This entry no longer applies to current versions of {entry.tool}{versions}: "
+            f"updating is usually the fix. What it said then — {quick}")
+
+
 def reply_for_match(
     entry: Entry,
     candidate: Candidate,
@@ -117,7 +127,7 @@ def reply_for_match(
     return Reply(
         kind=ReplyKind.ANSWER,
         title=entry.title,
-        summary=f"Quick fix: {entry.quick_fix}",
+        summary=entry_summary(entry),
         sections=tuple(sections),
         more=entry_more(entry, catalog),
         links=evidence_links(entry),
@@ -135,7 +145,7 @@ def reply_for_entry(entry: Entry, catalog: Catalog, *, private: bool = True, ful
     return Reply(
         kind=ReplyKind.ENTRY,
         title=entry.title,
-        summary=f"Quick fix: {entry.quick_fix}",
+        summary=entry_summary(entry),
         sections=entry_sections(entry) + (entry_more(entry, catalog) if full else ()),
         more=() if full else entry_more(entry, catalog),
         links=evidence_links(entry),

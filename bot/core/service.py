@@ -17,7 +17,8 @@ from pathlib import Path
 
 from bot.config import Settings
 from bot.core import replies
-from bot.core.catalog import Catalog, CheckResult, Entry, check_catalog
+from bot.core.catalog import Catalog, CheckResult, Entry
+from bot.core.catalog_folders import check_folders
 from bot.core.detection import DetectionConfig, detect, spike_to_incident
 from bot.core.masking import mask_secrets
 from bot.core.matching import Matcher
@@ -56,8 +57,9 @@ RECENT_THREADS = 5_000
 class KnowledgeBase:
     """The catalog in use and its matcher; reloads keep the last good catalog on failure."""
 
-    def __init__(self, catalog: Catalog, folder: Path) -> None:
-        self.folder = folder
+    def __init__(self, catalog: Catalog, folder: Path | Sequence[Path]) -> None:
+        self.folders: tuple[Path, ...] = (folder,) if isinstance(folder, Path) else tuple(folder)
+        self.folder = self.folders[-1]
         self._set(catalog)
         self.last_problems: tuple[str, ...] = ()
 
@@ -67,10 +69,10 @@ class KnowledgeBase:
 
     def reload(self) -> CheckResult:
         """Load the folder again; swap only if it is valid. The result says what happened."""
-        result = check_catalog(self.folder)
+        result = check_folders(self.folders)
         if result.ok:
             if result.version != self.catalog.version:
-                self._set(Catalog.of(result.entries, result.version, str(self.folder)))
+                self._set(Catalog.of(result.entries, result.version, ":".join(map(str, self.folders))))
                 log.info("catalog reloaded: %d entries, version %s", len(result.entries), result.version)
             self.last_problems = ()
         else:
