@@ -24,12 +24,14 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import hashlib
+import itertools
 import math
 import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+from bot.core.catalog import Entry
 from bot.core.matching import ERROR_CUES, named_tools_beyond_sdk
 from bot.core.models import UnmatchedPaste
 from bot.core.normalize import clean, normalize_cleaned
@@ -47,6 +49,7 @@ STOP_FACTOR = 0.3
 MAX_COMPARED_MEMBERS = 12
 MAX_CANDIDATES = 200
 SAMPLE_CHARS = 600
+MAX_PASTES = 5_000
 MAX_TEMPLATE_CHARS = 300
 
 # "OS version: Darwin arm64", "- Platform: darwin", "* **CLI Version:** 0.3.4", "Commit: 34935d6": a
@@ -182,7 +185,7 @@ def _line_pairs(line: _Line) -> set[tuple[str, str]]:
     """Adjacent word pairs (wildcards skipped), and each word alone as (word, "")."""
     words = [w for w in line.words if w != WILDCARD]
     pairs = {(w, "") for w in words if w not in STOP and len(w) > 2}
-    for first, second in zip(words, words[1:], strict=False):
+    for first, second in itertools.pairwise(words):
         if not (first in STOP and second in STOP):
             pairs.add((first, second))
     return pairs
@@ -238,13 +241,16 @@ def _pair_weight(pair: tuple[str, str], idf: dict[tuple[str, str], float]) -> fl
 def mine_gaps(
     pastes: Sequence[UnmatchedPaste], background: Iterable[str] = (), *, samples: int = 3
 ) -> list[GapCluster]:
-    """Group `pastes` (oldest first is best) by template; the biggest clusters first.
+    """Group `pastes` (oldest first) by template; the biggest clusters first.
+
+    Only the newest `MAX_PASTES` are mined, so a long window costs a bounded amount of work;
+    `members` are positions among those.
 
     `background` texts, one per known error (e.g. each catalog entry's signature, variants and
     examples), only lower the weight of word pairs that several errors share; they never form
     clusters themselves.
     """
-    prepared = [_prepare(p) for p in pastes]
+    prepared = [_prepare(p) for p in pastes[-MAX_PASTES:]]
     background_pairs = [_pairs([_line(t) for t in message_lines(text)]) for text in background]
     idf = _idf(prepared, background_pairs)
     for paste in prepared:
@@ -412,6 +418,11 @@ def _build(cluster: _Cluster, prepared: Sequence[_Paste], idf: dict[tuple[str, s
         best_entry_ids=tuple(entry_id for entry_id, _ in best.most_common(3)),
         members=tuple(cluster.members),
     )
+
+
+def background_of(entries: Iterable[Entry]) -> list[str]:
+    """One text per known error: what the miner weighs common word pairs against."""
+    return ["\n".join((e.signature, *e.variants, *e.examples)) for e in entries]
 
 
 def find_cluster(clusters: Sequence[GapCluster], wanted: str) -> GapCluster | None:
