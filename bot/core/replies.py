@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from bot.core.catalog import Catalog, Entry
+from bot.core.charts import ChartData, text_chart
+from bot.core.gaps import GapCluster
 from bot.core.models import (
     Action,
     AnswerRecord,
@@ -21,7 +23,6 @@ from bot.core.models import (
     Reply,
     ReplyKind,
     Section,
-    UnmatchedPaste,
     Verdict,
 )
 
@@ -93,6 +94,9 @@ def answer_actions(entry: Entry, answer_id: int | None) -> tuple[Action, ...]:
             Action(Command.ESCALATE, "Escalate", str(answer_id)),
         ]
     return tuple(actions)
+
+
+GAPS_SHOWN = 5
 
 
 def entry_summary(entry: Entry) -> str:
@@ -254,6 +258,9 @@ def render_text(reply: Reply, *, include_more: bool = False) -> str:
         lines.append(section.heading)
         for number, item in enumerate(section.items, start=1):
             lines.append(f"{number}. {item}" if section.numbered else f"- {item}")
+    if reply.chart is not None:
+        lines.append("")
+        lines.extend(text_chart(reply.chart))
     if reply.links:
         lines.append("")
         lines.append("Sources: " + " · ".join(link.url for link in reply.links))
@@ -301,10 +308,11 @@ def incident_alert(incident: Incident, catalog: Catalog) -> Reply:
 def staff_reply(
     tally_lines: Sequence[str],
     incidents: Sequence[Incident],
-    unmatched: Sequence[UnmatchedPaste],
+    gaps: Sequence[GapCluster],
     answers: Sequence[AnswerRecord],
     feedback: Sequence[FeedbackSummary],
     catalog: Catalog,
+    chart: ChartData | None = None,
 ) -> Reply:
     """The staff view: tallies, open incidents, catalog gaps, most frequent answers and fix rates."""
     sections = [Section("Quota reports, last 24 h", tuple(tally_lines) or ("No reports.",))]
@@ -320,10 +328,10 @@ def staff_reply(
     if counts:
         top = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:5]
         sections.append(Section("Most answered, last 7 days", tuple(f"`{k}`: {v}" for k, v in top)))
-    gaps = group_unmatched(unmatched)
     if gaps:
-        sections.append(Section("Catalog gaps (unmatched error pastes, last 7 days)", tuple(
-            f"{count}× “{sample[:120]}”" for sample, count in gaps[:5])))
+        sections.append(Section("Catalog gaps: unmatched error pastes by template, last 7 days", (
+            *(cluster.summary_line() for cluster in gaps[:GAPS_SHOWN]),
+            "`supportbot gaps` lists them all; `supportbot catalog draft ID` drafts an entry.")))
     rated = [f for f in feedback if f.total]
     if rated:
         rated.sort(key=lambda f: (f.fix_rate or 0.0, -f.total))
@@ -341,22 +349,4 @@ def staff_reply(
         )
     )
     return Reply(kind=ReplyKind.STAFF, title="Support overview", sections=tuple(sections),
-                 actions=actions[:10], private=True)
-
-
-def group_unmatched(pastes: Sequence[UnmatchedPaste], similarity: float = 80.0) -> list[tuple[str, int]]:
-    """Group similar unmatched pastes (greedy, by normalised text) so the biggest gaps come first."""
-    from rapidfuzz import fuzz
-
-    from bot.core.normalize import normalize
-
-    groups: list[tuple[str, str, int]] = []  # (normalised representative, sample, count)
-    for paste in pastes[-2_000:]:
-        key = normalize(paste.paste[:500])
-        for index, (representative, sample, count) in enumerate(groups):
-            if fuzz.token_set_ratio(key, representative) >= similarity:
-                groups[index] = (representative, sample, count + 1)
-                break
-        else:
-            groups.append((key, " ".join(paste.paste.split())[:200], 1))
-    return sorted(((sample, count) for _, sample, count in groups), key=lambda sc: -sc[1])
+                 actions=actions[:10], private=True, chart=chart)

@@ -19,7 +19,9 @@ from bot.config import Settings
 from bot.core import replies
 from bot.core.catalog import Catalog, CheckResult, Entry
 from bot.core.catalog_folders import check_folders
+from bot.core.charts import reports_chart, spike_chart
 from bot.core.detection import DetectionConfig, detect, spike_to_incident
+from bot.core.gaps import background_of, mine_gaps
 from bot.core.masking import mask_secrets
 from bot.core.matching import Matcher
 from bot.core.models import (
@@ -52,6 +54,7 @@ ERRFIX_MIN_SCORE = 45.0  # a looked-up error shows its closest entry from here (
 ERRFIX_MIN_TITLE_SCORE = 80.0
 MAX_INPUT_CHARS = 1_000_000  # a paste beyond this is cut; the rest cannot change the answer
 RECENT_THREADS = 5_000
+STAFF_CHART_DAYS = 7  # the staff view's reports-over-time chart
 
 
 class KnowledgeBase:
@@ -455,10 +458,11 @@ class SupportService:
                 incident_id = await self.store.open_incident(incident)
                 log.warning("incident %d opened: %s %s, %d reporters (baseline %.1f)", incident_id,
                             spike.tool, spike.symptom, spike.reporters, spike.baseline)
-                await self._alert(replace(incident, id=incident_id))
+                await self._alert(replace(incident, id=incident_id), reports, now)
 
-    async def _alert(self, incident: Incident) -> None:
-        await self.alert_staff(replies.incident_alert(incident, self.catalog))
+    async def _alert(self, incident: Incident, reports: Sequence[QuotaReport], now: dt.datetime) -> None:
+        alert = replies.incident_alert(incident, self.catalog)
+        await self.alert_staff(replace(alert, chart=spike_chart(reports, incident, now, self.detection.recent)))
 
     async def alert_staff(self, reply: Reply) -> None:
         """Send a reply to every registered staff channel (incident alerts, broken catalog reloads)."""
@@ -486,10 +490,15 @@ class SupportService:
         reports = await self.store.reports_between(since, now)
         summary = tally(reports, since, now)
         incidents = await self.store.list_incidents([IncidentStatus.OPEN, IncidentStatus.ACKNOWLEDGED])
+        week = now - dt.timedelta(days=STAFF_CHART_DAYS)
         unmatched = await self.store.unmatched_between(now - dt.timedelta(days=7), now)
+        # Mining templates is CPU work over up to MAX_PASTES pastes: off the event loop.
+        gaps = await asyncio.to_thread(mine_gaps, unmatched, background_of(self.catalog.entries))
         answers = await self.store.answers_between(now - dt.timedelta(days=7), now)
         feedback = await self.store.feedback_summary()
-        return replies.staff_reply(summary.lines(), incidents, unmatched, answers, feedback, self.catalog)
+        chart = reports_chart(await self.store.reports_between(week, now),
+                              await self.store.list_incidents(None), week, now)
+        return replies.staff_reply(summary.lines(), incidents, gaps, answers, feedback, self.catalog, chart)
 
     async def _on_incident_step(self, incoming: Incoming) -> list[Reply]:
         if not self.is_staff(incoming):
