@@ -39,7 +39,9 @@ from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.adapters import slack_blocks as sb
+from bot.chart import chart_text, render_png_async
 from bot.config import Settings
+from bot.core.charts import ChartData
 from bot.core.models import Command, Incoming, Reply, ReplyKind
 from bot.core.service import SupportService
 from bot.errors import ConfigError
@@ -404,12 +406,12 @@ class SlackBot:
             await self.publish_home(where.user_id, notice=reply)
             return
         if reply.private:
-            if where.response_url and await self.respond(where.response_url, rendered):
-                return
-            if where.channel_id:
+            if not (where.response_url and await self.respond(where.response_url, rendered)) and where.channel_id:
                 await self.call("chat_postEphemeral", channel=where.channel_id, user=where.user_id,
                                 text=rendered.text, blocks=rendered.blocks,
                                 **({"thread_ts": where.thread_ts} if where.thread_ts else {}))
+            if reply.chart is not None and where.user_id:
+                await self.share_chart_privately(reply.chart, where)
             return
         if where.ephemeral and where.response_url:
             await self.respond(where.response_url, rendered, in_channel=True)
@@ -444,8 +446,36 @@ class SlackBot:
             log.info("slack: incident alert not posted: SLACK_STAFF_CHANNEL is not set")
             return
         rendered = sb.render(reply)
-        await self.call("chat_postMessage", channel=channel, text=rendered.text, blocks=rendered.blocks,
-                        unfurl_links=False)
+        posted = await self.call("chat_postMessage", channel=channel, text=rendered.text, blocks=rendered.blocks,
+                                 unfurl_links=False)
+        if reply.chart is not None and posted is not None:
+            await self.upload_chart(reply.chart, channel, thread_ts=str(posted.get("ts") or "") or None)
+
+    # -- charts --------------------------------------------------------------------------------------------------
+
+    async def share_chart_privately(self, chart: ChartData, where: _Where) -> None:
+        """A staff view's chart goes to the person's DM with the bot: the view itself was private."""
+        channel = where.channel_id if where.channel_id.startswith("D") else ""
+        if not channel:
+            opened = await self.call("conversations_open", users=where.user_id)
+            channel = str(((opened or {}).get("channel") or {}).get("id") or "")
+        if channel:
+            await self.upload_chart(chart, channel, comment="Chart for your `/incidents` overview")
+
+    async def upload_chart(self, chart: ChartData, channel: str, *, thread_ts: str | None = None,
+                           comment: str = "") -> bool:
+        """Draw the chart off the event loop and upload it (files upload v2); a text sparkline without matplotlib."""
+        png = await render_png_async(chart)
+        if png is None:
+            text = "```" + chart_text(chart) + "```"
+            return await self.call("chat_postMessage", channel=channel, text=text,
+                                   **({"thread_ts": thread_ts} if thread_ts else {})) is not None
+        extra: dict[str, Any] = {"thread_ts": thread_ts} if thread_ts else {}
+        if comment:
+            extra["initial_comment"] = comment
+        done = await self.call("files_upload_v2", channel=channel, file=png, filename=chart.filename,
+                               title=chart.title[:250], **extra)
+        return done is not None
 
     # -- slash commands ------------------------------------------------------------------------------------------------
 

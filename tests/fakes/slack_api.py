@@ -255,6 +255,12 @@ class FakeSlackApi:
         messages = self.replies.get((str(args.get("channel")), str(args.get("ts"))), [])
         return {"ok": True, "messages": messages, "has_more": False}
 
+    def _conversations_open(self, args: dict[str, Any]) -> dict[str, Any]:
+        users = str(args.get("users") or "")
+        if not users:
+            return {"ok": False, "error": "users_list_not_supplied"}
+        return {"ok": True, "channel": {"id": f"D{users.split(',')[0]}"}}
+
     def _usergroups_users_list(self, args: dict[str, Any]) -> dict[str, Any]:
         group = str(args.get("usergroup"))
         if group not in self.usergroups:
