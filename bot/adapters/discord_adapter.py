@@ -16,6 +16,7 @@ Endpoints: discord.py builds every REST URL from `discord.http.Route.BASE` and o
 from __future__ import annotations
 
 import asyncio
+import io
 import logging
 import re
 from collections import OrderedDict
@@ -30,6 +31,9 @@ from discord.http import Route
 from bot.adapters.discord_render import (
     CHOICE_VALUE_MAX,
     CHOICES_MAX,
+    EMBED_FIELDS_MAX,
+    EMBED_TOTAL_MAX,
+    FIELD_VALUE_MAX,
     NO_PINGS,
     ActionButton,
     build_view,
@@ -40,6 +44,7 @@ from bot.adapters.discord_render import (
     render_embed,
     thread_name,
 )
+from bot.chart import chart_text, render_png_async
 from bot.config import Settings
 from bot.core.models import ChannelMode, Command, Incoming, Reply
 from bot.core.service import SupportService
@@ -103,6 +108,20 @@ def use_endpoints(settings: Settings) -> None:
 
 
 # -- translation -----------------------------------------------------------------------------------
+
+
+async def chart_files(reply: Reply, embed: discord.Embed) -> list[discord.File]:
+    """The reply's chart as a PNG attached to `embed` (drawn off the event loop); as sparklines without matplotlib."""
+    if reply.chart is None:
+        return []
+    png = await render_png_async(reply.chart)
+    if png is None:
+        value = clip("```\n" + chart_text(reply.chart) + "\n```", FIELD_VALUE_MAX)
+        if len(embed.fields) < EMBED_FIELDS_MAX and len(embed) + len(value) + 5 <= EMBED_TOTAL_MAX:
+            embed.add_field(name="Chart", value=value, inline=False)
+        return []
+    embed.set_image(url=f"attachment://{reply.chart.filename}")
+    return [discord.File(io.BytesIO(png), filename=reply.chart.filename)]
 
 
 def strip_mention(text: str, user_id: int | None, role_ids: tuple[int, ...] = ()) -> str:
@@ -441,8 +460,12 @@ class SupportBot(discord.Client):
         view = build_view(reply)
         if view is not None:
             kwargs["view"] = view
+        embed = render_embed(reply)
+        files = await chart_files(reply, embed)
+        if files:
+            kwargs["files"] = files
         try:
-            return await target.send(content=content, embed=render_embed(reply), **kwargs)
+            return await target.send(content=content, embed=embed, **kwargs)
         except discord.HTTPException as exc:
             if exc.status != 400:
                 log.warning("Discord refused a reply in %s: %s %s", getattr(target, "id", "?"), exc.status, exc.code)
@@ -450,6 +473,7 @@ class SupportBot(discord.Client):
             log.warning("Discord rejected an embed (%s); sending plain text instead", exc.code)
         try:  # the plain-text form, cut at line boundaries into as many messages as it needs
             first: discord.Message | None = None
+            kwargs.pop("files", None)
             text = f"{content}\n{plain_text(reply)}" if content else plain_text(reply)
             for part in chunks(text):
                 sent = await target.send(content=part, **kwargs)
@@ -522,8 +546,12 @@ class SupportBot(discord.Client):
             kwargs["view"] = view
         if content:
             kwargs["content"] = content
+        embed = render_embed(reply)
+        files = await chart_files(reply, embed)
+        if files:
+            kwargs["files"] = files
         try:
-            await interaction.followup.send(embed=render_embed(reply), **kwargs)
+            await interaction.followup.send(embed=embed, **kwargs)
         except discord.HTTPException as exc:
             log.warning("Discord refused a follow-up (%s %s); sending plain text", exc.status, exc.code)
             await self._followup_text(interaction, plain_text(reply), ephemeral=ephemeral)
