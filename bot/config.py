@@ -114,6 +114,8 @@ class Settings:
                 shown = "(unset)"
             elif isinstance(value, frozenset):
                 shown = ", ".join(sorted(value)) or "(all)" if "watch" in item.name else ", ".join(sorted(value))
+            elif item.name == "knowledge_dirs":
+                shown = ":".join(str(f) for f in value) or "builtin"
             elif item.name == "database_url":
                 shown = mask_url(value)
             else:
