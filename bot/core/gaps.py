@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import functools
 import hashlib
 import itertools
 import math
@@ -46,7 +47,10 @@ SHORT_SHARE = 0.8
 CHAT_FACTOR = 0.3
 WORD_FACTOR = 0.5
 STOP_FACTOR = 0.3
-MAX_COMPARED_MEMBERS = 12
+MAX_COMPARED_MEMBERS = 4
+CANDIDATE_KEYS = 32
+PER_KEY_CANDIDATES = 40
+TEMPLATE_MEMBERS = 25  # a template is merged from the first and the latest members, not from thousands
 MAX_CANDIDATES = 200
 SAMPLE_CHARS = 600
 MAX_PASTES = 5_000
@@ -121,7 +125,9 @@ class _Paste:
     lines: list[_Line]
     pairs: frozenset[tuple[str, str]]
     factors: dict[tuple[str, str], float]  # 1 for a pair on an error line, less for one in the chat around it
+    weights: dict[tuple[str, str], float] = field(default_factory=dict)  # rarity x factor
     weight: float = 0.0
+    keys: list[tuple[str, str]] = field(default_factory=list)  # the rarest pairs, to find candidates
 
 
 @dataclass(slots=True)
@@ -160,6 +166,7 @@ def message_lines(paste: str) -> list[str]:
     return kept
 
 
+@functools.lru_cache(maxsize=65_536)
 def _word_of(token: str) -> str:
     normalised = normalize_cleaned(token)
     if not normalised:
@@ -244,26 +251,30 @@ def mine_gaps(
     """Group `pastes` (oldest first) by template; the biggest clusters first.
 
     Only the newest `MAX_PASTES` are mined, so a long window costs a bounded amount of work;
-    `members` are positions among those.
+    `members` are positions in `pastes`.
 
     `background` texts, one per known error (e.g. each catalog entry's signature, variants and
     examples), only lower the weight of word pairs that several errors share; they never form
     clusters themselves.
     """
-    prepared = [_prepare(p) for p in pastes[-MAX_PASTES:]]
+    mined = pastes[-MAX_PASTES:]
+    offset = len(pastes) - len(mined)
+    prepared = [_prepare(p) for p in mined]
     background_pairs = [_pairs([_line(t) for t in message_lines(text)]) for text in background]
     idf = _idf(prepared, background_pairs)
     for paste in prepared:
-        paste.weight = sum(_pair_weight(p, idf) * f for p, f in paste.factors.items())
+        paste.weights = {p: _pair_weight(p, idf) * f for p, f in paste.factors.items()}
+        paste.weight = sum(paste.weights.values())
+        # The rarest pairs find the candidates: an earlier paste of the same error shares them.
+        paste.keys = sorted(paste.weights, key=lambda p: -paste.weights[p])[:CANDIDATE_KEYS]
     clusters: list[_Cluster] = []
     cluster_of: dict[int, int] = {}
     postings: dict[tuple[str, str], list[int]] = {}
     for index, paste in enumerate(prepared):
         best_cluster, best_score = -1, 0.0
-        # Compare only with earlier pastes that share a word pair, the rarest pairs first.
         candidates: dict[int, None] = {}
-        for pair in sorted(paste.pairs, key=lambda p: -_pair_weight(p, idf)):
-            for other in postings.get(pair, ()):
+        for pair in paste.keys:
+            for other in reversed(postings.get(pair, ())[-PER_KEY_CANDIDATES:]):  # the most recent first
                 candidates.setdefault(other, None)
             if len(candidates) >= MAX_CANDIDATES:
                 break
@@ -273,7 +284,7 @@ def mine_gaps(
             if compared[cluster_index] >= MAX_COMPARED_MEMBERS:
                 continue
             compared[cluster_index] += 1
-            score = _similarity(paste, prepared[other], idf)
+            score = _similarity(paste, prepared[other])
             if score > best_score:
                 best_cluster, best_score = cluster_index, score
         if best_cluster >= 0 and best_score >= JOIN_SIMILARITY:
@@ -282,26 +293,27 @@ def mine_gaps(
         else:
             cluster_of[index] = len(clusters)
             clusters.append(_Cluster([index]))
-        for pair in paste.pairs:
+        for pair in paste.keys:
             postings.setdefault(pair, []).append(index)
-    built = _merge_same_template([_build(cluster, prepared, idf, samples) for cluster in clusters],
-                                 prepared, idf, samples)
+    built = _merge_same_template([_build(cluster, prepared, idf, samples, offset) for cluster in clusters],
+                                 prepared, idf, samples, offset)
     return sorted(built, key=lambda c: (-c.count, -c.people, -c.last_seen.timestamp(), c.id))
 
 
 def _merge_same_template(built: list[GapCluster], prepared: Sequence[_Paste],
-                         idf: dict[tuple[str, str], float], samples: int) -> list[GapCluster]:
+                         idf: dict[tuple[str, str], float], samples: int, offset: int) -> list[GapCluster]:
     """Clusters that came out with the same template are one gap (and one id)."""
     by_id: dict[str, list[int]] = {}
     for cluster in built:
-        by_id.setdefault(cluster.id, []).extend(cluster.members)
+        by_id.setdefault(cluster.id, []).extend(m - offset for m in cluster.members)
     if len(by_id) == len(built):
         return built
-    return [_build(_Cluster(sorted(members)), prepared, idf, samples) for members in by_id.values()]
+    return [_build(_Cluster(sorted(members)), prepared, idf, samples, offset) for members in by_id.values()]
 
 
-def _similarity(a: _Paste, b: _Paste, idf: dict[tuple[str, str], float]) -> float:
-    shared = sum(_pair_weight(p, idf) * min(a.factors[p], b.factors[p]) for p in a.pairs & b.pairs)
+def _similarity(a: _Paste, b: _Paste) -> float:
+    small, large = (a.weights, b.weights) if len(a.weights) <= len(b.weights) else (b.weights, a.weights)
+    shared = sum(min(w, large[p]) for p, w in small.items() if p in large)
     smaller = min(a.weight, b.weight)
     # Short messages must be shared nearly whole; longer ones need a few rare pairs at least.
     if not smaller or shared < min(MIN_SHARED_WEIGHT, SHORT_SHARE * smaller):
@@ -360,13 +372,15 @@ def _collapse(words: list[str]) -> str:
 
 
 def _build(cluster: _Cluster, prepared: Sequence[_Paste], idf: dict[tuple[str, str], float],
-           samples: int) -> GapCluster:
+           samples: int, offset: int = 0) -> GapCluster:
     members = [prepared[i] for i in cluster.members]
-    shared = members[0].pairs
-    for member in members[1:]:
+    shown = members if len(members) <= TEMPLATE_MEMBERS else [
+        *members[: TEMPLATE_MEMBERS // 2], *members[-(TEMPLATE_MEMBERS - TEMPLATE_MEMBERS // 2):]]
+    shared = shown[0].pairs
+    for member in shown[1:]:
         common = shared & member.pairs
         shared = common if common else shared
-    key_lines = [line for line in (_key_line(m, idf, shared) for m in members) if line is not None]
+    key_lines = [line for line in (_key_line(m, idf, shared) for m in shown) if line is not None]
     if key_lines:
         template_words = _display_words(key_lines[0].text)
         for line in key_lines[1:]:
@@ -416,7 +430,7 @@ def _build(cluster: _Cluster, prepared: Sequence[_Paste], idf: dict[tuple[str, s
         lines=tuple(literal_lines[:8]),
         wrong_error=sum(1 for m in members if m.source.reason == "wrong_error"),
         best_entry_ids=tuple(entry_id for entry_id, _ in best.most_common(3)),
-        members=tuple(cluster.members),
+        members=tuple(m + offset for m in cluster.members),
     )
 
 
