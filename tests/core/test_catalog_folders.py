@@ -177,3 +177,21 @@ def test_stats_list_entries_not_reviewed_for_180_days_and_retired_entries_say_so
     # A retired entry still answers its error.
     best = Matcher(catalog).match(retired.signature).best
     assert best is not None and best.entry_id == "acme-retired"
+
+
+def test_catalog_stats_cli_lists_stale_and_retired_entries(tmp_path: Path) -> None:
+    import json
+
+    from tests.test_cli import run
+
+    team = tmp_path / "team"
+    _write(team, _entry("acme-old", updated="2020-01-01"))
+    _write(team, _entry("acme-retired", retired=True, reviewed=dt.date.today().isoformat(),
+                        signature="acme-legacy-agent: TLS handshake with the old relay failed (code R-7)"))
+    done = run("catalog", "stats", str(team), "--json")
+    assert done.returncode == 0, done.stderr
+    stats = json.loads(done.stdout)
+    assert [s["id"] for s in stats["stale"]] == ["acme-old"] and stats["retired"] == ["acme-retired"]
+    text = run("catalog", "stats", str(team)).stdout
+    assert "1 entries not reviewed for 180 days" in text and "acme-old  last reviewed 2020-01-01" in text
+    assert run("catalog", "stats", str(team), "--stale-days", "-1").returncode == 2
