@@ -15,7 +15,7 @@ from collections.abc import Collection
 import yaml
 
 from bot.core.catalog import ID_PATTERN
-from bot.core.gaps import WILDCARD, GapCluster
+from bot.core.gaps import JSON_KEY, WILDCARD, GapCluster
 from bot.core.normalize import normalize_cleaned
 
 MAX_ID_WORDS = 6
@@ -31,8 +31,9 @@ CATEGORY_WORDS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("config", re.compile(r"\b(config\w*|settings?|\.json|\.toml|\.ya?ml|schema|mcp)\b", re.IGNORECASE)),
     ("ui-crash", re.compile(r"\b(crash\w*|render\w*|ui|window|freez\w+)\b", re.IGNORECASE)),
 )
-FILLER = frozenset("a an and are as at be by for from has have in is it of on or the this to was with error "
-                   "errors api please your you".split())
+FILLER = frozenset("a an and are as at be been but by can could for from has have i in is it its just me my "
+                   "now of on or so that the this to type was we were what when which with error errors "
+                   "message api please your you".split())
 
 
 class _Dumper(yaml.SafeDumper):
@@ -60,7 +61,7 @@ def guess_category(text: str) -> str:
 def guess_id(cluster: GapCluster, taken: Collection[str]) -> str:
     """`<tool>-<a few words of the template>`, lower-case and hyphenated, not one of `taken`."""
     tool_words = normalize_cleaned(cluster.tool or "").split()
-    template_words = [w for w in normalize_cleaned(cluster.template.replace(WILDCARD, " ")).split()
+    template_words = [w for w in normalize_cleaned(JSON_KEY.sub(" ", cluster.template.replace(WILDCARD, " "))).split()
                       if w.isascii() and w.isalnum() and w not in FILLER and w not in tool_words
                       and w not in ("num", "hex", "path", "url", "uuid", "id", "time", "email")]
     words = [*tool_words[:2], *template_words[:MAX_ID_WORDS]] or ["gap", cluster.id]
