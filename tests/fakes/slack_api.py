@@ -71,6 +71,7 @@ class FakeSlackApi:
         self.usergroups: dict[str, list[str]] = {}
         self.uploads: dict[str, bytes] = {}  # file id -> the bytes posted to its upload URL (files upload v2)
         self._files: dict[str, dict[str, Any]] = {}  # file id -> what files.getUploadURLExternal was told
+        self.channel_names: dict[str, str] = {}  # channel id -> name, for conversations.info
         self._failures: dict[str, list[_Failure]] = {}
         self._handlers: dict[str, Handler] = {}
         self._changed = asyncio.Condition()
@@ -260,6 +261,12 @@ class FakeSlackApi:
         if not users:
             return {"ok": False, "error": "users_list_not_supplied"}
         return {"ok": True, "channel": {"id": f"D{users.split(',')[0]}"}}
+
+    def _conversations_info(self, args: dict[str, Any]) -> dict[str, Any]:
+        channel = str(args.get("channel"))
+        if channel not in self.channel_names:
+            return {"ok": False, "error": "channel_not_found"}
+        return {"ok": True, "channel": {"id": channel, "name": self.channel_names[channel], "is_channel": True}}
 
     def _usergroups_users_list(self, args: dict[str, Any]) -> dict[str, Any]:
         group = str(args.get("usergroup"))
