@@ -15,7 +15,7 @@ from pathlib import Path
 
 from bot.core.catalog import Catalog, CheckResult, Entry, check_catalog, default_catalog_dir, related_problems
 from bot.core.catalog_problem import CatalogProblem
-from bot.errors import CatalogError
+from bot.core.errors import CatalogError
 
 BUILTIN = "builtin"
 
