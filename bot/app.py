@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.config import Settings, mask_url
-from bot.core.catalog import default_catalog_dir, load_catalog
+from bot.core.catalog_folders import load_folders
 from bot.core.ports import IncidentStore
 from bot.core.service import KnowledgeBase, SupportService
 from bot.errors import StoreError
@@ -43,21 +43,22 @@ class App:
 
 
 def catalog_folder(settings: Settings) -> Path:
-    return settings.knowledge_dir or default_catalog_dir()
+    """The last catalog folder in use (the team's own when there are several)."""
+    return settings.knowledge_folders[-1]
 
 
 @asynccontextmanager
 async def open_app(settings: Settings) -> AsyncIterator[App]:
     """Load the catalog, open the store, build the service; close the store on the way out."""
-    folder = catalog_folder(settings)
-    catalog = await asyncio.to_thread(load_catalog, folder)
+    folders = settings.knowledge_folders
+    catalog = await asyncio.to_thread(load_folders, folders)
     try:
         store = await open_store(settings.database_url)
     except StoreError as exc:
         raise StoreError(f"{exc} (check SUPPORTBOT_DB / DATABASE_URL)") from exc
     log.info("store opened: %s", mask_url(settings.database_url))
     try:
-        service = SupportService(KnowledgeBase(catalog, folder), store, settings.policy())
+        service = SupportService(KnowledgeBase(catalog, folders), store, settings.policy())
         yield App(settings, service, store)
     finally:
         await store.close()

@@ -78,6 +78,17 @@ def build_parser() -> argparse.ArgumentParser:
     stats.add_argument("dir", nargs="?", type=Path, help="catalog folder")
     stats.add_argument("--json", action="store_true")
     stats.add_argument("--markdown", action="store_true", help="a Markdown table (for the README)")
+    stats.add_argument("--stale-days", type=int, default=180, metavar="N",
+                       help="list entries not reviewed for N days (default 180)")
+    draft = catalog_sub.add_parser("draft", help="write a YAML entry skeleton from a gap cluster")
+    draft.add_argument("cluster", help="cluster id from `supportbot gaps`, or its rank (1 = biggest)")
+    draft.add_argument("--out", type=Path, default=Path("drafts"), help="folder to write to (default ./drafts)")
+    draft.add_argument("--since", default="30d", help="window the clusters are mined over (default 30d)")
+
+    gaps = sub.add_parser("gaps", help="unmatched error pastes grouped by template")
+    gaps.add_argument("--since", default="30d", help="30m, 24h, 7d, 30d or an ISO date (default 30d)")
+    gaps.add_argument("--json", action="store_true")
+    gaps.add_argument("--top", type=int, default=20, metavar="K", help="how many clusters to show (default 20)")
 
     tallies = sub.add_parser("tallies", help="quota-report tallies over a window")
     tallies.add_argument("--since", default="24h", help="1h, 24h, 7d, or an ISO date (default 24h)")
@@ -118,7 +129,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     command = args.command or "run"
     try:
-        if command == "catalog":
+        if command == "catalog" and args.catalog_command != "draft":
             return _catalog(args, parser)
         if command == "match":
             return _match(args)
@@ -170,11 +181,10 @@ def _read_input(text: str | None) -> str:
 
 
 def _load_matcher() -> Any:
-    from bot.core.catalog import default_catalog_dir, load_catalog
+    from bot.core.catalog_folders import load_folders
     from bot.core.matching import Matcher
 
-    settings = Settings.from_env()
-    return Matcher(load_catalog(settings.knowledge_dir or default_catalog_dir()))
+    return Matcher(load_folders(Settings.from_env().knowledge_folders))
 
 
 _LineHandler = Callable[[Any, str], dict[str, Any]]
@@ -298,15 +308,14 @@ def _reading(args: argparse.Namespace) -> int:
 
 
 def _catalog(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
-    from bot.core.catalog import check_catalog, default_catalog_dir
+    from bot.core.catalog_folders import check_folders
 
     if args.catalog_command is None:
         parser.parse_args(["catalog", "--help"])
         return EXIT_USAGE
-    folder = args.dir
-    if folder is None:
-        folder = Settings.from_env().knowledge_dir or default_catalog_dir()
-    result = check_catalog(folder)
+    folders = [args.dir] if args.dir is not None else list(Settings.from_env().knowledge_folders)
+    folder = ":".join(str(f) for f in folders)
+    result = check_folders(folders)
     if args.catalog_command == "check":
         if args.json:
             print(json.dumps(result.as_json(), ensure_ascii=False))
@@ -317,14 +326,23 @@ def _catalog(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
                 print(f"{problem.file}: {problem.field}: {problem.problem}", file=sys.stderr)
             print(f"{len(result.problems)} problem(s) in {folder}", file=sys.stderr)
         return EXIT_OK if result.ok else EXIT_USAGE
-    from bot.core.catalog_stats import stats_json, stats_markdown, stats_text
+    from bot.core.catalog_stats import freshness_lines, stale_entries, stats_json, stats_markdown, stats_text
 
+    if args.stale_days < 0:
+        raise UsageError("--stale-days must be 0 or more")
+    today = _now().date()
     if args.json:
-        print(json.dumps(stats_json(result.entries)))
+        payload = stats_json(result.entries)
+        payload["stale_days"] = args.stale_days
+        payload["stale"] = [{"id": e.id, "last_reviewed": e.last_reviewed.isoformat(), "retired": e.retired}
+                            for e in stale_entries(result.entries, today, args.stale_days)]
+        payload["retired"] = [e.id for e in result.entries if e.retired]
+        print(json.dumps(payload))
     elif args.markdown:
         print(stats_markdown(result.entries))
     else:
         print(stats_text(result.entries))
+        print("\n".join(freshness_lines(result.entries, today, args.stale_days)))
     if not result.ok:
         _fail(f"{len(result.problems)} problem(s) in the catalog; run `supportbot catalog check`")
         return EXIT_USAGE
@@ -355,7 +373,7 @@ async def _async_main(command: str, args: argparse.Namespace, settings: Settings
         await store.close()
         print("database schema is up to date")
         return EXIT_OK
-    since_commands = {"tallies", "export", "chart", "purge"}
+    since_commands = {"tallies", "export", "chart", "purge", "gaps", "catalog"}
     if command in since_commands:
         _validate_window(args)
     async with open_app(settings) as app:
@@ -363,6 +381,10 @@ async def _async_main(command: str, args: argparse.Namespace, settings: Settings
             return await _serve(command, args, app)
         if command == "tallies":
             return await _tallies(args, app)
+        if command == "gaps":
+            return await _gaps(args, app)
+        if command == "catalog":
+            return await _draft(args, app)
         if command == "incidents":
             return await _incidents(args, app)
         if command == "incident":
@@ -396,6 +418,58 @@ def _validate_window(args: argparse.Namespace) -> None:
         value = getattr(args, name, None)
         if value:
             _since(value)
+
+
+async def _mine(app: Any, since: dt.datetime) -> list[Any]:
+    from bot.core.gaps import background_of, mine_gaps
+
+    pastes = await app.store.unmatched_between(since, _now())
+    return mine_gaps(pastes, background_of(app.service.catalog.entries))
+
+
+async def _gaps(args: argparse.Namespace, app: Any) -> int:
+    if args.top < 1:
+        raise UsageError("--top must be at least 1")
+    clusters = await _mine(app, _since(args.since))
+    if args.json:
+        print(json.dumps([c.as_json() for c in clusters], ensure_ascii=False))
+        return EXIT_OK
+    if not clusters:
+        print(f"No unmatched error pastes since {args.since}.")
+        return EXIT_OK
+    print(f"{sum(c.count for c in clusters)} unmatched error paste(s) since {args.since} in {len(clusters)} "
+          "cluster(s); `supportbot catalog draft ID` drafts an entry from one")
+    for rank, cluster in enumerate(clusters[: args.top], 1):
+        tool = cluster.tool or "tool unknown"
+        print(f"{rank:>3}. {cluster.id}  {cluster.count}x by {cluster.people}  {tool}  "
+              f"{cluster.first_seen:%Y-%m-%d} .. {cluster.last_seen:%Y-%m-%d}")
+        print(f"     {cluster.template}")
+    if len(clusters) > args.top:
+        print(f"... and {len(clusters) - args.top} more (--top K, or --json for all)")
+    return EXIT_OK
+
+
+async def _draft(args: argparse.Namespace, app: Any) -> int:
+    from bot.core.drafts import draft_entry
+    from bot.core.gaps import find_cluster
+
+    clusters = await _mine(app, _since(args.since))
+    cluster = find_cluster(clusters, args.cluster)
+    if cluster is None:
+        raise UsageError(f"no gap cluster {args.cluster!r} since {args.since}; `supportbot gaps` lists them")
+    taken = set(app.service.catalog.ids)
+    out: Path = args.out
+    if out.is_dir():
+        taken |= {p.stem for p in out.glob("*.yaml")}
+    entry_id, text = draft_entry(cluster, taken, _now().date())
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        path = out / f"{entry_id}.yaml"
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"cannot write to {out}: {exc.strerror or exc}") from None
+    print(path)
+    return EXIT_OK
 
 
 async def _tallies(args: argparse.Namespace, app: Any) -> int:

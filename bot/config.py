@@ -34,7 +34,7 @@ class Secret(str):
 @dataclass(frozen=True)
 class Settings:
     database_url: str = DEFAULT_DB
-    knowledge_dir: Path | None = None
+    knowledge_dirs: tuple[Path, ...] = ()  # empty: the shipped catalog alone
     slack_bot_token: Secret | None = None
     slack_app_token: Secret | None = None
     slack_signing_secret: Secret | None = None
@@ -61,6 +61,20 @@ class Settings:
     sources: tuple[str, ...] = field(default=(), compare=False)
 
     # -- derived --------------------------------------------------------------------------------
+
+    @property
+    def knowledge_folders(self) -> tuple[Path, ...]:
+        """The catalog folders in use, in order (a later one replaces entries of an earlier one by id)."""
+        if self.knowledge_dirs:
+            return self.knowledge_dirs
+        from bot.core.catalog import default_catalog_dir
+
+        return (default_catalog_dir(),)
+
+    @property
+    def knowledge_dir(self) -> Path | None:
+        """The one catalog folder configured, when there is exactly one (None: several, or the default)."""
+        return self.knowledge_dirs[0] if len(self.knowledge_dirs) == 1 else None
 
     @property
     def slack_configured(self) -> bool:
@@ -113,6 +127,8 @@ class Settings:
                 shown = "(unset)"
             elif isinstance(value, frozenset):
                 shown = ", ".join(sorted(value)) or "(all)" if "watch" in item.name else ", ".join(sorted(value))
+            elif item.name == "knowledge_dirs":
+                shown = ":".join(str(f) for f in value) or "builtin"
             elif item.name == "database_url":
                 shown = mask_url(value)
             else:
@@ -192,9 +208,12 @@ def _parse(env: Mapping[str, str], sources: tuple[str, ...]) -> Settings:
             "SUPPORTBOT_DB (or DATABASE_URL) must start with sqlite:///, postgres:// or postgresql://"
         )
     knowledge = text("SUPPORTBOT_KNOWLEDGE")
-    knowledge_dir = Path(knowledge) if knowledge else None
-    if knowledge_dir is not None and not knowledge_dir.is_dir():
-        problems.append(f"SUPPORTBOT_KNOWLEDGE points at {knowledge_dir}, which is not a folder")
+    knowledge_dirs: tuple[Path, ...] = ()
+    if knowledge:
+        from bot.core.catalog_folders import parse_folders
+
+        knowledge_dirs, folder_problems = parse_folders(knowledge)
+        problems.extend(folder_problems)
     log_level = (text("LOG_LEVEL") or "INFO").upper()
     if log_level not in LOG_LEVELS:
         problems.append(f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}")
@@ -215,7 +234,7 @@ def _parse(env: Mapping[str, str], sources: tuple[str, ...]) -> Settings:
     staff_channel = integer("DISCORD_STAFF_CHANNEL", None, 1)
     settings = Settings(
         database_url=database_url,
-        knowledge_dir=knowledge_dir,
+        knowledge_dirs=knowledge_dirs,
         slack_bot_token=slack_bot_token,
         slack_app_token=slack_app_token,
         slack_signing_secret=slack_signing_secret,

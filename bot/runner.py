@@ -18,6 +18,7 @@ from collections.abc import Awaitable, Callable
 from typing import TextIO
 
 from bot.app import App
+from bot.core.catalog_folders import fingerprint
 from bot.core.ports import AlertRelay
 from bot.errors import ConfigError, StartupError
 
@@ -115,30 +116,17 @@ async def watch_catalog(app: App, stop: asyncio.Event, interval: float = CATALOG
     """Reload the catalog when its files change; a broken catalog is reported and the last good one kept."""
     knowledge = app.service.knowledge
     # None: the first look always compares contents, so an edit made while starting is not missed.
-    last: tuple[tuple[str, float, int], ...] | None = None
+    last: tuple[tuple[str, str, float, int], ...] | None = None
     while not stop.is_set():
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), interval)
-        current = await asyncio.to_thread(_fingerprint, knowledge.folder)
+        current = await asyncio.to_thread(fingerprint, knowledge.folders)
         if current == last:
             continue
         last = current
         result = await knowledge.reload()
         if not result.ok:
             await app.service.alert_staff(app.service.reload_reply(result))
-
-
-def _fingerprint(folder: object) -> tuple[tuple[str, float, int], ...]:
-    from pathlib import Path
-
-    entries = []
-    for path in sorted(Path(str(folder)).glob("*.y*ml")):
-        try:
-            info = path.stat()
-        except OSError:
-            continue
-        entries.append((path.name, info.st_mtime, info.st_size))
-    return tuple(entries)
 
 
 def _install_signal_handlers(stop: asyncio.Event) -> None:

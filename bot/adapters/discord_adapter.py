@@ -12,6 +12,7 @@ The application's declared surface (intents, invite, endpoints, app commands) is
 
 from __future__ import annotations
 
+import io
 import logging
 import re
 from typing import Any
@@ -28,6 +29,9 @@ from bot.adapters.discord_app import (  # noqa: F401  (INVITE_SCOPES, invite_*: 
     use_endpoints,
 )
 from bot.adapters.discord_render import (
+    EMBED_FIELDS_MAX,
+    EMBED_TOTAL_MAX,
+    FIELD_VALUE_MAX,
     NO_PINGS,
     ActionButton,
     build_view,
@@ -37,6 +41,7 @@ from bot.adapters.discord_render import (
     staff_ping,
     thread_name,
 )
+from bot.chart import chart_text, render_png_async
 from bot.config import Settings
 from bot.core.commands import parse_command
 from bot.core.errors import ConfigError, DeliveryError
@@ -56,6 +61,20 @@ INTENT_MISSING = (
 )
 
 # -- translation -----------------------------------------------------------------------------------
+
+
+async def chart_files(reply: Reply, embed: discord.Embed) -> list[discord.File]:
+    """The reply's chart as a PNG attached to `embed` (drawn off the event loop); as sparklines without matplotlib."""
+    if reply.chart is None:
+        return []
+    png = await render_png_async(reply.chart)
+    if png is None:
+        value = clip("```\n" + chart_text(reply.chart) + "\n```", FIELD_VALUE_MAX)
+        if len(embed.fields) < EMBED_FIELDS_MAX and len(embed) + len(value) + 5 <= EMBED_TOTAL_MAX:
+            embed.add_field(name="Chart", value=value, inline=False)
+        return []
+    embed.set_image(url=f"attachment://{reply.chart.filename}")
+    return [discord.File(io.BytesIO(png), filename=reply.chart.filename)]
 
 
 def strip_mention(text: str, user_id: int | None, role_ids: tuple[int, ...] = ()) -> str:
@@ -305,8 +324,12 @@ class SupportBot(discord.Client):
         view = build_view(reply)
         if view is not None:
             kwargs["view"] = view
+        embed = render_embed(reply)
+        files = await chart_files(reply, embed)
+        if files:
+            kwargs["files"] = files
         try:
-            return await target.send(embed=render_embed(reply), **kwargs)
+            return await target.send(embed=embed, **kwargs)
         except discord.HTTPException as exc:
             if exc.status != 400:
                 log.warning("Discord refused a reply: %s %s", exc.status, exc.code)
@@ -314,6 +337,7 @@ class SupportBot(discord.Client):
             log.warning("Discord rejected an embed (%s); sending plain text instead", exc.code)
         try:  # the plain-text form, cut at line boundaries into as many messages as it needs
             first: discord.Message | None = None
+            kwargs.pop("files", None)
             kwargs.pop("content", None)
             for part in fallback_parts(reply, content):
                 sent = await target.send(content=part, **kwargs)

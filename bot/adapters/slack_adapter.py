@@ -37,7 +37,9 @@ from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.adapters import slack_blocks as sb
+from bot.chart import chart_text, render_png_async
 from bot.config import Settings
+from bot.core.charts import ChartData
 from bot.core.commands import parse_command
 from bot.core.errors import ConfigError, DeliveryError
 from bot.core.models import Command, Incoming, Reply, ReplyKind
@@ -334,8 +336,36 @@ class SlackBot:
             log.info("slack: incident alert not posted: SLACK_STAFF_CHANNEL is not set")
             return
         rendered = sb.render(reply)
-        await self.call("chat_postMessage", channel=channel, text=rendered.text, blocks=rendered.blocks,
-                        unfurl_links=False)
+        posted = await self.call("chat_postMessage", channel=channel, text=rendered.text, blocks=rendered.blocks,
+                                 unfurl_links=False)
+        if reply.chart is not None and posted is not None:
+            await self.upload_chart(reply.chart, channel, thread_ts=str(posted.get("ts") or "") or None)
+
+    # -- charts --------------------------------------------------------------------------------------------------
+
+    async def share_chart_privately(self, chart: ChartData, channel: str, user: str) -> None:
+        """A staff view's chart goes to the person's DM with the bot: the view itself was private."""
+        channel = channel if channel.startswith("D") else ""
+        if not channel:
+            opened = await self.call("conversations_open", users=user)
+            channel = str(((opened or {}).get("channel") or {}).get("id") or "")
+        if channel:
+            await self.upload_chart(chart, channel, comment="Chart for your `/incidents` overview")
+
+    async def upload_chart(self, chart: ChartData, channel: str, *, thread_ts: str | None = None,
+                           comment: str = "") -> bool:
+        """Draw the chart off the event loop and upload it (files upload v2); a text sparkline without matplotlib."""
+        png = await render_png_async(chart)
+        if png is None:
+            text = "```" + chart_text(chart) + "```"
+            return await self.call("chat_postMessage", channel=channel, text=text,
+                                   **({"thread_ts": thread_ts} if thread_ts else {})) is not None
+        extra: dict[str, Any] = {"thread_ts": thread_ts} if thread_ts else {}
+        if comment:
+            extra["initial_comment"] = comment
+        done = await self.call("files_upload_v2", channel=channel, file=png, filename=chart.filename,
+                               title=chart.title[:250], **extra)
+        return done is not None
 
     # -- slash commands ------------------------------------------------------------------------------------------------
 
@@ -463,6 +493,8 @@ class _SlackPort:
             if not (self.response_url and await bot.respond(self.response_url, rendered)) and self.channel:
                 await bot.api("chat_postEphemeral", channel=self.channel, user=self.user, text=rendered.text,
                               blocks=rendered.blocks, **({"thread_ts": self.thread_ts} if self.thread_ts else {}))
+            if reply.chart is not None and self.user:
+                await bot.share_chart_privately(reply.chart, self.channel, self.user)
             return None
         if self.ephemeral and self.response_url:
             await bot.respond(self.response_url, rendered, in_channel=True)

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from bot.core.charts import text_chart
 from bot.core.models import Action, Command, Reply, Section
 from bot.core.ports import ThreadAuthors
 from bot.core.replies import render_text
@@ -272,6 +273,8 @@ def home_view(overview: Reply, help_reply: Reply, *, notice: Reply | None = None
     if notice is not None:
         blocks.append(_context(f"*{escape(notice.title)}* {escape(notice.summary)}".strip()))
     blocks.extend(reply_blocks(overview, max_blocks=VIEW_BLOCKS_MAX - 30))
+    if overview.chart is not None:  # an image needs an upload: the tab shows the chart as sparklines
+        blocks.append(_mrkdwn(cut("```" + "\n".join(text_chart(overview.chart)) + "```", SECTION_TEXT_MAX)))
     blocks.append({"type": "divider"})
     blocks.extend(reply_blocks(help_reply, max_blocks=25, with_actions=False))
     return {"type": "home", "callback_id": "sb_home", "blocks": blocks[:VIEW_BLOCKS_MAX]}

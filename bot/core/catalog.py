@@ -64,7 +64,16 @@ FIELDS: dict[str, tuple[str, bool]] = {
     "evidence": ("evidence", True),
     "related": ("texts", False),
     "updated": ("date", True),
+    # Freshness: the tool versions the entry applies to ("2.0.x", ">= 1.0.24"), when someone last
+    # checked it still holds, and whether it no longer applies to current versions at all.
+    "applies_to": ("texts", False),
+    "reviewed": ("date", False),
+    "retired": ("bool", False),
 }
+# Fields written for people: a draft leaves TODO in them, and the check says which are still to write.
+PROSE_FIELDS = ("tool", "title", "quick_fix", "meaning", "why", "causes", "fixes", "checks", "steps",
+                "prevention", "faq", "evidence")
+TODO = re.compile(r"\bTODO\b")
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +113,14 @@ class Entry:
     examples: tuple[str, ...] = ()
     related: tuple[str, ...] = ()
     source_file: str = ""
+    applies_to: tuple[str, ...] = ()
+    reviewed: dt.date | None = None
+    retired: bool = False
+
+    @property
+    def last_reviewed(self) -> dt.date:
+        """When someone last checked the entry: `reviewed`, else when it was written (`updated`)."""
+        return self.reviewed or self.updated
 
 
 @dataclass(frozen=True)
@@ -159,8 +176,12 @@ def default_catalog_dir() -> Path:
     return package_dir.parent / "knowledge"
 
 
-def check_catalog(folder: Path | str) -> CheckResult:
-    """Read and validate every `*.yaml` file in `folder`; never raises for content problems."""
+def check_catalog(folder: Path | str, *, check_related: bool = True) -> CheckResult:
+    """Read and validate every `*.yaml` file in `folder`; never raises for content problems.
+
+    `check_related=False` leaves the related-id check to the caller (overlay folders check it over
+    all folders together, see `bot.core.catalog_folders`).
+    """
     root = Path(folder)
     problems: list[CatalogProblem] = []
     if not root.is_dir():
@@ -187,15 +208,23 @@ def check_catalog(folder: Path | str) -> CheckResult:
             continue
         seen[entry.id] = path.name
         entries.append(entry)
+    if check_related:
+        problems.extend(related_problems(entries, set(seen)))
+    return CheckResult(tuple(entries), tuple(problems), digest.hexdigest()[:12])
+
+
+def related_problems(entries: Iterable[Entry], ids: set[str]) -> list[CatalogProblem]:
+    """Related ids that name no entry in `ids`, or the entry itself."""
+    problems = []
     for entry in entries:
         for related_id in entry.related:
-            if related_id not in seen:
+            if related_id not in ids:
                 problems.append(
                     CatalogProblem(entry.source_file, "related", f"related id {related_id!r} does not exist")
                 )
             elif related_id == entry.id:
                 problems.append(CatalogProblem(entry.source_file, "related", "an entry cannot relate to itself"))
-    return CheckResult(tuple(entries), tuple(problems), digest.hexdigest()[:12])
+    return problems
 
 
 def load_catalog(folder: Path | str) -> Catalog:
@@ -277,6 +306,9 @@ def _parse_file(path: Path, raw_bytes: bytes, problems: list[CatalogProblem]) ->
         examples=values.get("examples", ()),
         related=values.get("related", ()),
         source_file=name,
+        applies_to=values.get("applies_to", ()),
+        reviewed=values.get("reviewed"),
+        retired=values.get("retired", False),
     )
 
 
@@ -343,6 +375,11 @@ def _check_value(name: str, key: str, kind: str, value: Any, problems: list[Cata
         if not well_formed or not isinstance(note, str):
             return None
         return note.strip(), tuple(u.strip() for u in urls)
+    if kind == "bool":
+        if not isinstance(value, bool):
+            bad(f"expected true or false, got {str(value)[:40]!r}")
+            return None
+        return value
     if kind == "date":
         if isinstance(value, dt.datetime):
             return value.date()
@@ -365,6 +402,9 @@ def _check_semantics(name: str, stem: str, values: dict[str, Any], problems: lis
             problems.append(CatalogProblem(name, "id", "must be lower-case words joined by hyphens"))
         elif entry_id != stem:
             problems.append(CatalogProblem(name, "id", f"id {entry_id!r} must equal the file name {stem!r}"))
+    for key in PROSE_FIELDS:
+        if key in values and TODO.search(str(values[key])):
+            problems.append(CatalogProblem(name, key, "still says TODO: write it in your own words"))
     category = values.get("category")
     if category is not None and category not in CATEGORIES:
         problems.append(

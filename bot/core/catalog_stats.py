@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import Counter
 from collections.abc import Sequence
 
@@ -47,3 +48,21 @@ def stats_text(entries: Sequence[Entry]) -> str:
         counts = "".join(str(cells[(tool, c)] or "-").rjust(16) for c in used)
         lines.append(tool.ljust(width) + counts + str(sum(cells[(tool, c)] for c in used)).rjust(8))
     return "\n".join(lines)
+
+
+def stale_entries(entries: Sequence[Entry], today: dt.date, days: int = 180) -> list[Entry]:
+    """Entries nobody has reviewed for `days` days (by `reviewed`, else `updated`), oldest first."""
+    cutoff = today - dt.timedelta(days=days)
+    return sorted((e for e in entries if e.last_reviewed < cutoff), key=lambda e: (e.last_reviewed, e.id))
+
+
+def freshness_lines(entries: Sequence[Entry], today: dt.date, days: int = 180) -> list[str]:
+    stale = stale_entries(entries, today, days)
+    retired = [e for e in entries if e.retired]
+    lines = [f"{len(stale)} entries not reviewed for {days} days" + (":" if stale else ".")]
+    lines += [f"  {e.id}  last reviewed {e.last_reviewed.isoformat()}" + ("  (retired)" if e.retired else "")
+              for e in stale]
+    if retired:
+        lines.append(f"{len(retired)} retired (answered, marked as not applying to current versions): "
+                     + ", ".join(e.id for e in retired))
+    return lines

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Sequence
 from pathlib import Path
 
-from bot.core.catalog import Catalog, CheckResult, check_catalog
+from bot.core.catalog import Catalog, CheckResult
+from bot.core.catalog_folders import check_folders
 from bot.core.matching import Matcher
 
 log = logging.getLogger(__name__)
@@ -15,8 +17,10 @@ log = logging.getLogger(__name__)
 class KnowledgeBase:
     """The catalog in use and its matcher; reloads keep the last good catalog on failure."""
 
-    def __init__(self, catalog: Catalog, folder: Path) -> None:
-        self.folder = folder
+    def __init__(self, catalog: Catalog, folder: Path | Sequence[Path]) -> None:
+        # Several folders: the shipped catalog and a team's own (later ones replace entries by id).
+        self.folders: tuple[Path, ...] = (folder,) if isinstance(folder, Path) else tuple(folder)
+        self.folder = self.folders[-1]
         self._set(catalog)
         self.last_problems: tuple[str, ...] = ()
 
@@ -25,15 +29,15 @@ class KnowledgeBase:
         self.matcher = Matcher(catalog)
 
     async def reload(self) -> CheckResult:
-        """Load the folder again; swap only if it is valid. The result says what happened.
+        """Load the folders again; swap only if they are valid. The result says what happened.
 
         Reading the files, parsing the YAML and building the new matcher run in a worker thread, so
         the bot keeps answering while a large catalog loads; the swap itself happens on the loop.
         """
-        result = await asyncio.to_thread(check_catalog, self.folder)
+        result = await asyncio.to_thread(check_folders, self.folders)
         if result.ok:
             if result.version != self.catalog.version:
-                catalog = Catalog.of(result.entries, result.version, str(self.folder))
+                catalog = Catalog.of(result.entries, result.version, ":".join(map(str, self.folders)))
                 matcher = await asyncio.to_thread(Matcher, catalog)
                 self.catalog, self.matcher = catalog, matcher
                 log.info("catalog reloaded: %d entries, version %s", len(result.entries), result.version)

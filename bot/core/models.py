@@ -9,6 +9,10 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bot.core.charts import ChartData
 
 # ---------------------------------------------------------------------------------------------
 # What arrives from a chat front end
@@ -117,6 +121,9 @@ class Reply:
     # reply under this key edits it in place instead of posting again.
     merge_key: str | None = None
     ping_staff: bool = False  # the adapter adds its staff mention (Slack user group, Discord role)
+    # A picture for the reply (staff view, incident alert): the adapter draws it off the event loop and
+    # attaches the PNG, or shows its text sparkline where it cannot.
+    chart: ChartData | None = None
 
 
 # ---------------------------------------------------------------------------------------------

@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from bot.core.catalog import Catalog, Entry
+from bot.core.charts import ChartData, text_chart
+from bot.core.gaps import GapCluster
 from bot.core.models import (
     Action,
     AnswerRecord,
@@ -21,7 +23,6 @@ from bot.core.models import (
     Reply,
     ReplyKind,
     Section,
-    UnmatchedPaste,
     Verdict,
 )
 
@@ -95,6 +96,19 @@ def answer_actions(entry: Entry, answer_id: int | None) -> tuple[Action, ...]:
     return tuple(actions)
 
 
+GAPS_SHOWN = 5
+
+
+def entry_summary(entry: Entry) -> str:
+    """The quick fix; for a retired entry, first that it no longer applies to current versions."""
+    quick = f"Quick fix: {entry.quick_fix}"
+    if not entry.retired:
+        return quick
+    versions = f" (it applied to {', '.join(entry.applies_to)})" if entry.applies_to else ""
+    return (f"⚠ This entry no longer applies to current versions of {entry.tool}{versions}: "
+            f"updating is usually the fix. What it said then — {quick}")
+
+
 def reply_for_match(
     entry: Entry,
     candidate: Candidate,
@@ -117,7 +131,7 @@ def reply_for_match(
     return Reply(
         kind=ReplyKind.ANSWER,
         title=entry.title,
-        summary=f"Quick fix: {entry.quick_fix}",
+        summary=entry_summary(entry),
         sections=tuple(sections),
         more=entry_more(entry, catalog),
         links=evidence_links(entry),
@@ -135,7 +149,7 @@ def reply_for_entry(entry: Entry, catalog: Catalog, *, private: bool = True, ful
     return Reply(
         kind=ReplyKind.ENTRY,
         title=entry.title,
-        summary=f"Quick fix: {entry.quick_fix}",
+        summary=entry_summary(entry),
         sections=entry_sections(entry) + (entry_more(entry, catalog) if full else ()),
         more=() if full else entry_more(entry, catalog),
         links=evidence_links(entry),
@@ -247,6 +261,9 @@ def render_text(reply: Reply, *, include_more: bool = False) -> str:
         lines.append(section.heading)
         for number, item in enumerate(section.items, start=1):
             lines.append(f"{number}. {item}" if section.numbered else f"- {item}")
+    if reply.chart is not None:
+        lines.append("")
+        lines.extend(text_chart(reply.chart))
     if reply.links:
         lines.append("")
         lines.append("Sources: " + " · ".join(link.url for link in reply.links))
@@ -294,10 +311,11 @@ def incident_alert(incident: Incident, catalog: Catalog) -> Reply:
 def staff_reply(
     tally_lines: Sequence[str],
     incidents: Sequence[Incident],
-    unmatched: Sequence[UnmatchedPaste],
+    gaps: Sequence[GapCluster],
     answers: Sequence[AnswerRecord],
     feedback: Sequence[FeedbackSummary],
     catalog: Catalog,
+    chart: ChartData | None = None,
 ) -> Reply:
     """The staff view: tallies, open incidents, catalog gaps, most frequent answers and fix rates."""
     sections = [Section("Quota reports, last 24 h", tuple(tally_lines) or ("No reports.",))]
@@ -313,10 +331,10 @@ def staff_reply(
     if counts:
         top = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:5]
         sections.append(Section("Most answered, last 7 days", tuple(f"`{k}`: {v}" for k, v in top)))
-    gaps = group_unmatched(unmatched)
     if gaps:
-        sections.append(Section("Catalog gaps (unmatched error pastes, last 7 days)", tuple(
-            f"{count}× “{sample[:120]}”" for sample, count in gaps[:5])))
+        sections.append(Section("Catalog gaps: unmatched error pastes by template, last 7 days", (
+            *(cluster.summary_line() for cluster in gaps[:GAPS_SHOWN]),
+            "`supportbot gaps` lists them all; `supportbot catalog draft ID` drafts an entry.")))
     rated = [f for f in feedback if f.total]
     if rated:
         rated.sort(key=lambda f: (f.fix_rate or 0.0, -f.total))
@@ -334,22 +352,4 @@ def staff_reply(
         )
     )
     return Reply(kind=ReplyKind.STAFF, title="Support overview", sections=tuple(sections),
-                 actions=actions[:10], private=True)
-
-
-def group_unmatched(pastes: Sequence[UnmatchedPaste], similarity: float = 80.0) -> list[tuple[str, int]]:
-    """Group similar unmatched pastes (greedy, by normalised text) so the biggest gaps come first."""
-    from rapidfuzz import fuzz
-
-    from bot.core.normalize import normalize
-
-    groups: list[tuple[str, str, int]] = []  # (normalised representative, sample, count)
-    for paste in pastes[-2_000:]:
-        key = normalize(paste.paste[:500])
-        for index, (representative, sample, count) in enumerate(groups):
-            if fuzz.token_set_ratio(key, representative) >= similarity:
-                groups[index] = (representative, sample, count + 1)
-                break
-        else:
-            groups.append((key, " ".join(paste.paste.split())[:200], 1))
-    return sorted(((sample, count) for _, sample, count in groups), key=lambda sc: -sc[1])
+                 actions=actions[:10], private=True, chart=chart)

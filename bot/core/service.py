@@ -15,8 +15,10 @@ from dataclasses import replace
 
 from bot.core import replies
 from bot.core.catalog import Catalog, CheckResult, Entry
+from bot.core.charts import reports_chart, spike_chart
 from bot.core.detection import DetectionConfig, detect, spike_to_incident
 from bot.core.errors import StoreError
+from bot.core.gaps import background_of, mine_gaps
 from bot.core.inflight import InFlight
 from bot.core.knowledge import KnowledgeBase
 from bot.core.masking import mask_secrets
@@ -43,6 +45,8 @@ from bot.core.readings import parse_readings, reading_fingerprint
 from bot.core.support_bundle import reading_sections, support_bundle
 from bot.core.tallies import symptoms_of, tally
 from bot.core.triage import MAX_INPUT_CHARS, Triage, mode_key, origin_of
+
+STAFF_CHART_DAYS = 7  # the staff view's reports-over-time chart
 
 log = logging.getLogger(__name__)
 
@@ -313,10 +317,11 @@ class SupportService:
                 incident_id = await self.store.open_incident(incident)
                 log.warning("incident %d opened: %s %s, %d reporters (baseline %.1f)", incident_id,
                             spike.tool, spike.symptom, spike.reporters, spike.baseline)
-                await self._alert(replace(incident, id=incident_id))
+                await self._alert(replace(incident, id=incident_id), reports, now)
 
-    async def _alert(self, incident: Incident) -> None:
-        await self.alert_staff(replies.incident_alert(incident, self.catalog))
+    async def _alert(self, incident: Incident, reports: Sequence[QuotaReport], now: dt.datetime) -> None:
+        alert = replies.incident_alert(incident, self.catalog)
+        await self.alert_staff(replace(alert, chart=spike_chart(reports, incident, now, self.detection.recent)))
 
     async def alert_staff(self, reply: Reply) -> None:
         """Send a reply to every registered staff channel (incident alerts, broken catalog reloads)."""
@@ -342,10 +347,15 @@ class SupportService:
         reports = await self.store.reports_between(since, now)
         summary = tally(reports, since, now)
         incidents = await self.store.list_incidents([IncidentStatus.OPEN, IncidentStatus.ACKNOWLEDGED])
+        week = now - dt.timedelta(days=STAFF_CHART_DAYS)
         unmatched = await self.store.unmatched_between(now - dt.timedelta(days=7), now)
+        # Mining templates is CPU work over up to MAX_PASTES pastes: off the event loop.
+        gaps = await asyncio.to_thread(mine_gaps, unmatched, background_of(self.catalog.entries))
         answers = await self.store.answers_between(now - dt.timedelta(days=7), now)
         feedback = await self.store.feedback_summary()
-        return replies.staff_reply(summary.lines(), incidents, unmatched, answers, feedback, self.catalog)
+        chart = reports_chart(await self.store.reports_between(week, now),
+                              await self.store.list_incidents(None), week, now)
+        return replies.staff_reply(summary.lines(), incidents, gaps, answers, feedback, self.catalog, chart)
 
     async def _on_incident_step(self, incoming: Incoming) -> list[Reply]:
         number = incoming.text.strip().lstrip("#")

@@ -745,7 +745,7 @@ def test_manifest_asks_for_exactly_what_the_bot_uses() -> None:
     manifest = yaml.safe_load((ROOT / "slack" / "manifest.yml").read_text())
     assert set(manifest["oauth_config"]["scopes"]["bot"]) == {
         "channels:history", "groups:history", "im:history", "chat:write", "commands", "reactions:write",
-        "usergroups:read", "channels:read", "groups:read"}
+        "usergroups:read", "channels:read", "groups:read", "files:write", "im:write"}
     assert "user" not in manifest["oauth_config"]["scopes"]
     settings = manifest["settings"]
     assert set(settings["event_subscriptions"]["bot_events"]) == {

@@ -144,6 +144,11 @@ class Call:
         return self.json if isinstance(self.json, dict) else {}
 
     @property
+    def files(self) -> list[dict[str, Any]]:
+        """Files sent with the message (multipart): {"name", "filename", "content_type", "data"}."""
+        return list(self.body.get("_files") or [])
+
+    @property
     def embeds(self) -> list[dict[str, Any]]:
         body = self.body.get("data", self.body) if "type" in self.body and "data" in self.body else self.body
         return list(body.get("embeds") or [])
@@ -508,7 +513,7 @@ class FakeDiscord:
             if request.content_type == "application/json":
                 body = json.loads(raw)
             elif request.content_type.startswith("multipart/"):
-                body = {"_multipart": True}
+                body = _multipart(request.headers["Content-Type"], raw)
         call = Call(request.method, path, body, dict(request.query), request.headers.get("Authorization"))
         response = self._answer(call)
         call.status = response.status
@@ -577,7 +582,8 @@ class FakeDiscord:
             "id": str(message_id), "channel_id": str(channel_id), "guild_id": str(GUILD_ID),
             "author": user(BOT_ID), "content": body.get("content") or "", "timestamp": iso(),
             "edited_timestamp": None, "tts": False, "mention_everyone": False, "mentions": [],
-            "mention_roles": [], "attachments": [], "embeds": body.get("embeds") or [], "pinned": False,
+            "mention_roles": [], "attachments": _attachments(body, message_id),
+            "embeds": body.get("embeds") or [], "pinned": False,
             "type": 19 if body.get("message_reference") else 0, "flags": flags | int(body.get("flags") or 0),
             "components": _components(body.get("components") or []), "application_id": str(APP_ID),
         }
@@ -664,7 +670,7 @@ class FakeDiscord:
                        "response_message_ephemeral": bool(flags & 64)}
         result: dict[str, Any] = {"interaction": interaction}
         if kind in (4, 5):
-            message_call = Call("POST", call.path, data)
+            message_call = Call("POST", call.path, {**data, "_files": body.get("_files") or []})
             refused = self._create_message(message_call, self._interaction_channels.get(token, 0), webhook=True)
             if refused.status != 200:
                 return refused
@@ -723,6 +729,35 @@ _ROUTES: dict[tuple[str, str], Callable[[FakeDiscord, Call], web.Response]] = {
 }
 _MESSAGE_ROUTES = {("POST", "messages"), ("PATCH", "message"), ("POST", "followup"), ("PATCH", "webhook_message"),
                    ("POST", "callback")}
+
+
+def _attachments(body: dict[str, Any], message_id: int) -> list[dict[str, Any]]:
+    return [{"id": str(message_id + index + 1), "filename": f["filename"], "size": len(f["data"]),
+             "content_type": f["content_type"],
+             "url": f"https://cdn.example.invalid/attachments/{message_id}/{f['filename']}",
+             "proxy_url": f"https://media.example.invalid/attachments/{message_id}/{f['filename']}"}
+            for index, f in enumerate(body.get("_files") or [])]
+
+
+def _multipart(content_type: str, raw: bytes) -> dict[str, Any]:
+    """A message sent with files, as discord.py sends it: `payload_json` plus `files[n]` parts.
+
+    The body is the JSON payload with `_files`: [{"name", "filename", "content_type", "data"}] added.
+    """
+    from email.parser import BytesParser
+    from email.policy import HTTP
+
+    message = BytesParser(policy=HTTP).parsebytes(f"Content-Type: {content_type}\r\n\r\n".encode() + raw)
+    body: dict[str, Any] = {"_multipart": True, "_files": []}
+    for part in message.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        data = part.get_payload(decode=True) or b""
+        if name == "payload_json":
+            body.update(json.loads(data))
+        else:
+            body["_files"].append({"name": name, "filename": part.get_filename(),
+                                   "content_type": part.get_content_type(), "data": data})
+    return body
 
 
 def _json(data: Any, status: int = 200) -> web.Response:

@@ -69,6 +69,8 @@ class FakeSlackApi:
         self.socket_acks: list[dict[str, Any]] = []
         self.replies: dict[tuple[str, str], list[dict[str, Any]]] = {}  # (channel, thread_ts) -> messages
         self.usergroups: dict[str, list[str]] = {}
+        self.uploads: dict[str, bytes] = {}  # file id -> the bytes posted to its upload URL (files upload v2)
+        self._files: dict[str, dict[str, Any]] = {}  # file id -> what files.getUploadURLExternal was told
         self.channel_names: dict[str, str] = {}  # channel id -> name, for conversations.info
         self._failures: dict[str, list[_Failure]] = {}
         self._handlers: dict[str, Handler] = {}
@@ -85,6 +87,7 @@ class FakeSlackApi:
         app = web.Application()
         app.router.add_route("*", "/api/{method}", self._api)
         app.router.add_post("/hooks/{hook}", self._hook)
+        app.router.add_post("/upload/{file_id}", self._upload)
         app.router.add_get("/socket", self._socket)
         self._runner = web.AppRunner(app, handle_signals=False)
         await self._runner.setup()
@@ -197,6 +200,16 @@ class FakeSlackApi:
         await self._record(Call("response_url", await self._args(request), path=request.path))
         return web.Response(text="ok")
 
+    async def _upload(self, request: web.Request) -> web.Response:
+        """Step 2 of files upload v2: the raw bytes, posted to the URL step 1 handed out."""
+        file_id = request.match_info["file_id"]
+        data = await request.read()
+        if file_id not in self._files:
+            return web.Response(status=404, text="unknown upload")
+        self.uploads[file_id] = data
+        await self._record(Call("upload", {"file_id": file_id, "length": len(data)}, path=request.path))
+        return web.Response(text=f"OK - {len(data)}")
+
     async def _api(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
         args = await self._args(request)
@@ -243,6 +256,12 @@ class FakeSlackApi:
         messages = self.replies.get((str(args.get("channel")), str(args.get("ts"))), [])
         return {"ok": True, "messages": messages, "has_more": False}
 
+    def _conversations_open(self, args: dict[str, Any]) -> dict[str, Any]:
+        users = str(args.get("users") or "")
+        if not users:
+            return {"ok": False, "error": "users_list_not_supplied"}
+        return {"ok": True, "channel": {"id": f"D{users.split(',')[0]}"}}
+
     def _conversations_info(self, args: dict[str, Any]) -> dict[str, Any]:
         channel = str(args.get("channel"))
         if channel not in self.channel_names:
@@ -260,6 +279,37 @@ class FakeSlackApi:
 
     def _views_publish(self, args: dict[str, Any]) -> dict[str, Any]:
         return {"ok": True, "view": {"id": "VHOME"}}
+
+    # files upload v2: getUploadURLExternal -> POST the bytes -> completeUploadExternal
+
+    def _files_getUploadURLExternal(self, args: dict[str, Any]) -> dict[str, Any]:
+        if not args.get("filename") or not str(args.get("length", "")).isdigit():
+            return {"ok": False, "error": "invalid_arguments"}
+        file_id = f"F{len(self._files) + 1:06d}"
+        self._files[file_id] = {"filename": args["filename"], "length": int(args["length"])}
+        return {"ok": True, "upload_url": f"http://127.0.0.1:{self.port}/upload/{file_id}", "file_id": file_id}
+
+    def _files_completeUploadExternal(self, args: dict[str, Any]) -> dict[str, Any]:
+        files = args.get("files")
+        listed = json.loads(files) if isinstance(files, str) else files or []
+        done = []
+        for item in listed:
+            file_id = item.get("id")
+            if file_id not in self.uploads:
+                return {"ok": False, "error": "file_not_found"}
+            if len(self.uploads[file_id]) != self._files[file_id]["length"]:
+                return {"ok": False, "error": "file_upload_size_mismatch"}
+            done.append({"id": file_id, "name": self._files[file_id]["filename"], "title": item.get("title"),
+                         "size": len(self.uploads[file_id])})
+        return {"ok": True, "files": done}
+
+    def uploaded(self) -> list[tuple[Call, bytes]]:
+        """Each completed upload: its files.completeUploadExternal call and the bytes of its file."""
+        out = []
+        for call in self.called("files.completeUploadExternal"):
+            if call.response.get("ok"):
+                out += [(call, self.uploads[f["id"]]) for f in call.response["files"]]
+        return out
 
 
 

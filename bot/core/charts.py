@@ -1,0 +1,149 @@
+"""What a chart shows, as plain data: the core decides the numbers, a front end draws them.
+
+`ChartData` is bucketed series plus shaded spans and an optional baseline. `bot.chart` draws it as a
+PNG with matplotlib (off the event loop), or as a text sparkline when matplotlib is not installed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from bot.core.models import Incident, IncidentStatus, QuotaReport
+from bot.core.tallies import symptoms_of
+
+# Drawn in this order, the most specific kinds last so they stay visible where counts coincide.
+KINDS = ("report", "jump", "limit_hit", "contradiction", "idle_jump")
+
+
+@dataclass(frozen=True, slots=True)
+class Series:
+    name: str
+    values: tuple[float, ...]  # one per bucket
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    start: dt.datetime
+    end: dt.datetime
+    label: str
+
+
+@dataclass(frozen=True, slots=True)
+class ChartData:
+    title: str
+    starts: tuple[dt.datetime, ...]  # bucket starts, UTC
+    bucket: dt.timedelta
+    series: tuple[Series, ...]
+    spans: tuple[Span, ...] = ()
+    baseline: float | None = None  # expected value per bucket, drawn as a line
+    y_label: str = "reports"
+    filename: str = "chart.png"
+
+    @property
+    def empty(self) -> bool:
+        return not any(any(s.values) for s in self.series)
+
+
+def bucket_size(span: dt.timedelta) -> dt.timedelta:
+    if span <= dt.timedelta(days=2):
+        return dt.timedelta(hours=1)
+    if span <= dt.timedelta(days=14):
+        return dt.timedelta(hours=6)
+    return dt.timedelta(days=1)
+
+
+def _label(size: dt.timedelta) -> str:
+    hours = int(size.total_seconds() // 3600)
+    return "hour" if hours == 1 else f"{hours} hours" if hours < 24 else "day"
+
+
+def reports_chart(reports: Sequence[QuotaReport], incidents: Sequence[Incident], since: dt.datetime,
+                  until: dt.datetime) -> ChartData:
+    """Quota reports over time by kind of symptom, incidents as shaded spans."""
+    size = bucket_size(until - since)
+    buckets = int((until - since) / size) + 1
+    counts: dict[str, Counter[int]] = {kind: Counter() for kind in KINDS}
+    for report in reports:
+        if not since <= report.received_at <= until:
+            continue
+        index = int((report.received_at - since) / size)
+        for kind in symptoms_of(report):
+            if kind in counts:
+                counts[kind][index] += 1
+    series = tuple(Series(kind, tuple(float(counts[kind][i]) for i in range(buckets))) for kind in KINDS
+                   if any(counts[kind].values()))
+    spans = []
+    for incident in incidents:
+        end = incident.updated_at if incident.status is IncidentStatus.RESOLVED and incident.updated_at else until
+        if end < since or incident.opened_at > until:
+            continue
+        spans.append(Span(max(incident.opened_at, since), min(end, until), f"#{incident.id} {incident.tool}"))
+    return ChartData(
+        title=f"Quota reports per {_label(size)}, {since:%Y-%m-%d} to {until:%Y-%m-%d} (UTC); incidents shaded",
+        starts=tuple(since + i * size for i in range(buckets)),
+        bucket=size,
+        series=series,
+        spans=tuple(spans),
+        filename="quota-reports.png",
+    )
+
+
+def spike_chart(reports: Sequence[QuotaReport], incident: Incident, now: dt.datetime,
+                window: dt.timedelta = dt.timedelta(minutes=30), hours: int = 24) -> ChartData:
+    """Distinct people reporting the incident's symptom of its tool per window, beside its baseline."""
+    since = now - dt.timedelta(hours=hours)
+    buckets = int((now - since) / window)
+    people: dict[int, set[tuple[str, str]]] = {}
+    for report in reports:
+        if report.parsed.tool != incident.tool or not since <= report.received_at <= now:
+            continue
+        if incident.symptom != "report" and incident.symptom not in symptoms_of(report):
+            continue
+        index = min(buckets - 1, int((report.received_at - since) / window))
+        people.setdefault(index, set()).add((report.origin.platform, report.origin.user_id))
+    values = tuple(float(len(people.get(i, ()))) for i in range(buckets))
+    minutes = int(window.total_seconds() // 60)
+    return ChartData(
+        title=f"{incident.tool}: people reporting {incident.symptom.replace('_', ' ')} per {minutes} min, "
+              f"last {hours} h (baseline {incident.baseline:.1f})",
+        starts=tuple(since + i * window for i in range(buckets)),
+        bucket=window,
+        series=(Series(incident.symptom, values),),
+        spans=(Span(max(incident.opened_at - window, since), now, f"#{incident.id}" if incident.id else "spike"),),
+        baseline=incident.baseline,
+        y_label="people",
+        filename=f"incident-{incident.id or 'new'}.png",
+    )
+
+
+SPARK = "▁▂▃▄▅▆▇█"
+
+
+def sparkline(values: Sequence[float], width: int = 48) -> str:
+    """A one-line text picture of `values` (squeezed to `width` by taking each group's maximum)."""
+    if not values:
+        return ""
+    if len(values) > width:
+        step = len(values) / width
+        values = [max(values[int(i * step): max(int((i + 1) * step), int(i * step) + 1)]) for i in range(width)]
+    top = max(values)
+    if top <= 0:
+        return SPARK[0] * len(values)
+    return "".join(SPARK[min(len(SPARK) - 1, round(v / top * (len(SPARK) - 1)))] for v in values)
+
+
+def text_chart(chart: ChartData) -> list[str]:
+    """The chart as text lines: title, then a sparkline per series with its peak (and the baseline)."""
+    lines = [chart.title]
+    if chart.empty:
+        return [*lines, "no data in this window"]
+    width = max(len(s.name) for s in chart.series)
+    for series in chart.series:
+        lines.append(f"{series.name.replace('_', ' ').ljust(width)} {sparkline(series.values)} "
+                     f"peak {max(series.values):g}")
+    if chart.baseline is not None:
+        lines.append(f"baseline {chart.baseline:.1f} per {int(chart.bucket.total_seconds() // 60)} min")
+    return lines
