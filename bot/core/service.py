@@ -18,7 +18,14 @@ from pathlib import Path
 from bot.config import Settings
 from bot.core import replies
 from bot.core.catalog import Catalog, CheckResult, Entry, check_catalog
-from bot.core.detection import DetectionConfig, detect, spike_to_incident
+from bot.core.detection import (
+    AnsweredHistory,
+    DetectionConfig,
+    detect_in,
+    floor_to_bucket,
+    plan_queries,
+    spike_to_incident,
+)
 from bot.core.masking import mask_secrets
 from bot.core.matching import Matcher
 from bot.core.models import (
@@ -41,7 +48,7 @@ from bot.core.models import (
 from bot.core.ports import Clock, IncidentStore, SystemClock
 from bot.core.readings import parse_readings, reading_fingerprint
 from bot.core.support_bundle import reading_sections, support_bundle
-from bot.core.tallies import symptoms_of, tally
+from bot.core.tallies import REPORT, UNKNOWN_TOOL, tool_label
 from bot.errors import StoreError
 
 log = logging.getLogger(__name__)
@@ -104,7 +111,6 @@ class SupportService:
         self._alert_sinks: list[AlertSink] = []
         self._answered_threads: OrderedDict[tuple[str, str, str], None] = OrderedDict()
         self._merge_groups: dict[tuple[str, str, str], _MergeGroup] = {}
-        self._detect_lock = asyncio.Lock()
         # Front end name -> "running" | "reconnecting" | "stopped", kept by the runner for /healthz.
         self.front_end_status: dict[str, str] = {}
         self._in_flight = 0
@@ -260,11 +266,10 @@ class SupportService:
                                         extra=extra, merge_key=group.key)]
 
     async def _quota_hint(self, entry: Entry, now: dt.datetime) -> Section:
-        reports = await self.store.reports_between(now - dt.timedelta(hours=24), now)
-        people = {(r.origin.platform, r.origin.user_id) for r in reports
-                  if r.parsed.tool in (entry.tool, None) and r.parsed.readings}
+        tools = list(dict.fromkeys((tool_label(entry.tool), UNKNOWN_TOOL)))
+        people = await self.store.count_reporters(tools, REPORT, now - dt.timedelta(hours=24), _just_after(now))
         return Section("Usage reports", (
-            f"{len(people)} people reported a {entry.tool} quota reading in the last 24 h.",
+            f"{people} people reported a {entry.tool} quota reading in the last 24 h.",
             "Report yours with `/quota` and paste the `/usage` (or `/status`) screen: it helps staff spot an incident.",
         ))
 
@@ -426,11 +431,12 @@ class SupportService:
         report_id = await self.store.add_report(report)  # committed before we thank anyone
         log.info("quota report %d on %s tool=%s windows=%s", report_id, incoming.platform, parsed.tool,
                  ",".join(r.window for r in parsed.readings))
-        recent = await self.store.reports_between(now - dt.timedelta(hours=24), now)
         stored = replace(report, id=report_id)
-        kinds = symptoms_of(stored, [r for r in recent if r.origin.user_id == incoming.user_id])
-        others = _similar_reporters(stored, recent, kinds)
-        await self._run_detection(now)
+        kinds = await self.store.report_symptoms(report_id)
+        main_kind = next((k for k in _MAIN_KINDS if k in kinds), REPORT)
+        others = await self.store.count_reporters(
+            [tool_label(parsed.tool)], main_kind, now - dt.timedelta(hours=24), _just_after(now),
+            exclude=(incoming.platform, incoming.user_id))
         sections = (*reading_sections(parsed),
                     Section("Support bundle", (support_bundle(stored, others),)))
         summary = (f"{others} other {'person' if others == 1 else 'people'} reported the same in the last 24 h."
@@ -438,22 +444,32 @@ class SupportService:
         return [Reply(kind=ReplyKind.READING, title=f"Thanks — report #{report_id} recorded", summary=summary,
                       sections=sections, private=True)]
 
-    async def _run_detection(self, now: dt.datetime) -> None:
-        async with self._detect_lock:
-            lookback = now - dt.timedelta(days=29)
-            reports = await self.store.reports_between(lookback, now)
-            spikes = detect(reports, now, self.detection)
-            if not spikes:
-                return
-            open_now = await self.store.list_incidents([IncidentStatus.OPEN, IncidentStatus.ACKNOWLEDGED])
-            for spike in spikes:
-                if any(i.tool == spike.tool and i.symptom == spike.symptom for i in open_now):
-                    continue
-                incident = spike_to_incident(spike, now)
-                incident_id = await self.store.open_incident(incident)
-                log.warning("incident %d opened: %s %s, %d reporters (baseline %.1f)", incident_id,
-                            spike.tool, spike.symptom, spike.reporters, spike.baseline)
-                await self._alert(replace(incident, id=incident_id))
+    async def run_detection(self, at: dt.datetime | None = None) -> list[Incident]:
+        """One run of spike detection, as the periodic job does it; the incidents this call opened.
+
+        Evaluates at the last 5-minute boundary, from the store's per-bucket symptom counts, so the
+        cost does not grow with stored history. Any number of processes may run it at once: the
+        store opens at most one incident per tool and symptom, and only the caller whose incident
+        it was sends the staff alert.
+        """
+        now = floor_to_bucket(at or self.clock.now())
+        config = self.detection
+        recent = await self.store.sightings(now - config.recent, now)
+        if not recent:
+            return []
+        first = await self.store.first_report_at()
+        answers = await self.store.chunk_counts(plan_queries(first, recent, now, config))
+        opened: list[Incident] = []
+        for spike in detect_in(AnsweredHistory(first, answers), recent, now, config):
+            incident_id = await self.store.open_incident(spike_to_incident(spike, now))
+            if incident_id is None:
+                continue  # already open (here or in another process)
+            incident = replace(spike_to_incident(spike, now), id=incident_id)
+            log.warning("incident %d opened: %s %s, %d reporters (baseline %.1f)", incident_id,
+                        spike.tool, spike.symptom, spike.reporters, spike.baseline)
+            await self._alert(incident)
+            opened.append(incident)
+        return opened
 
     async def _alert(self, incident: Incident) -> None:
         await self.alert_staff(replies.incident_alert(incident, self.catalog))
@@ -480,9 +496,7 @@ class SupportService:
         return [await self.staff_overview(self._now(incoming))]
 
     async def staff_overview(self, now: dt.datetime) -> Reply:
-        since = now - dt.timedelta(hours=24)
-        reports = await self.store.reports_between(since, now)
-        summary = tally(reports, since, now)
+        summary = await self.store.tally(now - dt.timedelta(hours=24), _just_after(now))
         incidents = await self.store.list_incidents([IncidentStatus.OPEN, IncidentStatus.ACKNOWLEDGED])
         unmatched = await self.store.unmatched_between(now - dt.timedelta(days=7), now)
         answers = await self.store.answers_between(now - dt.timedelta(days=7), now)
@@ -557,15 +571,10 @@ def _origin(incoming: Incoming) -> Origin:
     return Origin(incoming.platform, incoming.workspace_id, incoming.channel_id, incoming.user_id)
 
 
-def _similar_reporters(report: QuotaReport, recent: Sequence[QuotaReport], kinds: frozenset[str]) -> int:
-    """Distinct other people who reported the same tool and kind of symptom."""
-    main_kind = next((k for k in ("idle_jump", "contradiction", "limit_hit", "jump") if k in kinds), "report")
-    people = set()
-    for other in recent:
-        if other.origin.user_id == report.origin.user_id and other.origin.platform == report.origin.platform:
-            continue
-        if other.parsed.tool != report.parsed.tool:
-            continue
-        if main_kind in symptoms_of(other):
-            people.add((other.origin.platform, other.origin.user_id))
-    return len(people)
+#: The symptom "the same" means in "N others reported the same": the most specific one a report shows.
+_MAIN_KINDS = ("idle_jump", "contradiction", "limit_hit", "jump")
+
+
+def _just_after(now: dt.datetime) -> dt.datetime:
+    """The end of a half-open window that includes `now` itself."""
+    return now + dt.timedelta(microseconds=1)

@@ -214,3 +214,9 @@ class PostgresStore(SQLStore):
 
     def _statements(self, migration: schema.Migration) -> tuple[str, ...]:
         return migration.postgres
+
+    async def _reserve_report_ids(self, db: Session, count: int) -> list[int]:
+        rows = await db.fetch(
+            "SELECT nextval(pg_get_serial_sequence('quota_reports', 'id')) FROM generate_series(1, ?)", count
+        )
+        return sorted(int(row[0]) for row in rows)

@@ -191,3 +191,13 @@ class SQLiteStore(SQLStore):
 
     def _statements(self, migration: schema.Migration) -> tuple[str, ...]:
         return migration.sqlite
+
+    async def _reserve_report_ids(self, db: Session, count: int) -> list[int]:
+        # `BEGIN IMMEDIATE` keeps every other writer out until we commit, so the ids after the
+        # highest ever handed out (AUTOINCREMENT's own counter included) are ours.
+        row = await db.fetchone(
+            "SELECT MAX(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'quota_reports'), 0),"
+            " COALESCE((SELECT MAX(id) FROM quota_reports), 0))"
+        )
+        top = 0 if row is None else int(row[0])
+        return list(range(top + 1, top + 1 + count))

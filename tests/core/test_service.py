@@ -211,9 +211,12 @@ async def test_many_people_reporting_idle_jumps_opens_an_incident_and_alerts(sto
         clock.current = at
         await service.handle(msg(f"claude code session jumped from {40 + n}% to 100% while idle, nothing running",
                                  user=f"P{n}", command=Command.QUOTA, at=at))
+    assert alerts == []  # storing a report never runs detection: the periodic job does
+    for minute in range(0, 31, 2):  # the job, every two minutes, keeps one incident open
+        await service.run_detection(T0 + dt.timedelta(minutes=minute))
     incidents = await store.list_incidents([IncidentStatus.OPEN])
-    assert len(incidents) >= 1
-    assert alerts and alerts[0].kind is ReplyKind.ALERT
+    assert len(incidents) == 1
+    assert len(alerts) == 1 and alerts[0].kind is ReplyKind.ALERT
     incident_id = incidents[0].id
     later = T0 + dt.timedelta(minutes=40)
     step = (await service.handle(msg(str(incident_id), user="boss", command=Command.ACK_INCIDENT, at=later)))[0]
