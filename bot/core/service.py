@@ -21,6 +21,7 @@ from bot.core.catalog import Catalog, CheckResult, Entry, check_catalog
 from bot.core.detection import (
     AnsweredHistory,
     DetectionConfig,
+    Spike,
     detect_in,
     floor_to_bucket,
     plan_queries,
@@ -453,14 +454,8 @@ class SupportService:
         it was sends the staff alert.
         """
         now = floor_to_bucket(at or self.clock.now())
-        config = self.detection
-        recent = await self.store.sightings(now - config.recent, now)
-        if not recent:
-            return []
-        first = await self.store.first_report_at()
-        answers = await self.store.chunk_counts(plan_queries(first, recent, now, config))
         opened: list[Incident] = []
-        for spike in detect_in(AnsweredHistory(first, answers), recent, now, config):
+        for spike in await stored_spikes(self.store, now, self.detection):
             incident_id = await self.store.open_incident(spike_to_incident(spike, now))
             if incident_id is None:
                 continue  # already open (here or in another process)
@@ -569,6 +564,17 @@ def _mode_key(platform: str, channel_id: str) -> str:
 
 def _origin(incoming: Incoming) -> Origin:
     return Origin(incoming.platform, incoming.workspace_id, incoming.channel_id, incoming.user_id)
+
+
+async def stored_spikes(store: IncidentStore, now: dt.datetime, config: DetectionConfig) -> list[Spike]:
+    """`detect` at `now` (a 5-minute boundary) from the store's counts: the recent sightings, then
+    one indexed count per question the detector asks about the past."""
+    recent = await store.sightings(now - config.recent, now)
+    if not recent:
+        return []
+    first = await store.first_report_at()
+    answers = await store.chunk_counts(plan_queries(first, recent, now, config))
+    return detect_in(AnsweredHistory(first, answers), recent, now, config)
 
 
 #: The symptom "the same" means in "N others reported the same": the most specific one a report shows.
