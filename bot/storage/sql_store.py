@@ -310,9 +310,20 @@ class SQLStore(ABC):
     ) -> None:
         """Write the symptoms of `targets`, judged against `own` (the person's reports around them),
         where they differ from `stored`."""
-        computed = symptoms_by_report(own)
         removed: list[tuple[object, ...]] = []
         added: list[tuple[object, ...]] = []
+        self._symptom_changes(own, targets, stored, removed, added)
+        await self._apply_symptom_changes(db, removed, added)
+
+    def _symptom_changes(
+        self,
+        own: Sequence[QuotaReport],
+        targets: Sequence[QuotaReport],
+        stored: dict[int, frozenset[str]],
+        removed: list[tuple[object, ...]],
+        added: list[tuple[object, ...]],
+    ) -> None:
+        computed = symptoms_by_report(own)
         for report in targets:
             assert report.id is not None
             now = computed[id(report)]
@@ -323,6 +334,10 @@ class SQLStore(ABC):
             added.extend(
                 (report.id, symptom, tool, bucket, at, o.platform, o.user_id) for symptom in sorted(now - before)
             )
+
+    async def _apply_symptom_changes(
+        self, db: Session, removed: Sequence[tuple[object, ...]], added: Sequence[tuple[object, ...]]
+    ) -> None:
         if removed:
             await db.executemany("DELETE FROM report_symptoms WHERE report_id = ? AND symptom = ?", removed)
         if added:
@@ -349,15 +364,12 @@ class SQLStore(ABC):
 
     async def _import_batch(self, groups: Sequence[Sequence[QuotaReport]]) -> tuple[int, int]:
         async with self._write("import quota reports") as db:
+            around = await self._people_reports(db, groups)
             plans: list[tuple[list[QuotaReport], list[QuotaReport]]] = []
             fresh_count = present = 0
             for group in groups:
-                first = min(r.received_at for r in group)
-                last = max(r.received_at for r in group)
-                person = group[0].origin
-                lo = first - CONTRADICTION_HORIZON - PREVIOUS_READING_HORIZON
-                hi = last + PREVIOUS_READING_HORIZON + CONTRADICTION_HORIZON
-                existing = await self._person_reports(db, person.platform, person.user_id, lo, hi)
+                person = (group[0].origin.platform, group[0].origin.user_id)
+                existing = around.get(person, [])
                 seen = {(utc(r.received_at), r.raw_text) for r in existing}
                 fresh: list[QuotaReport] = []
                 for report in group:
@@ -374,16 +386,66 @@ class SQLStore(ABC):
                 (existing, [replace(r, id=next(ids)) for r in fresh]) for existing, fresh in plans
             ]
             await self._insert_reports(db, [r for _, fresh in numbered for r in fresh])
+            work: list[tuple[list[QuotaReport], list[QuotaReport]]] = []
             for existing, fresh in numbered:
                 if not fresh:
                     continue
                 own = sorted([*existing, *fresh], key=lambda r: (r.received_at, r.id or 0))
                 first = min(r.received_at for r in fresh) - CONTRADICTION_HORIZON
                 last = max(r.received_at for r in fresh) + PREVIOUS_READING_HORIZON
-                targets = [r for r in own if first <= r.received_at <= last]
-                stored = await self._stored_symptoms(db, [r.id for r in targets if r in existing])
-                await self._store_symptoms(db, own, targets, stored)
+                work.append((own, [r for r in own if first <= r.received_at <= last]))
+            existing_ids = {r.id for existing, _ in numbered for r in existing}
+            stored = await self._stored_symptoms(
+                db, [r.id for _, targets in work for r in targets if r.id in existing_ids]
+            )
+            removed: list[tuple[object, ...]] = []
+            added: list[tuple[object, ...]] = []
+            for own, targets in work:
+                self._symptom_changes(own, targets, stored, removed, added)
+            await self._apply_symptom_changes(db, removed, added)
         return fresh_count, present
+
+    async def _people_reports(
+        self, db: Session, groups: Sequence[Sequence[QuotaReport]]
+    ) -> dict[tuple[str, str], list[QuotaReport]]:
+        """Each group's person's stored reports that matter to the group (from a day before its first
+        report to a day after its last), a few hundred people per query."""
+        ranges: dict[tuple[str, str], tuple[dt.datetime, dt.datetime]] = {}
+        for group in groups:
+            person = (group[0].origin.platform, group[0].origin.user_id)
+            lo = min(r.received_at for r in group) - CONTRADICTION_HORIZON - PREVIOUS_READING_HORIZON
+            hi = max(r.received_at for r in group) + PREVIOUS_READING_HORIZON + CONTRADICTION_HORIZON
+            old = ranges.get(person)
+            ranges[person] = (min(lo, old[0]), max(hi, old[1])) if old else (lo, hi)
+        found: dict[tuple[str, str], list[QuotaReport]] = {}
+        by_platform: dict[str, list[tuple[str, str]]] = {}
+        for person in ranges:
+            by_platform.setdefault(person[0], []).append(person)
+        parts = [people[at : at + 300] for people in by_platform.values() for at in range(0, len(people), 300)]
+        for part in parts:
+            lo = min(ranges[p][0] for p in part)
+            hi = max(ranges[p][1] for p in part)
+            # platform = ? AND user_id IN (...): the (platform, user_id, received_at) index answers it.
+            where = (
+                f"q.platform = ? AND q.user_id IN ({', '.join('?' * len(part))})"
+                " AND q.received_at >= ? AND q.received_at <= ?"
+            )
+            args = [part[0][0], *(p[1] for p in part), self._time_in(lo), self._time_in(hi)]
+            report_rows = await db.fetch(
+                f"SELECT {_REPORT_COLUMNS} FROM quota_reports q WHERE {where} ORDER BY q.received_at, q.id", *args
+            )
+            reading_rows = await db.fetch(
+                "SELECT rr.report_id, rr.quota_window, rr.percent, rr.from_percent, rr.limit_hit, rr.resets,"
+                " rr.resets_at, rr.idle FROM report_readings rr JOIN quota_reports q ON q.id = rr.report_id"
+                f" WHERE {where} ORDER BY rr.report_id, rr.seq",
+                *args,
+            )
+            for report in self._build_reports(report_rows, reading_rows):
+                person = (report.origin.platform, report.origin.user_id)
+                start, end = ranges[person]
+                if start <= report.received_at <= end:
+                    found.setdefault(person, []).append(report)
+        return found
 
     async def report_symptoms(self, report_id: int) -> frozenset[str]:
         async with self._read("read a report's symptoms") as db:
