@@ -63,6 +63,7 @@ STAFF_CACHE_SECONDS = 60.0
 REMEMBERED_EVENTS = 10_000
 REMEMBERED_POSTS = 2_000
 VIEW_ACK_SECONDS = 2.5  # a modal submission must be answered within 3 s; past this we answer by DM
+COMMAND_ACK_SECONDS = 2.5  # the same for a slash command's own response; past this, via response_url
 AUTH_ERRORS = frozenset({"invalid_auth", "not_authed", "account_inactive", "token_revoked",
                          "token_expired", "not_allowed_token_type"})
 
@@ -478,8 +479,46 @@ class SlackBot:
             await self.deliver(reply, where)
 
     async def _on_quota(self, ack: AsyncAck, command: dict[str, Any]) -> None:
-        await ack()
-        self._spawn(self.run_quota(command), "/quota")
+        text = sb.from_slack(str(command.get("text") or "")).strip()
+        if text.lower() in ("", "form"):
+            await ack()
+            self._spawn(self.run_quota(command), "/quota")
+            return
+        # The thank-you goes in the command's own response when the report is stored in time, so an
+        # acknowledgement is a stored report; otherwise a short "working on it", and the answer follows.
+        where = self._command_where(command)
+        work = asyncio.ensure_future(self._answers(Command.QUOTA, text, command))
+        done, _ = await asyncio.wait({work}, timeout=COMMAND_ACK_SECONDS)
+        if not done:
+            await ack(text="Working on your report: the answer follows in a moment.", response_type="ephemeral")
+            self._spawn(self._deliver_when_done(work, where), "/quota")
+            return
+        try:
+            replies = work.result()
+        except Exception:
+            log.exception("slack: /quota failed")
+            await ack(text="Sorry, that did not work; nothing was recorded. Please try again in a minute.",
+                      response_type="ephemeral")
+            return
+        if not replies:
+            await ack()
+            return
+        first, *rest = replies
+        rendered = sb.render(first)
+        await ack(text=rendered.text, blocks=rendered.blocks,
+                  response_type="ephemeral" if first.private else "in_channel")
+        for reply in rest:
+            self._spawn(self.deliver(reply, where), "/quota")
+
+    async def _answers(self, kind: Command, text: str, command: Mapping[str, Any]) -> list[Reply]:
+        incoming = await self._incoming(kind, text, self._command_where(command),
+                                        workspace_id=str(command.get("team_id") or ""),
+                                        user_name=str(command.get("user_name") or ""))
+        return await self.service.handle(incoming)
+
+    async def _deliver_when_done(self, work: asyncio.Future[list[Reply]], where: _Where) -> None:
+        for reply in await work:
+            await self.deliver(reply, where)
 
     async def run_quota(self, command: Mapping[str, Any]) -> None:
         text = sb.from_slack(str(command.get("text") or "")).strip()
