@@ -57,6 +57,7 @@ class Settings:
     duplicate_minutes: int = 10
     merge_seconds: int = 120
     detect_seconds: int = 60
+    max_in_flight: int = 64
     sources: tuple[str, ...] = field(default=(), compare=False)
 
     # -- derived --------------------------------------------------------------------------------
@@ -223,6 +224,7 @@ def _parse(env: Mapping[str, str], sources: tuple[str, ...]) -> Settings:
         duplicate_minutes=integer("SUPPORTBOT_DUPLICATE_MINUTES", 10, 0, 24 * 60) or 0,
         merge_seconds=integer("SUPPORTBOT_MERGE_SECONDS", 120, 0, 3600) or 0,
         detect_seconds=integer("SUPPORTBOT_DETECT_SECONDS", 60, 1, 24 * 3600) or 60,
+        max_in_flight=integer("SUPPORTBOT_MAX_IN_FLIGHT", 64, 1, 100_000) or 64,
         sources=sources,
     )
     if problems:

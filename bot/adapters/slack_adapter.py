@@ -43,11 +43,15 @@ from bot.config import Settings
 from bot.core.models import Command, Incoming, Reply, ReplyKind
 from bot.core.service import SupportService
 from bot.errors import ConfigError
+from bot.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
+from bot.metrics import make_registry
+from bot.metrics import render as render_metrics
 
 log = logging.getLogger(__name__)
 
 PLATFORM = "slack"
 EVENTS_PATH = "/slack/events"
+METRICS_PATH = "/metrics"
 HEALTH_PATH = "/healthz"
 EYES = "eyes"
 LOOKUP_SHORTCUT = "sb_lookup_error"  # callback_id of the message shortcut in slack/manifest.yml
@@ -659,9 +663,17 @@ def http_app(bot: SlackBot) -> web.Application:
     async def health(request: web.Request) -> web.Response:
         return web.json_response(await health_report(bot.service))
 
+    service = bot.service
+    registry = make_registry(service.stats, lambda: service.in_flight,
+                             lambda: (service.catalog.version, len(service.catalog)))
+
+    async def metrics(request: web.Request) -> web.Response:
+        return web.Response(body=render_metrics(registry), headers={"Content-Type": METRICS_CONTENT_TYPE})
+
     web_app = web.Application()
     web_app.router.add_post(EVENTS_PATH, events)
     web_app.router.add_get(HEALTH_PATH, health)
+    web_app.router.add_get(METRICS_PATH, metrics)
     return web_app
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
+import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -48,6 +49,7 @@ from bot.core.models import (
 )
 from bot.core.ports import Clock, IncidentStore, SystemClock
 from bot.core.readings import parse_readings, reading_fingerprint
+from bot.core.stats import Stats
 from bot.core.support_bundle import reading_sections, support_bundle
 from bot.core.tallies import REPORT, UNKNOWN_TOOL, tool_label
 from bot.errors import StoreError
@@ -114,6 +116,7 @@ class SupportService:
         self._merge_groups: dict[tuple[str, str, str], _MergeGroup] = {}
         # Front end name -> "running" | "reconnecting" | "stopped", kept by the runner for /healthz.
         self.front_end_status: dict[str, str] = {}
+        self.stats = Stats()
         self._in_flight = 0
         self._idle = asyncio.Event()
         self._idle.set()
@@ -159,10 +162,22 @@ class SupportService:
 
     # -- the entry point ----------------------------------------------------------------------------
 
+    @property
+    def in_flight(self) -> int:
+        """Requests being worked on right now."""
+        return self._in_flight
+
     async def handle(self, incoming: Incoming) -> list[Reply]:
         if not self.accepting:
             return [] if incoming.command is Command.MESSAGE else [
                 replies.notice("Shutting down", "The bot is restarting; please try again in a minute.")]
+        if self._in_flight >= self.settings.max_in_flight:
+            # Bounded work in flight: past the limit a person hears "busy" at once, never silence,
+            # and nothing waits in an unbounded queue to be lost by a crash.
+            self.stats.refused_busy += 1
+            log.warning("busy: %d requests in flight; refused %s from %s:%s", self._in_flight,
+                        incoming.command.value, incoming.platform, incoming.user_id)
+            return [] if incoming.command is Command.MESSAGE else [BUSY]
         if len(incoming.text) > MAX_INPUT_CHARS:
             incoming = replace(incoming, text=incoming.text[:MAX_INPUT_CHARS])
         self._in_flight += 1
@@ -237,6 +252,7 @@ class SupportService:
             top = result.top
             await self.store.add_unmatched(UnmatchedPaste(
                 origin, now, masked[:20_000], top.entry_id if top else None, top.score if top else 0.0))
+            self.stats.unmatched_pastes += 1
             log.info("unmatched paste on %s channel=%s best=%s score=%.1f", incoming.platform,
                      incoming.channel_id, top.entry_id if top else None, top.score if top else 0.0)
             if addressed:
@@ -248,6 +264,7 @@ class SupportService:
             return []
         answer_id = await self.store.add_answer(
             AnswerRecord(origin, now, entry.id, best.score, self.catalog.version, masked[:20_000]))
+        self.stats.answers_given += 1
         log.info("answered on %s channel=%s answer=%d entry=%s score=%.1f via %s", incoming.platform,
                  incoming.channel_id, answer_id, entry.id, best.score, best.reason)
         if incoming.thread_id:
@@ -318,6 +335,7 @@ class SupportService:
         answer_id = await self.store.add_answer(AnswerRecord(
             _origin(incoming), now, best.id, result.best.score, self.catalog.version,
             mask_secrets(text)[:20_000]))
+        self.stats.answers_given += 1
         reply = replies.reply_for_match(best, result.best, self.catalog, answer_id=answer_id,
                                         alternates=result.candidates[1:4], private=True)
         share = Action(Command.SHARE, "Share in channel", best.id)
@@ -430,6 +448,7 @@ class SupportService:
                                    sections=reading_sections(parsed))]
         report = QuotaReport(_origin(incoming), now, mask_secrets(text)[:20_000], parsed, fingerprint)
         report_id = await self.store.add_report(report)  # committed before we thank anyone
+        self.stats.reports_stored += 1
         log.info("quota report %d on %s tool=%s windows=%s", report_id, incoming.platform, parsed.tool,
                  ",".join(r.window for r in parsed.readings))
         stored = replace(report, id=report_id)
@@ -454,8 +473,22 @@ class SupportService:
         it was sends the staff alert.
         """
         now = floor_to_bucket(at or self.clock.now())
+        started = time.perf_counter()
+        try:
+            spikes = await stored_spikes(self.store, now, self.detection)
+            opened = await self._open_incidents(spikes, now)
+        except BaseException:
+            self.stats.detection_failures += 1
+            raise
+        took = time.perf_counter() - started
+        self.stats.detection_runs += 1
+        self.stats.detection_seconds += took
+        self.stats.detection_last_seconds = took
+        return opened
+
+    async def _open_incidents(self, spikes: Sequence[Spike], now: dt.datetime) -> list[Incident]:
         opened: list[Incident] = []
-        for spike in await stored_spikes(self.store, now, self.detection):
+        for spike in spikes:
             incident_id = await self.store.open_incident(spike_to_incident(spike, now))
             if incident_id is None:
                 continue  # already open (here or in another process)
@@ -576,6 +609,13 @@ async def stored_spikes(store: IncidentStore, now: dt.datetime, config: Detectio
     answers = await store.chunk_counts(plan_queries(first, recent, now, config))
     return detect_in(AnsweredHistory(first, answers), recent, now, config)
 
+
+BUSY = replies.notice(
+    "Busy: please try again in a minute",
+    "Too many requests are being worked on right now, so this one was not recorded. "
+    "Please send it again in a minute.",
+    kind=ReplyKind.REFUSAL,
+)
 
 #: The symptom "the same" means in "N others reported the same": the most specific one a report shows.
 _MAIN_KINDS = ("idle_jump", "contradiction", "limit_hit", "jump")

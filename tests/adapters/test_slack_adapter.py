@@ -22,6 +22,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 import aiohttp
+from prometheus_client.parser import text_string_to_metric_families
 import pytest
 import yaml
 from slack_bolt.async_app import AsyncApp
@@ -184,6 +185,28 @@ class TestHttpMode:
         [answer] = await fake_slack.wait_for("response_url")
         assert answer["response_type"] == "ephemeral"
         assert "overloaded" in text_of(answer).lower()
+
+    async def test_signed_quota_is_thanked_in_the_response_itself_and_counted_in_metrics(
+            self, http_slack: str, session: aiohttp.ClientSession, fake_slack: FakeSlackApi,
+            slack_store: IncidentStore) -> None:
+        form = urlencode(command_body("/quota", QUOTA_TEXT, response_url=fake_slack.response_url("q")))
+        status, text = await post_signed(session, http_slack, form, content_type="application/x-www-form-urlencoded")
+        assert status == 200
+        answer = json.loads(text)
+        assert answer["response_type"] == "ephemeral" and "recorded" in answer["text"]
+        now = dt.datetime.now(dt.UTC)
+        [report] = await slack_store.reports_between(now - dt.timedelta(hours=1), now + dt.timedelta(hours=1))
+        assert f"#{report.id}" in answer["text"]  # the thanks names the stored report
+        async with session.get(http_slack + "/metrics") as response:
+            assert response.status == 200 and response.headers["Content-Type"].startswith("text/plain")
+            families = {f.name: f for f in text_string_to_metric_families(await response.text())}
+        assert families["supportbot_reports_stored"].samples[0].value == 1
+        assert families["supportbot_refused_busy"].samples[0].value == 0
+        assert families["supportbot_work_in_flight"].samples[0].value == 0
+        catalog = families["supportbot_catalog_info"].samples[0]
+        assert catalog.labels["version"] and int(catalog.labels["entries"]) > 0
+        assert {"supportbot_answers", "supportbot_unmatched_pastes", "supportbot_detection_duration_seconds",
+                "supportbot_detection_failures"} <= set(families)
 
     async def test_url_verification_challenge(self, http_slack: str, session: aiohttp.ClientSession) -> None:
         body = json.dumps({"type": "url_verification", "challenge": "abc123", "token": "legacy"})

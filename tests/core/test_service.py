@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import shutil
 from dataclasses import replace
@@ -283,3 +284,20 @@ async def test_errfix_with_vague_words_lists_candidates_instead_of_guessing(stor
     assert any(a.command is Command.SHOW_ENTRY for a in vague.actions)
     nothing = (await service.handle(msg("xyzzy", command=Command.ERRFIX)))[0]
     assert nothing.kind is ReplyKind.NOT_RECOGNISED
+
+
+async def test_work_in_flight_is_bounded_and_the_rest_hear_busy(store, catalog) -> None:
+    service = make_service(store, catalog, {"SUPPORTBOT_MAX_IN_FLIGHT": "2"})
+    answers = await asyncio.gather(*(
+        service.handle(msg(f"Codex CLI weekly usage {10 + n}%", user=f"P{n}", command=Command.QUOTA))
+        for n in range(10)))
+    titles = [reply.title for replies_ in answers for reply in replies_]
+    assert len(titles) == 10  # everyone heard something
+    assert sum("recorded" in t for t in titles) == 2
+    assert sum(t.startswith("Busy") for t in titles) == 8
+    assert service.stats.refused_busy == 8 and service.stats.reports_stored == 2
+    assert service.in_flight == 0
+    stored = await store.reports_between(T0 - dt.timedelta(hours=1), T0 + dt.timedelta(hours=1))
+    assert len(stored) == 2  # a busy answer stored nothing
+    later = await service.handle(msg("Codex CLI weekly usage 50%", user="P9", command=Command.QUOTA))
+    assert "recorded" in later[0].title  # once the work is done, the next one goes through
