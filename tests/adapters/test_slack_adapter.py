@@ -22,9 +22,9 @@ from typing import Any
 from urllib.parse import urlencode
 
 import aiohttp
-from prometheus_client.parser import text_string_to_metric_families
 import pytest
 import yaml
+from prometheus_client.parser import text_string_to_metric_families
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
