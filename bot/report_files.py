@@ -232,10 +232,13 @@ def _csv_rows(text: str, result: ReadResult) -> Iterator[tuple[int, dict[str, An
 
 def _report(rows: list[tuple[int, dict[str, Any]]]) -> QuotaReport:
     first_line, first = rows[0]
-    for line, row in rows[1:]:
-        for name in _REPORT_FIELDS:
-            if _norm(row.get(name)) != _norm(first.get(name)):
-                raise BadRow(f"line {line}: {name} differs from line {first_line}, a row of the same report_id")
+    if len(rows) > 1:
+        expected = [first.get(name) for name in _REPORT_FIELDS]
+        for line, row in rows[1:]:
+            for name, want in zip(_REPORT_FIELDS, expected, strict=True):
+                got = row.get(name)
+                if got != want and _norm(got) != _norm(want):
+                    raise BadRow(f"line {line}: {name} differs from line {first_line}, a row of the same report_id")
     received = _time(first_line, first, "received_at", required=True)
     assert received is not None
     platform = _text(first_line, first, "platform", required=True)
