@@ -30,6 +30,7 @@ from aiohttp import web
 SECRET = "bench-signing-secret"
 TOKEN = "xoxb-bench-token"
 ROOT = Path(__file__).resolve().parent.parent
+INTERIM = "answer follows"  # "working on it": the real answer comes through response_url
 
 
 def free_port() -> int:
@@ -161,7 +162,7 @@ class SlackRig:
             except (aiohttp.ClientError, TimeoutError):
                 return None
             elapsed = time.perf_counter() - started
-            if status == 200 and reply.strip() and _has_text(reply):
+            if status == 200 and reply.strip() and _has_text(reply) and INTERIM not in reply:
                 return Answer(reply, elapsed, "http")
             try:
                 return await asyncio.wait_for(hook, max(0.1, timeout - elapsed))

@@ -61,6 +61,11 @@ ERRFIX_MIN_SCORE = 45.0  # a looked-up error shows its closest entry from here (
 ERRFIX_MIN_TITLE_SCORE = 80.0
 MAX_INPUT_CHARS = 1_000_000  # a paste beyond this is cut; the rest cannot change the answer
 RECENT_THREADS = 5_000
+#: How long a request may wait for a place among the requests being worked on before "busy".
+#: Short enough that the answer still fits in Slack's 3-second window most of the time.
+BUSY_WAIT_SECONDS = 20.0
+MAX_WAITERS_PER_SLOT = 32
+
 
 
 class KnowledgeBase:
@@ -105,6 +110,7 @@ class SupportService:
         settings: Settings,
         clock: Clock | None = None,
         detection: DetectionConfig | None = None,
+        busy_wait: float = BUSY_WAIT_SECONDS,
     ) -> None:
         self.knowledge = knowledge
         self.store = store
@@ -117,6 +123,9 @@ class SupportService:
         # Front end name -> "running" | "reconnecting" | "stopped", kept by the runner for /healthz.
         self.front_end_status: dict[str, str] = {}
         self.stats = Stats()
+        self.busy_wait = busy_wait
+        self._slots = asyncio.Semaphore(settings.max_in_flight)
+        self._waiting = 0
         self._in_flight = 0
         self._idle = asyncio.Event()
         self._idle.set()
@@ -171,9 +180,9 @@ class SupportService:
         if not self.accepting:
             return [] if incoming.command is Command.MESSAGE else [
                 replies.notice("Shutting down", "The bot is restarting; please try again in a minute.")]
-        if self._in_flight >= self.settings.max_in_flight:
-            # Bounded work in flight: past the limit a person hears "busy" at once, never silence,
-            # and nothing waits in an unbounded queue to be lost by a crash.
+        if not await self._take_slot():
+            # Bounded work in flight: past the limit (and a short wait) a person hears "busy" at
+            # once, never silence, and nothing waits in an unbounded queue to be lost by a crash.
             self.stats.refused_busy += 1
             log.warning("busy: %d requests in flight; refused %s from %s:%s", self._in_flight,
                         incoming.command.value, incoming.platform, incoming.user_id)
@@ -192,9 +201,28 @@ class SupportService:
                 "The database is not reachable right now, so nothing was recorded. Please try again shortly.",
             )]
         finally:
+            self._slots.release()
             self._in_flight -= 1
             if self._in_flight == 0:
                 self._idle.set()
+
+    async def _take_slot(self) -> bool:
+        """A place among the `max_in_flight` requests being worked on: at once, or within
+        `busy_wait` seconds for a bounded number of waiters; False when there is none."""
+        if not self._slots.locked():
+            await self._slots.acquire()  # free: returns without waiting
+            return True
+        if self.busy_wait <= 0 or self._waiting >= MAX_WAITERS_PER_SLOT * self.settings.max_in_flight:
+            return False
+        self._waiting += 1
+        try:
+            async with asyncio.timeout(self.busy_wait):
+                await self._slots.acquire()
+            return True
+        except TimeoutError:
+            return False
+        finally:
+            self._waiting -= 1
 
     async def _dispatch(self, incoming: Incoming) -> list[Reply]:
         handlers = {

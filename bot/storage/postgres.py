@@ -119,6 +119,8 @@ class PostgresStore(SQLStore):
         self._pool: asyncpg.Pool | None = pool
         self._target = target
         self._errors = _driver_errors(asyncpg_mod)
+        self._queued_reports = []
+        self._report_writer = None
 
     # lifetime --------------------------------------------------------------------------------
     @classmethod
@@ -162,6 +164,7 @@ class PostgresStore(SQLStore):
         return store
 
     async def close(self) -> None:
+        await self._finish_writes()
         pool, self._pool = self._pool, None
         if pool is not None:
             with self._translate("close the connection pool"):

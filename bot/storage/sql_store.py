@@ -14,6 +14,7 @@ Rows are read by position, which both sqlite3's tuples and asyncpg's records sup
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
 from abc import ABC, abstractmethod
@@ -104,6 +105,8 @@ _INSERT_SYMPTOM = (
 _PERSON = "platform || ':' || user_id"  # platform names hold no ':', so this is one value per person
 #: Reports imported per transaction (and per id reservation).
 IMPORT_BATCH = 5_000
+#: Reports from chat written in one transaction at most (see `add_report`).
+REPORT_BATCH = 200
 _INSERT_EVENT = (
     "INSERT INTO incident_events (incident_id, status, actor, event_at, note) VALUES (?, ?, ?, ?, ?)"
 )
@@ -116,6 +119,10 @@ def _origin(row: Row) -> Origin:
 
 class SQLStore(ABC):
     """`IncidentStore` on any driver that implements the hooks below."""
+
+    # Reports waiting for the group-commit writer (see `add_report`); set up by the drivers.
+    _queued_reports: list[tuple[QuotaReport, asyncio.Future[int]]]
+    _report_writer: asyncio.Task[None] | None
 
     # Appended to a SELECT whose rows the same transaction goes on to change or rely on. PostgreSQL
     # needs row locks for that; SQLite's `BEGIN IMMEDIATE` already holds the whole database.
@@ -200,12 +207,50 @@ class SQLStore(ABC):
     async def add_report(self, report: QuotaReport) -> int:
         """Store a report and its readings, and keep the symptom rows of this person up to date:
         the report's own, and those of their neighbouring reports that it changes (a contradiction
-        pairs reports minutes apart). Reads only this person's reports around it."""
-        async with self._write("store a quota report") as db:
-            (report_id,) = await self._reserve_report_ids(db, 1)
-            await self._insert_reports(db, [replace(report, id=report_id)])
-            await self._refresh_person(db, [replace(report, id=report_id)])
-        return report_id
+        pairs reports minutes apart). Reads only this person's reports around it.
+
+        Reports arriving together are written in one transaction (group commit): each caller still
+        returns only once its report is committed, but a burst costs one commit per batch, not one
+        per report. A cancelled caller does not cancel the write.
+        """
+        loop = asyncio.get_running_loop()
+        done: asyncio.Future[int] = loop.create_future()
+        self._queued_reports.append((report, done))
+        if self._report_writer is None or self._report_writer.done():
+            self._report_writer = loop.create_task(self._write_queued_reports(), name="store:reports")
+        return await asyncio.shield(done)
+
+    async def _write_queued_reports(self) -> None:
+        while self._queued_reports:
+            batch = self._queued_reports[:REPORT_BATCH]
+            del self._queued_reports[:REPORT_BATCH]
+            by_person: dict[tuple[str, str], list[int]] = {}
+            for index, (report, _) in enumerate(batch):
+                by_person.setdefault((report.origin.platform, report.origin.user_id), []).append(index)
+            groups = [[batch[i][0] for i in indexes] for indexes in by_person.values()]
+            try:
+                ids = await self._import_batch(groups, skip_present=False)
+            except Exception as exc:
+                for _, waiting in batch:
+                    if not waiting.done():
+                        waiting.set_exception(exc)
+                continue
+            except BaseException:
+                for _, waiting in batch:
+                    if not waiting.done():
+                        waiting.set_exception(StoreError("the store was closed before the report was written"))
+                raise
+            order = [i for indexes in by_person.values() for i in indexes]
+            for index, report_id in zip(order, ids, strict=True):
+                waiting = batch[index][1]
+                if not waiting.done() and report_id is not None:
+                    waiting.set_result(report_id)
+
+    async def _finish_writes(self) -> None:
+        """Let queued reports be written before the store closes."""
+        writer = self._report_writer
+        if writer is not None and not writer.done():
+            await asyncio.gather(writer, return_exceptions=True)
 
     def _report_row(self, report: QuotaReport) -> tuple[object, ...]:
         o, p = report.origin, report.parsed
@@ -246,24 +291,6 @@ class SQLStore(ABC):
         ]
         if readings:
             await db.executemany(_INSERT_READING, readings)
-
-    async def _refresh_person(self, db: Session, new: Sequence[QuotaReport]) -> None:
-        """Symptom rows for `new` (one person's just-inserted reports) and for the neighbours they change."""
-        first = min(r.received_at for r in new)
-        last = max(r.received_at for r in new)
-        inner_lo, inner_hi = first - CONTRADICTION_HORIZON, last + PREVIOUS_READING_HORIZON
-        person = new[0].origin
-        own = await self._person_reports(
-            db,
-            person.platform,
-            person.user_id,
-            inner_lo - PREVIOUS_READING_HORIZON,
-            inner_hi + CONTRADICTION_HORIZON,
-        )
-        fresh = {r.id for r in new}
-        targets = [r for r in own if inner_lo <= r.received_at <= inner_hi]
-        stored = await self._stored_symptoms(db, [r.id for r in targets if r.id not in fresh])
-        await self._store_symptoms(db, own, targets, stored)
 
     async def _person_reports(
         self, db: Session, platform: str, user_id: str, lo: dt.datetime | None, hi: dt.datetime | None
@@ -357,13 +384,19 @@ class SQLStore(ABC):
             batch.append(group)
             size += len(group)
             if size >= IMPORT_BATCH or index == len(groups) - 1:
-                s, p = await self._import_batch(batch)
-                stored, present = stored + s, present + p
+                ids = await self._import_batch(batch, skip_present=True)
+                added = sum(1 for i in ids if i is not None)
+                stored, present = stored + added, present + len(ids) - added
                 batch, size = [], 0
         return ImportCounts(stored=stored, present=present)
 
-    async def _import_batch(self, groups: Sequence[Sequence[QuotaReport]]) -> tuple[int, int]:
-        async with self._write("import quota reports") as db:
+    async def _import_batch(
+        self, groups: Sequence[Sequence[QuotaReport]], *, skip_present: bool
+    ) -> list[int | None]:
+        """Store one person's reports per group in one transaction; the new ids in group order
+        (None for a report skipped as already present)."""
+        placed: list[int | None] = []
+        async with self._write("store quota reports") as db:
             around = await self._people_reports(db, groups)
             plans: list[tuple[list[QuotaReport], list[QuotaReport]]] = []
             fresh_count = present = 0
@@ -374,17 +407,21 @@ class SQLStore(ABC):
                 fresh: list[QuotaReport] = []
                 for report in group:
                     key = (utc(report.received_at), report.raw_text)
-                    if key in seen:
+                    if skip_present and key in seen:
                         present += 1
+                        placed.append(None)
                         continue
                     seen.add(key)
                     fresh.append(report)
+                    placed.append(-1)
                 fresh_count += len(fresh)
                 plans.append((existing, fresh))
             ids = iter(await self._reserve_report_ids(db, fresh_count) if fresh_count else [])
             numbered: list[tuple[list[QuotaReport], list[QuotaReport]]] = [
                 (existing, [replace(r, id=next(ids)) for r in fresh]) for existing, fresh in plans
             ]
+            new_ids = iter([r.id for _, fresh in numbered for r in fresh])
+            placed = [None if slot is None else next(new_ids) for slot in placed]
             await self._insert_reports(db, [r for _, fresh in numbered for r in fresh])
             work: list[tuple[list[QuotaReport], list[QuotaReport]]] = []
             for existing, fresh in numbered:
@@ -403,7 +440,7 @@ class SQLStore(ABC):
             for own, targets in work:
                 self._symptom_changes(own, targets, stored, removed, added)
             await self._apply_symptom_changes(db, removed, added)
-        return fresh_count, present
+        return placed
 
     async def _people_reports(
         self, db: Session, groups: Sequence[Sequence[QuotaReport]]

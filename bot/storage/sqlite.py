@@ -91,6 +91,8 @@ class SQLiteStore(SQLStore):
         self._db: aiosqlite.Connection | None = db
         self._where = where
         self._lock = asyncio.Lock()
+        self._queued_reports = []
+        self._report_writer = None
 
     # lifetime --------------------------------------------------------------------------------
     @classmethod
@@ -146,6 +148,7 @@ class SQLiteStore(SQLStore):
             log.debug("SQLite database %s uses journal mode %s", self._where, mode)
 
     async def close(self) -> None:
+        await self._finish_writes()
         async with self._lock:
             db, self._db = self._db, None
             if db is not None:

@@ -288,6 +288,7 @@ async def test_errfix_with_vague_words_lists_candidates_instead_of_guessing(stor
 
 async def test_work_in_flight_is_bounded_and_the_rest_hear_busy(store, catalog) -> None:
     service = make_service(store, catalog, {"SUPPORTBOT_MAX_IN_FLIGHT": "2"})
+    service.busy_wait = 0  # no waiting for a place: the rest are refused at once
     answers = await asyncio.gather(*(
         service.handle(msg(f"Codex CLI weekly usage {10 + n}%", user=f"P{n}", command=Command.QUOTA))
         for n in range(10)))
@@ -301,3 +302,13 @@ async def test_work_in_flight_is_bounded_and_the_rest_hear_busy(store, catalog) 
     assert len(stored) == 2  # a busy answer stored nothing
     later = await service.handle(msg("Codex CLI weekly usage 50%", user="P9", command=Command.QUOTA))
     assert "recorded" in later[0].title  # once the work is done, the next one goes through
+
+
+async def test_a_short_wait_for_a_place_lets_a_small_burst_through(store, catalog) -> None:
+    service = make_service(store, catalog, {"SUPPORTBOT_MAX_IN_FLIGHT": "2"})
+    service.busy_wait = 60  # long enough for each of them to get a place
+    answers = await asyncio.gather(*(
+        service.handle(msg(f"Codex CLI weekly usage {10 + n}%", user=f"P{n}", command=Command.QUOTA))
+        for n in range(6)))
+    assert all("recorded" in replies_[0].title for replies_ in answers)
+    assert service.stats.refused_busy == 0 and service.in_flight == 0
