@@ -27,8 +27,14 @@ recent growth (the last `level_window` against the same days of earlier weeks), 
 slowly catching on (10% more reports a day) moves the baseline along instead of firing; and the
 average of the `trailing` hours just before the recent window.
 
-Pure and synchronous: the service passes the reports it fetched (`DetectionConfig.history_needed`
-back from now) and decides what to do with the spikes (open an incident unless one is open).
+Pure and synchronous. `detect(reports, now)` runs over a list of reports (tests, simulations);
+`detect_in(history, recent, now)` runs over a `History`, the questions the detector asks about the
+past. The service's periodic job answers them from the store's per-bucket symptom rows: it fetches
+the recent sightings, asks `plan_queries` which counts the run will need, has the store count them
+with indexed queries, and runs `detect_in` over the answers (`AnsweredHistory`). At a 5-minute
+boundary both give the same spikes (tests/storage/test_store_counts.py checks it), and the cost of a
+run does not grow with the stored history. The service decides what to do with the spikes (open an
+incident; the store keeps one open per tool and symptom).
 """
 
 from __future__ import annotations
@@ -73,8 +79,9 @@ class DetectionConfig:
     ones, each holding its share of the threshold (threshold * sub_window / recent, and at least
     one reporter). Several people pasting within the same minute (one shared screenshot) is then
     not enough, while a real incident, where reports keep arriving, fires within about ten minutes.
-    Sub-windows are 5 minutes rather than 10 because the service evaluates every 10 minutes: two
-    10-minute sub-windows would push the first alarm to 20-30 minutes after an incident starts.
+    Sub-windows are 5 minutes rather than 10 so that the first alarm comes within about ten minutes
+    of an incident's start; the periodic job evaluates at every 5-minute boundary (the simulations
+    in the tests and `benchmarks/detection_quality.py` evaluate every 10 minutes).
     `sustain=1` switches the rule off; `significance=1` switches the noise check off.
     """
 
