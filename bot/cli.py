@@ -414,11 +414,9 @@ def _validate_window(args: argparse.Namespace) -> None:
 
 
 async def _tallies(args: argparse.Namespace, app: Any) -> int:
-    from bot.core.tallies import tally
-
     since = _since(args.since)
     until = _since(args.until) if args.until else _now()
-    summary = tally(await app.store.reports_between(since, until), since, until)
+    summary = await app.store.tally(since, until)  # counted in SQL
     if args.json:
         print(json.dumps(summary.as_json(), ensure_ascii=False))
     else:
