@@ -123,6 +123,7 @@ class SupportService:
         # Front end name -> "running" | "reconnecting" | "stopped", kept by the runner for /healthz.
         self.front_end_status: dict[str, str] = {}
         self.stats = Stats()
+        self._last_detection: dt.datetime | None = None
         self.busy_wait = busy_wait
         self._slots = asyncio.Semaphore(settings.max_in_flight)
         self._waiting = 0
@@ -496,11 +497,14 @@ class SupportService:
         """One run of spike detection, as the periodic job does it; the incidents this call opened.
 
         Evaluates at the last 5-minute boundary, from the store's per-bucket symptom counts, so the
-        cost does not grow with stored history. Any number of processes may run it at once: the
+        cost does not grow with stored history. A periodic call (`at` not given) at the same boundary
+        as the previous one does nothing: reports in the open bucket are counted once it closes. Any number of processes may run it at once: the
         store opens at most one incident per tool and symptom, and only the caller whose incident
         it was sends the staff alert.
         """
         now = floor_to_bucket(at or self.clock.now())
+        if at is None and now == self._last_detection:
+            return []  # the same boundary as the last run: its open bucket does not count yet
         started = time.perf_counter()
         try:
             spikes = await stored_spikes(self.store, now, self.detection)
@@ -509,6 +513,8 @@ class SupportService:
             self.stats.detection_failures += 1
             raise
         took = time.perf_counter() - started
+        if at is None:
+            self._last_detection = now
         self.stats.detection_runs += 1
         self.stats.detection_seconds += took
         self.stats.detection_last_seconds = took

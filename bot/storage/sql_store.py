@@ -498,25 +498,21 @@ class SQLStore(ABC):
         exclude: tuple[str, str] | None = None,
     ) -> int:
         """Distinct people who reported `symptom` for any of `tools` (labels, as `tool_label` gives
-        them) in [since, until), leaving out the person `exclude` (platform, user id)."""
+        them) in the 5-minute buckets from `since`'s to `until`'s, leaving out the person `exclude`
+        (platform, user id)."""
         if not tools:
             return 0
+        # By bucket only, so the (tool, symptom, bucket, platform, user_id) index answers it alone:
+        # the window is taken to whole 5-minute buckets.
         sql = (
-            f"SELECT COUNT(DISTINCT {_PERSON}) FROM report_symptoms"
-            f" WHERE tool IN ({', '.join('?' * len(tools))}) AND symptom = ?"
-            " AND bucket >= ? AND bucket <= ? AND received_at >= ? AND received_at < ?"
+            "SELECT COUNT(*) FROM (SELECT DISTINCT platform, user_id FROM report_symptoms"
+            f" WHERE tool IN ({', '.join('?' * len(tools))}) AND symptom = ? AND bucket >= ? AND bucket <= ?"
         )
-        args: list[object] = [
-            *tools,
-            symptom,
-            bucket_of(since),
-            bucket_of(until),
-            self._time_in(since),
-            self._time_in(until),
-        ]
+        args: list[object] = [*tools, symptom, bucket_of(since), bucket_of(until)]
         if exclude is not None:
             sql += " AND NOT (platform = ? AND user_id = ?)"
             args += list(exclude)
+        sql += ") AS t"
         async with self._read("count reporters") as db:
             row = await db.fetchone(sql, *args)
         return 0 if row is None else int(row[0])
