@@ -118,6 +118,23 @@ class SlackRig:
                 raise TimeoutError("the bot did not come up")
             await asyncio.sleep(0.2)
 
+    async def metric(self, name: str) -> float:
+        """One value from the bot's GET /metrics (0 when absent)."""
+        async with self.session.get(f"{self.url}/metrics") as response:
+            text = await response.text()
+        for line in text.splitlines():
+            if line.startswith(name + " "):
+                return float(line.split()[-1])
+        return 0.0
+
+    async def settled(self, timeout: float = 120.0) -> None:
+        """Wait until the bot's first spike-detection run (at start) has finished."""
+        deadline = time.monotonic() + timeout
+        while await self.metric("supportbot_detection_duration_seconds_count") < 1:
+            if time.monotonic() > deadline:
+                raise TimeoutError("no detection run finished")
+            await asyncio.sleep(0.2)
+
     # -- the stand-in Slack API -------------------------------------------------------------------
     async def _api(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]

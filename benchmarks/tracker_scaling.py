@@ -97,7 +97,9 @@ async def seed_postgres(url: str, schema: str, count: int) -> None:
 
 
 async def presses(rig: SlackRig, command: str, count: int, tag: str, user: str | None = None) -> list[float]:
-    """Seconds from press to answer for `count` commands, one after another (after two warm-ups)."""
+    """Seconds from press to answer for `count` commands, one after another (after two warm-ups),
+    once the bot's start-up detection run is over (steady state)."""
+    await rig.settled()
     times: list[float] = []
     for n in range(count + 2):
         who = user or f"U{tag}{n:04d}"

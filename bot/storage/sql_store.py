@@ -564,19 +564,35 @@ class SQLStore(ABC):
 
     # tallies -----------------------------------------------------------------------------------
     async def tally(self, since: dt.datetime, until: dt.datetime) -> Tally:
-        """`bot.core.tallies.tally` of the reports received in [since, until), counted in SQL."""
+        """`bot.core.tallies.tally` of the reports received in [since, until), counted in SQL.
+
+        Each count groups by value and person first, then by value: reports are the sum, distinct
+        reporters the number of groups. Both databases can hash that, where COUNT(DISTINCT ...)
+        would sort every row.
+        """
         lo, hi = self._time_in(since), self._time_in(until)
         span = "received_at >= ? AND received_at < ?"
-        count = f"COUNT(*), COUNT(DISTINCT {_PERSON})"
+        joined = "report_readings rr JOIN quota_reports q ON q.id = rr.report_id"
+        joined_span = "q.received_at >= ? AND q.received_at < ?"
+
+        def by_person(value: str, source: str, where: str, count: str = "COUNT(*)") -> str:
+            person = "q.platform, q.user_id" if source == joined else "platform, user_id"
+            return (
+                f"SELECT k, SUM(n), COUNT(*) FROM (SELECT {value} AS k, {person}, {count} AS n"
+                f" FROM {source} WHERE {where} GROUP BY {value}, {person}) AS t GROUP BY k"
+            )
 
         def counts(rows: Sequence[Row]) -> dict[str, Count]:
             return {str(r[0]): Count(int(r[1]), int(r[2])) for r in rows}
 
         async with self._read("count quota reports") as db:
-            total = await db.fetchone(f"SELECT {count} FROM quota_reports WHERE {span}", lo, hi)
-            symptoms = await db.fetch(
-                f"SELECT symptom, {count} FROM report_symptoms WHERE {span} GROUP BY symptom", lo, hi
+            total = await db.fetchone(
+                "SELECT COALESCE(SUM(n), 0), COUNT(*) FROM (SELECT platform, user_id, COUNT(*) AS n"
+                f" FROM quota_reports WHERE {span} GROUP BY platform, user_id) AS t",
+                lo,
+                hi,
             )
+            symptoms = await db.fetch(by_person("symptom", "report_symptoms", span), lo, hi)
             breakdowns: dict[str, dict[str, Count]] = {}
             for name, column, unknown in (
                 ("tool", "tool", UNKNOWN_TOOL),
@@ -584,26 +600,13 @@ class SQLStore(ABC):
                 ("model_mode", "model_mode", UNKNOWN),
                 ("version", "tool_version", UNKNOWN),
             ):
-                rows = await db.fetch(
-                    f"SELECT COALESCE(NULLIF({column}, ''), '{unknown}'), {count} FROM quota_reports"
-                    f" WHERE {span} GROUP BY 1",
-                    lo,
-                    hi,
-                )
-                breakdowns[name] = counts(rows)
-            windows = await db.fetch(
-                "SELECT COALESCE(NULLIF(rr.quota_window, ''), 'unknown'), COUNT(DISTINCT q.id),"
-                " COUNT(DISTINCT q.platform || ':' || q.user_id) FROM report_readings rr"
-                " JOIN quota_reports q ON q.id = rr.report_id"
-                " WHERE q.received_at >= ? AND q.received_at < ? GROUP BY 1",
-                lo,
-                hi,
-            )
+                value = f"COALESCE(NULLIF({column}, ''), '{unknown}')"
+                breakdowns[name] = counts(await db.fetch(by_person(value, "quota_reports", span), lo, hi))
+            window = "COALESCE(NULLIF(rr.quota_window, ''), 'unknown')"
+            windows = await db.fetch(by_person(window, joined, joined_span, "COUNT(DISTINCT q.id)"), lo, hi)
             percents = await db.fetch(
-                "SELECT rr.quota_window, rr.percent, COUNT(*) FROM report_readings rr"
-                " JOIN quota_reports q ON q.id = rr.report_id"
-                " WHERE q.received_at >= ? AND q.received_at < ? AND rr.percent IS NOT NULL"
-                " GROUP BY rr.quota_window, rr.percent",
+                f"SELECT rr.quota_window, rr.percent, COUNT(*) FROM {joined}"
+                f" WHERE {joined_span} AND rr.percent IS NOT NULL GROUP BY rr.quota_window, rr.percent",
                 lo,
                 hi,
             )
