@@ -102,7 +102,6 @@ _INSERT_SYMPTOM = (
     "INSERT INTO report_symptoms (report_id, symptom, tool, bucket, received_at, platform, user_id)"
     " VALUES (?, ?, ?, ?, ?, ?, ?)"
 )
-_PERSON = "platform || ':' || user_id"  # platform names hold no ':', so this is one value per person
 #: Reports imported per transaction (and per id reservation).
 IMPORT_BATCH = 5_000
 #: Reports from chat written in one transaction at most (see `add_report`).
