@@ -52,7 +52,7 @@ def seed_rows(count: int, now: dt.datetime, seed: int = 5) -> Iterator[tuple[lis
             percent = float(rid % 101)
             reports.append((rid, "slack", "T1", "C1", user, at, f"seeded report {rid}", tool, "Pro", None, None,
                             f"seed-{rid}"))
-            readings.append((rid, 0, "weekly", percent, None, percent >= 100, None, None, None))
+            readings.append((rid, 0, "weekly", percent, None, percent >= 100, None, None, None, at, "slack", user))
             bucket = bucket_of(at)
             symptoms.append((rid, "report", tool, bucket, at, "slack", user))
             if percent >= 100:
@@ -72,7 +72,8 @@ async def seed_sqlite(path: Path, count: int) -> None:
         for reports, readings, symptoms in seed_rows(count, now):
             conn.executemany("INSERT INTO quota_reports VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
                              [(*r[:5], _iso(r[5]), *r[6:]) for r in reports])
-            conn.executemany("INSERT INTO report_readings VALUES (?,?,?,?,?,?,?,?,?)", readings)
+            conn.executemany("INSERT INTO report_readings VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                             [(*r[:9], _iso(r[9]), *r[10:]) for r in readings])
             conn.executemany("INSERT INTO report_symptoms VALUES (?,?,?,?,?,?,?)",
                              [(*s[:4], _iso(s[4]), *s[5:]) for s in symptoms])
         conn.execute("ANALYZE")

@@ -295,10 +295,36 @@ _V2_SYMPTOMS_POSTGRES = """
         user_id     TEXT NOT NULL,
         PRIMARY KEY (report_id, symptom)
     )"""
+# Readings carry their report's time and person, so that tallies by window read readings alone.
+_V2_READINGS_SQLITE = (
+    "ALTER TABLE report_readings ADD COLUMN received_at TEXT",
+    "ALTER TABLE report_readings ADD COLUMN platform TEXT",
+    "ALTER TABLE report_readings ADD COLUMN user_id TEXT",
+)
+_V2_READINGS_POSTGRES = (
+    "ALTER TABLE report_readings ADD COLUMN received_at TIMESTAMPTZ",
+    "ALTER TABLE report_readings ADD COLUMN platform TEXT",
+    "ALTER TABLE report_readings ADD COLUMN user_id TEXT",
+)
 _V2_COMMON: tuple[tuple[str, str], ...] = (
+    _both(
+        "UPDATE report_readings SET"
+        " received_at = (SELECT q.received_at FROM quota_reports q WHERE q.id = report_readings.report_id),"
+        " platform = (SELECT q.platform FROM quota_reports q WHERE q.id = report_readings.report_id),"
+        " user_id = (SELECT q.user_id FROM quota_reports q WHERE q.id = report_readings.report_id)"
+    ),
+    _both(
+        "CREATE INDEX report_readings_tally ON report_readings"
+        " (received_at, quota_window, percent, platform, user_id, report_id)"
+    ),
     _both("CREATE INDEX report_symptoms_window ON report_symptoms (tool, symptom, bucket, platform, user_id)"),
     _both("CREATE INDEX report_symptoms_bucket ON report_symptoms (bucket)"),
-    _both("CREATE INDEX report_symptoms_received ON report_symptoms (received_at)"),
+    # Covering indexes for the tallies: counts over a window read the index alone.
+    _both("CREATE INDEX report_symptoms_received ON report_symptoms (received_at, symptom, platform, user_id)"),
+    _both(
+        "CREATE INDEX quota_reports_tally ON quota_reports"
+        " (received_at, platform, user_id, tool, plan, model_mode, tool_version, id)"
+    ),
     _both("DROP INDEX quota_reports_fingerprint"),
     _both(
         "CREATE INDEX quota_reports_fingerprint ON quota_reports (platform, user_id, fingerprint, received_at)"
@@ -332,8 +358,8 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(
         version=2,
         description="report symptoms by tool, bucket and person; one open incident per tool and symptom",
-        sqlite=(_V2_SYMPTOMS_SQLITE, *(s for s, _ in _V2_COMMON)),
-        postgres=(_V2_SYMPTOMS_POSTGRES, *(p for _, p in _V2_COMMON)),
+        sqlite=(_V2_SYMPTOMS_SQLITE, *_V2_READINGS_SQLITE, *(s for s, _ in _V2_COMMON)),
+        postgres=(_V2_SYMPTOMS_POSTGRES, *_V2_READINGS_POSTGRES, *(p for _, p in _V2_COMMON)),
     ),
 )
 

@@ -96,7 +96,8 @@ _INSERT_REPORT = (
 )
 _INSERT_READING = (
     "INSERT INTO report_readings (report_id, seq, quota_window, percent, from_percent,"
-    " limit_hit, resets, resets_at, idle) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " limit_hit, resets, resets_at, idle, received_at, platform, user_id)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 _INSERT_SYMPTOM = (
     "INSERT INTO report_symptoms (report_id, symptom, tool, bucket, received_at, platform, user_id)"
@@ -284,6 +285,9 @@ class SQLStore(ABC):
                 r.resets,
                 self._maybe_time_in(r.resets_at),
                 None if r.idle is None else bool(r.idle),
+                self._time_in(report.received_at),
+                report.origin.platform,
+                report.origin.user_id,
             )
             for report in reports
             for seq, r in enumerate(report.parsed.readings)
@@ -571,14 +575,11 @@ class SQLStore(ABC):
         """
         lo, hi = self._time_in(since), self._time_in(until)
         span = "received_at >= ? AND received_at < ?"
-        joined = "report_readings rr JOIN quota_reports q ON q.id = rr.report_id"
-        joined_span = "q.received_at >= ? AND q.received_at < ?"
 
-        def by_person(value: str, source: str, where: str, count: str = "COUNT(*)") -> str:
-            person = "q.platform, q.user_id" if source == joined else "platform, user_id"
+        def by_person(value: str, source: str) -> str:
             return (
-                f"SELECT k, SUM(n), COUNT(*) FROM (SELECT {value} AS k, {person}, {count} AS n"
-                f" FROM {source} WHERE {where} GROUP BY {value}, {person}) AS t GROUP BY k"
+                f"SELECT k, SUM(n), COUNT(*) FROM (SELECT {value} AS k, platform, user_id, COUNT(*) AS n"
+                f" FROM {source} WHERE {span} GROUP BY {value}, platform, user_id) AS t GROUP BY k"
             )
 
         def counts(rows: Sequence[Row]) -> dict[str, Count]:
@@ -591,7 +592,7 @@ class SQLStore(ABC):
                 lo,
                 hi,
             )
-            symptoms = await db.fetch(by_person("symptom", "report_symptoms", span), lo, hi)
+            symptoms = await db.fetch(by_person("symptom", "report_symptoms"), lo, hi)
             breakdowns: dict[str, dict[str, Count]] = {}
             for name, column, unknown in (
                 ("tool", "tool", UNKNOWN_TOOL),
@@ -600,12 +601,19 @@ class SQLStore(ABC):
                 ("version", "tool_version", UNKNOWN),
             ):
                 value = f"COALESCE(NULLIF({column}, ''), '{unknown}')"
-                breakdowns[name] = counts(await db.fetch(by_person(value, "quota_reports", span), lo, hi))
-            window = "COALESCE(NULLIF(rr.quota_window, ''), 'unknown')"
-            windows = await db.fetch(by_person(window, joined, joined_span, "COUNT(DISTINCT q.id)"), lo, hi)
+                breakdowns[name] = counts(await db.fetch(by_person(value, "quota_reports"), lo, hi))
+            # Readings carry their report's time and person, so these read readings alone.
+            window = "COALESCE(NULLIF(quota_window, ''), 'unknown')"
+            windows = await db.fetch(
+                "SELECT k, SUM(n), COUNT(*) FROM (SELECT k, platform, user_id, COUNT(*) AS n FROM"
+                f" (SELECT DISTINCT {window} AS k, platform, user_id, report_id FROM report_readings"
+                f" WHERE {span}) AS r GROUP BY k, platform, user_id) AS t GROUP BY k",
+                lo,
+                hi,
+            )
             percents = await db.fetch(
-                f"SELECT rr.quota_window, rr.percent, COUNT(*) FROM {joined}"
-                f" WHERE {joined_span} AND rr.percent IS NOT NULL GROUP BY rr.quota_window, rr.percent",
+                f"SELECT quota_window, percent, COUNT(*) FROM report_readings"
+                f" WHERE {span} AND percent IS NOT NULL GROUP BY quota_window, percent",
                 lo,
                 hi,
             )

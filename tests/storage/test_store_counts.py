@@ -15,7 +15,8 @@ from bot.core.detection import DetectionConfig, detect, floor_to_bucket
 from bot.core.models import Incident, IncidentStatus, QuotaReport
 from bot.core.ports import IncidentStore
 from bot.core.service import stored_spikes
-from bot.core.tallies import tally
+from bot.core.tallies import Count, tally
+from bot.storage import schema
 from tests.core.factories import reading
 from tests.core.test_detection import HOUR, MINUTE, T0, WEEK, burst, flood, noise, report
 
@@ -151,27 +152,38 @@ async def test_reports_page_walks_the_whole_history_in_order(store: IncidentStor
 
 
 async def test_upgrading_an_older_database_works_out_symptoms_and_merges_open_incidents(backend: Backend) -> None:
-    first = await backend.open()
-    notice = await first.add_report(report(T0, "U1", "Claude Code", reading("session", limit_hit=True)))
-    await first.add_report(report(T0 + 5 * MINUTE, "U1", "Claude Code", reading("session", 15)))
-    await first.close()
-    # Back to what version 1 left: no symptom table, no unique index, two open incidents alike.
+    # A database as version 1 left it: its tables, two reports, and two open incidents alike.
+    v1 = schema.MIGRATIONS[0]
+    if backend.sqlite_path is not None:
+        backend.sqlite_path.parent.mkdir(parents=True, exist_ok=True)
+    for sql in (schema.SCHEMA_VERSION_TABLE_SQLITE if backend.name == "sqlite" else schema.SCHEMA_VERSION_TABLE_POSTGRES,
+                *(v1.sqlite if backend.name == "sqlite" else v1.postgres)):
+        await backend.execute(sql)
+    t0, t5 = "2025-03-03T12:00:00.000000+00:00", "2025-03-03T12:05:00.000000+00:00"
     for sql in (
-        "DROP TABLE report_symptoms",
-        "DROP INDEX incidents_one_open",
-        "DELETE FROM schema_version WHERE version = 2",
+        f"INSERT INTO schema_version (version, description, applied_at) VALUES (1, 'v1', '{t0}')",
+        "INSERT INTO quota_reports (id, platform, workspace_id, channel_id, user_id, received_at, raw_text, tool,"
+        f" fingerprint) VALUES (1, 'slack', 'T1', 'C1', 'U1', '{t0}', 'limit reached', 'Claude Code', 'a')",
+        "INSERT INTO quota_reports (id, platform, workspace_id, channel_id, user_id, received_at, raw_text, tool,"
+        f" fingerprint) VALUES (2, 'slack', 'T1', 'C1', 'U1', '{t5}', 'session 15%', 'Claude Code', 'b')",
+        "INSERT INTO report_readings (report_id, seq, quota_window, percent, limit_hit)"
+        " VALUES (1, 0, 'session', NULL, TRUE)",
+        "INSERT INTO report_readings (report_id, seq, quota_window, percent, limit_hit)"
+        " VALUES (2, 0, 'session', 15, FALSE)",
         "INSERT INTO incidents (tool, symptom, opened_at, status, summary, reporters, baseline, updated_at)"
-        " VALUES ('Claude Code', 'limit_hit', CURRENT_TIMESTAMP, 'open', 'a', 5, 1, CURRENT_TIMESTAMP)",
+        f" VALUES ('Claude Code', 'limit_hit', '{t0}', 'open', 'a', 5, 1, '{t0}')",
         "INSERT INTO incidents (tool, symptom, opened_at, status, summary, reporters, baseline, updated_at)"
-        " VALUES ('Claude Code', 'limit_hit', CURRENT_TIMESTAMP, 'open', 'b', 5, 1, CURRENT_TIMESTAMP)",
+        f" VALUES ('Claude Code', 'limit_hit', '{t5}', 'open', 'b', 5, 1, '{t5}')",
     ):
         await backend.execute(sql)
     upgraded = await backend.open()
     try:
-        assert await upgraded.report_symptoms(notice) == {"report", "limit_hit", "contradiction"}
+        assert await upgraded.report_symptoms(1) == {"report", "limit_hit", "contradiction"}
         still_open = await upgraded.list_incidents([IncidentStatus.OPEN])
         assert [i.summary for i in still_open] == ["a"]
         assert await upgraded.open_incident(incident(symptom="limit_hit")) is None
+        at = dt.datetime(2025, 3, 3, 12, tzinfo=dt.UTC)
+        tallied = await upgraded.tally(at - HOUR, at + HOUR)  # readings learnt their report's time and person
+        assert (tallied.reports, tallied.reporters, dict(tallied.by_window)) == (2, 1, {"session": Count(2, 1)})
     finally:
         await upgraded.close()
-
