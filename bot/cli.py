@@ -499,21 +499,7 @@ async def _export(args: argparse.Namespace, app: Any) -> int:
 
 
 async def _import(args: argparse.Namespace, app: Any) -> int:
-    from bot.report_files import format_of, read_reports
-
-    try:
-        fmt = format_of(args.file, args.format)
-        text = args.file.read_text(encoding="utf-8-sig")
-    except OSError as exc:
-        raise UsageError(f"cannot read {args.file}: {exc.strerror}") from None
-    except UnicodeDecodeError:
-        raise UsageError(f"{args.file} is not UTF-8 text") from None
-    except ValueError as exc:
-        raise UsageError(str(exc)) from None
-    try:
-        found = read_reports(text, fmt)
-    except ValueError as exc:
-        raise UsageError(f"{args.file}: {exc}") from None
+    found = await asyncio.to_thread(_read_backup, args.file, args.format)  # file reading off the loop
     for problem in found.problems[:MAX_PROBLEMS_SHOWN]:
         print(f"{args.file}: refused: {problem}", file=sys.stderr)
     if len(found.problems) > MAX_PROBLEMS_SHOWN:
@@ -529,6 +515,25 @@ async def _import(args: argparse.Namespace, app: Any) -> int:
             bar.update(len(chunk))
     print(f"read {found.read} report(s): {stored} stored, {present} already present, {found.refused} refused")
     return EXIT_USAGE if found.refused else EXIT_OK
+
+
+def _read_backup(path: Path, given: str | None) -> Any:
+    """The reports in an export file, checked; a file that cannot be read at all is a UsageError."""
+    from bot.report_files import format_of, read_reports
+
+    try:
+        fmt = format_of(path, given)
+        text = path.read_text(encoding="utf-8-sig")
+    except OSError as exc:
+        raise UsageError(f"cannot read {path}: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise UsageError(f"{path} is not UTF-8 text") from None
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    try:
+        return read_reports(text, fmt)
+    except ValueError as exc:
+        raise UsageError(f"{path}: {exc}") from None
 
 
 def _progress(total: int, what: str) -> Any:

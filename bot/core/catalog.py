@@ -18,7 +18,7 @@ from typing import Any
 import yaml
 
 from bot.core.catalog_problem import CatalogProblem
-from bot.errors import CatalogError
+from bot.core.errors import CatalogError
 
 log = logging.getLogger(__name__)
 
