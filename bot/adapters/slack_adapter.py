@@ -372,10 +372,8 @@ class SlackBot:
             await ack()
             self._spawn(self.run_command(command), "command")
             return
-        where = _SlackPort(self, str(command.get("channel_id") or ""), str(command.get("user_id") or ""),
-                           response_url=command.get("response_url"))
-        work = asyncio.ensure_future(self.ask(*parsed, where, workspace_id=str(command.get("team_id") or ""),
-                                              user_name=str(command.get("user_name") or "")))
+        where = self.port(command)
+        work = asyncio.ensure_future(self.ask(*parsed, where, command))
         done, _ = await asyncio.wait({work}, timeout=COMMAND_ACK_SECONDS)
         if not done:
             await ack(text=INTERIM, response_type="ephemeral")
