@@ -13,7 +13,7 @@ import io
 from collections.abc import Sequence
 from pathlib import Path
 
-from bot.core.charts import ChartData, reports_chart, text_chart
+from bot.core.charts import ChartData, reports_chart, sightings_of, text_chart
 from bot.core.models import Incident, QuotaReport
 from bot.errors import UsageError
 
@@ -84,7 +84,7 @@ def render_chart(
     reports: Sequence[QuotaReport], incidents: Sequence[Incident], since: dt.datetime, until: dt.datetime, out: Path
 ) -> None:
     """`supportbot chart`: reports over time by kind of symptom, incidents shaded, written to `out`."""
-    png = render_png(reports_chart(reports, incidents, since, until))
+    png = render_png(reports_chart(sightings_of(reports), incidents, since, until))
     if png is None:
         raise UsageError("the chart needs matplotlib: pip install matplotlib")
     out.write_bytes(png)

@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import csv
 import datetime as dt
-import io
 import itertools
 import json
 import logging
@@ -102,10 +100,14 @@ def build_parser() -> argparse.ArgumentParser:
     incident.add_argument("id", type=int)
     incident.add_argument("--by", default="cli", help="who (recorded with the step)")
     incident.add_argument("--note", default="")
-    export = sub.add_parser("export", help="export quota reports")
-    export.add_argument("--format", choices=["csv", "json"], default="csv")
-    export.add_argument("--since", default="30d")
+    export = sub.add_parser("export", help="export quota reports, one row per reading")
+    export.add_argument("--format", choices=["csv", "json", "jsonl"], default="csv")
+    export.add_argument("--since", default="30d", help="30d, 12w, or an ISO date (default 30d)")
     export.add_argument("--out", type=Path, help="file to write (default stdout)")
+    importer = sub.add_parser("import", help="load what export wrote: restore a backup, move SQLite to PostgreSQL")
+    importer.add_argument("file", type=Path, help="a file written by `supportbot export`")
+    importer.add_argument("--format", choices=["csv", "json", "jsonl"],
+                          help="csv, json or jsonl (default: from the file name)")
     chart = sub.add_parser("chart", help="PNG chart of reports over time by kind, incidents shaded")
     chart.add_argument("--since", default="7d")
     chart.add_argument("--out", type=Path, required=True)
@@ -376,6 +378,17 @@ async def _async_main(command: str, args: argparse.Namespace, settings: Settings
     since_commands = {"tallies", "export", "chart", "purge", "gaps", "catalog"}
     if command in since_commands:
         _validate_window(args)
+    if command in ("export", "import"):  # the store alone: no catalog to load
+        from types import SimpleNamespace
+
+        from bot.storage import open_store
+
+        store = await open_store(settings.database_url)
+        try:
+            data = SimpleNamespace(store=store)
+            return await (_export(args, data) if command == "export" else _import(args, data))
+        finally:
+            await store.close()
     async with open_app(settings) as app:
         if command in ("run", "console", "slack", "discord"):
             return await _serve(command, args, app)
@@ -391,6 +404,8 @@ async def _async_main(command: str, args: argparse.Namespace, settings: Settings
             return await _incident(args, app)
         if command == "export":
             return await _export(args, app)
+        if command == "import":
+            return await _import(args, app)
         if command == "chart":
             return await _chart(args, app)
         if command == "purge":
@@ -473,11 +488,9 @@ async def _draft(args: argparse.Namespace, app: Any) -> int:
 
 
 async def _tallies(args: argparse.Namespace, app: Any) -> int:
-    from bot.core.tallies import tally
-
     since = _since(args.since)
     until = _since(args.until) if args.until else _now()
-    summary = tally(await app.store.reports_between(since, until), since, until)
+    summary = await app.store.tally(since, until)  # counted in SQL
     if args.json:
         print(json.dumps(summary.as_json(), ensure_ascii=False))
     else:
@@ -527,61 +540,82 @@ async def _incident(args: argparse.Namespace, app: Any) -> int:
     return EXIT_OK
 
 
-def _report_rows(reports: Sequence[Any]) -> list[dict[str, Any]]:
-    rows = []
-    for report in reports:
-        for reading in report.parsed.readings or [None]:
-            rows.append({
-                "report_id": report.id,
-                "received_at": report.received_at.isoformat(),
-                "platform": report.origin.platform,
-                "workspace": report.origin.workspace_id,
-                "channel": report.origin.channel_id,
-                "reporter": report.origin.user_id,
-                "tool": report.parsed.tool,
-                "plan": report.parsed.plan,
-                "model_mode": report.parsed.model_mode,
-                "version": report.parsed.version,
-                "window": reading.window if reading else None,
-                "percent": reading.percent if reading else None,
-                "from_percent": reading.from_percent if reading else None,
-                "limit_hit": reading.limit_hit if reading else None,
-                "idle": reading.idle if reading else None,
-                "resets": reading.resets if reading else None,
-                "resets_at": reading.resets_at.isoformat() if reading and reading.resets_at else None,
-                "text": report.raw_text,
-            })
-    return rows
+EXPORT_PAGE = 2_000
+IMPORT_CHUNK = 5_000
+MAX_PROBLEMS_SHOWN = 50
 
 
 async def _export(args: argparse.Namespace, app: Any) -> int:
-    rows = _report_rows(await app.store.reports_between(_since(args.since), _now()))
-    buffer = io.StringIO()
-    if args.format == "json":
-        json.dump(rows, buffer, ensure_ascii=False, indent=1)
-        buffer.write("\n")
-    else:
-        fields = [
-            "report_id", "received_at", "platform", "workspace", "channel", "reporter", "tool", "plan",
-            "model_mode", "version", "window", "percent", "from_percent", "limit_hit", "idle", "resets",
-            "resets_at", "text"]
-        writer = csv.DictWriter(buffer, fieldnames=fields)
-        writer.writeheader()
-        writer.writerows(rows)
-    _write_out(args.out, buffer.getvalue())
+    from bot.report_files import RowWriter, report_rows
+
+    since, until = _since(args.since), _now()
+    try:
+        out = args.out.open("w", encoding="utf-8", newline="") if args.out else sys.stdout
+    except OSError as exc:
+        raise UsageError(f"cannot write {args.out}: {exc.strerror}") from None
+    try:
+        writer = RowWriter(out, args.format)
+        after = None
+        while True:  # page by page, so a large tracker never sits in memory at once
+            page = await app.store.reports_page(since, until, after, EXPORT_PAGE)
+            for report in page:
+                writer.write(report_rows(report))
+            if len(page) < EXPORT_PAGE:
+                break
+            after = (page[-1].received_at, page[-1].id)
+        writer.close()
+    finally:
+        if args.out:
+            out.close()
     if args.out:
-        print(f"wrote {len(rows)} row(s) to {args.out}", file=sys.stderr)
+        print(f"wrote {writer.count} row(s) to {args.out}", file=sys.stderr)
     return EXIT_OK
 
 
-def _write_out(path: Path | None, text: str) -> None:
-    if path is None:
-        sys.stdout.write(text)
-        return
+async def _import(args: argparse.Namespace, app: Any) -> int:
+    found = await asyncio.to_thread(_read_backup, args.file, args.format)  # file reading off the loop
+    for problem in found.problems[:MAX_PROBLEMS_SHOWN]:
+        print(f"{args.file}: refused: {problem}", file=sys.stderr)
+    if len(found.problems) > MAX_PROBLEMS_SHOWN:
+        print(f"{args.file}: ... and {len(found.problems) - MAX_PROBLEMS_SHOWN} more refused", file=sys.stderr)
+    stored = present = 0
+    # By person: the store reads each person's neighbouring reports once per chunk, not once per report.
+    reports = sorted(found.reports, key=lambda r: (r.origin.platform, r.origin.user_id, r.received_at))
+    with _progress(len(reports), "importing") as bar:
+        for at in range(0, len(reports), IMPORT_CHUNK):
+            chunk = reports[at : at + IMPORT_CHUNK]
+            counts = await app.store.import_reports(chunk)
+            stored, present = stored + counts.stored, present + counts.present
+            bar.update(len(chunk))
+    print(f"read {found.read} report(s): {stored} stored, {present} already present, {found.refused} refused")
+    return EXIT_USAGE if found.refused else EXIT_OK
+
+
+def _read_backup(path: Path, given: str | None) -> Any:
+    """The reports in an export file, checked; a file that cannot be read at all is a UsageError."""
+    from bot.report_files import format_of, read_reports
+
     try:
-        path.write_text(text, encoding="utf-8")
+        fmt = format_of(path, given)
+        text = path.read_text(encoding="utf-8-sig")
     except OSError as exc:
-        raise UsageError(f"cannot write {path}: {exc.strerror}") from None
+        raise UsageError(f"cannot read {path}: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise UsageError(f"{path} is not UTF-8 text") from None
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    try:
+        return read_reports(text, fmt)
+    except ValueError as exc:
+        raise UsageError(f"{path}: {exc}") from None
+
+
+def _progress(total: int, what: str) -> Any:
+    """A progress bar on stderr when it is a terminal; otherwise one that draws nothing."""
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc=what, unit=" reports", file=sys.stderr,
+                disable=not sys.stderr.isatty() or total < IMPORT_CHUNK)
 
 
 async def _chart(args: argparse.Namespace, app: Any) -> int:

@@ -58,6 +58,8 @@ class Settings:
     reports_per_hour: int = 20
     duplicate_minutes: int = 10
     merge_seconds: int = 120
+    detect_seconds: int = 60
+    max_in_flight: int = 64
     sources: tuple[str, ...] = field(default=(), compare=False)
 
     # -- derived --------------------------------------------------------------------------------
@@ -96,6 +98,7 @@ class Settings:
             reports_per_hour=self.reports_per_hour,
             duplicate_minutes=self.duplicate_minutes,
             merge_seconds=self.merge_seconds,
+            max_in_flight=self.max_in_flight,
         )
 
     # -- construction ---------------------------------------------------------------------------
@@ -258,6 +261,8 @@ def _parse(env: Mapping[str, str], sources: tuple[str, ...]) -> Settings:
         reports_per_hour=integer("SUPPORTBOT_REPORTS_PER_HOUR", 20, 1, 10_000) or 20,
         duplicate_minutes=integer("SUPPORTBOT_DUPLICATE_MINUTES", 10, 0, 24 * 60) or 0,
         merge_seconds=integer("SUPPORTBOT_MERGE_SECONDS", 120, 0, 3600) or 0,
+        detect_seconds=integer("SUPPORTBOT_DETECT_SECONDS", 60, 1, 24 * 3600) or 60,
+        max_in_flight=integer("SUPPORTBOT_MAX_IN_FLIGHT", 64, 1, 100_000) or 64,
         sources=sources,
     )
     if problems:

@@ -41,15 +41,16 @@ async def serve(app: App, front_ends: list[str], *, port: int, stdin: TextIO, st
                                  name=name)
              for name, run in runners.items()]
     watcher = asyncio.create_task(watch_catalog(app, stop), name="catalog-watcher")
+    detector = asyncio.create_task(detect_periodically(app, stop, app.settings.detect_seconds), name="detector")
     log.info("running: %s", ", ".join(front_ends))
     await stop.wait()
     log.info("stopping: finishing replies in flight")
     drained = await app.service.drain(DRAIN_SECONDS)
     if not drained:
         log.warning("some replies were still in flight after %.0f s", DRAIN_SECONDS)
-    for task in [*tasks, watcher]:
+    for task in [*tasks, watcher, detector]:
         task.cancel()
-    await asyncio.gather(*tasks, watcher, return_exceptions=True)
+    await asyncio.gather(*tasks, watcher, detector, return_exceptions=True)
     if fatal:
         raise fatal[0]
     return 0
@@ -127,6 +128,23 @@ async def watch_catalog(app: App, stop: asyncio.Event, interval: float = CATALOG
         result = await knowledge.reload()
         if not result.ok:
             await app.service.alert_staff(app.service.reload_reply(result))
+
+
+async def detect_periodically(app: App, stop: asyncio.Event, interval: float) -> None:
+    """Spike detection every `interval` seconds (SUPPORTBOT_DETECT_SECONDS), first run at once.
+
+    Every process sharing the database may run this; the store lets only one of them open each
+    incident. A failed run (database unreachable) is logged and the next one tried as usual.
+    """
+    while not stop.is_set():
+        try:
+            await app.service.run_detection()
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("spike detection failed; trying again in %.0f s", interval)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), interval)
 
 
 def _install_signal_handlers(stop: asyncio.Event) -> None:

@@ -9,7 +9,7 @@ import sys
 import pytest
 
 from bot.chart import HEIGHT_PX, WIDTH_PX, chart_text, render_png, render_png_async
-from bot.core.charts import reports_chart, sparkline, spike_chart
+from bot.core.charts import reports_chart, sightings_of, sparkline, spike_chart
 from bot.core.models import Incident, IncidentStatus, Origin, ParsedReadings, QuotaReport
 from tests.core.factories import reading
 
@@ -38,7 +38,7 @@ def _incident() -> Incident:
 
 
 def test_reports_chart_counts_reports_per_bucket_by_kind() -> None:
-    chart = reports_chart(_reports(), [_incident()], NOW - dt.timedelta(hours=24), NOW)
+    chart = reports_chart(sightings_of(_reports()), [_incident()], NOW - dt.timedelta(hours=24), NOW)
     by_name = {s.name: s for s in chart.series}
     assert sum(by_name["report"].values) == 40
     assert sum(by_name["limit_hit"].values) == 8
@@ -46,14 +46,14 @@ def test_reports_chart_counts_reports_per_bucket_by_kind() -> None:
 
 
 def test_spike_chart_counts_distinct_people_and_carries_the_baseline() -> None:
-    chart = spike_chart(_reports(), _incident(), NOW)
+    chart = spike_chart(sightings_of(_reports()), _incident(), NOW)
     assert chart.baseline == 0.5
     assert sum(chart.series[0].values) == 8  # eight people hit the limit in the last 80 minutes
     assert chart.series[0].values[-1] >= 2
 
 
 def test_png_has_the_documented_size() -> None:
-    png = render_png(reports_chart(_reports(), [_incident()], NOW - dt.timedelta(days=7), NOW))
+    png = render_png(reports_chart(sightings_of(_reports()), [_incident()], NOW - dt.timedelta(days=7), NOW))
     assert png is not None and png_size(png) == (WIDTH_PX, HEIGHT_PX)
     empty = render_png(reports_chart([], [], NOW - dt.timedelta(hours=2), NOW))
     assert empty is not None and png_size(empty) == (WIDTH_PX, HEIGHT_PX)
@@ -74,7 +74,7 @@ async def test_rendering_runs_in_a_worker_thread() -> None:
     mp = pytest.MonkeyPatch()
     mp.setattr(bot.chart, "render_png", spy)
     try:
-        png = await render_png_async(spike_chart(_reports(), _incident(), NOW))
+        png = await render_png_async(spike_chart(sightings_of(_reports()), _incident(), NOW))
     finally:
         mp.undo()
     assert png is not None and seen and seen[0] != threading.main_thread().name
@@ -84,7 +84,7 @@ def test_without_matplotlib_there_is_a_text_sparkline(monkeypatch: pytest.Monkey
     for name in [n for n in sys.modules if n == "matplotlib" or n.startswith("matplotlib.")]:
         monkeypatch.delitem(sys.modules, name)
     monkeypatch.setitem(sys.modules, "matplotlib", None)
-    chart = spike_chart(_reports(), _incident(), NOW)
+    chart = spike_chart(sightings_of(_reports()), _incident(), NOW)
     assert render_png(chart) is None
     text = chart_text(chart)
     assert "baseline 0.5" in text and "peak" in text and "█" in text

@@ -45,11 +45,15 @@ from bot.core.errors import ConfigError, DeliveryError
 from bot.core.models import Command, Incoming, Reply, ReplyKind
 from bot.core.ports import AlertRelay, Posted, ThreadAuthors
 from bot.core.service import SupportService
+from bot.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
+from bot.metrics import make_registry
+from bot.metrics import render as render_metrics
 
 log = logging.getLogger(__name__)
 
 PLATFORM = "slack"
 EVENTS_PATH = "/slack/events"
+METRICS_PATH = "/metrics"
 HEALTH_PATH = "/healthz"
 EYES = "eyes"
 LOOKUP_SHORTCUT = "sb_lookup_error"  # callback_id of the message shortcut in slack/manifest.yml
@@ -59,6 +63,8 @@ SLACK_ID = re.compile(r"[CGD][A-Z0-9]{6,}")
 STAFF_CACHE_SECONDS = 60.0
 REMEMBERED_EVENTS = 10_000
 VIEW_ACK_SECONDS = 2.5  # a modal submission must be answered within 3 s; past this we answer by DM
+COMMAND_ACK_SECONDS = 2.5  # the same for /quota's own response; past this, the answer goes via response_url
+INTERIM = "Working on your report: the answer follows in a moment."
 AUTH_ERRORS = frozenset({"invalid_auth", "not_authed", "account_inactive", "token_revoked",
                          "token_expired", "not_allowed_token_type"})
 
@@ -179,7 +185,8 @@ class SlackBot:
         app = self.app
         app.event("message")(self._on_message_event)
         app.event("app_home_opened")(self._on_home_opened)
-        app.command(re.compile(r"^/(errfix|quota|incidents)$"))(self._acked(self.run_command, "command"))
+        app.command(re.compile(r"^/(errfix|incidents)$"))(self._acked(self.run_command, "command"))
+        app.command("/quota")(self._on_quota)
         app.action(re.compile("^" + re.escape(sb.ACTION_PREFIX)))(self._acked(self.run_action, "button"))
         app.shortcut(LOOKUP_SHORTCUT)(self._acked(self.run_lookup, "lookup shortcut"))
         app.view(sb.QUOTA_CALLBACK)(self._on_quota_view)
@@ -385,6 +392,43 @@ class SlackBot:
         where = self.port(command)
         await self.answer(where, await self.ask(*parsed, where, command))
 
+    async def _on_quota(self, ack: AsyncAck, command: dict[str, Any]) -> None:
+        """/quota: the thank-you is the command's own response when the report is stored within
+        Slack's window, so an acknowledgement means a stored report; otherwise a short "working on
+        it" first, and the answer follows through response_url."""
+        text = sb.from_slack(str(command.get("text") or "")).strip()
+        parsed = parse_command("/quota", text)
+        if text.lower() in ("", "form") or parsed is None:
+            await ack()
+            self._spawn(self.run_command(command), "command")
+            return
+        where = self.port(command)
+        work = asyncio.ensure_future(self.ask(*parsed, where, command))
+        done, _ = await asyncio.wait({work}, timeout=COMMAND_ACK_SECONDS)
+        if not done:
+            await ack(text=INTERIM, response_type="ephemeral")
+            self._spawn(self._answer_when_done(work, where), "/quota")
+            return
+        try:
+            replies = work.result()
+        except Exception:
+            log.exception("slack: /quota failed")
+            await ack(text="Sorry, that did not work; nothing was recorded. Please try again in a minute.",
+                      response_type="ephemeral")
+            return
+        if not replies:
+            await ack()
+            return
+        first, *rest = replies
+        rendered = sb.render(first)
+        await ack(text=rendered.text, blocks=rendered.blocks,
+                  response_type="ephemeral" if first.private else "in_channel")
+        if rest:
+            self._spawn(self.answer(where, rest), "/quota")
+
+    async def _answer_when_done(self, work: asyncio.Future[list[Reply]], where: _SlackPort) -> None:
+        await self.answer(where, await work)
+
     # -- the quota modal ----------------------------------------------------------------------------------------------------
 
     async def _on_quota_view(self, ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
@@ -545,8 +589,16 @@ def http_app(bot: SlackBot, health: Health | None = None) -> web.Application:
         assert health is not None
         return web.json_response(dict(await health()))
 
+    service = bot.service
+    registry = make_registry(service.stats, lambda: service.in_flight,
+                             lambda: (service.catalog.version, len(service.catalog)))
+
+    async def metrics(request: web.Request) -> web.Response:
+        return web.Response(body=render_metrics(registry), headers={"Content-Type": METRICS_CONTENT_TYPE})
+
     web_app = web.Application()
     web_app.router.add_post(EVENTS_PATH, events)
+    web_app.router.add_get(METRICS_PATH, metrics)
     if health is not None:
         web_app.router.add_get(HEALTH_PATH, healthz)
     return web_app

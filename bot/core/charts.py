@@ -7,12 +7,12 @@ PNG with matplotlib (off the event loop), or as a text sparkline when matplotlib
 from __future__ import annotations
 
 import datetime as dt
-from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from bot.core.detection import Person, Sighting
 from bot.core.models import Incident, IncidentStatus, QuotaReport
-from bot.core.tallies import symptoms_of
+from bot.core.tallies import symptoms_of, tool_label
 
 # Drawn in this order, the most specific kinds last so they stay visible where counts coincide.
 KINDS = ("report", "jump", "limit_hit", "contradiction", "idle_jump")
@@ -60,21 +60,33 @@ def _label(size: dt.timedelta) -> str:
     return "hour" if hours == 1 else f"{hours} hours" if hours < 24 else "day"
 
 
-def reports_chart(reports: Sequence[QuotaReport], incidents: Sequence[Incident], since: dt.datetime,
+def sightings_of(reports: Iterable[QuotaReport]) -> list[Sighting]:
+    """Reports as the store counts them for charts and detection: one sighting per symptom shown."""
+    return [
+        Sighting(tool_label(report.parsed.tool), symptom, (report.origin.platform, report.origin.user_id),
+                 report.received_at)
+        for report in reports
+        for symptom in symptoms_of(report)
+    ]
+
+
+def reports_chart(sightings: Sequence[Sighting], incidents: Sequence[Incident], since: dt.datetime,
                   until: dt.datetime) -> ChartData:
-    """Quota reports over time by kind of symptom, incidents as shaded spans."""
+    """People reporting each kind of symptom over time, incidents as shaded spans.
+
+    Drawn from the store's per-bucket sightings (one per person, symptom and 5-minute bucket), so a
+    chart costs what the window's distinct reporters cost, never a scan of every stored report.
+    """
     size = bucket_size(until - since)
     buckets = int((until - since) / size) + 1
-    counts: dict[str, Counter[int]] = {kind: Counter() for kind in KINDS}
-    for report in reports:
-        if not since <= report.received_at <= until:
+    people: dict[str, dict[int, set[Person]]] = {kind: {} for kind in KINDS}
+    for sighting in sightings:
+        if sighting.symptom not in people or not since <= sighting.at <= until:
             continue
-        index = int((report.received_at - since) / size)
-        for kind in symptoms_of(report):
-            if kind in counts:
-                counts[kind][index] += 1
-    series = tuple(Series(kind, tuple(float(counts[kind][i]) for i in range(buckets))) for kind in KINDS
-                   if any(counts[kind].values()))
+        index = min(buckets - 1, int((sighting.at - since) / size))
+        people[sighting.symptom].setdefault(index, set()).add(sighting.person)
+    series = tuple(Series(kind, tuple(float(len(people[kind].get(i, ()))) for i in range(buckets)))
+                   for kind in KINDS if people[kind])
     spans = []
     for incident in incidents:
         end = incident.updated_at if incident.status is IncidentStatus.RESOLVED and incident.updated_at else until
@@ -82,28 +94,29 @@ def reports_chart(reports: Sequence[QuotaReport], incidents: Sequence[Incident],
             continue
         spans.append(Span(max(incident.opened_at, since), min(end, until), f"#{incident.id} {incident.tool}"))
     return ChartData(
-        title=f"Quota reports per {_label(size)}, {since:%Y-%m-%d} to {until:%Y-%m-%d} (UTC); incidents shaded",
+        title=f"People reporting per {_label(size)}, {since:%Y-%m-%d} to {until:%Y-%m-%d} (UTC); incidents shaded",
         starts=tuple(since + i * size for i in range(buckets)),
         bucket=size,
         series=series,
         spans=tuple(spans),
+        y_label="people",
         filename="quota-reports.png",
     )
 
 
-def spike_chart(reports: Sequence[QuotaReport], incident: Incident, now: dt.datetime,
+def spike_chart(sightings: Sequence[Sighting], incident: Incident, now: dt.datetime,
                 window: dt.timedelta = dt.timedelta(minutes=30), hours: int = 24) -> ChartData:
     """Distinct people reporting the incident's symptom of its tool per window, beside its baseline."""
     since = now - dt.timedelta(hours=hours)
     buckets = int((now - since) / window)
-    people: dict[int, set[tuple[str, str]]] = {}
-    for report in reports:
-        if report.parsed.tool != incident.tool or not since <= report.received_at <= now:
+    people: dict[int, set[Person]] = {}
+    for sighting in sightings:
+        if sighting.tool != incident.tool or sighting.symptom != incident.symptom:
             continue
-        if incident.symptom != "report" and incident.symptom not in symptoms_of(report):
+        if not since <= sighting.at <= now:
             continue
-        index = min(buckets - 1, int((report.received_at - since) / window))
-        people.setdefault(index, set()).add((report.origin.platform, report.origin.user_id))
+        index = min(buckets - 1, int((sighting.at - since) / window))
+        people.setdefault(index, set()).add(sighting.person)
     values = tuple(float(len(people.get(i, ()))) for i in range(buckets))
     minutes = int(window.total_seconds() // 60)
     return ChartData(

@@ -27,8 +27,14 @@ recent growth (the last `level_window` against the same days of earlier weeks), 
 slowly catching on (10% more reports a day) moves the baseline along instead of firing; and the
 average of the `trailing` hours just before the recent window.
 
-Pure and synchronous: the service passes the reports it fetched (`DetectionConfig.history_needed`
-back from now) and decides what to do with the spikes (open an incident unless one is open).
+Pure and synchronous. `detect(reports, now)` runs over a list of reports (tests, simulations);
+`detect_in(history, recent, now)` runs over a `History`, the questions the detector asks about the
+past. The service's periodic job answers them from the store's per-bucket symptom rows: it fetches
+the recent sightings, asks `plan_queries` which counts the run will need, has the store count them
+with indexed queries, and runs `detect_in` over the answers (`AnsweredHistory`). At a 5-minute
+boundary both give the same spikes (tests/storage/test_store_counts.py checks it), and the cost of a
+run does not grow with the stored history. The service decides what to do with the spikes (open an
+incident; the store keeps one open per tool and symptom).
 """
 
 from __future__ import annotations
@@ -36,8 +42,9 @@ from __future__ import annotations
 import datetime as dt
 import math
 from bisect import bisect_right
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from typing import Protocol
 
 from bot.core.models import Incident, IncidentStatus, QuotaReport
 from bot.core.tallies import (
@@ -72,8 +79,9 @@ class DetectionConfig:
     ones, each holding its share of the threshold (threshold * sub_window / recent, and at least
     one reporter). Several people pasting within the same minute (one shared screenshot) is then
     not enough, while a real incident, where reports keep arriving, fires within about ten minutes.
-    Sub-windows are 5 minutes rather than 10 because the service evaluates every 10 minutes: two
-    10-minute sub-windows would push the first alarm to 20-30 minutes after an incident starts.
+    Sub-windows are 5 minutes rather than 10 so that the first alarm comes within about ten minutes
+    of an incident's start; the periodic job evaluates at every 5-minute boundary (the simulations
+    in the tests and `benchmarks/detection_quality.py` evaluate every 10 minutes).
     `sustain=1` switches the rule off; `significance=1` switches the noise check off.
     """
 
@@ -152,24 +160,39 @@ def detect(reports: Sequence[QuotaReport], now: dt.datetime, config: DetectionCo
     holds (a 64% -> 100% idle jump is also a limit hit and a jump: staff get one spike, not three).
     """
     stream = _Stream(reports, now)
-    if not stream.reports:
+    return detect_in(stream, stream.sightings(now - config.recent, now), now, config)
+
+
+def detect_in(
+    history: History, recent: Iterable[Sighting], now: dt.datetime, config: DetectionConfig
+) -> list[Spike]:
+    """`detect` over any `History`: `recent` holds who showed what in (now - recent, now].
+
+    The store answers the history's questions with indexed queries (see `plan_queries`), so the
+    cost of a run grows with the recent window and the number of firing candidates, not with the
+    reports stored.
+    """
+    if history.start is None:
         return []
     start = now - config.recent
     people: dict[tuple[str, str], set[Person]] = {}
-    for report in stream.between(start, now):
-        tool = tool_label(report.parsed.tool)
-        for symptom in stream.symptoms(report):
-            people.setdefault((tool, symptom), set()).add(reporter_of(report))
+    seen: dict[tuple[str, str], list[Sighting]] = {}
+    for sighting in recent:
+        if not start < sighting.at <= now:
+            continue
+        key = (sighting.tool, sighting.symptom)
+        people.setdefault(key, set()).add(sighting.person)
+        seen.setdefault(key, []).append(sighting)
 
     fired: list[tuple[Spike, set[Person]]] = []
     for (tool, symptom), who in people.items():
         if len(who) < config.min_reporters:
             continue
-        baseline, generous, basis = _baseline(stream, tool, symptom, now, config)
+        baseline, generous, basis = _baseline(history, tool, symptom, now, config)
         threshold = max(float(config.min_reporters), config.factor * max(baseline, config.floor))
         if len(who) < threshold or _poisson_tail(len(who), generous) > config.significance:
             continue
-        if not _sustained(stream, tool, symptom, now, config, threshold):
+        if not _sustained(seen[(tool, symptom)], now, config, threshold):
             continue
         contradicting = len(who & people.get((tool, CONTRADICTION), set()))
         spike = Spike(
@@ -186,6 +209,20 @@ def detect(reports: Sequence[QuotaReport], now: dt.datetime, config: DetectionCo
         fired.append((spike, who))
     spikes = [replace(s, summary=_summary(s, config)) for s in _prefer_specific(fired)]
     return sorted(spikes, key=lambda s: (-s.reporters, s.tool, SYMPTOMS.index(s.symptom)))
+
+
+def plan_queries(
+    first_report: dt.datetime | None, recent: Iterable[Sighting], now: dt.datetime, config: DetectionConfig
+) -> list[ChunkQuery]:
+    """Every `History.chunk_counts` question `detect_in` will ask at `now` with these sightings.
+
+    Which questions are asked depends only on times (never on the answers), so a dry run with a
+    history that records them and answers zero finds them all: the caller fetches the answers in
+    one go and runs `detect_in` again over `AnsweredHistory`.
+    """
+    recorder = _RecordingHistory(first_report)
+    detect_in(recorder, list(recent), now, config)
+    return list(dict.fromkeys(recorder.asked))
 
 
 def _summary(spike: Spike, config: DetectionConfig) -> str:
@@ -220,9 +257,7 @@ def _prefer_specific(fired: Iterable[tuple[Spike, set[Person]]]) -> list[Spike]:
     return result
 
 
-def _sustained(
-    stream: _Stream, tool: str, symptom: str, now: dt.datetime, config: DetectionConfig, threshold: float
-) -> bool:
+def _sustained(seen: Sequence[Sighting], now: dt.datetime, config: DetectionConfig, threshold: float) -> bool:
     """Whether `config.sustain` consecutive sub-windows each hold their share of the threshold."""
     need = max(1.0, threshold * (config.sub_window / config.recent))
     start = now - config.recent
@@ -230,7 +265,8 @@ def _sustained(
     end = now
     while end > start:
         begin = max(start, end - config.sub_window)
-        run = run + 1 if stream.distinct(begin, end, tool, symptom) >= need else 0
+        people = {s.person for s in seen if begin < s.at <= end}
+        run = run + 1 if len(people) >= need else 0
         if run >= config.sustain:
             return True
         end = begin
@@ -257,12 +293,13 @@ class _Estimate:
 
 
 def _baseline(
-    stream: _Stream, tool: str, symptom: str, now: dt.datetime, config: DetectionConfig
+    stream: History, tool: str, symptom: str, now: dt.datetime, config: DetectionConfig
 ) -> tuple[float, float, str]:
     """Expected distinct reporters per recent window, a generous upper value of it for the noise
     check, and a few words on what the expectation rests on."""
     centre = now - config.recent / 2
-    history_start = stream.reports[0].received_at
+    history_start = stream.start
+    assert history_start is not None  # detect_in returns early on an empty history
 
     def collect(step: dt.timedelta, count: int, noun: str) -> _Estimate | None:
         total = chunks = used = 0
@@ -305,7 +342,7 @@ def _baseline(
     return best.mean, max(e.upper(config.confidence) for e in found), best.basis
 
 
-def _level_ratio(stream: _Stream, tool: str, now: dt.datetime, config: DetectionConfig) -> float:
+def _level_ratio(stream: History, tool: str, now: dt.datetime, config: DetectionConfig) -> float:
     """How much busier the tool has been lately than in the same days of earlier weeks.
 
     Counted over every symptom of the tool (a burst of one symptom barely moves it) as distinct
@@ -316,16 +353,17 @@ def _level_ratio(stream: _Stream, tool: str, now: dt.datetime, config: Detection
         return 1.0
     end = now - config.recent
     start = end - config.level_window
-    history_start = stream.reports[0].received_at
+    history_start = stream.start
+    assert history_start is not None
     before = [
-        stream.chunk_counts(start - k * WEEK, end - k * WEEK, tool, None, config.recent)[0]
+        stream.chunk_counts(start - k * WEEK, end - k * WEEK, tool, REPORT, config.recent)[0]
         for k in range(1, config.lookback_weeks + 1)
         if start - k * WEEK >= history_start
     ]
     if not before:
         return 1.0
     usual = sum(before) / len(before)
-    lately = stream.chunk_counts(start, end, tool, None, config.recent)[0]
+    lately = stream.chunk_counts(start, end, tool, REPORT, config.recent)[0]
     return (lately + LEVEL_PRIOR) / (usual + LEVEL_PRIOR)
 
 
@@ -364,8 +402,109 @@ def _plural(n: int, noun: str) -> str:
     return f"{n} {noun}" + ("" if n == 1 else "s")
 
 
+# ---------------------------------------------------------------------------------------------
+# What the detector asks of the history
+
+#: Reports are counted in 5-minute buckets: bucket `b` holds the reports received in
+#: ((b - 1) * 5 min, b * 5 min] after the Unix epoch. Every window the detector asks about starts
+#: and ends on a bucket boundary when `now` does (`floor_to_bucket`), so counts by bucket are exact.
+BUCKET = dt.timedelta(minutes=5)
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+_BUCKET_US = BUCKET // dt.timedelta(microseconds=1)
+
+
+def bucket_of(moment: dt.datetime) -> int:
+    """The bucket a report received at `moment` falls in (see `BUCKET`)."""
+    micros = (moment - _EPOCH) // dt.timedelta(microseconds=1)
+    return -(-micros // _BUCKET_US)
+
+
+def bucket_end(bucket: int) -> dt.datetime:
+    """The moment bucket `bucket` ends (the latest time it holds)."""
+    return _EPOCH + bucket * BUCKET
+
+
+def floor_to_bucket(moment: dt.datetime) -> dt.datetime:
+    """The last bucket boundary at or before `moment`: the `now` a periodic run evaluates."""
+    micros = (moment - _EPOCH) // dt.timedelta(microseconds=1)
+    return _EPOCH + dt.timedelta(microseconds=micros - micros % _BUCKET_US)
+
+
+@dataclass(frozen=True, slots=True)
+class Sighting:
+    """One person showing one symptom of one tool at (or, from the store, by the end of the
+    bucket holding) `at`."""
+
+    tool: str
+    symptom: str
+    person: Person
+    at: dt.datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ChunkQuery:
+    """Distinct reporters of `symptom` for `tool` per `chunk`, summed over the whole chunks of
+    (start, end] counted back from `end`."""
+
+    start: dt.datetime
+    end: dt.datetime
+    tool: str
+    symptom: str
+    chunk: dt.timedelta
+
+    @property
+    def whole(self) -> int:
+        """How many whole chunks fit; a known number, whatever the answer."""
+        return int((self.end - self.start) / self.chunk) if self.end > self.start else 0
+
+
+class History(Protocol):
+    """What the detector needs from stored reports besides the recent sightings."""
+
+    @property
+    def start(self) -> dt.datetime | None:
+        """When the first report was received (None: no reports at all)."""
+        ...
+
+    def chunk_counts(
+        self, start: dt.datetime, end: dt.datetime, tool: str, symptom: str, chunk: dt.timedelta
+    ) -> tuple[int, int]:
+        """The `ChunkQuery` answer and the number of whole chunks."""
+        ...
+
+
+class _RecordingHistory:
+    """Answers zero and writes down every question (see `plan_queries`)."""
+
+    def __init__(self, start: dt.datetime | None) -> None:
+        self.start = start
+        self.asked: list[ChunkQuery] = []
+
+    def chunk_counts(
+        self, start: dt.datetime, end: dt.datetime, tool: str, symptom: str, chunk: dt.timedelta
+    ) -> tuple[int, int]:
+        query = ChunkQuery(start, end, tool, symptom, chunk)
+        self.asked.append(query)
+        return 0, query.whole
+
+
+class AnsweredHistory:
+    """A `History` whose answers were fetched beforehand (by `IncidentStore.chunk_counts`)."""
+
+    def __init__(self, start: dt.datetime | None, answers: Mapping[ChunkQuery, int]) -> None:
+        self.start = start
+        self._answers = answers
+
+    def chunk_counts(
+        self, start: dt.datetime, end: dt.datetime, tool: str, symptom: str, chunk: dt.timedelta
+    ) -> tuple[int, int]:
+        query = ChunkQuery(start, end, tool, symptom, chunk)
+        return self._answers.get(query, 0), query.whole
+
+
 class _Stream:
-    """The reports up to `now`, sorted by time, with symptoms worked out once per report."""
+    """The reports up to `now`, sorted by time, with symptoms worked out once per report: the
+    in-memory `History` for a list of reports (tests, simulations)."""
 
     def __init__(self, reports: Sequence[QuotaReport], now: dt.datetime) -> None:
         ordered = sorted(reports, key=lambda r: r.received_at)
@@ -374,6 +513,10 @@ class _Stream:
         self.reports = ordered[:cut]
         self.times = times[:cut]
         self._symptoms: dict[int, frozenset[str]] = {}
+
+    @property
+    def start(self) -> dt.datetime | None:
+        return self.times[0] if self.times else None
 
     def between(self, start: dt.datetime, end: dt.datetime) -> Sequence[QuotaReport]:
         """Reports received in (start, end]."""
@@ -388,28 +531,23 @@ class _Stream:
             found = self._symptoms[key] = symptoms_of(report, history)
         return found
 
-    def distinct(self, start: dt.datetime, end: dt.datetime, tool: str, symptom: str) -> int:
-        """Distinct people reporting `symptom` for `tool` in (start, end]."""
-        return len(
-            {
-                reporter_of(r)
-                for r in self.between(start, end)
-                if tool_label(r.parsed.tool) == tool and symptom in self.symptoms(r)
-            }
-        )
+    def sightings(self, start: dt.datetime, end: dt.datetime) -> list[Sighting]:
+        return [
+            Sighting(tool_label(r.parsed.tool), symptom, reporter_of(r), r.received_at)
+            for r in self.between(start, end)
+            for symptom in self.symptoms(r)
+        ]
 
     def chunk_counts(
-        self, start: dt.datetime, end: dt.datetime, tool: str, symptom: str | None, chunk: dt.timedelta
+        self, start: dt.datetime, end: dt.datetime, tool: str, symptom: str, chunk: dt.timedelta
     ) -> tuple[int, int]:
-        """Distinct reporters of `symptom` (None: any) for `tool` per `chunk`, summed over the whole
-        chunks of (start, end] counted back from `end`, and the number of those chunks."""
         whole = int((end - start) / chunk) if end > start else 0
         if whole < 1:
             return 0, 0
         first = end - whole * chunk
         seen: set[tuple[int, Person]] = set()
         for r in self.between(first, end):
-            if tool_label(r.parsed.tool) == tool and (symptom is None or symptom in self.symptoms(r)):
+            if tool_label(r.parsed.tool) == tool and symptom in self.symptoms(r):
                 seen.add((int((end - r.received_at) / chunk), reporter_of(r)))
         return len(seen), whole
 
@@ -465,10 +603,20 @@ def spike_to_incident(spike: Spike, now: dt.datetime) -> Incident:
 
 
 __all__ = [
+    "BUCKET",
     "ENTRY_FOR",
+    "AnsweredHistory",
+    "ChunkQuery",
     "DetectionConfig",
+    "History",
+    "Sighting",
     "Spike",
+    "bucket_end",
+    "bucket_of",
     "detect",
+    "detect_in",
     "entry_for",
+    "floor_to_bucket",
+    "plan_queries",
     "spike_to_incident",
 ]

@@ -14,6 +14,11 @@ class InFlight:
         self._idle = asyncio.Event()
         self._idle.set()
 
+    @property
+    def count(self) -> int:
+        """Work in flight right now."""
+        return self._count
+
     @contextmanager
     def track(self) -> Iterator[None]:
         self._count += 1

@@ -219,6 +219,14 @@ class QuotaReport:
 
 
 @dataclass(frozen=True, slots=True)
+class ImportCounts:
+    """What an import did: reports stored, and reports skipped because they were already there."""
+
+    stored: int = 0
+    present: int = 0
+
+
+@dataclass(frozen=True, slots=True)
 class AnswerRecord:
     origin: Origin
     answered_at: dt.datetime

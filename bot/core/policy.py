@@ -22,6 +22,7 @@ class Policy:
     reports_per_hour: int = 20
     duplicate_minutes: int = 10
     merge_seconds: int = 120  # one person's pastes within this many seconds share one answer
+    max_in_flight: int = 64  # commands worked on at once; past it a bounded wait, then "busy"
 
     def is_staff_id(self, platform: str, user_id: str) -> bool:
         return user_id in self.staff_ids or f"{platform}:{user_id}" in self.staff_ids

@@ -11,9 +11,11 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from bot.core.detection import ChunkQuery, Sighting
 from bot.core.models import (
     AnswerRecord,
     FeedbackSummary,
+    ImportCounts,
     Incident,
     IncidentEvent,
     IncidentStatus,
@@ -23,6 +25,7 @@ from bot.core.models import (
     UnmatchedPaste,
     Verdict,
 )
+from bot.core.tallies import Tally
 
 # ---------------------------------------------------------------------------------------------
 # Chat platforms
@@ -120,10 +123,21 @@ class IncidentStore(Protocol):
 
     Every write is committed before the coroutine returns: once a caller has been told that a
     report is stored, a crash cannot lose it.
+
+    Nothing a single report or a detection run needs grows with the stored history: the store
+    keeps, per report, the symptoms it shows (by tool, 5-minute bucket and person), and answers
+    counts with indexed queries. `reports_between` loads rows and is for exports and charts only.
     """
 
     # quota reports ---------------------------------------------------------------------------
-    async def add_report(self, report: QuotaReport) -> int: ...
+    async def add_report(self, report: QuotaReport) -> int:
+        """Store a report (and work out its symptoms, and its neighbours' that it changes)."""
+        ...
+
+    async def import_reports(self, reports: Sequence[QuotaReport]) -> ImportCounts:
+        """Store reports with their own times, skipping those already present (same platform,
+        person, `received_at` and text)."""
+        ...
 
     async def find_duplicate(
         self, platform: str, user_id: str, fingerprint: str, since: dt.datetime
@@ -131,7 +145,33 @@ class IncidentStore(Protocol):
 
     async def count_reports_by(self, platform: str, user_id: str, since: dt.datetime) -> int: ...
 
+    async def report_symptoms(self, report_id: int) -> frozenset[str]: ...
+
+    async def count_reporters(
+        self,
+        tools: Sequence[str],
+        symptom: str,
+        since: dt.datetime,
+        until: dt.datetime,
+        exclude: tuple[str, str] | None = None,
+    ) -> int:
+        """Distinct people reporting `symptom` for any of `tools` (tool labels) in [since, until)."""
+        ...
+
+    async def tally(self, since: dt.datetime, until: dt.datetime) -> Tally: ...
+
     async def reports_between(self, since: dt.datetime, until: dt.datetime) -> Sequence[QuotaReport]: ...
+
+    async def reports_page(
+        self, since: dt.datetime, until: dt.datetime, after: tuple[dt.datetime, int] | None, limit: int
+    ) -> Sequence[QuotaReport]: ...
+
+    # detection -----------------------------------------------------------------------------------
+    async def first_report_at(self) -> dt.datetime | None: ...
+
+    async def sightings(self, since: dt.datetime, until: dt.datetime) -> Sequence[Sighting]: ...
+
+    async def chunk_counts(self, queries: Sequence[ChunkQuery]) -> dict[ChunkQuery, int]: ...
 
     # answers, unmatched pastes, feedback ----------------------------------------------------
     async def add_answer(self, answer: AnswerRecord) -> int: ...
@@ -153,7 +193,10 @@ class IncidentStore(Protocol):
     async def feedback_summary(self) -> Sequence[FeedbackSummary]: ...
 
     # incidents ---------------------------------------------------------------------------------
-    async def open_incident(self, incident: Incident) -> int: ...
+    async def open_incident(self, incident: Incident) -> int | None:
+        """The new incident's id; None when one for the same tool and symptom is still open or
+        acknowledged (the database decides, across processes)."""
+        ...
 
     async def get_incident(self, incident_id: int) -> Incident | None: ...
 

@@ -10,13 +10,22 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
+import time
 from collections.abc import Sequence
 from dataclasses import replace
 
 from bot.core import replies
 from bot.core.catalog import Catalog, CheckResult, Entry
 from bot.core.charts import reports_chart, spike_chart
-from bot.core.detection import DetectionConfig, detect, spike_to_incident
+from bot.core.detection import (
+    AnsweredHistory,
+    DetectionConfig,
+    Spike,
+    detect_in,
+    floor_to_bucket,
+    plan_queries,
+    spike_to_incident,
+)
 from bot.core.errors import StoreError
 from bot.core.gaps import background_of, mine_gaps
 from bot.core.inflight import InFlight
@@ -42,11 +51,13 @@ from bot.core.models import (
 from bot.core.policy import Policy
 from bot.core.ports import AlertSink, ChatPort, Clock, IncidentStore, Posted, SystemClock, ThreadAuthors
 from bot.core.readings import parse_readings, reading_fingerprint
+from bot.core.stats import Stats
 from bot.core.support_bundle import reading_sections, support_bundle
-from bot.core.tallies import symptoms_of, tally
+from bot.core.tallies import REPORT, tool_label
 from bot.core.triage import MAX_INPUT_CHARS, Triage, mode_key, origin_of
 
 STAFF_CHART_DAYS = 7  # the staff view's reports-over-time chart
+SPIKE_CHART_HOURS = 24  # an incident alert's chart of the spike against its baseline
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +65,11 @@ __all__ = ["KnowledgeBase", "SupportService"]
 
 ERRFIX_MIN_SCORE = 45.0  # a looked-up error shows its closest entry from here (channels need more)
 ERRFIX_MIN_TITLE_SCORE = 80.0
+#: How long a command may wait for a place among the requests being worked on before "busy".
+BUSY_WAIT_SECONDS = 20.0
+MAX_WAITERS_PER_SLOT = 32  # at most this many waiting per place; past that, "busy" at once
+
+
 class SupportService:
     def __init__(
         self,
@@ -62,6 +78,7 @@ class SupportService:
         policy: Policy,
         clock: Clock | None = None,
         detection: DetectionConfig | None = None,
+        busy_wait: float = BUSY_WAIT_SECONDS,
     ) -> None:
         self.knowledge = knowledge
         self.store = store
@@ -69,9 +86,13 @@ class SupportService:
         self.clock = clock or SystemClock()
         self.detection = detection or DetectionConfig()
         self.work = InFlight()
-        self.triage = Triage(knowledge, store, policy, self.clock, self.work)
+        self.stats = Stats()
+        self.triage = Triage(knowledge, store, policy, self.clock, self.work, self.stats)
         self._alert_sinks: list[AlertSink] = []
-        self._detect_lock = asyncio.Lock()
+        self._last_detection: dt.datetime | None = None
+        self.busy_wait = busy_wait
+        self._slots = asyncio.Semaphore(policy.max_in_flight)
+        self._waiting = 0
 
     # -- wiring -------------------------------------------------------------------------------------
 
@@ -118,18 +139,51 @@ class SupportService:
             return collector.replies
         if not self.accepting:
             return [replies.notice("Shutting down", "The bot is restarting; please try again in a minute.")]
+        if not await self._take_slot():
+            # Bounded work in flight: past the limit (and a bounded wait) a person hears "busy",
+            # never silence, and nothing waits in an unbounded queue to be lost by a crash.
+            self.stats.refused_busy += 1
+            log.warning("busy: %d requests in flight; refused %s from %s:%s", self.in_flight,
+                        incoming.command.value, incoming.platform, incoming.user_id)
+            return [BUSY]
         if len(incoming.text) > MAX_INPUT_CHARS:
             incoming = replace(incoming, text=incoming.text[:MAX_INPUT_CHARS])
-        with self.work.track():
-            try:
-                return await self._dispatch(incoming, port)
-            except StoreError as exc:
-                log.error("store error while handling %s from %s:%s: %s",
-                          incoming.command.value, incoming.platform, incoming.user_id, exc)
-                return [replies.notice(
-                    "Sorry, I could not save that",
-                    "The database is not reachable right now, so nothing was recorded. Please try again shortly.",
-                )]
+        try:
+            with self.work.track():
+                try:
+                    return await self._dispatch(incoming, port)
+                except StoreError as exc:
+                    log.error("store error while handling %s from %s:%s: %s",
+                              incoming.command.value, incoming.platform, incoming.user_id, exc)
+                    return [replies.notice(
+                        "Sorry, I could not save that",
+                        "The database is not reachable right now, so nothing was recorded. Please try again shortly.",
+                    )]
+        finally:
+            self._slots.release()
+
+    @property
+    def in_flight(self) -> int:
+        """Requests being worked on right now."""
+        return self.work.count
+
+    async def _take_slot(self) -> bool:
+        """A place among the `max_in_flight` requests being worked on: at once, or within
+        `busy_wait` seconds for a bounded number of waiters; False when there is none."""
+        if not self._slots.locked():
+            await self._slots.acquire()  # free: returns without waiting
+            return True
+        if self.busy_wait <= 0 or self._waiting >= MAX_WAITERS_PER_SLOT * self.policy.max_in_flight:
+            return False
+        self._waiting += 1
+        try:
+            async with asyncio.timeout(self.busy_wait):
+                await self._slots.acquire()
+            return True
+        except TimeoutError:
+            return False
+        finally:
+            self._waiting -= 1
 
     async def _dispatch(self, incoming: Incoming, port: ChatPort | None) -> list[Reply]:
         if incoming.command in STAFF_COMMANDS and not await self.is_staff(incoming, port):
@@ -176,6 +230,7 @@ class SupportService:
         answer_id = await self.store.add_answer(AnswerRecord(
             origin_of(incoming), now, best.id, result.best.score, self.catalog.version,
             mask_secrets(text)[:20_000]))
+        self.stats.answers_given += 1
         reply = replies.reply_for_match(best, result.best, self.catalog, answer_id=answer_id,
                                         alternates=result.candidates[1:4], private=True)
         share = Action(Command.SHARE, "Share in channel", best.id)
@@ -288,13 +343,15 @@ class SupportService:
                                    sections=reading_sections(parsed))]
         report = QuotaReport(origin_of(incoming), now, mask_secrets(text)[:20_000], parsed, fingerprint)
         report_id = await self.store.add_report(report)  # committed before we thank anyone
+        self.stats.reports_stored += 1
         log.info("quota report %d on %s tool=%s windows=%s", report_id, incoming.platform, parsed.tool,
                  ",".join(r.window for r in parsed.readings))
-        recent = await self.store.reports_between(now - dt.timedelta(hours=24), now)
         stored = replace(report, id=report_id)
-        kinds = symptoms_of(stored, [r for r in recent if r.origin.user_id == incoming.user_id])
-        others = _similar_reporters(stored, recent, kinds)
-        await self._run_detection(now)
+        kinds = await self.store.report_symptoms(report_id)
+        main_kind = next((k for k in _MAIN_KINDS if k in kinds), REPORT)
+        others = await self.store.count_reporters(
+            [tool_label(parsed.tool)], main_kind, now - dt.timedelta(hours=24), just_after(now),
+            exclude=(incoming.platform, incoming.user_id))
         sections = (*reading_sections(parsed),
                     Section("Support bundle", (support_bundle(stored, others),)))
         summary = (f"{others} other {'person' if others == 1 else 'people'} reported the same in the last 24 h."
@@ -302,26 +359,51 @@ class SupportService:
         return [Reply(kind=ReplyKind.READING, title=f"Thanks — report #{report_id} recorded", summary=summary,
                       sections=sections, private=True)]
 
-    async def _run_detection(self, now: dt.datetime) -> None:
-        async with self._detect_lock:
-            lookback = now - dt.timedelta(days=29)
-            reports = await self.store.reports_between(lookback, now)
-            spikes = detect(reports, now, self.detection)
-            if not spikes:
-                return
-            open_now = await self.store.list_incidents([IncidentStatus.OPEN, IncidentStatus.ACKNOWLEDGED])
-            for spike in spikes:
-                if any(i.tool == spike.tool and i.symptom == spike.symptom for i in open_now):
-                    continue
-                incident = spike_to_incident(spike, now)
-                incident_id = await self.store.open_incident(incident)
-                log.warning("incident %d opened: %s %s, %d reporters (baseline %.1f)", incident_id,
-                            spike.tool, spike.symptom, spike.reporters, spike.baseline)
-                await self._alert(replace(incident, id=incident_id), reports, now)
+    async def run_detection(self, at: dt.datetime | None = None) -> list[Incident]:
+        """One run of spike detection, as the periodic job does it; the incidents this call opened.
 
-    async def _alert(self, incident: Incident, reports: Sequence[QuotaReport], now: dt.datetime) -> None:
+        Evaluates at the last 5-minute boundary, from the store's per-bucket symptom counts, so the
+        cost does not grow with stored history. A periodic call (`at` not given) at the same boundary
+        as the previous one does nothing: reports in the open bucket are counted once it closes.
+        Any number of processes may run it at once: the store opens at most one incident per tool
+        and symptom, and only the caller whose incident it was sends the staff alert.
+        """
+        now = floor_to_bucket(at or self.clock.now())
+        if at is None and now == self._last_detection:
+            return []
+        started = time.perf_counter()
+        try:
+            spikes = await stored_spikes(self.store, now, self.detection)
+            opened = await self._open_incidents(spikes, now)
+        except BaseException:
+            self.stats.detection_failures += 1
+            raise
+        took = time.perf_counter() - started
+        if at is None:
+            self._last_detection = now
+        self.stats.detection_runs += 1
+        self.stats.detection_seconds += took
+        self.stats.detection_last_seconds = took
+        return opened
+
+    async def _open_incidents(self, spikes: Sequence[Spike], now: dt.datetime) -> list[Incident]:
+        opened: list[Incident] = []
+        for spike in spikes:
+            incident_id = await self.store.open_incident(spike_to_incident(spike, now))
+            if incident_id is None:
+                continue  # already open (here or in another process)
+            incident = replace(spike_to_incident(spike, now), id=incident_id)
+            log.warning("incident %d opened: %s %s, %d reporters (baseline %.1f)", incident_id,
+                        spike.tool, spike.symptom, spike.reporters, spike.baseline)
+            await self._alert(incident, now)
+            opened.append(incident)
+        return opened
+
+    async def _alert(self, incident: Incident, now: dt.datetime) -> None:
         alert = replies.incident_alert(incident, self.catalog)
-        await self.alert_staff(replace(alert, chart=spike_chart(reports, incident, now, self.detection.recent)))
+        sightings = await self.store.sightings(now - dt.timedelta(hours=SPIKE_CHART_HOURS), now)
+        chart = spike_chart(sightings, incident, now, self.detection.recent, SPIKE_CHART_HOURS)
+        await self.alert_staff(replace(alert, chart=chart))
 
     async def alert_staff(self, reply: Reply) -> None:
         """Send a reply to every registered staff channel (incident alerts, broken catalog reloads)."""
@@ -343,9 +425,7 @@ class SupportService:
         return [await self.staff_overview(self._now(incoming))]
 
     async def staff_overview(self, now: dt.datetime) -> Reply:
-        since = now - dt.timedelta(hours=24)
-        reports = await self.store.reports_between(since, now)
-        summary = tally(reports, since, now)
+        summary = await self.store.tally(now - dt.timedelta(hours=24), just_after(now))  # counted in SQL
         incidents = await self.store.list_incidents([IncidentStatus.OPEN, IncidentStatus.ACKNOWLEDGED])
         week = now - dt.timedelta(days=STAFF_CHART_DAYS)
         unmatched = await self.store.unmatched_between(now - dt.timedelta(days=7), now)
@@ -353,8 +433,7 @@ class SupportService:
         gaps = await asyncio.to_thread(mine_gaps, unmatched, background_of(self.catalog.entries))
         answers = await self.store.answers_between(now - dt.timedelta(days=7), now)
         feedback = await self.store.feedback_summary()
-        chart = reports_chart(await self.store.reports_between(week, now),
-                              await self.store.list_incidents(None), week, now)
+        chart = reports_chart(await self.store.sightings(week, now), await self.store.list_incidents(None), week, now)
         return replies.staff_reply(summary.lines(), incidents, gaps, answers, feedback, self.catalog, chart)
 
     async def _on_incident_step(self, incoming: Incoming) -> list[Reply]:
@@ -443,15 +522,28 @@ class ReplyCollector:
         return False
 
 
-def _similar_reporters(report: QuotaReport, recent: Sequence[QuotaReport], kinds: frozenset[str]) -> int:
-    """Distinct other people who reported the same tool and kind of symptom."""
-    main_kind = next((k for k in ("idle_jump", "contradiction", "limit_hit", "jump") if k in kinds), "report")
-    people = set()
-    for other in recent:
-        if other.origin.user_id == report.origin.user_id and other.origin.platform == report.origin.platform:
-            continue
-        if other.parsed.tool != report.parsed.tool:
-            continue
-        if main_kind in symptoms_of(other):
-            people.add((other.origin.platform, other.origin.user_id))
-    return len(people)
+async def stored_spikes(store: IncidentStore, now: dt.datetime, config: DetectionConfig) -> list[Spike]:
+    """`detect` at `now` (a 5-minute boundary) from the store's counts: the recent sightings, then
+    one indexed count per question the detector asks about the past."""
+    recent = await store.sightings(now - config.recent, now)
+    if not recent:
+        return []
+    first = await store.first_report_at()
+    answers = await store.chunk_counts(plan_queries(first, recent, now, config))
+    return detect_in(AnsweredHistory(first, answers), recent, now, config)
+
+
+BUSY = replies.notice(
+    "Busy: please try again in a minute",
+    "Too many requests are being worked on right now, so this one was not recorded. "
+    "Please send it again in a minute.",
+    kind=ReplyKind.REFUSAL,
+)
+
+#: The symptom "the same" means in "N others reported the same": the most specific one a report shows.
+_MAIN_KINDS = ("idle_jump", "contradiction", "limit_hit", "jump")
+
+
+def just_after(now: dt.datetime) -> dt.datetime:
+    """The end of a half-open window that includes `now` itself."""
+    return now + dt.timedelta(microseconds=1)

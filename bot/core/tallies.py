@@ -275,7 +275,8 @@ def bucket_of(percent: float) -> int:
 
 
 def tally(reports: Sequence[QuotaReport], since: dt.datetime, until: dt.datetime) -> Tally:
-    """Count the reports received in [since, until).
+    """Count the reports received in [since, until) from a list (the store counts in SQL instead,
+    with `tally_from_counts`; both give the same `Tally`).
 
     Reports before `since` are still used as history when judging symptoms (an idle rise compares
     with the person's previous reading), so callers may pass a little more than the window.
@@ -287,39 +288,74 @@ def tally(reports: Sequence[QuotaReport], since: dt.datetime, until: dt.datetime
         chosen = list(matching)
         return Count(len(chosen), len({reporter_of(r) for r in chosen}))
 
-    def with_symptom(name: str) -> Count:
-        return count(r for r in inside if name in symptoms[id(r)])
-
-    def breakdown(keys: Callable[[QuotaReport], Iterable[str | None]]) -> Mapping[str, Count]:
+    def breakdown(keys: Callable[[QuotaReport], Iterable[str | None]]) -> dict[str, Count]:
         groups: dict[str, list[QuotaReport]] = {}
         for report in inside:
             for key in dict.fromkeys(k or UNKNOWN for k in keys(report)):
                 groups.setdefault(key, []).append(report)
-        counted = {key: count(group) for key, group in groups.items()}
-        ordered = sorted(counted.items(), key=lambda kv: (-kv[1].reports, -kv[1].reporters, kv[0]))
-        return MappingProxyType(dict(ordered))
+        return {key: count(group) for key, group in groups.items()}
 
-    buckets: dict[str, list[int]] = {}
+    percents: dict[tuple[str, float], int] = {}
     for report in inside:
         for reading in report.parsed.readings:
             if reading.percent is not None:
-                buckets.setdefault(reading.window, [0] * len(BUCKETS))[bucket_of(reading.percent)] += 1
-    by_size = sorted(buckets.items(), key=lambda kv: (-sum(kv[1]), kv[0]))
+                key = (reading.window, reading.percent)
+                percents[key] = percents.get(key, 0) + 1
 
-    return Tally(
-        since=since,
-        until=until,
+    return tally_from_counts(
+        since,
+        until,
         reports=len(inside),
         reporters=len({reporter_of(r) for r in inside}),
-        limits_hit=with_symptom(LIMIT_HIT),
-        idle_jumps=with_symptom(IDLE_JUMP),
-        contradictions=with_symptom(CONTRADICTION),
-        jumps=with_symptom(JUMP),
+        symptoms={name: count(r for r in inside if name in symptoms[id(r)]) for name in SYMPTOMS},
         by_tool=breakdown(lambda r: [tool_label(r.parsed.tool)]),
         by_plan=breakdown(lambda r: [r.parsed.plan]),
         by_window=breakdown(lambda r: [reading.window for reading in r.parsed.readings]),
         by_model_mode=breakdown(lambda r: [r.parsed.model_mode]),
         by_version=breakdown(lambda r: [r.parsed.version]),
+        percents=[(window, percent, n) for (window, percent), n in percents.items()],
+    )
+
+
+def tally_from_counts(
+    since: dt.datetime,
+    until: dt.datetime,
+    *,
+    reports: int,
+    reporters: int,
+    symptoms: Mapping[str, Count],
+    by_tool: Mapping[str, Count],
+    by_plan: Mapping[str, Count],
+    by_window: Mapping[str, Count],
+    by_model_mode: Mapping[str, Count],
+    by_version: Mapping[str, Count],
+    percents: Iterable[tuple[str, float, int]],
+) -> Tally:
+    """A `Tally` from counts made elsewhere (SQL): `symptoms` maps a symptom to its `Count`,
+    breakdowns map a value to its `Count` in any order, and `percents` gives (window, percent used,
+    how many readings) in any grouping; this orders and buckets them."""
+
+    def ordered(values: Mapping[str, Count]) -> Mapping[str, Count]:
+        return MappingProxyType(dict(sorted(values.items(), key=lambda kv: (-kv[1].reports, -kv[1].reporters, kv[0]))))
+
+    buckets: dict[str, list[int]] = {}
+    for window, percent, n in percents:
+        buckets.setdefault(window, [0] * len(BUCKETS))[bucket_of(percent)] += n
+    by_size = sorted(buckets.items(), key=lambda kv: (-sum(kv[1]), kv[0]))
+    return Tally(
+        since=since,
+        until=until,
+        reports=reports,
+        reporters=reporters,
+        limits_hit=symptoms.get(LIMIT_HIT, Count()),
+        idle_jumps=symptoms.get(IDLE_JUMP, Count()),
+        contradictions=symptoms.get(CONTRADICTION, Count()),
+        jumps=symptoms.get(JUMP, Count()),
+        by_tool=ordered(by_tool),
+        by_plan=ordered(by_plan),
+        by_window=ordered(by_window),
+        by_model_mode=ordered(by_model_mode),
+        by_version=ordered(by_version),
         percent_buckets=MappingProxyType({window: tuple(counts) for window, counts in by_size}),
     )
 

@@ -41,6 +41,8 @@ from bot.core.masking import mask_secrets
 from bot.core.models import AnswerRecord, ChannelMode, Incoming, Origin, Reply, Section, UnmatchedPaste
 from bot.core.policy import Policy
 from bot.core.ports import ChatPort, Clock, IncidentStore, Posted, ThreadAuthors
+from bot.core.stats import Stats
+from bot.core.tallies import REPORT, UNKNOWN_TOOL, tool_label
 
 log = logging.getLogger(__name__)
 
@@ -70,12 +72,13 @@ class _MergeGroup:
 
 class Triage:
     def __init__(self, knowledge: KnowledgeBase, store: IncidentStore, policy: Policy, clock: Clock,
-                 work: InFlight | None = None) -> None:
+                 work: InFlight | None = None, stats: Stats | None = None) -> None:
         self.knowledge = knowledge
         self.store = store
         self.policy = policy
         self.clock = clock
         self.work = work or InFlight()
+        self.stats = stats or Stats()
         self._answered: OrderedDict[tuple[str, str, str], None] = OrderedDict()
         self._groups: dict[tuple[str, str, str, str], _MergeGroup] = {}
         self._locks: OrderedDict[tuple[str, str, str], asyncio.Lock] = OrderedDict()
@@ -177,6 +180,7 @@ class Triage:
             top = result.top
             await self.store.add_unmatched(UnmatchedPaste(
                 origin_of(incoming), now, masked, top.entry_id if top else None, top.score if top else 0.0))
+            self.stats.unmatched_pastes += 1
             log.info("unmatched paste on %s channel=%s best=%s score=%.1f", incoming.platform,
                      incoming.channel_id, top.entry_id if top else None, top.score if top else 0.0)
             addressed = incoming.mentioned or incoming.is_direct
@@ -188,6 +192,7 @@ class Triage:
             return None
         answer_id = await self.store.add_answer(
             AnswerRecord(origin_of(incoming), now, entry.id, best.score, catalog.version, masked))
+        self.stats.answers_given += 1
         log.info("answered on %s channel=%s answer=%d entry=%s score=%.1f via %s", incoming.platform,
                  incoming.channel_id, answer_id, entry.id, best.score, best.reason)
         earlier = [e for e in group.entry_ids if e != entry.id]
@@ -202,11 +207,11 @@ class Triage:
                                        extra=extra, merge_key=group.key)
 
     async def _quota_hint(self, entry: Entry, now: dt.datetime) -> Section:
-        reports = await self.store.reports_between(now - dt.timedelta(hours=24), now)
-        people = {(r.origin.platform, r.origin.user_id) for r in reports
-                  if r.parsed.tool in (entry.tool, None) and r.parsed.readings}
+        tools = list(dict.fromkeys((tool_label(entry.tool), UNKNOWN_TOOL)))
+        people = await self.store.count_reporters(tools, REPORT, now - dt.timedelta(hours=24),
+                                                  now + dt.timedelta(microseconds=1))
         return Section("Usage reports", (
-            f"{len(people)} people reported a {entry.tool} quota reading in the last 24 h.",
+            f"{people} people reported a {entry.tool} quota reading in the last 24 h.",
             "Report yours with `/quota` and paste the `/usage` (or `/status`) screen: it helps staff spot an incident.",
         ))
 

@@ -119,6 +119,8 @@ class PostgresStore(SQLStore):
         self._pool: asyncpg.Pool | None = pool
         self._target = target
         self._errors = _driver_errors(asyncpg_mod)
+        self._queued_reports = []
+        self._report_writer = None
 
     # lifetime --------------------------------------------------------------------------------
     @classmethod
@@ -162,6 +164,7 @@ class PostgresStore(SQLStore):
         return store
 
     async def close(self) -> None:
+        await self._finish_writes()
         pool, self._pool = self._pool, None
         if pool is not None:
             with self._translate("close the connection pool"):
@@ -214,3 +217,9 @@ class PostgresStore(SQLStore):
 
     def _statements(self, migration: schema.Migration) -> tuple[str, ...]:
         return migration.postgres
+
+    async def _reserve_report_ids(self, db: Session, count: int) -> list[int]:
+        rows = await db.fetch(
+            "SELECT nextval(pg_get_serial_sequence('quota_reports', 'id')) FROM generate_series(1, ?)", count
+        )
+        return sorted(int(row[0]) for row in rows)

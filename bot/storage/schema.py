@@ -267,12 +267,99 @@ _V1_INDEXES: tuple[tuple[str, str], ...] = (
     _both("CREATE INDEX incident_events_incident ON incident_events (incident_id, event_at)"),
 )
 
+# Version 2: what per-report work and the periodic detector read instead of history.
+# `report_symptoms` holds, per report, the symptoms it shows (worked out when it is stored, and
+# again for the same person's neighbouring reports when a later one changes them) with the tool,
+# the 5-minute bucket and the person: distinct reporters per tool, symptom and window become
+# indexed counts. The partial unique index lets the database, not a lock in one process, keep one
+# open incident per tool and symptom; duplicates left by older versions are resolved first.
+_V2_SYMPTOMS_SQLITE = """
+    CREATE TABLE report_symptoms (
+        report_id   INTEGER NOT NULL REFERENCES quota_reports(id) ON DELETE CASCADE,
+        symptom     TEXT NOT NULL,
+        tool        TEXT NOT NULL,
+        bucket      INTEGER NOT NULL,
+        received_at TEXT NOT NULL,
+        platform    TEXT NOT NULL,
+        user_id     TEXT NOT NULL,
+        PRIMARY KEY (report_id, symptom)
+    )"""
+_V2_SYMPTOMS_POSTGRES = """
+    CREATE TABLE report_symptoms (
+        report_id   BIGINT NOT NULL REFERENCES quota_reports(id) ON DELETE CASCADE,
+        symptom     TEXT NOT NULL,
+        tool        TEXT NOT NULL,
+        bucket      BIGINT NOT NULL,
+        received_at TIMESTAMPTZ NOT NULL,
+        platform    TEXT NOT NULL,
+        user_id     TEXT NOT NULL,
+        PRIMARY KEY (report_id, symptom)
+    )"""
+# Readings carry their report's time and person, so that tallies by window read readings alone.
+_V2_READINGS_SQLITE = (
+    "ALTER TABLE report_readings ADD COLUMN received_at TEXT",
+    "ALTER TABLE report_readings ADD COLUMN platform TEXT",
+    "ALTER TABLE report_readings ADD COLUMN user_id TEXT",
+)
+_V2_READINGS_POSTGRES = (
+    "ALTER TABLE report_readings ADD COLUMN received_at TIMESTAMPTZ",
+    "ALTER TABLE report_readings ADD COLUMN platform TEXT",
+    "ALTER TABLE report_readings ADD COLUMN user_id TEXT",
+)
+_V2_COMMON: tuple[tuple[str, str], ...] = (
+    _both(
+        "UPDATE report_readings SET"
+        " received_at = (SELECT q.received_at FROM quota_reports q WHERE q.id = report_readings.report_id),"
+        " platform = (SELECT q.platform FROM quota_reports q WHERE q.id = report_readings.report_id),"
+        " user_id = (SELECT q.user_id FROM quota_reports q WHERE q.id = report_readings.report_id)"
+    ),
+    _both(
+        "CREATE INDEX report_readings_tally ON report_readings"
+        " (received_at, quota_window, percent, platform, user_id, report_id)"
+    ),
+    _both("CREATE INDEX report_symptoms_window ON report_symptoms (tool, symptom, bucket, platform, user_id)"),
+    _both("CREATE INDEX report_symptoms_bucket ON report_symptoms (bucket)"),
+    # Covering indexes for the tallies: counts over a window read the index alone.
+    _both("CREATE INDEX report_symptoms_received ON report_symptoms (received_at, symptom, platform, user_id)"),
+    _both(
+        "CREATE INDEX quota_reports_tally ON quota_reports"
+        " (received_at, platform, user_id, tool, plan, model_mode, tool_version, id)"
+    ),
+    _both("DROP INDEX quota_reports_fingerprint"),
+    _both(
+        "CREATE INDEX quota_reports_fingerprint ON quota_reports (platform, user_id, fingerprint, received_at)"
+    ),
+    _both(
+        "INSERT INTO incident_events (incident_id, status, actor, event_at, note)"
+        " SELECT id, 'resolved', 'detector', updated_at, 'a second open incident for the same tool and symptom'"
+        " FROM incidents WHERE status IN ('open', 'acknowledged') AND id NOT IN"
+        " (SELECT MIN(id) FROM incidents WHERE status IN ('open', 'acknowledged') GROUP BY tool, symptom)"
+    ),
+    _both(
+        "UPDATE incidents SET status = 'resolved' WHERE status IN ('open', 'acknowledged') AND id NOT IN"
+        " (SELECT MIN(id) FROM incidents WHERE status IN ('open', 'acknowledged') GROUP BY tool, symptom)"
+    ),
+    _both(
+        "CREATE UNIQUE INDEX incidents_one_open ON incidents (tool, symptom)"
+        " WHERE status IN ('open', 'acknowledged')"
+    ),
+)
+
+#: The migration after which stored reports need their symptoms worked out (see `SQLStore`).
+SYMPTOMS_VERSION = 2
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(
         version=1,
         description="quota reports and readings, answers, unmatched pastes, feedback, incidents, settings",
         sqlite=_V1_SQLITE + tuple(s for s, _ in _V1_INDEXES),
         postgres=_V1_POSTGRES + tuple(p for _, p in _V1_INDEXES),
+    ),
+    Migration(
+        version=2,
+        description="report symptoms by tool, bucket and person; one open incident per tool and symptom",
+        sqlite=(_V2_SYMPTOMS_SQLITE, *_V2_READINGS_SQLITE, *(s for s, _ in _V2_COMMON)),
+        postgres=(_V2_SYMPTOMS_POSTGRES, *_V2_READINGS_POSTGRES, *(p for _, p in _V2_COMMON)),
     ),
 )
 

@@ -14,16 +14,20 @@ Rows are read by position, which both sqlite3's tuples and asyncpg's records sup
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager
+from dataclasses import replace
 from typing import Any, ClassVar, Protocol
 
+from bot.core.detection import BUCKET, ChunkQuery, Sighting, bucket_end, bucket_of
 from bot.core.models import (
     AnswerRecord,
     FeedbackSummary,
+    ImportCounts,
     Incident,
     IncidentEvent,
     IncidentStatus,
@@ -34,6 +38,17 @@ from bot.core.models import (
     Reading,
     UnmatchedPaste,
     Verdict,
+)
+from bot.core.tallies import (
+    CONTRADICTION_HORIZON,
+    PREVIOUS_READING_HORIZON,
+    UNKNOWN,
+    UNKNOWN_TOOL,
+    Count,
+    Tally,
+    symptoms_by_report,
+    tally_from_counts,
+    tool_label,
 )
 from bot.errors import StoreError
 from bot.storage import schema
@@ -75,6 +90,23 @@ _UNMATCHED_COLUMNS = (
     "id, platform, workspace_id, channel_id, user_id, seen_at, paste, best_entry_id, best_score, reason"
 )
 _INCIDENT_COLUMNS = "id, tool, symptom, opened_at, status, summary, reporters, baseline, entry_id, updated_at"
+_INSERT_REPORT = (
+    "INSERT INTO quota_reports (id, platform, workspace_id, channel_id, user_id, received_at,"
+    " raw_text, tool, plan, model_mode, tool_version, fingerprint) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+_INSERT_READING = (
+    "INSERT INTO report_readings (report_id, seq, quota_window, percent, from_percent,"
+    " limit_hit, resets, resets_at, idle, received_at, platform, user_id)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+_INSERT_SYMPTOM = (
+    "INSERT INTO report_symptoms (report_id, symptom, tool, bucket, received_at, platform, user_id)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?)"
+)
+#: Reports imported per transaction (and per id reservation).
+IMPORT_BATCH = 5_000
+#: Reports from chat written in one transaction at most (see `add_report`).
+REPORT_BATCH = 200
 _INSERT_EVENT = (
     "INSERT INTO incident_events (incident_id, status, actor, event_at, note) VALUES (?, ?, ?, ?, ?)"
 )
@@ -87,6 +119,10 @@ def _origin(row: Row) -> Origin:
 
 class SQLStore(ABC):
     """`IncidentStore` on any driver that implements the hooks below."""
+
+    # Reports waiting for the group-commit writer (see `add_report`); set up by the drivers.
+    _queued_reports: list[tuple[QuotaReport, asyncio.Future[int]]]
+    _report_writer: asyncio.Task[None] | None
 
     # Appended to a SELECT whose rows the same transaction goes on to change or rely on. PostgreSQL
     # needs row locks for that; SQLite's `BEGIN IMMEDIATE` already holds the whole database.
@@ -119,6 +155,10 @@ class SQLStore(ABC):
     def _statements(self, migration: schema.Migration) -> tuple[str, ...]:
         """This backend's DDL for `migration`."""
 
+    @abstractmethod
+    async def _reserve_report_ids(self, db: Session, count: int) -> list[int]:
+        """`count` unused `quota_reports` ids, inside the current write transaction."""
+
     def _maybe_time_in(self, moment: dt.datetime | None) -> object:
         return None if moment is None else self._time_in(moment)
 
@@ -148,6 +188,16 @@ class SQLStore(ABC):
                     migration.description,
                     self._now(),
                 )
+                if migration.version == schema.SYMPTOMS_VERSION and current > 0:
+                    await self._backfill_symptoms(db)
+
+    async def _backfill_symptoms(self, db: Session) -> None:
+        """Work out the symptoms of every report stored before `report_symptoms` existed."""
+        people = await db.fetch("SELECT DISTINCT platform, user_id FROM quota_reports")
+        for platform, user_id in ((str(r[0]), str(r[1])) for r in people):
+            own = await self._person_reports(db, platform, user_id, None, None)
+            await self._store_symptoms(db, own, own, {})
+        log.info("worked out the symptoms of the reports of %d people", len(people))
 
     async def ping(self) -> None:
         async with self._read("answer a ping") as db:
@@ -155,46 +205,431 @@ class SQLStore(ABC):
 
     # quota reports -----------------------------------------------------------------------------
     async def add_report(self, report: QuotaReport) -> int:
+        """Store a report and its readings, and keep the symptom rows of this person up to date:
+        the report's own, and those of their neighbouring reports that it changes (a contradiction
+        pairs reports minutes apart). Reads only this person's reports around it.
+
+        Reports arriving together are written in one transaction (group commit): each caller still
+        returns only once its report is committed, but a burst costs one commit per batch, not one
+        per report. A cancelled caller does not cancel the write.
+        """
+        loop = asyncio.get_running_loop()
+        done: asyncio.Future[int] = loop.create_future()
+        self._queued_reports.append((report, done))
+        if self._report_writer is None or self._report_writer.done():
+            self._report_writer = loop.create_task(self._write_queued_reports(), name="store:reports")
+        return await asyncio.shield(done)
+
+    async def _write_queued_reports(self) -> None:
+        while self._queued_reports:
+            batch = self._queued_reports[:REPORT_BATCH]
+            del self._queued_reports[:REPORT_BATCH]
+            by_person: dict[tuple[str, str], list[int]] = {}
+            for index, (report, _) in enumerate(batch):
+                by_person.setdefault((report.origin.platform, report.origin.user_id), []).append(index)
+            groups = [[batch[i][0] for i in indexes] for indexes in by_person.values()]
+            try:
+                ids = await self._import_batch(groups, skip_present=False)
+            except Exception as exc:
+                for _, waiting in batch:
+                    if not waiting.done():
+                        waiting.set_exception(exc)
+                continue
+            except BaseException:
+                for _, waiting in batch:
+                    if not waiting.done():
+                        waiting.set_exception(StoreError("the store was closed before the report was written"))
+                raise
+            order = [i for indexes in by_person.values() for i in indexes]
+            for index, report_id in zip(order, ids, strict=True):
+                waiting = batch[index][1]
+                if not waiting.done() and report_id is not None:
+                    waiting.set_result(report_id)
+
+    async def _finish_writes(self) -> None:
+        """Let queued reports be written before the store closes."""
+        writer = self._report_writer
+        if writer is not None and not writer.done():
+            await asyncio.gather(writer, return_exceptions=True)
+
+    def _report_row(self, report: QuotaReport) -> tuple[object, ...]:
         o, p = report.origin, report.parsed
-        async with self._write("store a quota report") as db:
-            report_id = await db.insert(
-                "INSERT INTO quota_reports (platform, workspace_id, channel_id, user_id, received_at,"
-                " raw_text, tool, plan, model_mode, tool_version, fingerprint)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                o.platform,
-                o.workspace_id,
-                o.channel_id,
-                o.user_id,
+        return (
+            report.id,
+            o.platform,
+            o.workspace_id,
+            o.channel_id,
+            o.user_id,
+            self._time_in(report.received_at),
+            report.raw_text,
+            p.tool,
+            p.plan,
+            p.model_mode,
+            p.version,
+            report.fingerprint,
+        )
+
+    async def _insert_reports(self, db: Session, reports: Sequence[QuotaReport]) -> None:
+        """Insert reports that already carry their (reserved) ids, with their readings."""
+        await db.executemany(_INSERT_REPORT, [self._report_row(r) for r in reports])
+        # Booleans go in as Python bools: asyncpg needs them for `boolean`, and sqlite3 stores
+        # them as the 0/1 integers its CHECK constraints expect.
+        readings = [
+            (
+                report.id,
+                seq,
+                r.window,
+                r.percent,
+                r.from_percent,
+                bool(r.limit_hit),
+                r.resets,
+                self._maybe_time_in(r.resets_at),
+                None if r.idle is None else bool(r.idle),
                 self._time_in(report.received_at),
-                report.raw_text,
-                p.tool,
-                p.plan,
-                p.model_mode,
-                p.version,
-                report.fingerprint,
+                report.origin.platform,
+                report.origin.user_id,
             )
-            if p.readings:
-                # Booleans go in as Python bools: asyncpg needs them for `boolean`, and sqlite3
-                # stores them as the 0/1 integers its CHECK constraints expect.
-                await db.executemany(
-                    "INSERT INTO report_readings (report_id, seq, quota_window, percent, from_percent,"
-                    " limit_hit, resets, resets_at, idle) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    [
-                        (
-                            report_id,
-                            seq,
-                            r.window,
-                            r.percent,
-                            r.from_percent,
-                            bool(r.limit_hit),
-                            r.resets,
-                            self._maybe_time_in(r.resets_at),
-                            None if r.idle is None else bool(r.idle),
-                        )
-                        for seq, r in enumerate(p.readings)
-                    ],
+            for report in reports
+            for seq, r in enumerate(report.parsed.readings)
+        ]
+        if readings:
+            await db.executemany(_INSERT_READING, readings)
+
+    async def _person_reports(
+        self, db: Session, platform: str, user_id: str, lo: dt.datetime | None, hi: dt.datetime | None
+    ) -> list[QuotaReport]:
+        """One person's reports received in [lo, hi] (None: unbounded), oldest first, with readings."""
+        where = "q.platform = ? AND q.user_id = ?"
+        args: list[object] = [platform, user_id]
+        if lo is not None:
+            where, args = where + " AND q.received_at >= ?", [*args, self._time_in(lo)]
+        if hi is not None:
+            where, args = where + " AND q.received_at <= ?", [*args, self._time_in(hi)]
+        report_rows = await db.fetch(
+            f"SELECT {_REPORT_COLUMNS} FROM quota_reports q WHERE {where}"
+            " ORDER BY q.received_at, q.id",
+            *args,
+        )
+        reading_rows = await db.fetch(
+            "SELECT rr.report_id, rr.quota_window, rr.percent, rr.from_percent, rr.limit_hit, rr.resets,"
+            f" rr.resets_at, rr.idle FROM report_readings rr JOIN quota_reports q ON q.id = rr.report_id"
+            f" WHERE {where} ORDER BY rr.report_id, rr.seq",
+            *args,
+        )
+        return self._build_reports(report_rows, reading_rows)
+
+    async def _stored_symptoms(self, db: Session, report_ids: Sequence[int | None]) -> dict[int, frozenset[str]]:
+        found: dict[int, set[str]] = {}
+        ids = [i for i in report_ids if i is not None]
+        for at in range(0, len(ids), 500):
+            part = ids[at : at + 500]
+            rows = await db.fetch(
+                f"SELECT report_id, symptom FROM report_symptoms WHERE report_id IN ({', '.join('?' * len(part))})",
+                *part,
+            )
+            for row in rows:
+                found.setdefault(int(row[0]), set()).add(str(row[1]))
+        return {key: frozenset(value) for key, value in found.items()}
+
+    async def _store_symptoms(
+        self,
+        db: Session,
+        own: Sequence[QuotaReport],
+        targets: Sequence[QuotaReport],
+        stored: dict[int, frozenset[str]],
+    ) -> None:
+        """Write the symptoms of `targets`, judged against `own` (the person's reports around them),
+        where they differ from `stored`."""
+        removed: list[tuple[object, ...]] = []
+        added: list[tuple[object, ...]] = []
+        self._symptom_changes(own, targets, stored, removed, added)
+        await self._apply_symptom_changes(db, removed, added)
+
+    def _symptom_changes(
+        self,
+        own: Sequence[QuotaReport],
+        targets: Sequence[QuotaReport],
+        stored: dict[int, frozenset[str]],
+        removed: list[tuple[object, ...]],
+        added: list[tuple[object, ...]],
+    ) -> None:
+        computed = symptoms_by_report(own)
+        for report in targets:
+            assert report.id is not None
+            now = computed[id(report)]
+            before = stored.get(report.id, frozenset())
+            removed.extend((report.id, symptom) for symptom in sorted(before - now))
+            tool, bucket = tool_label(report.parsed.tool), bucket_of(report.received_at)
+            at, o = self._time_in(report.received_at), report.origin
+            added.extend(
+                (report.id, symptom, tool, bucket, at, o.platform, o.user_id) for symptom in sorted(now - before)
+            )
+
+    async def _apply_symptom_changes(
+        self, db: Session, removed: Sequence[tuple[object, ...]], added: Sequence[tuple[object, ...]]
+    ) -> None:
+        if removed:
+            await db.executemany("DELETE FROM report_symptoms WHERE report_id = ? AND symptom = ?", removed)
+        if added:
+            await db.executemany(_INSERT_SYMPTOM, added)
+
+    async def import_reports(self, reports: Sequence[QuotaReport]) -> ImportCounts:
+        """Store reports with their own `received_at`, skipping any already present (same platform,
+        person, time and text). A batch of people at a time, each batch one transaction."""
+        by_person: dict[tuple[str, str], list[QuotaReport]] = {}
+        for report in reports:
+            by_person.setdefault((report.origin.platform, report.origin.user_id), []).append(report)
+        stored = present = 0
+        batch: list[list[QuotaReport]] = []
+        size = 0
+        groups = list(by_person.values())
+        for index, group in enumerate(groups):
+            batch.append(group)
+            size += len(group)
+            if size >= IMPORT_BATCH or index == len(groups) - 1:
+                ids = await self._import_batch(batch, skip_present=True)
+                added = sum(1 for i in ids if i is not None)
+                stored, present = stored + added, present + len(ids) - added
+                batch, size = [], 0
+        return ImportCounts(stored=stored, present=present)
+
+    async def _import_batch(
+        self, groups: Sequence[Sequence[QuotaReport]], *, skip_present: bool
+    ) -> list[int | None]:
+        """Store one person's reports per group in one transaction; the new ids in group order
+        (None for a report skipped as already present)."""
+        placed: list[int | None] = []
+        async with self._write("store quota reports") as db:
+            around = await self._people_reports(db, groups)
+            plans: list[tuple[list[QuotaReport], list[QuotaReport]]] = []
+            fresh_count = present = 0
+            for group in groups:
+                person = (group[0].origin.platform, group[0].origin.user_id)
+                existing = around.get(person, [])
+                seen = {(utc(r.received_at), r.raw_text) for r in existing}
+                fresh: list[QuotaReport] = []
+                for report in group:
+                    key = (utc(report.received_at), report.raw_text)
+                    if skip_present and key in seen:
+                        present += 1
+                        placed.append(None)
+                        continue
+                    seen.add(key)
+                    fresh.append(report)
+                    placed.append(-1)
+                fresh_count += len(fresh)
+                plans.append((existing, fresh))
+            ids = iter(await self._reserve_report_ids(db, fresh_count) if fresh_count else [])
+            numbered: list[tuple[list[QuotaReport], list[QuotaReport]]] = [
+                (existing, [replace(r, id=next(ids)) for r in fresh]) for existing, fresh in plans
+            ]
+            new_ids = iter([r.id for _, fresh in numbered for r in fresh])
+            placed = [None if slot is None else next(new_ids) for slot in placed]
+            await self._insert_reports(db, [r for _, fresh in numbered for r in fresh])
+            work: list[tuple[list[QuotaReport], list[QuotaReport]]] = []
+            for existing, fresh in numbered:
+                if not fresh:
+                    continue
+                own = sorted([*existing, *fresh], key=lambda r: (r.received_at, r.id or 0))
+                first = min(r.received_at for r in fresh) - CONTRADICTION_HORIZON
+                last = max(r.received_at for r in fresh) + PREVIOUS_READING_HORIZON
+                work.append((own, [r for r in own if first <= r.received_at <= last]))
+            existing_ids = {r.id for existing, _ in numbered for r in existing}
+            stored = await self._stored_symptoms(
+                db, [r.id for _, targets in work for r in targets if r.id in existing_ids]
+            )
+            removed: list[tuple[object, ...]] = []
+            added: list[tuple[object, ...]] = []
+            for own, targets in work:
+                self._symptom_changes(own, targets, stored, removed, added)
+            await self._apply_symptom_changes(db, removed, added)
+        return placed
+
+    async def _people_reports(
+        self, db: Session, groups: Sequence[Sequence[QuotaReport]]
+    ) -> dict[tuple[str, str], list[QuotaReport]]:
+        """Each group's person's stored reports that matter to the group (from a day before its first
+        report to a day after its last), a few hundred people per query."""
+        ranges: dict[tuple[str, str], tuple[dt.datetime, dt.datetime]] = {}
+        for group in groups:
+            person = (group[0].origin.platform, group[0].origin.user_id)
+            lo = min(r.received_at for r in group) - CONTRADICTION_HORIZON - PREVIOUS_READING_HORIZON
+            hi = max(r.received_at for r in group) + PREVIOUS_READING_HORIZON + CONTRADICTION_HORIZON
+            old = ranges.get(person)
+            ranges[person] = (min(lo, old[0]), max(hi, old[1])) if old else (lo, hi)
+        found: dict[tuple[str, str], list[QuotaReport]] = {}
+        by_platform: dict[str, list[tuple[str, str]]] = {}
+        for person in ranges:
+            by_platform.setdefault(person[0], []).append(person)
+        parts = [people[at : at + 300] for people in by_platform.values() for at in range(0, len(people), 300)]
+        for part in parts:
+            lo = min(ranges[p][0] for p in part)
+            hi = max(ranges[p][1] for p in part)
+            # platform = ? AND user_id IN (...): the (platform, user_id, received_at) index answers it.
+            where = (
+                f"q.platform = ? AND q.user_id IN ({', '.join('?' * len(part))})"
+                " AND q.received_at >= ? AND q.received_at <= ?"
+            )
+            args = [part[0][0], *(p[1] for p in part), self._time_in(lo), self._time_in(hi)]
+            report_rows = await db.fetch(
+                f"SELECT {_REPORT_COLUMNS} FROM quota_reports q WHERE {where} ORDER BY q.received_at, q.id", *args
+            )
+            reading_rows = await db.fetch(
+                "SELECT rr.report_id, rr.quota_window, rr.percent, rr.from_percent, rr.limit_hit, rr.resets,"
+                " rr.resets_at, rr.idle FROM report_readings rr JOIN quota_reports q ON q.id = rr.report_id"
+                f" WHERE {where} ORDER BY rr.report_id, rr.seq",
+                *args,
+            )
+            for report in self._build_reports(report_rows, reading_rows):
+                person = (report.origin.platform, report.origin.user_id)
+                start, end = ranges[person]
+                if start <= report.received_at <= end:
+                    found.setdefault(person, []).append(report)
+        return found
+
+    async def report_symptoms(self, report_id: int) -> frozenset[str]:
+        async with self._read("read a report's symptoms") as db:
+            rows = await db.fetch("SELECT symptom FROM report_symptoms WHERE report_id = ?", report_id)
+        return frozenset(str(row[0]) for row in rows)
+
+    async def count_reporters(
+        self,
+        tools: Sequence[str],
+        symptom: str,
+        since: dt.datetime,
+        until: dt.datetime,
+        exclude: tuple[str, str] | None = None,
+    ) -> int:
+        """Distinct people who reported `symptom` for any of `tools` (labels, as `tool_label` gives
+        them) in the 5-minute buckets from `since`'s to `until`'s, leaving out the person `exclude`
+        (platform, user id)."""
+        if not tools:
+            return 0
+        # By bucket only, so the (tool, symptom, bucket, platform, user_id) index answers it alone:
+        # the window is taken to whole 5-minute buckets.
+        sql = (
+            "SELECT COUNT(*) FROM (SELECT DISTINCT platform, user_id FROM report_symptoms"
+            f" WHERE tool IN ({', '.join('?' * len(tools))}) AND symptom = ? AND bucket >= ? AND bucket <= ?"
+        )
+        args: list[object] = [*tools, symptom, bucket_of(since), bucket_of(until)]
+        if exclude is not None:
+            sql += " AND NOT (platform = ? AND user_id = ?)"
+            args += list(exclude)
+        sql += ") AS t"
+        async with self._read("count reporters") as db:
+            row = await db.fetchone(sql, *args)
+        return 0 if row is None else int(row[0])
+
+    # detection ---------------------------------------------------------------------------------
+    async def first_report_at(self) -> dt.datetime | None:
+        async with self._read("find the first report") as db:
+            row = await db.fetchone("SELECT MIN(received_at) FROM quota_reports")
+        return None if row is None or row[0] is None else self._time_out(row[0])
+
+    async def sightings(self, since: dt.datetime, until: dt.datetime) -> Sequence[Sighting]:
+        """Who showed which symptom of which tool in the buckets ending in (since, until]; each
+        sighting is dated at the end of its bucket."""
+        async with self._read("read recent symptoms") as db:
+            rows = await db.fetch(
+                "SELECT DISTINCT tool, symptom, platform, user_id, bucket FROM report_symptoms"
+                " WHERE bucket > ? AND bucket <= ?",
+                bucket_of(since),
+                bucket_of(until),
+            )
+        return [Sighting(str(r[0]), str(r[1]), (str(r[2]), str(r[3])), bucket_end(int(r[4]))) for r in rows]
+
+    async def chunk_counts(self, queries: Sequence[ChunkQuery]) -> dict[ChunkQuery, int]:
+        """Answer each `ChunkQuery` with one indexed count (boundaries are taken to the bucket)."""
+        answers: dict[ChunkQuery, int] = {}
+        async with self._read("count reporters per window") as db:
+            for query in queries:
+                whole = query.whole
+                if whole < 1:
+                    answers[query] = 0
+                    continue
+                per_chunk, rest = divmod(query.chunk, BUCKET)
+                if rest or per_chunk < 1:
+                    raise StoreError("detection windows must be whole multiples of 5 minutes")
+                end = bucket_of(query.end)
+                first = bucket_of(query.end - whole * query.chunk)
+                row = await db.fetchone(
+                    "SELECT COUNT(*) FROM (SELECT DISTINCT (? - bucket) / ?, platform, user_id"
+                    " FROM report_symptoms WHERE tool = ? AND symptom = ? AND bucket > ? AND bucket <= ?) AS t",
+                    end,
+                    int(per_chunk),
+                    query.tool,
+                    query.symptom,
+                    first,
+                    end,
                 )
-        return report_id
+                answers[query] = 0 if row is None else int(row[0])
+        return answers
+
+    # tallies -----------------------------------------------------------------------------------
+    async def tally(self, since: dt.datetime, until: dt.datetime) -> Tally:
+        """`bot.core.tallies.tally` of the reports received in [since, until), counted in SQL.
+
+        Each count groups by value and person first, then by value: reports are the sum, distinct
+        reporters the number of groups. Both databases can hash that, where COUNT(DISTINCT ...)
+        would sort every row.
+        """
+        lo, hi = self._time_in(since), self._time_in(until)
+        span = "received_at >= ? AND received_at < ?"
+
+        def by_person(value: str, source: str) -> str:
+            return (
+                f"SELECT k, SUM(n), COUNT(*) FROM (SELECT {value} AS k, platform, user_id, COUNT(*) AS n"
+                f" FROM {source} WHERE {span} GROUP BY {value}, platform, user_id) AS t GROUP BY k"
+            )
+
+        def counts(rows: Sequence[Row]) -> dict[str, Count]:
+            return {str(r[0]): Count(int(r[1]), int(r[2])) for r in rows}
+
+        async with self._read("count quota reports") as db:
+            total = await db.fetchone(
+                "SELECT COALESCE(SUM(n), 0), COUNT(*) FROM (SELECT platform, user_id, COUNT(*) AS n"
+                f" FROM quota_reports WHERE {span} GROUP BY platform, user_id) AS t",
+                lo,
+                hi,
+            )
+            symptoms = await db.fetch(by_person("symptom", "report_symptoms"), lo, hi)
+            breakdowns: dict[str, dict[str, Count]] = {}
+            for name, column, unknown in (
+                ("tool", "tool", UNKNOWN_TOOL),
+                ("plan", "plan", UNKNOWN),
+                ("model_mode", "model_mode", UNKNOWN),
+                ("version", "tool_version", UNKNOWN),
+            ):
+                value = f"COALESCE(NULLIF({column}, ''), '{unknown}')"
+                breakdowns[name] = counts(await db.fetch(by_person(value, "quota_reports"), lo, hi))
+            # Readings carry their report's time and person, so these read readings alone.
+            window = "COALESCE(NULLIF(quota_window, ''), 'unknown')"
+            windows = await db.fetch(
+                "SELECT k, SUM(n), COUNT(*) FROM (SELECT k, platform, user_id, COUNT(*) AS n FROM"
+                f" (SELECT DISTINCT {window} AS k, platform, user_id, report_id FROM report_readings"
+                f" WHERE {span}) AS r GROUP BY k, platform, user_id) AS t GROUP BY k",
+                lo,
+                hi,
+            )
+            percents = await db.fetch(
+                f"SELECT quota_window, percent, COUNT(*) FROM report_readings"
+                f" WHERE {span} AND percent IS NOT NULL GROUP BY quota_window, percent",
+                lo,
+                hi,
+            )
+        return tally_from_counts(
+            since,
+            until,
+            reports=0 if total is None else int(total[0]),
+            reporters=0 if total is None else int(total[1]),
+            symptoms=counts(symptoms),
+            by_tool=breakdowns["tool"],
+            by_plan=breakdowns["plan"],
+            by_window=counts(windows),
+            by_model_mode=breakdowns["model_mode"],
+            by_version=breakdowns["version"],
+            percents=[(str(r[0]), float(r[1]), int(r[2])) for r in percents],
+        )
 
     async def find_duplicate(
         self, platform: str, user_id: str, fingerprint: str, since: dt.datetime
@@ -236,6 +671,38 @@ class SQLStore(ABC):
                 lo,
                 hi,
             )
+        return self._build_reports(report_rows, reading_rows)
+
+    async def reports_page(
+        self, since: dt.datetime, until: dt.datetime, after: tuple[dt.datetime, int] | None, limit: int
+    ) -> Sequence[QuotaReport]:
+        """Up to `limit` reports received in [since, until), by time and id, after `after` (the
+        last one of the previous page): a whole history in bounded memory."""
+        where = "received_at >= ? AND received_at < ?"
+        args: list[object] = [self._time_in(since), self._time_in(until)]
+        if after is not None:
+            at = self._time_in(after[0])
+            where += " AND (received_at > ? OR (received_at = ? AND id > ?))"
+            args += [at, at, after[1]]
+        async with self._read("read quota reports") as db:
+            report_rows = await db.fetch(
+                f"SELECT {_REPORT_COLUMNS} FROM quota_reports WHERE {where} ORDER BY received_at, id LIMIT ?",
+                *args,
+                limit,
+            )
+            ids = [int(r[0]) for r in report_rows]
+            reading_rows: list[Row] = []
+            for at_index in range(0, len(ids), 500):
+                part = ids[at_index : at_index + 500]
+                reading_rows += await db.fetch(
+                    "SELECT report_id, quota_window, percent, from_percent, limit_hit, resets, resets_at, idle"
+                    f" FROM report_readings WHERE report_id IN ({', '.join('?' * len(part))})"
+                    " ORDER BY report_id, seq",
+                    *part,
+                )
+        return self._build_reports(report_rows, reading_rows)
+
+    def _build_reports(self, report_rows: Sequence[Row], reading_rows: Sequence[Row]) -> list[QuotaReport]:
         readings: dict[int, list[Reading]] = {}
         for row in reading_rows:
             readings.setdefault(int(row[0]), []).append(
@@ -399,13 +866,16 @@ class SQLStore(ABC):
             updated_at=self._time_out(row[9]),
         )
 
-    async def open_incident(self, incident: Incident) -> int:
+    async def open_incident(self, incident: Incident) -> int | None:
+        """Open an incident; None when one for the same tool and symptom is already open or
+        acknowledged. A unique index decides, so processes sharing the database agree."""
         status = IncidentStatus(incident.status)
         opened = self._time_in(incident.opened_at)
         async with self._write("open an incident") as db:
-            incident_id = await db.insert(
+            row = await db.fetchone(
                 "INSERT INTO incidents (tool, symptom, opened_at, status, summary, reporters, baseline,"
-                " entry_id, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " entry_id, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT (tool, symptom) WHERE status IN ('open', 'acknowledged') DO NOTHING RETURNING id",
                 incident.tool,
                 incident.symptom,
                 opened,
@@ -416,6 +886,9 @@ class SQLStore(ABC):
                 incident.entry_id,
                 self._time_in(incident.updated_at or incident.opened_at),
             )
+            if row is None:
+                return None
+            incident_id = int(row[0])
             await db.execute(_INSERT_EVENT, incident_id, status.value, OPENED_BY, opened, "")
         return incident_id
 

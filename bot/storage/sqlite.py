@@ -91,6 +91,8 @@ class SQLiteStore(SQLStore):
         self._db: aiosqlite.Connection | None = db
         self._where = where
         self._lock = asyncio.Lock()
+        self._queued_reports = []
+        self._report_writer = None
 
     # lifetime --------------------------------------------------------------------------------
     @classmethod
@@ -146,6 +148,7 @@ class SQLiteStore(SQLStore):
             log.debug("SQLite database %s uses journal mode %s", self._where, mode)
 
     async def close(self) -> None:
+        await self._finish_writes()
         async with self._lock:
             db, self._db = self._db, None
             if db is not None:
@@ -191,3 +194,13 @@ class SQLiteStore(SQLStore):
 
     def _statements(self, migration: schema.Migration) -> tuple[str, ...]:
         return migration.sqlite
+
+    async def _reserve_report_ids(self, db: Session, count: int) -> list[int]:
+        # `BEGIN IMMEDIATE` keeps every other writer out until we commit, so the ids after the
+        # highest ever handed out (AUTOINCREMENT's own counter included) are ours.
+        row = await db.fetchone(
+            "SELECT MAX(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'quota_reports'), 0),"
+            " COALESCE((SELECT MAX(id) FROM quota_reports), 0))"
+        )
+        top = 0 if row is None else int(row[0])
+        return list(range(top + 1, top + 1 + count))

@@ -24,6 +24,7 @@ from urllib.parse import urlencode
 import aiohttp
 import pytest
 import yaml
+from prometheus_client.parser import text_string_to_metric_families
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -187,6 +188,28 @@ class TestHttpMode:
         [answer] = await fake_slack.wait_for("response_url")
         assert answer["response_type"] == "ephemeral"
         assert "overloaded" in text_of(answer).lower()
+
+    async def test_signed_quota_is_thanked_in_the_response_itself_and_counted_in_metrics(
+            self, http_slack: str, session: aiohttp.ClientSession, fake_slack: FakeSlackApi,
+            slack_store: IncidentStore) -> None:
+        form = urlencode(command_body("/quota", QUOTA_TEXT, response_url=fake_slack.response_url("q")))
+        status, text = await post_signed(session, http_slack, form, content_type="application/x-www-form-urlencoded")
+        assert status == 200
+        answer = json.loads(text)
+        assert answer["response_type"] == "ephemeral" and "recorded" in answer["text"]
+        now = dt.datetime.now(dt.UTC)
+        [report] = await slack_store.reports_between(now - dt.timedelta(hours=1), now + dt.timedelta(hours=1))
+        assert f"#{report.id}" in answer["text"]  # the thanks names the stored report
+        async with session.get(http_slack + "/metrics") as response:
+            assert response.status == 200 and response.headers["Content-Type"].startswith("text/plain")
+            families = {f.name: f for f in text_string_to_metric_families(await response.text())}
+        assert families["supportbot_reports_stored"].samples[0].value == 1
+        assert families["supportbot_refused_busy"].samples[0].value == 0
+        assert families["supportbot_work_in_flight"].samples[0].value == 0
+        catalog = families["supportbot_catalog_info"].samples[0]
+        assert catalog.labels["version"] and int(catalog.labels["entries"]) > 0
+        assert {"supportbot_answers", "supportbot_unmatched_pastes", "supportbot_detection_duration_seconds",
+                "supportbot_detection_failures"} <= set(families)
 
     async def test_url_verification_challenge(self, http_slack: str, session: aiohttp.ClientSession) -> None:
         body = json.dumps({"type": "url_verification", "challenge": "abc123", "token": "legacy"})
@@ -536,21 +559,26 @@ class TestAnswerButtons:
 class TestQuota:
     async def test_quota_report_is_stored_and_answered_privately(self, slack_bot: SlackBot, fake_slack: FakeSlackApi,
                                                                  slack_store: IncidentStore) -> None:
-        await run(slack_bot, command_body("/quota", QUOTA_TEXT, user=BOB, response_url=fake_slack.response_url("b")))
-        await run(slack_bot, command_body("/quota", QUOTA_TEXT, user=ALICE, response_url=fake_slack.response_url("a")))
+        # The thank-you is the command's own response: when Slack shows it, the report is stored.
+        first = json.loads((await run(slack_bot, command_body(
+            "/quota", QUOTA_TEXT, user=BOB, response_url=fake_slack.response_url("b")))).body)
+        second = json.loads((await run(slack_bot, command_body(
+            "/quota", QUOTA_TEXT, user=ALICE, response_url=fake_slack.response_url("a")))).body)
         now = dt.datetime.now(dt.UTC)
         reports = await slack_store.reports_between(now - dt.timedelta(hours=1), now + dt.timedelta(hours=1))
         assert {r.origin.user_id for r in reports} == {ALICE, BOB}
-        first, second = fake_slack.called("response_url")
+        assert fake_slack.called("response_url") == []
         assert first["response_type"] == second["response_type"] == "ephemeral"
-        assert "recorded" in text_of(second) and "Support bundle" in text_of(second)
-        assert "1 other person reported the same" in text_of(second)
-        assert "first to report" in text_of(first)
+        second_text = f"{second['text']}\n{sb.all_text(second['blocks'])}"
+        assert "recorded" in second_text and "Support bundle" in second_text
+        assert "1 other person reported the same" in second_text
+        assert "first to report" in first["text"] + sb.all_text(first["blocks"])
 
     async def test_unparseable_quota_text_gets_examples(self, slack_bot: SlackBot, fake_slack: FakeSlackApi) -> None:
-        await run(slack_bot, command_body("/quota", "it is broken", response_url=fake_slack.response_url()))
-        [answer] = fake_slack.called("response_url")
-        assert "could not find a quota reading" in text_of(answer) and "/quota session 64%" in text_of(answer)
+        response = await run(slack_bot, command_body("/quota", "it is broken", response_url=fake_slack.response_url()))
+        answer = json.loads(response.body)
+        text = f"{answer['text']}\n{sb.all_text(answer['blocks'])}"
+        assert "could not find a quota reading" in text and "/quota session 64%" in text
 
     async def test_quota_alone_opens_the_modal_and_the_modal_reports(self, slack_bot: SlackBot,
                                                                      fake_slack: FakeSlackApi,
@@ -701,10 +729,14 @@ class TestAlerts:
         return DetectionConfig(min_reporters=2, factor=1.0, sustain=1)
 
     async def test_detected_incident_is_posted_to_the_staff_channel(self, slack_bot: SlackBot,
+                                                                    slack_service: SupportService,
                                                                     fake_slack: FakeSlackApi) -> None:
         for user in (ALICE, BOB, LEAD):
             await run(slack_bot, command_body("/quota", "Claude Code: hit my session limit, resets 5pm",
                                               user=user, response_url=fake_slack.response_url(user)))
+        after = dt.datetime.now(dt.UTC) + dt.timedelta(minutes=5)  # once their 5-minute bucket has closed
+        await slack_service.run_detection(after)
+        await slack_service.run_detection(after)  # the next run keeps the same incident: no second alert
         alerts = [c for c in fake_slack.called("chat.postMessage") if c["channel"] == STAFF_CHANNEL]
         assert len(alerts) == 1
         assert alerts[0]["text"].startswith("Incident #")

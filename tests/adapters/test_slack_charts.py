@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import struct
 
 import pytest
@@ -9,6 +10,7 @@ import pytest
 from bot.adapters.slack_adapter import SlackBot
 from bot.chart import HEIGHT_PX, WIDTH_PX
 from bot.core.detection import DetectionConfig
+from bot.core.service import SupportService
 from tests.adapters.slack_support import ADMIN, ALICE, BOB, LEAD, STAFF_CHANNEL, command_body, dispatch
 from tests.fakes.slack_api import FakeSlackApi
 
@@ -53,10 +55,12 @@ class TestAlertChart:
         return DetectionConfig(min_reporters=2, factor=1.0, sustain=1)
 
     async def test_an_incident_alert_gets_its_spike_chart_in_its_thread(self, slack_bot: SlackBot,
+                                                                       slack_service: SupportService,
                                                                        fake_slack: FakeSlackApi) -> None:
         for user in (ALICE, BOB, LEAD):
             await run(slack_bot, command_body("/quota", "Claude Code: hit my session limit, resets 5pm",
                                               user=user, response_url=fake_slack.response_url(user)))
+        await slack_service.run_detection(dt.datetime.now(dt.UTC) + dt.timedelta(minutes=5))
         [alert] = [c for c in fake_slack.called("chat.postMessage") if c["channel"] == STAFF_CHANNEL]
         [(completed, png)] = fake_slack.uploaded()
         assert png_size(png) == (WIDTH_PX, HEIGHT_PX)

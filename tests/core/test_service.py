@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import shutil
 from dataclasses import replace
@@ -196,9 +197,12 @@ async def test_many_people_reporting_idle_jumps_opens_an_incident_and_alerts(sto
         clock.current = at
         await service.handle(msg(f"claude code session jumped from {40 + n}% to 100% while idle, nothing running",
                                  user=f"P{n}", command=Command.QUOTA, at=at))
+    assert alerts == []  # storing a report never runs detection: the periodic job does
+    for minute in range(0, 31, 2):  # the job, every two minutes, keeps one incident open
+        await service.run_detection(T0 + dt.timedelta(minutes=minute))
     incidents = await store.list_incidents([IncidentStatus.OPEN])
-    assert len(incidents) >= 1
-    assert alerts and alerts[0].kind is ReplyKind.ALERT
+    assert len(incidents) == 1
+    assert len(alerts) == 1 and alerts[0].kind is ReplyKind.ALERT
     incident_id = incidents[0].id
     later = T0 + dt.timedelta(minutes=40)
     step = (await service.handle(msg(str(incident_id), user="boss", command=Command.ACK_INCIDENT, at=later)))[0]
@@ -265,3 +269,31 @@ async def test_errfix_with_vague_words_lists_candidates_instead_of_guessing(stor
     assert any(a.command is Command.SHOW_ENTRY for a in vague.actions)
     nothing = (await service.handle(msg("xyzzy", command=Command.ERRFIX)))[0]
     assert nothing.kind is ReplyKind.NOT_RECOGNISED
+
+
+async def test_work_in_flight_is_bounded_and_the_rest_hear_busy(store, catalog) -> None:
+    service = make_service(store, catalog, {"SUPPORTBOT_MAX_IN_FLIGHT": "2"})
+    service.busy_wait = 0  # no waiting for a place: the rest are refused at once
+    answers = await asyncio.gather(*(
+        service.handle(msg(f"Codex CLI weekly usage {10 + n}%", user=f"P{n}", command=Command.QUOTA))
+        for n in range(10)))
+    titles = [reply.title for replies_ in answers for reply in replies_]
+    assert len(titles) == 10  # everyone heard something
+    assert sum("recorded" in t for t in titles) == 2
+    assert sum(t.startswith("Busy") for t in titles) == 8
+    assert service.stats.refused_busy == 8 and service.stats.reports_stored == 2
+    assert service.in_flight == 0
+    stored = await store.reports_between(T0 - dt.timedelta(hours=1), T0 + dt.timedelta(hours=1))
+    assert len(stored) == 2  # a busy answer stored nothing
+    later = await service.handle(msg("Codex CLI weekly usage 50%", user="P9", command=Command.QUOTA))
+    assert "recorded" in later[0].title  # once the work is done, the next one goes through
+
+
+async def test_a_short_wait_for_a_place_lets_a_small_burst_through(store, catalog) -> None:
+    service = make_service(store, catalog, {"SUPPORTBOT_MAX_IN_FLIGHT": "2"})
+    service.busy_wait = 60  # long enough for each of them to get a place
+    answers = await asyncio.gather(*(
+        service.handle(msg(f"Codex CLI weekly usage {10 + n}%", user=f"P{n}", command=Command.QUOTA))
+        for n in range(6)))
+    assert all("recorded" in replies_[0].title for replies_ in answers)
+    assert service.stats.refused_busy == 0 and service.in_flight == 0

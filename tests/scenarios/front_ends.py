@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import json
 import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -143,10 +144,17 @@ class Slack(FrontEnd):
 
     async def command(self, name: str, text: str = "", *, user: str = "alice", channel: str = "help") -> Seen:
         mark = len(self.fake.calls)
-        await dispatch(self.bot, command_body(f"/{name}", text, user=self.PEOPLE[user], channel=self.CHANNELS[channel],
-                                              response_url=self.fake.response_url()))
+        response = await dispatch(self.bot, command_body(f"/{name}", text, user=self.PEOPLE[user],
+                                                         channel=self.CHANNELS[channel],
+                                                         response_url=self.fake.response_url()))
         await self.bot.wait_idle()
-        return self._seen(mark)
+        seen = self._seen(mark)
+        # An answer may be the command's own response (/quota's thank-you is), not a later call.
+        body = json.loads(response.body) if response.body.strip().startswith("{") else {}
+        if body.get("text") or body.get("blocks"):
+            own = _slack_text(Call("response", body))
+            (seen.posts if body.get("response_type") == "in_channel" else seen.private).insert(0, own)
+        return seen
 
     def thread(self, *, asker: str = "alice", helper: str | None = None) -> str:
         parent = self.fake.next_ts()

@@ -369,8 +369,9 @@ async def test_unknown_incident(store: IncidentStore) -> None:
 async def test_list_incidents_newest_first_and_by_status(store: IncidentStore) -> None:
     first = await store.open_incident(make_incident(at=T0))
     second = await store.open_incident(make_incident(at=T0 + minutes(10), tool="Codex CLI"))
+    assert first is not None and second is not None
+    await store.transition_incident(first, IncidentStatus.RESOLVED, "slack:U1", T0 + minutes(15))
     third = await store.open_incident(make_incident(at=T0 + minutes(20)))
-    await store.transition_incident(first, IncidentStatus.RESOLVED, "slack:U1", T0 + minutes(30))
     await store.transition_incident(second, IncidentStatus.ACKNOWLEDGED, "slack:U1", T0 + minutes(30))
 
     assert [i.id for i in await store.list_incidents()] == [third, second, first]
