@@ -11,7 +11,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
+from bot.core.masking import mask_url
 from bot.errors import ConfigError
+
+__all__ = ["Settings", "mask_url"]
 
 DEFAULT_DB = "sqlite:///./data/supportbot.db"
 DEFAULT_SLACK_API = "https://slack.com/api/"
@@ -100,24 +103,12 @@ class Settings:
                 shown = "(unset)"
             elif isinstance(value, frozenset):
                 shown = ", ".join(sorted(value)) or "(all)" if "watch" in item.name else ", ".join(sorted(value))
-            elif item.name == "database_url":
+            elif item.name.endswith("_url"):
                 shown = mask_url(value)
             else:
                 shown = str(value)
             rows.append((item.name, shown or "(empty)"))
         return rows
-
-
-def mask_url(url: str) -> str:
-    """Hide a password inside a URL (postgresql://user:secret@host/db -> user:***@host)."""
-    scheme, sep, rest = url.partition("://")
-    if not sep or "@" not in rest:
-        return url
-    credentials, _, host = rest.rpartition("@")
-    if ":" in credentials:
-        user = credentials.split(":", 1)[0]
-        return f"{scheme}://{user}:***@{host}"
-    return url
 
 
 def _parse(env: Mapping[str, str], sources: tuple[str, ...]) -> Settings:
