@@ -84,7 +84,13 @@ class Settings:
         if dotenv is not None and dotenv.is_file():
             from dotenv import dotenv_values
 
-            merged.update({k: v for k, v in dotenv_values(dotenv).items() if v is not None})
+            try:
+                values = dotenv_values(dotenv)
+            except UnicodeDecodeError as exc:
+                raise ConfigError(f"{dotenv}: not UTF-8 text (byte {exc.start})") from None
+            except OSError as exc:
+                raise ConfigError(f"{dotenv}: cannot read it ({exc.strerror})") from None
+            merged.update({k: v for k, v in values.items() if v is not None})
             sources.append(str(dotenv))
         merged.update(os.environ if env is None else env)
         sources.append("environment")

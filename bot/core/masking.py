@@ -21,7 +21,7 @@ URL_MASK = "***"
 
 # Full-width forms (ｓｋ-ａｎｔ-…) read as their ASCII twins; invisible characters that split a token
 # ("sk-\u200bant-…") are dropped. Both are how a token slips past a pattern while staying usable.
-_FOLD = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)}
+_FOLD: dict[int, int | None] = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)}
 _FOLD.update({0x3000: 0x20, 0x200B: None, 0x2060: None, 0xFEFF: None, 0x00AD: None})
 _NEEDS_FOLD = re.compile("[\uff01-\uff5e\u3000\u200b\u2060\ufeff\u00ad]")
 

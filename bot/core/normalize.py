@@ -45,6 +45,18 @@ NON_WORD = re.compile(r"[^\w%]+")
 APOSTROPHE_IN_WORD = re.compile(r"(?<=\w)'(?=\w)")
 
 
+LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def encodable(text: str) -> str:
+    """`text` with lone surrogates (undecodable bytes that reached us as text) replaced by U+FFFD."""
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        return LONE_SURROGATE.sub("\ufffd", text)
+
+
 def _unescape_json(match: re.Match[str]) -> str:
     token = match.group(0)
     if token == "\\\\":

@@ -343,9 +343,14 @@ class SupportService:
                        actions=(*shown.actions, *others))
 
     async def _on_more(self, incoming: Incoming) -> list[Reply]:
-        entry = self.catalog.get(incoming.text.strip())
+        wanted = incoming.text.strip()
+        if not wanted:
+            return [replies.notice("Which entry?", "Give an entry id: `/more ENTRY-ID`; "
+                                   "`/errfix` finds the entry of an error.")]
+        entry = self.catalog.get(wanted)
         if entry is None:
-            return [replies.notice("That entry no longer exists", "The catalog changed; try `/errfix` again.")]
+            return [replies.notice(f"There is no entry {wanted[:80]!r}",
+                                   "The catalog may have changed, or the id is mistyped; `/errfix` finds an entry.")]
         return [replies.reply_for_more(entry, self.catalog)]
 
     async def _on_show_entry(self, incoming: Incoming) -> list[Reply]:
