@@ -17,6 +17,7 @@ from pathlib import Path
 
 from bot.config import Settings
 from bot.core import replies
+from bot.core.bounded import TextWorkTimeout, run_bounded
 from bot.core.catalog import Catalog, CheckResult, Entry, check_catalog
 from bot.core.detection import DetectionConfig, detect, spike_to_incident
 from bot.core.masking import mask_secrets
@@ -30,7 +31,9 @@ from bot.core.models import (
     Incident,
     IncidentStatus,
     Incoming,
+    MatchResult,
     Origin,
+    ParsedReadings,
     QuotaReport,
     Reply,
     ReplyKind,
@@ -49,6 +52,7 @@ log = logging.getLogger(__name__)
 AlertSink = Callable[[Reply], Awaitable[None]]
 ERRFIX_MIN_SCORE = 45.0  # a looked-up error shows its closest entry from here (channels need more)
 ERRFIX_MIN_TITLE_SCORE = 80.0
+TEXT_DEADLINE = 10.0  # seconds for the CPU work on one message (linear anyway; this is a backstop)
 MAX_INPUT_CHARS = 1_000_000  # a paste beyond this is cut; the rest cannot change the answer
 RECENT_THREADS = 5_000
 
@@ -220,10 +224,13 @@ class SupportService:
         thread_key = (incoming.platform, incoming.channel_id, incoming.thread_id or "")
         if incoming.thread_id and thread_key in self._answered_threads and not addressed:
             return []
-        result = self.matcher.match(text)
+        try:
+            result, masked = await run_bounded(_match_and_mask, self.matcher, text, deadline=TEXT_DEADLINE)
+        except TextWorkTimeout as exc:
+            log.warning("paste on %s channel=%s not examined: %s", incoming.platform, incoming.channel_id, exc)
+            return [_too_slow_reply()] if addressed else []
         now = self._now(incoming)
         origin = _origin(incoming)
-        masked = mask_secrets(text)
         if result.best is None:
             if not result.looks_like_error:
                 return []  # ordinary chat, even when addressed to the bot
@@ -406,7 +413,11 @@ class SupportService:
             return [replies.notice("Report a usage-quota reading", "Examples of what I understand:",
                                    sections=(Section("Examples", replies.QUOTA_EXAMPLES),))]
         now = self._now(incoming)
-        parsed = parse_readings(text, now=now)
+        try:
+            parsed, masked = await run_bounded(_parse_and_mask, text, now, deadline=TEXT_DEADLINE)
+        except TextWorkTimeout as exc:
+            log.warning("quota text on %s not parsed: %s", incoming.platform, exc)
+            return [_too_slow_reply()]
         if not parsed.readings:
             return [replies.notice(
                 "I could not find a quota reading in that",
@@ -427,7 +438,7 @@ class SupportService:
             return [replies.notice("Already counted",
                                    f"You reported the same reading a few minutes ago (report #{duplicate}).",
                                    sections=reading_sections(parsed))]
-        report = QuotaReport(_origin(incoming), now, mask_secrets(text)[:20_000], parsed, fingerprint)
+        report = QuotaReport(_origin(incoming), now, masked[:20_000], parsed, fingerprint)
         report_id = await self.store.add_report(report)  # committed before we thank anyone
         log.info("quota report %d on %s tool=%s windows=%s", report_id, incoming.platform, parsed.tool,
                  ",".join(r.window for r in parsed.readings))
@@ -574,3 +585,17 @@ def _similar_reporters(report: QuotaReport, recent: Sequence[QuotaReport], kinds
         if main_kind in symptoms_of(other):
             people.add((other.origin.platform, other.origin.user_id))
     return len(people)
+
+
+def _match_and_mask(matcher: Matcher, text: str) -> tuple[MatchResult, str]:
+    """The CPU-bound part of a paste, run off the event loop."""
+    return matcher.match(text), mask_secrets(text)
+
+
+def _parse_and_mask(text: str, now: dt.datetime) -> tuple[ParsedReadings, str]:
+    return parse_readings(text, now=now), mask_secrets(text)
+
+
+def _too_slow_reply() -> Reply:
+    return replies.notice("That took too long to read",
+                          "Nothing was stored. Please send a shorter excerpt: the error lines themselves.")
