@@ -316,8 +316,10 @@ def _adversarial_texts(pattern: str, flags: int) -> list[str]:
     """Repetitions that match part of the pattern over and over and then fail: where backtracking lives."""
     atoms = _atoms(pattern, flags)
     longest = sorted(atoms, key=len, reverse=True)[:3]
-    pieces = [" ".join(atoms), *longest[:2], (longest or ["a"])[0] + " ", "a-"]
-    return list(dict.fromkeys(p for p in pieces if p))[:5]
+    # All of it but the last part (a near-miss: every start gets far, then fails), all of it, the
+    # longest parts alone, then generic runs.
+    pieces = [" ".join(atoms[:-1]), " ".join(atoms), *longest[:2], (longest or ["a"])[0] + " ", "a-"]
+    return list(dict.fromkeys(p for p in pieces if p))[:6]
 
 
 def _cpu_seconds(compiled: re.Pattern[str], text: str) -> float:
