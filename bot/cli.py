@@ -478,8 +478,10 @@ def _now() -> dt.datetime:
 
 
 def _since(spec: str) -> dt.datetime:
-    from bot.core.tallies import parse_window
+    from bot.core.tallies import WINDOW_FORMS, parse_window
 
+    if len(spec) > 64:
+        raise UsageError(f"unknown window {spec[:20]!r}...; use {WINDOW_FORMS}")
     try:
         return parse_window(spec, _now())
     except ValueError as exc:
