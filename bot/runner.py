@@ -117,7 +117,7 @@ async def watch_catalog(app: App, stop: asyncio.Event, interval: float = CATALOG
         if current == last:
             continue
         last = current
-        result = knowledge.reload()
+        result = await asyncio.to_thread(knowledge.reload)  # reading and parsing files: off the loop
         if not result.ok:
             await app.service.alert_staff(app.service.reload_reply(result))
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from bot.config import Settings
 from bot.core import replies
-from bot.core.bounded import TextWorkTimeout, run_bounded
+from bot.core.bounded import TextWorkRefused, run_bounded
 from bot.core.catalog import Catalog, CheckResult, Entry, check_catalog
 from bot.core.detection import DetectionConfig, detect, spike_to_incident
 from bot.core.masking import mask_secrets
@@ -225,8 +225,9 @@ class SupportService:
         if incoming.thread_id and thread_key in self._answered_threads and not addressed:
             return []
         try:
-            result, masked = await run_bounded(_match_and_mask, self.matcher, text, deadline=TEXT_DEADLINE)
-        except TextWorkTimeout as exc:
+            result, masked = await run_bounded(_match_and_mask, self.matcher, text, deadline=TEXT_DEADLINE,
+                                               key=(incoming.platform, incoming.user_id))
+        except TextWorkRefused as exc:
             log.warning("paste on %s channel=%s not examined: %s", incoming.platform, incoming.channel_id, exc)
             return [_too_slow_reply()] if addressed else []
         now = self._now(incoming)
@@ -414,8 +415,9 @@ class SupportService:
                                    sections=(Section("Examples", replies.QUOTA_EXAMPLES),))]
         now = self._now(incoming)
         try:
-            parsed, masked = await run_bounded(_parse_and_mask, text, now, deadline=TEXT_DEADLINE)
-        except TextWorkTimeout as exc:
+            parsed, masked = await run_bounded(_parse_and_mask, text, now, deadline=TEXT_DEADLINE,
+                                               key=(incoming.platform, incoming.user_id))
+        except TextWorkRefused as exc:
             log.warning("quota text on %s not parsed: %s", incoming.platform, exc)
             return [_too_slow_reply()]
         if not parsed.readings:
