@@ -33,6 +33,8 @@ CATEGORIES = frozenset(
         "local-runtime",
         "config",
         "ui-crash",
+        "safety-filter",
+        "tool-use",
     }
 )
 ID_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")

@@ -21,7 +21,9 @@ import re
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
+from importlib import resources
 
+import yaml
 from rapidfuzz import fuzz, process
 
 from bot.core.catalog import Catalog, Entry
@@ -46,20 +48,24 @@ PROFILE_MAX = 80.0
 MAX_SCAN_CHARS = 12_000  # longer pastes are cut down to their error-looking lines first
 MIN_LITERAL_CHARS = 14
 
-# Words that name a tool in a paste. Order matters only for readability.
-TOOL_WORDS: dict[str, re.Pattern[str]] = {
-    "Claude Code": re.compile(
-        r"\b(claude(?:[ -]code)?|cc|anthropic|opus|sonnet|haiku|claude\.ai|/usage|ccr)\b", re.IGNORECASE
-    ),
-    "Codex CLI": re.compile(r"\b(codex(?:-cli)?|openai|chatgpt|gpt-?\d[\w.-]*)\b", re.IGNORECASE),
-    "Gemini CLI": re.compile(r"\b(gemini(?:-cli)?|google ai|vertex|gaxios)\b", re.IGNORECASE),
-    "GitHub Copilot": re.compile(r"\b(copilot|github copilot)\b", re.IGNORECASE),
-    "Cursor": re.compile(r"\b(cursor(?:-agent)?)\b", re.IGNORECASE),
-    "Aider": re.compile(r"\b(aider|litellm)\b", re.IGNORECASE),
-    "Cline / Roo": re.compile(r"\b(cline|roo(?:[ -]?code)?|roocode)\b", re.IGNORECASE),
-    "Continue": re.compile(r"\b(continue\.dev|continuedev|continue (?:extension|plugin|\d+\.\d+))\b", re.IGNORECASE),
-    "OpenCode": re.compile(r"\b(opencode)\b", re.IGNORECASE),
-}
+# Words that name a tool in a paste: data, so that a new tool is one record (see tool_names.yaml).
+TOOL_WORDS: dict[str, re.Pattern[str]] = {}
+TOOL_NAME_WORDS: frozenset[str] = frozenset()
+
+
+def _load_tool_names() -> tuple[dict[str, re.Pattern[str]], frozenset[str]]:
+    raw = yaml.safe_load(resources.files("bot.core").joinpath("tool_names.yaml").read_text(encoding="utf-8"))
+    patterns: dict[str, re.Pattern[str]] = {}
+    name_words: set[str] = set()
+    for record in raw["tools"]:
+        patterns[str(record["tool"])] = re.compile(
+            r"\b(?:" + "|".join(str(word) for word in record["words"]) + r")\b", re.IGNORECASE
+        )
+        name_words.update(str(word) for word in record.get("name_words", ()))
+    return patterns, frozenset(name_words)
+
+
+TOOL_WORDS, TOOL_NAME_WORDS = _load_tool_names()
 
 # A message that carries none of these is ordinary chat, whatever it fuzzily resembles.
 ERROR_CUES = re.compile(
@@ -135,12 +141,15 @@ class Matcher:
                 if len(normalized) >= MIN_LITERAL_CHARS:
                     self._literals.append(_Literal(index, normalized, kind, " ".join(raw.split())))
         self._literal_texts = [lit.text for lit in self._literals]
+        self._idf = self._build_idf()
+        # What sets each literal apart from the error frames every tool shares ("API Error: 400
+        # {"type":"error",...}"): an alignment that covers the frame but not these words is no match.
+        self._literal_marks = [self._distinctive(lit.text) for lit in self._literals]
         self._literal_sizes = [len(set(tokens(lit.text))) for lit in self._literals]
         self._literal_postings: dict[str, list[int]] = {}
         for position, literal in enumerate(self._literals):
             for word in set(tokens(literal.text)):
                 self._literal_postings.setdefault(word, []).append(position)
-        self._idf = self._build_idf()
         self._clauses_by_first_word: dict[str, list[tuple[tuple[str, ...], int, float]]] = {}
         for phrase, index, clause_score in self._build_clauses():
             words = tuple(phrase.split())
@@ -155,11 +164,13 @@ class Matcher:
         # Each entry's whole vocabulary: a casual description rarely shares two words with one example,
         # but its rare words are often spread over an entry's examples and literals.
         self._profiles: dict[str, list[tuple[int, float]]] = {}
+        self._vocabularies: list[frozenset[str]] = []  # the words of an entry's error texts, not its prose
         for index, entry in enumerate(self._entries):
             vocabulary: dict[str, float] = {}
             for text in (entry.title, entry.signature, *entry.variants, *entry.examples):
                 for word in tokens(normalize_cleaned(clean(text))):
                     vocabulary[word] = 1.0
+            self._vocabularies.append(frozenset(vocabulary))
             for text in (entry.meaning, entry.why, *entry.causes):
                 for word in tokens(normalize_cleaned(clean(text))):
                     vocabulary.setdefault(word, PROSE_WEIGHT)
@@ -212,6 +223,14 @@ class Matcher:
                 clauses.append((phrase, next(iter(indices)), min(90.0, 60.0 + 2.2 * rarity)))
         return clauses
 
+    def _distinctive(self, normalized: str) -> dict[str, float]:
+        return {
+            word: self._idf.get(word, 1.0)
+            for word in set(tokens(normalized))
+            if word not in STOPWORDS and word not in GENERIC_ERROR_WORDS and word not in FRAME_WORDS
+            and not word.isdigit()
+        }
+
     def _weights(self, words: Iterable[str]) -> dict[str, float]:
         # Unknown words get the highest IDF: they are rare, but they say nothing about our entries,
         # and they only grow the paste's norm, which is what lowers a chatty paste's similarity.
@@ -261,9 +280,31 @@ class Matcher:
             needed = self.threshold - (TOOL_NAMED_RELIEF if about_named_tool and looks_like_error else 0.0)
             # Ordinary chat never triggers: without an error cue only the error's own wording is trusted.
             strong_evidence = bool(evidence.kinds[self._index_of[leader.entry_id]] - {"keywords"})
-            if leader.score >= needed and (looks_like_error or strong_evidence):
+            if (
+                leader.score >= needed
+                and (looks_like_error or strong_evidence)
+                and (strong_evidence or self._explains_quoted_errors(self._index_of[leader.entry_id], cleaned))
+            ):
                 confident = leader
         return MatchResult(confident, tuple(ranked), looks_like_error or confident is not None)
+
+    def _explains_quoted_errors(self, index: int, cleaned: str) -> bool:
+        """Whether an entry found on shared vocabulary alone also knows the error message the paste quotes.
+
+        A description that quotes the tool's actual message ("keeps printing 'Empty response received'")
+        is about that message: when the entry's vocabulary misses most of its rare words, the paste is
+        a different error that merely shares the topic, and staying quiet beats a wrong page.
+        """
+        quoted = " ".join(found.group(1) or found.group(2) for found in QUOTED_MESSAGE.finditer(cleaned))
+        weights = {
+            word: weight
+            for word, weight in self._weights(tokens(normalize_cleaned(quoted))).items()
+            if word not in GENERIC_ERROR_WORDS and word not in FRAME_WORDS and word not in TOOL_NAME_WORDS
+        }
+        if len(weights) < QUOTED_MIN_WORDS:
+            return True
+        known = sum(weight for word, weight in weights.items() if word in self._vocabularies[index])
+        return known / sum(weights.values()) >= QUOTED_MIN_COVERAGE
 
     def _pattern_evidence(self, cleaned: str, evidence: _Evidence) -> None:
         lowered = cleaned.lower()
@@ -288,7 +329,8 @@ class Matcher:
         # A near-verbatim occurrence shares most of the literal's words; checking that first spares
         # the costly alignment for the literals that cannot score.
         words_shared: Counter[int] = Counter()
-        for word in set(tokens(normalized)):
+        paste_words = set(tokens(normalized))
+        for word in paste_words:
             words_shared.update(self._literal_postings.get(word, ()))
         for position, count in words_shared.items():
             if count < max(2, 0.6 * self._literal_sizes[position]):
@@ -304,6 +346,12 @@ class Matcher:
             coverage = min(1.0, len(normalized) / len(literal.text))
             length_weight = min(1.0, 0.6 + len(literal.text) / 100)
             score = (2 * raw_score - 100) * (0.55 + 0.45 * coverage) * length_weight
+            marks = self._literal_marks[position]
+            if marks:
+                present = sum(weight for word, weight in marks.items() if word in paste_words)
+                distinct_coverage = present / sum(marks.values())
+                if distinct_coverage < DISTINCT_MIN_COVERAGE:
+                    score *= distinct_coverage
             if score >= 60:
                 evidence.offer(literal.entry_index, score, _shorten(literal.shown), literal.kind)
 
@@ -431,10 +479,16 @@ GENERIC_ERROR_WORDS = frozenset(
     "please later again bad gateway service unavailable read write file directory".split()
 )
 GENERIC_WEIGHT = 0.35
-TOOL_NAME_WORDS = frozenset(
-    "claude code cc anthropic opus sonnet haiku fable codex openai chatgpt gpt gemini google vertex copilot "
-    "github cursor aider litellm cline roo roocode continue continuedev opencode openrouter vscode".split()
+# The scaffolding of JSON error bodies and log frames: shared by every provider's errors.
+FRAME_WORDS = frozenset(
+    "type message code status details detail param reason domain errors body json object null true false "
+    "invalid_request_error api_error request_id requestid id num time uuid hex path url email".split()
 )
+DISTINCT_MIN_COVERAGE = 0.6
+# A message quoted inside a description: "..." or '...' on one line, long enough to be a message.
+QUOTED_MESSAGE = re.compile(r"\"([^\"\n]{12,400})\"|(?<!\w)'([^'\n]{12,400})'(?!\w)")
+QUOTED_MIN_WORDS = 3
+QUOTED_MIN_COVERAGE = 0.5
 
 STOPWORDS = frozenset(
     "the a an and or to of in on for is it this that with at by from be as are was were my me i you your "
