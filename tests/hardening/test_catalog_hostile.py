@@ -54,10 +54,8 @@ def test_a_device_is_refused(tmp_path: Path) -> None:
     assert "outside the catalog folder" in problems["inside.yaml"]  # a chain ending outside, too
 
 
-def test_a_device_inside_the_folder_is_not_read(tmp_path: Path) -> None:
-    # Even when the check on the link passes, the opened file itself must be a regular file.
-    outside = tmp_path / "outside"
-    outside.mkdir()
+def test_a_folder_named_yaml_is_not_read(tmp_path: Path) -> None:
+    # Whatever the name says, the opened file itself must be a regular file.
     catalog = tmp_path / "catalog"
     catalog.mkdir()
     (catalog / "dir.yaml").mkdir()
