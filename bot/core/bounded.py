@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import sys
+import weakref
 from collections.abc import Callable, Hashable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
@@ -26,8 +27,19 @@ MAX_PENDING_PER_KEY = 4  # one sender's texts waiting or running at once; more i
 _WORKERS = 2
 SWITCH_INTERVAL = 0.0005  # seconds; Python's default is 0.005
 _pool: ThreadPoolExecutor | None = None
-_pending: dict[Hashable, int] = {}
-_turns: dict[Hashable, asyncio.Lock] = {}
+
+
+
+class _Turns:
+    """Per event loop: how many texts each sender has waiting or running, and whose turn it is."""
+
+    def __init__(self) -> None:
+        self.pending: dict[Hashable, int] = {}
+        self.locks: dict[Hashable, asyncio.Lock] = {}
+
+
+# Keyed by the loop, so state left behind by a loop that was closed mid-work dies with it.
+_per_loop: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Turns] = weakref.WeakKeyDictionary()
 
 
 class TextWorkRefused(Exception):
@@ -64,26 +76,28 @@ async def run_bounded(fn: Callable[..., T], *args: object, deadline: float = DEF
     name = getattr(fn, "__qualname__", type(fn).__name__)
     if key is None:
         return await _run(fn, args, deadline, name)
-    if _pending.get(key, 0) >= MAX_PENDING_PER_KEY:
+    loop = asyncio.get_running_loop()
+    turns = _per_loop.setdefault(loop, _Turns())
+    if turns.pending.get(key, 0) >= MAX_PENDING_PER_KEY:
         raise TextWorkBusy(f"{name}: {MAX_PENDING_PER_KEY} texts from the same sender are already waiting")
-    _pending[key] = _pending.get(key, 0) + 1
-    turn = _turns.setdefault(key, asyncio.Lock())
-    started = asyncio.get_running_loop().time()
+    turns.pending[key] = turns.pending.get(key, 0) + 1
+    turn = turns.locks.setdefault(key, asyncio.Lock())
+    started = loop.time()
     try:
         try:
             await asyncio.wait_for(turn.acquire(), deadline)
         except TimeoutError:
             raise TextWorkTimeout(f"{name} waited longer than {deadline:g} s for its turn") from None
         try:
-            remaining = deadline - (asyncio.get_running_loop().time() - started)
+            remaining = deadline - (loop.time() - started)
             return await _run(fn, args, max(remaining, 0.001), name)
         finally:
             turn.release()
     finally:
-        _pending[key] -= 1
-        if not _pending[key]:
-            del _pending[key]
-            _turns.pop(key, None)
+        turns.pending[key] -= 1
+        if not turns.pending[key]:
+            del turns.pending[key]
+            turns.locks.pop(key, None)
 
 
 async def _run(fn: Callable[..., T], args: tuple[object, ...], deadline: float, name: str) -> T:
