@@ -19,7 +19,7 @@ import yaml
 
 from bot.core.catalog_problem import CatalogProblem
 from bot.core.catalog_safety import MAX_FILE_BYTES, FileRefused, load_yaml, pattern_problem, read_entry_file
-from bot.errors import CatalogError
+from bot.core.errors import CatalogError
 
 log = logging.getLogger(__name__)
 

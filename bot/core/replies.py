@@ -202,7 +202,9 @@ HELP_SECTIONS = (
             "`/errfix TEXT` — look up an error (paste it) or a catalog entry id or title",
             "`/quota TEXT` — report a usage-quota reading, e.g. `session 64% -> 100% with nothing running`",
             "`/incidents` — tallies and open incidents (support staff only)",
-            "`/help` — this help",
+            "`/errfix help` — this help",
+            "`/errfix mode auto|mention|off` — how I answer pastes in this channel (support staff only)",
+            "`/errfix reload` — reload the catalog (support staff only)",
         ),
     ),
     Section(
@@ -350,3 +352,9 @@ def group_unmatched(pastes: Sequence[UnmatchedPaste], similarity: float = 80.0) 
         else:
             groups.append((key, " ".join(paste.paste.split())[:200], 1))
     return sorted(((sample, count) for _, sample, count in groups), key=lambda sc: -sc[1])
+
+
+def too_slow() -> Reply:
+    """A text whose reading ran past its deadline (or one of too many from one sender at once)."""
+    return notice("That took too long to read",
+                  "Nothing was stored. Please send a shorter excerpt: the error lines themselves.")
