@@ -17,7 +17,7 @@ REQUIRED_IDS = [
 
 
 def test_every_listed_signature_has_an_entry(catalog: Catalog) -> None:
-    assert len(REQUIRED_IDS) == 54
+    assert len(REQUIRED_IDS) == 109
     missing = [i for i in REQUIRED_IDS if catalog.get(i) is None]
     assert missing == []
 

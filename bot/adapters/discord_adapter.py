@@ -7,12 +7,7 @@ to answer: watch lists, channel modes, thread skipping, merging and staff rules 
 discord.py's HTTP errors become `DeliveryError` here, at the edge.
 
     await run_discord(service, settings)   # what the CLI runs; returns only when cancelled
-
-Endpoints: discord.py builds every REST URL from `discord.http.Route.BASE` and opens the gateway at
-`DiscordWebSocket.DEFAULT_GATEWAY` (`Client.connect` -> `DiscordWebSocket.from_client`; the plain
-`Client` never asks `/gateway/bot`). Both are class attributes, so `use_endpoints` sets them from
-`DISCORD_API_URL` / `DISCORD_GATEWAY_URL`: the least invasive seam, and internal, hence the pinned
-`discord.py>=2.4,<2.8`.
+The application's declared surface (intents, invite, endpoints, app commands) is in `discord_app`.
 """
 
 from __future__ import annotations
@@ -22,28 +17,30 @@ import re
 from typing import Any
 
 import discord
-import yarl
 from discord import app_commands
-from discord.gateway import DiscordWebSocket
-from discord.http import Route
 
+from bot.adapters.discord_app import (  # noqa: F401  (INVITE_SCOPES, invite_*: the README imports them from here)
+    INVITE_SCOPES,
+    bot_intents,
+    install_commands,
+    invite_permissions,
+    invite_url,
+    use_endpoints,
+)
 from bot.adapters.discord_render import (
-    CHOICE_VALUE_MAX,
-    CHOICES_MAX,
     NO_PINGS,
     ActionButton,
     build_view,
-    choice_name,
-    chunks,
     clip,
-    plain_text,
+    fallback_parts,
     render_embed,
+    staff_ping,
     thread_name,
 )
 from bot.config import Settings
 from bot.core.commands import parse_command
 from bot.core.errors import ConfigError, DeliveryError
-from bot.core.models import ChannelMode, Command, Incoming, Reply
+from bot.core.models import Command, Incoming, Reply
 from bot.core.ports import AlertRelay, Posted, ThreadAuthors
 from bot.core.service import SupportService
 
@@ -52,56 +49,11 @@ log = logging.getLogger(__name__)
 PLATFORM = "discord"
 RECEIPT_EMOJI = "\N{EYES}"
 HISTORY_LOOKBACK = 50  # earlier messages read from a thread to see who already helped
-MAX_OPTION_TEXT = 6_000  # Discord's limit for a string option
 TOKEN_REJECTED = "DISCORD_TOKEN was rejected by Discord"
 INTENT_MISSING = (
     "Discord refused the Message Content intent: enable it under Bot -> Privileged Gateway Intents "
     "in the Developer Portal"
 )
-
-_DEFAULT_API_BASE = Route.BASE
-_DEFAULT_GATEWAY = DiscordWebSocket.DEFAULT_GATEWAY
-
-
-# -- configuration ---------------------------------------------------------------------------------
-
-
-def bot_intents() -> discord.Intents:
-    """Guilds (channels, roles, threads), guild messages, and message content (privileged)."""
-    intents = discord.Intents.none()
-    intents.guilds = True
-    intents.guild_messages = True
-    intents.message_content = True
-    return intents
-
-
-def invite_permissions() -> discord.Permissions:
-    """Exactly what the bot uses: read and answer, embeds, 👀, replies (need history), threads."""
-    return discord.Permissions(
-        view_channel=True,
-        send_messages=True,
-        send_messages_in_threads=True,
-        create_public_threads=True,
-        embed_links=True,
-        add_reactions=True,
-        read_message_history=True,
-    )
-
-
-INVITE_SCOPES = ("bot", "applications.commands")
-
-
-def invite_url(client_id: int | str) -> str:
-    return discord.utils.oauth_url(client_id, permissions=invite_permissions(), scopes=INVITE_SCOPES)
-
-
-def use_endpoints(settings: Settings) -> None:
-    """Point discord.py's REST base and gateway at the configured URLs (defaults when unset)."""
-    Route.BASE = settings.discord_api_url.rstrip("/") if settings.discord_api_url else _DEFAULT_API_BASE
-    DiscordWebSocket.DEFAULT_GATEWAY = (
-        yarl.URL(settings.discord_gateway_url) if settings.discord_gateway_url else _DEFAULT_GATEWAY
-    )
-
 
 # -- translation -----------------------------------------------------------------------------------
 
@@ -208,14 +160,18 @@ class SupportTree(app_commands.CommandTree["SupportBot"]):
 
 
 async def apologise(interaction: discord.Interaction[Any]) -> None:
-    text = "Sorry, something went wrong on my side. Please try again in a minute."
+    await say_privately(interaction, "Sorry, something went wrong on my side. Please try again in a minute.")
+
+
+async def say_privately(interaction: discord.Interaction[Any], text: str) -> None:
+    """A short private note: the interaction's answer, or a follow-up once it has been acknowledged."""
     try:
         if interaction.response.is_done():
-            await interaction.followup.send(text, ephemeral=True, allowed_mentions=NO_PINGS)
+            await interaction.followup.send(clip(text, 2000), ephemeral=True, allowed_mentions=NO_PINGS)
         else:
-            await interaction.response.send_message(text, ephemeral=True, allowed_mentions=NO_PINGS)
+            await interaction.response.send_message(clip(text, 2000), ephemeral=True, allowed_mentions=NO_PINGS)
     except discord.HTTPException as exc:
-        log.warning("could not apologise for a failed interaction: %s %s", exc.status, exc.code)
+        log.warning("Discord refused a private note on an interaction: %s %s", exc.status, exc.code)
 
 
 class SupportBot(discord.Client):
@@ -247,12 +203,12 @@ class SupportBot(discord.Client):
     async def setup_hook(self) -> None:
         self.add_dynamic_items(ActionButton)
         if self._alerts is not None:
-            self._alerts.target = self.post_alert
+            self._alerts.attach(self.post_alert)
         await self.sync_commands()
 
     async def close(self) -> None:
-        if self._alerts is not None and self._alerts.target == self.post_alert:
-            self._alerts.target = None
+        if self._alerts is not None:
+            self._alerts.detach(self.post_alert)
         await super().close()
 
     async def sync_commands(self) -> None:
@@ -331,8 +287,7 @@ class SupportBot(discord.Client):
         if role is None:
             log.warning("escalation without a staff role to ping: set DISCORD_STAFF_ROLE")
             return None, NO_PINGS
-        content = clip(f"<@&{role.id}> {reply.summary or reply.title}", 2000)
-        return content, discord.AllowedMentions(everyone=False, users=False, roles=[role], replied_user=False)
+        return staff_ping(reply, role)
 
     async def _send(self, target: discord.abc.Messageable | discord.Webhook, reply: Reply, *,
                     reference: discord.Message | None = None, guild: discord.Guild | None = None,
@@ -359,9 +314,8 @@ class SupportBot(discord.Client):
             log.warning("Discord rejected an embed (%s); sending plain text instead", exc.code)
         try:  # the plain-text form, cut at line boundaries into as many messages as it needs
             first: discord.Message | None = None
-            text = f"{content}\n{plain_text(reply)}" if content else plain_text(reply)
             kwargs.pop("content", None)
-            for part in chunks(text):
+            for part in fallback_parts(reply, content):
                 sent = await target.send(content=part, **kwargs)
                 first = first or sent
                 kwargs.pop("view", None)
@@ -405,33 +359,20 @@ class SupportBot(discord.Client):
 
     async def _deliver(self, interaction: discord.Interaction[Any], answers: list[Reply], *, thinking: bool) -> None:
         if not answers and thinking:
-            await self._followup_text(interaction, "Nothing to show for that.")
+            await say_privately(interaction, "Nothing to show for that.")
         for reply in answers:
             if reply.private:
                 await self._followup(interaction, reply, ephemeral=True)
             elif thinking and interaction.channel is not None:
                 # The deferred "thinking" message is private; a public answer goes to the channel.
                 sent = await self._send(interaction.channel, reply)  # type: ignore[arg-type]
-                await self._followup_text(interaction, "Posted in the channel." if sent else
-                                          "I could not post in this channel.")
+                await say_privately(interaction, "Posted in the channel." if sent else "I could not post in this channel.")
             else:
                 await self._followup(interaction, reply, ephemeral=False)
 
     async def _followup(self, interaction: discord.Interaction[Any], reply: Reply, *, ephemeral: bool) -> None:
         await self._send(interaction.followup, reply, guild=interaction.guild, ephemeral=ephemeral)
 
-    async def _followup_text(self, interaction: discord.Interaction[Any], text: str, *, ephemeral: bool = True) -> None:
-        try:
-            await interaction.followup.send(clip(text, 2000), ephemeral=ephemeral, allowed_mentions=NO_PINGS)
-        except discord.HTTPException as exc:
-            log.warning("Discord refused a follow-up: %s %s", exc.status, exc.code)
-
-    def autocomplete(self, current: str) -> list[app_commands.Choice[str]]:
-        choices = []
-        for entry in self.service.complete(current[:200], CHOICES_MAX):
-            if len(entry.id) <= CHOICE_VALUE_MAX:
-                choices.append(app_commands.Choice(name=choice_name(entry.title, entry.tool), value=entry.id))
-        return choices[:CHOICES_MAX]
 
 
 class _DiscordPort:
@@ -497,51 +438,6 @@ async def _defer(interaction: discord.Interaction[Any], *, ephemeral: bool = Fal
     except discord.HTTPException as exc:  # expired (10062) or already acknowledged (40060)
         log.warning("could not acknowledge interaction %s: %s %s", interaction.id, exc.status, exc.code)
         return False
-
-
-# -- commands --------------------------------------------------------------------------------------
-
-
-def install_commands(bot: SupportBot) -> None:
-    """`/errfix` (with autocomplete), `/quota`, `/incidents`, `/channel-mode` and "Look up this error"."""
-
-    @app_commands.command(name="errfix", description="Look up an error message, or a catalog entry by id or title")
-    @app_commands.describe(text="The error text, or an entry id or title")
-    async def errfix(interaction: discord.Interaction[Any],
-                     text: app_commands.Range[str, 1, MAX_OPTION_TEXT]) -> None:
-        await bot.run_command(interaction, Command.ERRFIX, text)
-
-    @errfix.autocomplete("text")
-    async def errfix_choices(interaction: discord.Interaction[Any], current: str) -> list[app_commands.Choice[str]]:
-        return bot.autocomplete(current)
-
-    @app_commands.command(name="quota", description="Report a usage-quota reading (paste /usage or describe it)")
-    @app_commands.describe(text="e.g. session 64% -> 100% overnight, nothing running")
-    async def quota(interaction: discord.Interaction[Any], text: app_commands.Range[str, 1, MAX_OPTION_TEXT]) -> None:
-        await bot.run_command(interaction, Command.QUOTA, text)
-
-    @app_commands.command(name="incidents", description="Support staff: quota tallies and open incidents")
-    @app_commands.default_permissions(manage_guild=True)
-    @app_commands.guild_only()
-    async def incidents(interaction: discord.Interaction[Any]) -> None:
-        await bot.run_command(interaction, Command.INCIDENTS, "")
-
-    @app_commands.command(name="channel-mode", description="Support staff: how I answer pasted errors here")
-    @app_commands.describe(mode="auto: every recognised paste; mention: only when mentioned; off: never")
-    @app_commands.choices(mode=[app_commands.Choice(name=m.value, value=m.value) for m in ChannelMode])
-    @app_commands.default_permissions(manage_guild=True)
-    @app_commands.guild_only()
-    async def channel_mode(interaction: discord.Interaction[Any], mode: app_commands.Choice[str]) -> None:
-        await bot.run_command(interaction, Command.CHANNEL_MODE, mode.value)
-
-    @app_commands.context_menu(name="Look up this error")
-    async def look_up(interaction: discord.Interaction[Any], message: discord.Message) -> None:
-        await bot.run_command(interaction, Command.ERRFIX, message.content)
-
-    commands: tuple[app_commands.Command[Any, Any, Any] | app_commands.ContextMenu, ...] = (
-        errfix, quota, incidents, channel_mode, look_up)
-    for command in commands:
-        bot.tree.add_command(command)
 
 
 # -- the CLI's entry point -------------------------------------------------------------------------

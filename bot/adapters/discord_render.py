@@ -203,6 +203,17 @@ def plain_text(reply: Reply, *, include_more: bool = False) -> str:
     return clip(render_text(reply, include_more=include_more), MESSAGE_MAX)
 
 
+def staff_ping(reply: Reply, role: discord.abc.Snowflake) -> tuple[str, discord.AllowedMentions]:
+    """An escalation's content and allowed mentions: the staff role, and nobody else, is pinged."""
+    content = clip(f"<@&{role.id}> {reply.summary or reply.title}", MESSAGE_MAX)
+    return content, discord.AllowedMentions(everyone=False, users=False, roles=[role], replied_user=False)
+
+
+def fallback_parts(reply: Reply, content: str | None = None) -> list[str]:
+    """The plain-text form (after the ping `content`, if any) cut at line boundaries into message-sized parts."""
+    return chunks(f"{content}\n{plain_text(reply)}" if content else plain_text(reply))
+
+
 # -- buttons ---------------------------------------------------------------------------------------
 
 

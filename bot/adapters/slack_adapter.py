@@ -52,10 +52,6 @@ EVENTS_PATH = "/slack/events"
 HEALTH_PATH = "/healthz"
 EYES = "eyes"
 LOOKUP_SHORTCUT = "sb_lookup_error"  # callback_id of the message shortcut in slack/manifest.yml
-# Ordinary messages carry no subtype; these two are still a person's own new words (a paste with a
-# screenshot, a thread reply also sent to the channel). Every other subtype (edits, deletions, joins,
-# bot messages, topic changes…) is never answered.
-ANSWERABLE_SUBTYPES = frozenset({None, "file_share", "thread_broadcast"})
 # Public replies that leave an ephemeral context go to the channel on purpose: sharing and asking a person.
 BROADCAST_COMMANDS = frozenset({Command.SHARE, Command.ESCALATE})
 SLACK_ID = re.compile(r"[CGD][A-Z0-9]{6,}")
@@ -127,7 +123,7 @@ class SlackBot:
         self._register()
         self._alerts = alerts
         if alerts is not None:
-            alerts.target = self.post_alert
+            alerts.attach(self.post_alert)
 
     # -- lifetime ----------------------------------------------------------------------------------------
 
@@ -154,8 +150,8 @@ class SlackBot:
             await asyncio.wait(set(self._tasks), timeout=remaining)
 
     async def close(self, timeout: float = 5.0) -> None:
-        if self._alerts is not None and self._alerts.target == self.post_alert:
-            self._alerts.target = None
+        if self._alerts is not None:
+            self._alerts.detach(self.post_alert)
         try:
             await self.wait_idle(timeout)
         except TimeoutError:
@@ -269,9 +265,15 @@ class SlackBot:
     async def is_platform_staff(self, user_id: str) -> bool:
         return user_id in await self.staff_group_members()
 
-    async def ask(self, command: Command, text: str, where: _SlackPort, *, workspace_id: str = "",
-                  user_name: str = "", **extra: Any) -> list[Reply]:
+    def port(self, payload: Mapping[str, Any], *, channel: str | None = None, **where: Any) -> _SlackPort:
+        """Where an interaction came from: its channel and person, answered through its response_url if any."""
+        return _SlackPort(self, sb.channel_of(payload) if channel is None else channel, sb.sender(payload)[0],
+                          response_url=payload.get("response_url"), **where)
+
+    async def ask(self, command: Command, text: str, where: _SlackPort, payload: Mapping[str, Any] | None = None,
+                  **extra: Any) -> list[Reply]:
         """Hand a command to the service; the port lets it ask Slack whether the person is staff."""
+        _, user_name, workspace_id = sb.sender(payload or {})
         incoming = Incoming(platform=PLATFORM, channel_id=where.channel, user_id=where.user, text=text,
                             command=command, workspace_id=workspace_id, user_name=user_name, **extra)
         return await self.service.handle(incoming, where)
@@ -310,7 +312,7 @@ class SlackBot:
 
     async def handle_message(self, event: Mapping[str, Any], team_id: str) -> None:
         """A person's new message -> `Incoming` + port -> the core's triage, which decides everything else."""
-        if event.get("subtype") not in ANSWERABLE_SUBTYPES or event.get("bot_id") or event.get("bot_profile"):
+        if event.get("subtype") not in sb.ANSWERABLE_SUBTYPES or event.get("bot_id") or event.get("bot_profile"):
             return
         user, channel, ts = event.get("user"), event.get("channel"), event.get("ts")
         if not user or not channel or not ts or user == self.bot_user_id:
@@ -359,10 +361,8 @@ class SlackBot:
         parsed = parse_command(name, text)
         if parsed is None:
             return
-        where = _SlackPort(self, str(command.get("channel_id") or ""), str(command.get("user_id") or ""),
-                           response_url=command.get("response_url"))
-        await self.answer(where, await self.ask(*parsed, where, workspace_id=str(command.get("team_id") or ""),
-                                                user_name=str(command.get("user_name") or "")))
+        where = self.port(command)
+        await self.answer(where, await self.ask(*parsed, where, command))
 
     # -- the quota modal ----------------------------------------------------------------------------------------------------
 
@@ -372,10 +372,8 @@ class SlackBot:
         if errors:
             await ack(response_action="errors", errors=errors)
             return
-        user = body.get("user", {})
-        where = _SlackPort(self, str(view.get("private_metadata") or ""), str(user.get("id") or ""))
-        work = asyncio.ensure_future(self.ask(Command.QUOTA, text, where, workspace_id=str(user.get("team_id") or ""),
-                                              user_name=str(user.get("username") or "")))
+        where = self.port(body, channel=str(view.get("private_metadata") or ""))
+        work = asyncio.ensure_future(self.ask(Command.QUOTA, text, where, body))
         done, _ = await asyncio.wait({work}, timeout=VIEW_ACK_SECONDS)
         if done:
             replies = work.result()
@@ -400,18 +398,13 @@ class SlackBot:
         command = sb.parse_action_id(str(action.get("action_id") or ""))
         if command is None:
             return
-        user = body.get("user") or {}
         container = body.get("container") or {}
         message = body.get("message") or {}
-        channel = str((body.get("channel") or {}).get("id") or container.get("channel_id") or "")
         home = container.get("type") == "view" and (body.get("view") or {}).get("type") == "home"
         ephemeral = bool(container.get("is_ephemeral")) or not message
         thread_ts = None if ephemeral else (message.get("thread_ts") or message.get("ts"))
-        where = _SlackPort(self, channel, str(user.get("id") or ""), thread_ts=thread_ts,
-                           response_url=body.get("response_url"), ephemeral=ephemeral, home=home)
-        replies = await self.ask(command, str(action.get("value") or ""), where,
-                                 workspace_id=str((body.get("team") or {}).get("id") or ""),
-                                 user_name=str(user.get("username") or user.get("name") or ""),
+        where = self.port(body, thread_ts=thread_ts, ephemeral=ephemeral, home=home)
+        replies = await self.ask(command, str(action.get("value") or ""), where, body,
                                  message_id=container.get("message_ts"), thread_id=thread_ts)
         if command in BROADCAST_COMMANDS and ephemeral and not where.response_url:
             replies = [replace(r, private=True) for r in replies]  # nowhere public to put them
@@ -419,13 +412,9 @@ class SlackBot:
 
     async def run_lookup(self, shortcut: Mapping[str, Any]) -> None:
         message = shortcut.get("message") or {}
-        user = shortcut.get("user") or {}
         text = sb.from_slack(str(message.get("text") or "")).strip()
-        where = _SlackPort(self, str((shortcut.get("channel") or {}).get("id") or ""), str(user.get("id") or ""),
-                           response_url=shortcut.get("response_url"))
-        replies = await self.ask(Command.ERRFIX if text else Command.HELP, text, where,
-                                 workspace_id=str((shortcut.get("team") or {}).get("id") or ""),
-                                 user_name=str(user.get("username") or ""))
+        where = self.port(shortcut)
+        replies = await self.ask(Command.ERRFIX if text else Command.HELP, text, where, shortcut)
         await self.answer(where, [replace(r, private=True) for r in replies])
 
     async def _on_home_opened(self, event: dict[str, Any]) -> None:
@@ -443,14 +432,6 @@ class SlackBot:
         if notice is not None and notice.kind is ReplyKind.STAFF:
             notice = None
         await self.call("views_publish", user_id=user_id, view=sb.home_view(overview[0], help_reply[0], notice=notice))
-
-
-def _ts_key(ts: Any) -> tuple[int, int]:
-    seconds, _, fraction = str(ts or "0").partition(".")
-    try:
-        return int(seconds), int(fraction or 0)
-    except ValueError:
-        return 0, 0
 
 
 class _SlackPort:
@@ -475,18 +456,8 @@ class _SlackPort:
     async def thread_authors(self) -> ThreadAuthors:
         """Read the thread (conversations.replies): people who wrote before this message, and whether we did."""
         response = await self.bot.api("conversations_replies", channel=self.channel, ts=self.thread_ts, limit=200)
-        opener, people, bot_replied = None, set(), False
-        for message in response.get("messages") or ():
-            author = message.get("user")
-            if message.get("ts") == self.thread_ts:
-                opener = author
-            elif _ts_key(message.get("ts")) >= _ts_key(self.ts):
-                continue  # posted after this message
-            elif author == self.bot.bot_user_id or (self.bot.bot_id and message.get("bot_id") == self.bot.bot_id):
-                bot_replied = True
-            elif author and not message.get("bot_id") and message.get("subtype") in ANSWERABLE_SUBTYPES:
-                people.add(str(author))
-        return ThreadAuthors(opener=opener, people=frozenset(people), bot_replied=bot_replied)
+        return sb.thread_authors(response.get("messages") or (), thread_ts=self.thread_ts, ts=self.ts,
+                                 bot_user_id=self.bot.bot_user_id, bot_id=self.bot.bot_id)
 
     async def post(self, reply: Reply) -> Posted | None:
         bot = self.bot

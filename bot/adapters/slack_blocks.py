@@ -14,9 +14,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.core.models import Action, Command, Reply, Section
+from bot.core.ports import ThreadAuthors
 from bot.core.replies import render_text
 
 log = logging.getLogger(__name__)
+
+# Ordinary messages carry no subtype; these two are still a person's own new words (a paste with a
+# screenshot, a thread reply also sent to the channel). Every other subtype (edits, deletions, joins,
+# bot messages, topic changes…) is never answered.
+ANSWERABLE_SUBTYPES = frozenset({None, "file_share", "thread_broadcast"})
 
 # Slack's documented limits (https://api.slack.com/reference/block-kit/blocks).
 SECTION_TEXT_MAX = 3000
@@ -83,6 +89,45 @@ def strip_mention(text: str, user_id: str) -> str:
     if not user_id:
         return text
     return re.sub(rf"<@{re.escape(user_id)}(\|[^>]*)?>:?", " ", text).strip()
+
+
+def sender(payload: Mapping[str, Any]) -> tuple[str, str, str]:
+    """(user id, user name, workspace id) of an interaction: a slash command's flat fields or nested `user`/`team`."""
+    user = payload.get("user") or {}
+    return (str(user.get("id") or payload.get("user_id") or ""),
+            str(user.get("username") or user.get("name") or payload.get("user_name") or ""),
+            str((payload.get("team") or {}).get("id") or user.get("team_id") or payload.get("team_id") or ""))
+
+
+def channel_of(payload: Mapping[str, Any]) -> str:
+    """The channel an interaction came from: a slash command's `channel_id`, else `channel.id` or the container's."""
+    return str((payload.get("channel") or {}).get("id") or (payload.get("container") or {}).get("channel_id")
+               or payload.get("channel_id") or "")
+
+
+def _ts_key(ts: Any) -> tuple[int, int]:
+    seconds, _, fraction = str(ts or "0").partition(".")
+    try:
+        return int(seconds), int(fraction or 0)
+    except ValueError:
+        return 0, 0
+
+
+def thread_authors(messages: Iterable[Mapping[str, Any]], *, thread_ts: str | None, ts: str | None, bot_user_id: str,
+                   bot_id: str) -> ThreadAuthors:
+    """Read a thread (conversations.replies): people who wrote before message `ts`, and whether we did."""
+    opener, people, bot_replied = None, set(), False
+    for message in messages:
+        author = message.get("user")
+        if message.get("ts") == thread_ts:
+            opener = author
+        elif _ts_key(message.get("ts")) >= _ts_key(ts):
+            continue  # posted after this message
+        elif author == bot_user_id or (bot_id and message.get("bot_id") == bot_id):
+            bot_replied = True
+        elif author and not message.get("bot_id") and message.get("subtype") in ANSWERABLE_SUBTYPES:
+            people.add(str(author))
+    return ThreadAuthors(opener=opener, people=frozenset(people), bot_replied=bot_replied)
 
 
 def cut(text: str, limit: int) -> str:

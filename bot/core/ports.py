@@ -95,6 +95,14 @@ class AlertRelay:
         if self.target is not None:
             await self.target(reply)
 
+    def attach(self, sink: AlertSink) -> None:
+        self.target = sink
+
+    def detach(self, sink: AlertSink) -> None:
+        """Clear the target, unless another connection has taken it over since."""
+        if self.target == sink:
+            self.target = None
+
 
 class Clock(Protocol):
     def now(self) -> dt.datetime:

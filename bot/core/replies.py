@@ -210,8 +210,9 @@ HELP_SECTIONS = (
     Section(
         "Pasting errors",
         (
-            "Paste an error from Claude Code, Codex CLI, Gemini CLI, Copilot, Cursor, Aider, Cline, Continue "
-            "or OpenCode and I answer with what it means and how to fix it.",
+            "Paste an error from Claude Code, Codex CLI, Gemini CLI, Copilot, Cursor, Aider, Cline, Continue, "
+            "OpenCode, Kiro, Qwen Code, Warp, Kilo Code or Google Antigravity and I answer with what it means "
+            "and how to fix it.",
             "Secrets in a paste (API keys, tokens, passwords, e-mail addresses) are masked before anything is stored.",
         ),
     ),

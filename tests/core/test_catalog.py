@@ -41,7 +41,7 @@ def broken_catalog(tmp_path: Path) -> Path:
     _copy_seed(tmp_path, "unknown-field", {"tool: Claude Code": "tool: Claude Code\ncolour: blue"})
     _copy_seed(tmp_path, "wrong-type", {"causes:\n": "causes: just one string\nold_causes:\n"})
     _copy_seed(tmp_path, "missing-title", {"title: Usage meter": "# title: Usage meter"})
-    _copy_seed(tmp_path, "empty-text", {"quick_fix: Capture": "quick_fix: ''\nx_quick_fix: Capture"})
+    _copy_seed(tmp_path, "empty-text", {"quick_fix: ": "quick_fix: ''\nx_quick_fix: "})
     _copy_seed(tmp_path, "bad-regex", {"patterns:\n": "patterns:\n  - '(unclosed'\n"})
     _copy_seed(tmp_path, "bad-related", {"updated: 2026-11-24": "related:\n  - no-such-entry\nupdated: 2026-11-24"})
     _copy_seed(tmp_path, "bad-url", {"    - https://github.com/anthropics/claude-code/issues/80117":

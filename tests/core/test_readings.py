@@ -6,7 +6,6 @@ with percent, from_percent, limit_hit and idle exact and resets case- and whites
 
 from __future__ import annotations
 
-import ast
 import datetime as dt
 import json
 import random
@@ -17,12 +16,11 @@ from typing import Any
 
 import pytest
 
-from bot.core import readings as readings_module
 from bot.core.models import ParsedReadings
 from bot.core.readings import parse_readings, reading_fingerprint
 
 DEV_FILE = Path(__file__).resolve().parents[1] / "data" / "eval" / "readings-dev.jsonl"
-MIN_DEV_EXACT = 0.90  # a floor, not a target: benchmarks/readings_accuracy.py prints the figure
+MIN_DEV_EXACT = 0.97  # a floor, not a target: benchmarks/readings_accuracy.py prints the figure
 NOW = dt.datetime(2025, 9, 10, 12, 0, tzinfo=dt.UTC)  # a Wednesday
 
 # (window, percent, from_percent, limit_hit, resets, idle)
@@ -819,26 +817,3 @@ def test_contract_shape() -> None:
         ],
     }
     json.dumps(contract)
-
-
-def test_module_is_pure_stdlib() -> None:
-    tree = ast.parse(Path(readings_module.__file__).read_text(encoding="utf-8"))
-    imported = {
-        (node.module or "").split(".")[0] if isinstance(node, ast.ImportFrom) else alias.name.split(".")[0]
-        for node in ast.walk(tree)
-        if isinstance(node, ast.Import | ast.ImportFrom)
-        for alias in node.names
-    }
-    assert not imported & {"slack_bolt", "slack_sdk", "discord", "aiosqlite", "asyncpg", "asyncio"}
-    assert imported <= {
-        "__future__",
-        "bisect",
-        "datetime",
-        "hashlib",
-        "json",
-        "re",
-        "unicodedata",
-        "dataclasses",
-        "zoneinfo",
-        "bot",
-    }

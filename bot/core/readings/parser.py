@@ -20,14 +20,16 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
-import hashlib
-import json
 import re
 import unicodedata
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.core.models import ParsedReadings, Reading
+from bot.core.readings.fingerprint import reading_fingerprint
+from bot.core.readings.formats import FORMATS
+from bot.core.readings.lexicon import LEXICON as LX
+from bot.core.readings.times import EPOCH_RE, resolve_reset, scan_time_expression
 
 __all__ = ["parse_readings", "reading_fingerprint"]
 
@@ -89,7 +91,7 @@ _SENTENCE_BREAK_RE = re.compile(r"\n|(?<!\.)[.!?](?=\s|$)|[。！？]")
 # "I've reached my limit but I still have 44%"). Colons are not breaks: they join a label to its
 # value ("5h limit: 40% left").
 _CLAUSE_BREAK_RE = re.compile(
-    r"\n|(?<!\.)[.!?](?=\s|$)|[。！？;·∙•|()\[\]{}、]|,(?!\d)|\s[/—–-]\s|\s(?:but|and|while|though|although|mas|e|y|pero)\s",
+    r"\n|(?<!\.)[.!?](?=\s|$)|[。！？;·∙•|()\[\]{}、，]|,(?!\d{3}|\d{1,2}\s?%)|\s[/—–-]\s|\s" + LX.alt("clause_joiners") + r"\s",
     re.IGNORECASE,
 )
 
@@ -166,34 +168,36 @@ class _Statement:
 # ---------------------------------------------------------------------------------------------
 # Window words
 
-_MODEL_FAMILIES = "opus|sonnet|haiku|fable"
+_MODEL_FAMILIES = "|".join(re.escape(w) for w in LX.words("model_families"))
+_LIMIT = LX.alt("limit")
+# The /usage screen's bucket labels ("Current week (Sonnet only)") and the JSON keys are the tools' own
+# layout; the plain window words come from the lexicon, in every language it knows.
 _WINDOW_RE = re.compile(
-    r"(?P<anti>\bcontext(?:\s+window|\s+left|\s+meter)?\b|\bauto-?compact\b|\bextra\s+usage\b|\busage\s+credits\b)"
+    r"(?P<anti>" + LX.alt("window.anti") + ")"
     r"|(?:\bcurrent\s+)?\bweek(?:ly)?\s*\(\s*(?P<wm>[a-z][\w .-]{0,24}?)\s*\)"
     rf"|(?:\bcurrent\s+)?\bweek(?:ly)?\s*\(\s*(?P<wf>{_MODEL_FAMILIES})\b"  # a clipped "Current week (Sonnet"
-    rf"|\b(?P<mw>{_MODEL_FAMILIES})(?:\s+\d(?:\.\d)?)?\s+week(?:ly)?\b"
-    rf"|\bweek(?:ly)?\s+(?P<wmm>{_MODEL_FAMILIES})\b"
+    rf"|\b(?P<mw>{_MODEL_FAMILIES})(?:\s+\d(?:\.\d)?)?\s+" + LX.alt("window.weekly") + ""
+    r"|" + LX.alt("window.weekly") + rf"\s+(?P<wmm>{_MODEL_FAMILIES})\b"
     rf"|\b(?P<mo>{_MODEL_FAMILIES})[\s-]*only\b"
     r"|\bseven_day_(?P<js>[a-z]+)\b"
     # a bare family used as a bucket label next to its figure: "opus 4%", "18% opus"
-    rf"|\b(?P<mp>{_MODEL_FAMILIES})(?=\s*[:=]?\s*~?\d{{1,3}}(?:[.,]\d+)?\s*%)|(?<=%\s)(?P<pm>{_MODEL_FAMILIES})\b"
-    r"|(?P<weekly>\bseven_day\b|\bweekly\b|\bweek\b|\b7[\s-]?d(?:ay)?\b|\bseven[\s-]day\b|\bsemanal\b|\bsemana\b"
-    r"|週間|週次|\bw[öo]chentlich\w*|\bhebdomadaire\b)"
-    r"|(?P<session>\bfive_hour\b|\bsession\b|\b5[\s-]?(?:h|hr|hrs)\b|\b5[\s-]hour\b(?!s)|\bfive[\s-]hours?\b"
-    r"|\b5[\s-]?hours?\s+(?=limit|window|cap|quota|bucket|block)|\b5\s*horas\b|5時間|セッション|\bsess[ãa]o\b|\bsesi[óo]n\b)"
-    r"|(?P<daily>\bdaily\b|\bper[\s-]day\b|/\s?day\b|\bday\s+(?=limit|quota|cap)|\bdi[áa]ri[oa]\b|日次|1日あたり)"
-    r"|(?P<monthly>\bmonthly\b|\bper\s+month\b|/\s?month\b|\bthis\s+month\b|\bmonth\s+(?=limit|quota|cycle|allowance)"
-    r"|\bmensal\b|\bmensual\b|月間|月次)",
+    rf"|\b(?P<mp>{_MODEL_FAMILIES})(?:\s+\d(?:\.\d)?)?"
+    r"(?=\s*(?:[:=]|が|は|의|:)?\s*(?:(?:" + LX.alt("copula") + r")\s+)?~?\d{1,3}(?:[.,]\d+)?\s*%)"
+    rf"|(?<=%\s)(?P<pm>{_MODEL_FAMILIES})\b|(?<=%\sof\s)(?P<pof>{_MODEL_FAMILIES})\b"
+    r"|(?P<weekly>" + LX.alt("window.weekly") + ")"
+    r"|(?P<session>" + LX.alt("window.session") + "|" + LX.alt("window_before_limit.session") + r"(?=\s*" + _LIMIT + "))"
+    r"|(?P<daily>" + LX.alt("window.daily") + "|" + LX.alt("window_before_limit.daily") + r"(?=\s*" + _LIMIT + "))"
+    r"|(?P<monthly>" + LX.alt("window.monthly") + "|" + LX.alt("window_before_limit.monthly") + r"(?=\s*" + _LIMIT + "))",
     re.IGNORECASE,
 )
 # "this session", "a new session", "last week" talk about time, not about a quota window.
-_SESSION_DETERMINER_RE = re.compile(
-    r"(?:\b(?:this|new|same|that|a|one|each|every|another|no|any|next|last|other|whole|per|remainder\s+of)\s*)$",
-    re.IGNORECASE,
-)
-_WEEK_DETERMINER_RE = re.compile(
-    r"(?:\b(?:this|last|next|a|one|that|each|every|same|whole|two|few|the)\s*)$", re.IGNORECASE
-)
+_TIME_NOUNS = {
+    window: frozenset(w.lower() for w in LX.words(f"window_time_nouns.{window}")) for window in ("session", "weekly")
+}
+_DETERMINER_RES = {
+    window: re.compile("(?:" + LX.alt(f"determiners.{window}") + r")\s*$", re.IGNORECASE)
+    for window in ("session", "weekly")
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -201,6 +205,9 @@ class _Keyword:
     start: int
     end: int
     window: str  # a window, or "anti" for labels that mean the figure is not a quota at all
+
+
+_BARE_FAMILY_WINDOWS = {k: v for k, v in LX.numbers.get("bare_family_window", {}).items()}
 
 
 def _model_window(name: str) -> str:
@@ -223,16 +230,15 @@ def _find_window_keywords(text: str, masked: list[tuple[int, int]]) -> list[_Key
         word = m.group(0).lower()
         if kind == "anti":
             window = "anti"
-        elif kind in ("wm", "wf", "mw", "wmm", "mo", "js", "mp", "pm"):
+        elif kind in ("mp", "pm", "pof"):
+            family = m.group(kind).lower()
+            window = "unknown" if _BARE_FAMILY_WINDOWS.get(family) == 0 else _model_window(family)
+        elif kind in ("wm", "wf", "mw", "wmm", "mo", "js"):
             window = _model_window(m.group(kind))
-        elif kind == "session":
-            if word == "session" and _SESSION_DETERMINER_RE.search(before):
+        elif kind in ("session", "weekly"):
+            if word in _TIME_NOUNS[kind] and _DETERMINER_RES[kind].search(before):
                 continue
-            window = "session"
-        elif kind == "weekly":
-            if word in ("week", "semana") and _WEEK_DETERMINER_RE.search(before):
-                continue
-            window = "weekly"
+            window = kind
         else:
             window = kind or "unknown"
         keywords.append(_Keyword(m.start(), m.end(), window))
@@ -250,54 +256,26 @@ def _keywords_in(keywords: list[_Keyword], starts: list[int], lo: int, hi: int) 
 
 _RESET_LEAD_RE = re.compile(
     r"(?P<epoch>limit\s+reached\s*\|\s*)(?=\d{10}\b)"
-    r"|(?P<lead>\b(?:will\s+|to\s+)?reset(?:s|ting)?\b|\btry\s+again\b|\b(?:available|usable)\s+again\b|\bback\b"
-    r"|\breinicia(?:r[áa])?\b|\brenova(?:r[áa])?\b|\brenews?\b|\bends\b|\brestablece\b|リセット)"
-    r"(?:\s*:)?(?:\s+(?:at|on|after|by|em|às|el|en|a\s+las)\b)?",
+    r"|(?P<lead>" + LX.alt("reset.lead") + ")"
+    r"(?:\s*:)?(?:\s+(?P<conn>" + LX.alt("reset.connector") + "))?",
     re.IGNORECASE,
 )
 # A reset already in the past ("it reset at 7:00", "just reset") is not recorded.
-_PAST_RESET_RE = re.compile(r"\b(?:it|just|already|has|had|was|were|got|i|we|they)\s*$", re.IGNORECASE)
-
-_UNIT = r"(?:weeks?|days?|d|hours?|hrs?|h|minutes?|mins?|m|seconds?|secs?|s)(?![a-z])"
-_NUMBER_WORDS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7}
-_MONTHS = (
-    r"jan(?:uary|eiro)?|feb(?:ruary)?|fev(?:ereiro)?|mar(?:ch|ço|zo)?|apr(?:il)?|abr(?:il)?|may|mai(?:o)?"
-    r"|jun(?:e|ho|io)?|jul(?:y|ho|io)?|aug(?:ust)?|ago\.|agosto|sep(?:t(?:ember)?)?|set\.|setembro|septiembre"
-    r"|oct(?:ober|ubre)?|out\.|outubro|nov(?:ember|embro|iembre)?|dec(?:ember)?|dez(?:embro)?|dic(?:iembre)?|ene(?:ro)?"
-)
-_WEEKDAYS = (
-    r"mon(?:day)?|tue(?:s|sday)?|wed(?:nesday)?|thu(?:r|rs|rsday)?|fri(?:day)?|sat(?:urday)?|sun(?:day)?"
-    r"|dom(?:ingo)?|seg(?:unda)?(?:-feira)?|ter\.|terça(?:-feira)?|qua\.|quarta(?:-feira)?|qui\.|quinta(?:-feira)?"
-    r"|sex\.|sexta(?:-feira)?|s[áa]b(?:ado)?|lun(?:es)?|mi[ée]rcoles|jue(?:ves)?|vie(?:rnes)?"
-)
-_TIME_TOKEN_RE = re.compile(
-    r"(?P<iso>\d{4}-\d{2}-\d{2}(?:[T ]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?(?:Z|[+-]\d{2}:?\d{2})?)(?![\w:])"
-    r"|(?P<numdate>\d{1,2}/\d{1,2}(?:/\d{2,4})?)(?![\d/])"
-    r"|(?P<jdate>\d{1,2}月\d{1,2}日)"
-    rf"|(?P<duration>(?:\d+(?:\.\d+)?\s*{_UNIT}|(?:an?|one|two|three|four|five|six|seven)\s+(?:weeks?|days?|hours?|minutes?))"
-    rf"(?:\s*(?:,\s*|and\s+)?\d+(?:\.\d+)?\s*{_UNIT})*)"
-    r"|(?P<clock>\d{1,2}(?::\d{2})?\s*(?:am|pm|a\.m\.|p\.m\.)|\d{1,2}:\d{2}(?::\d{2})?(?:\s*h\b)?)"
-    rf"|(?P<weekday>(?:{_WEEKDAYS})\.?)(?![a-z])"
-    rf"|(?P<month>(?:{_MONTHS})\.?)(?![a-z])"
-    r"|(?P<year>(?:19|20)\d{2})(?![\d:])"
-    r"|(?P<day>\d{1,2}(?:st|nd|rd|th)?)(?![\d:.%,]\d|[\d:%])"
-    r"|(?P<word>today|tomorrow|tonight|midnight|noon|hoje|amanhã|mañana|next\s+(?:week|month|(?:"
-    + _WEEKDAYS
-    + r")))(?![a-z])"
-    r"|(?P<zone>\((?:[A-Za-z_]+(?:/[A-Za-z0-9_+-]+)+|UTC|GMT|(?-i:[A-Z]{2,5})|UTC[+-]\d{1,2}(?::?\d{2})?)\)"
-    r"|\b(?:UTC|GMT)(?:[+-]\d{1,2}(?::?\d{2})?)?\b|(?-i:\b[A-Z]{1,3}[SD]?T\b)|(?-i:\b[A-Z][a-z]+/[A-Z][A-Za-z_]+\b))"
-    r"|(?P<connector>at|on|de|del|the|às|à|,|-)(?![a-z])",
-    re.IGNORECASE,
-)
-_ANCHOR_KINDS = frozenset(
-    {"iso", "numdate", "jdate", "duration", "clock", "weekday", "month", "word", "epoch"}
-)
+_PAST_RESET_RE = re.compile("(?:" + LX.alt("reset.past") + r")\s*$", re.IGNORECASE)
 _INLINE_SPACE_RE = re.compile(r"[ \t]+")
-_RELATIVE_IN_RE = re.compile(
-    r"in\s+(?:(?:about|around|approx\.?|approximately|roughly|just|less\s+than|under|over|~)\s*)?",
-    re.IGNORECASE,
-)
-_EPOCH_RE = re.compile(r"\d{10}\b")
+# A bare "reset" (no "s", no "will") is a past event when its clause says when in the past.
+_BARE_LEADS = frozenset(w.lower() for w in LX.words("reset.bare"))
+_RELATIVE_WORDS = frozenset(w.lower() for w in LX.words("reset.relative"))
+_PAST_TIME_RE = re.compile(LX.alt("time.earliest", "time.past"), re.IGNORECASE)
+
+
+def layout_clause(text: str, pos: int) -> tuple[int, int]:
+    """The line around `pos` up to a sentence end: enough to see "this morning" after a reset."""
+    start = max(text.rfind("\n", 0, pos) + 1, pos - 200)
+    stop = text.find("\n", pos, pos + 200)
+    stop = min(len(text), pos + 200) if stop < 0 else stop
+    dot = text.find(". ", pos, stop)
+    return start, (dot if dot >= 0 else stop)
 
 
 @dataclass(frozen=True, slots=True)
@@ -308,62 +286,37 @@ class _ResetClause:
     text: str
 
 
-def _scan_time_expression(text: str, pos: int) -> tuple[int, list[tuple[str, str]]] | None:
-    """Read one time expression starting at `pos`; return its end and its tokens, or None.
-
-    Token by token, so the value stops exactly where the time expression stops ("...(Asia/Seoul)/login"
-    gives "...(Asia/Seoul)") and wrapped lines inside a duration ("11\\nminutes") still read as one.
-    """
-    tokens: list[tuple[str, str]] = []
-    end = pos
-    cursor = pos
-    relative = False
-    m_in = _RELATIVE_IN_RE.match(text, pos)
-    if m_in:
-        relative = True
-        cursor = m_in.end()
-    for _ in range(16):  # a time expression is short; the bound keeps junk cheap
-        m = _TIME_TOKEN_RE.match(text, cursor)
-        if not m:
-            break
-        kind = m.lastgroup or ""
-        if relative and not tokens and kind != "duration":
-            return None  # "in" must be followed by a duration ("in 3h"), else it is not a time
-        tokens.append((kind, m.group(0)))
-        if kind != "connector":
-            end = m.end()
-        cursor = m.end()
-        gap = _INLINE_SPACE_RE.match(text, cursor)
-        if gap:
-            cursor = gap.end()
-        # A line break ends the expression unless the line ended on a connector ("resets at\n3pm").
-        if cursor < len(text) and text[cursor] == "\n":
-            if kind != "connector":
-                break
-            cursor += 1
-    while tokens and tokens[-1][0] == "connector":
-        tokens.pop()
-    if not any(kind in _ANCHOR_KINDS or (kind == "day" and not value.isdigit()) for kind, value in tokens):
-        return None
-    return end, tokens
-
-
 def _find_reset_clauses(text: str) -> list[_ResetClause]:
     clauses: list[_ResetClause] = []
     for m in _RESET_LEAD_RE.finditer(text):
         if m.group("epoch") is not None:
-            em = _EPOCH_RE.match(text, m.end())
+            em = EPOCH_RE.match(text, m.end())
             if em:
                 clauses.append(_ResetClause(m.start(), em.start(), em.end(), em.group(0)))
             continue
-        lead = m.group("lead").lower()
-        if "reset" in lead and _PAST_RESET_RE.search(text[max(0, m.start() - 12) : m.start()]):
-            continue
+        lead = m.group("lead").strip().lower()
+        if (lead in _BARE_LEADS or lead.startswith("to ")) and _PAST_RESET_RE.search(
+            text[max(0, m.start() - 16) : m.start()]
+        ):
+            continue  # "it reset at 7:00", "supposed to reset at 7": not a reset still to come
+        if lead in _BARE_LEADS and _PAST_TIME_RE.search(
+            text, *layout_clause(text, m.start())
+        ):
+            continue  # "my weekly limit reset at 07:38 this morning" tells of a reset that happened
         start = m.end()
         gap = _INLINE_SPACE_RE.match(text, start)
         if gap:
             start = gap.end()
-        scanned = _scan_time_expression(text, start)
+        scanned = None
+        if m.group("conn") and m.group("conn").lower() in _RELATIVE_WORDS:
+            # "volta em 3 dias", "se reinicia en 2 horas": the word is the relative "in", kept
+            # with its duration as "in 3h" is; before a date ("em 5 de junho") it is a connector.
+            scanned = scan_time_expression(text, m.start("conn"))
+            if scanned is not None and scanned[1] and scanned[1][0][0] == "duration":
+                start = m.start("conn")
+            else:
+                scanned = None
+        scanned = scanned or scan_time_expression(text, start)
         if scanned is None:
             continue
         end, _tokens = scanned
@@ -377,38 +330,30 @@ def _find_reset_clauses(text: str) -> list[_ResetClause]:
 # Percent figures
 
 _PERCENT_RE = re.compile(
-    r"(?<![0-9A-Za-z_.])(?P<approx>~|≈|about\s+|around\s+|approx\.?\s+)?(?P<num>\d{1,3}(?:[.,]\d{1,2})?)\s?(?:%|percent\b|pct\b)",
+    r"(?<![0-9A-Za-z_.])(?P<approx>(?:" + LX.alt("approx") + r")\s*)?(?P<num>\d{1,3}(?:[.,]\d{1,2})?)\s?(?:%|"
+    + LX.alt("percent_words")
+    + ")",
     re.IGNORECASE,
 )
-_LEFT_WORDS = (
-    r"left|remaining|remain|free|available|unused|restantes?|restando|dispon[íi]ve(?:l|is)|disponibles?|残り"
-)
-_USED_WORDS = r"used|utilized|consumed|usados?|utilizados?|usage|使用済み|使用"
-_CUE_AFTER_RE = re.compile(rf"\s*(?:\)\s*)?(?P<cue>{_LEFT_WORDS}|{_USED_WORDS})(?![a-z])", re.IGNORECASE)
-_CUE_BEFORE_LEFT_RE = re.compile(
-    r"(?:\b(?:left|remaining|restante)|残り|\bstill\s+have(?:\s+(?:only|just|about))?|\bonly\s+have|\bhave\s+only)"
-    r"\s*[:=]?\s*$",
+_LEFT_WORDS = LX.alt("left")
+_USED_WORDS = LX.alt("used", "used_noun")
+_LEFT_WORD_RE = re.compile(_LEFT_WORDS, re.IGNORECASE)
+_CUE_AFTER_RE = re.compile(
+    r"\s*(?:\)\s*)?(?:(?:" + LX.alt("figure_link") + r")\s+){0,3}?(?P<cue>" + _LEFT_WORDS + "|" + _USED_WORDS + ")",
     re.IGNORECASE,
 )
-_CUE_BEFORE_USED_RE = re.compile(r"\b(?:used|consumed|usage|utilization)\s*[:=]?\s*$", re.IGNORECASE)
+_CUE_BEFORE_LEFT_RE = re.compile("(?:" + LX.alt("left_before") + r")\s*[:=]?\s*$", re.IGNORECASE)
+_CUE_BEFORE_USED_RE = re.compile("(?:" + LX.alt("used_before") + r")\s*[:=]?\s*$", re.IGNORECASE)
 _CUE_WORD_RE = re.compile(
-    r"(?P<left>\b(?:left|remaining|free|available|unused)\b|残り)|(?P<used>\b(?:used|consumed)\b)|(?P<pct>%)",
+    "(?P<left>" + _LEFT_WORDS + ")|(?P<used>" + LX.alt("used") + ")|(?P<pct>%)",
     re.IGNORECASE,
 )
-_STILL_HAVE_RE = re.compile(r"\bstill\s+have\b|\bonly\s+have\b", re.IGNORECASE)
+_STILL_HAVE_RE = re.compile(LX.alt("left_still"), re.IGNORECASE)
 # A table whose column says what is left (Gemini /stats "Usage left").
-_LEFT_HEADER_RE = re.compile(r"\b(?:usage|quota|requests?)\s+(?:left|remaining)\b", re.IGNORECASE)
+_LEFT_HEADER_RE = re.compile(LX.alt("left_header"), re.IGNORECASE)
 
 # Figures that measure something else: context, coverage, disks, installs, progress, promotions.
-_OTHER_METRIC_RE = re.compile(
-    r"\b(?:context|auto-?compact|compact(?:ion|ing)?|coverage|disk|storage|cpu|gpu|ram|memory|heap|battery"
-    r"|install(?:ing|ed|s)?|download(?:ing|ed|s)?|upload(?:ing|ed|s)?|progress|green|tests?|passing|build"
-    r"|compil\w*|index(?:ing|ed)?|accura\w*|confiden\w*|sure|certain|probabl\w*|chance|likel\w*|discount"
-    r"|cheaper|promo\w*|wrote|written|generated|complete|completed|done|finished|loaded|loading|uptime|sla"
-    r"|brightness|volume|charge|charged|tax|tip|interest|growth|revenue|conversion|score[sd]?|scoring"
-    r"|bench(?:mark)?s?|swe-bench|evals?|pass\s+rate|win\s+rate)\b|\bCI\b",
-    re.IGNORECASE,
-)
+_OTHER_METRIC_RE = re.compile(LX.alt("other_metric") + r"|(?-i:\bCI\b)", re.IGNORECASE)
 _COMPARATIVE_AFTER_RE = re.compile(
     r"\s*(?:more|less|fewer|bigger|larger|smaller|faster|slower|cheaper|higher|lower|off|discount|increase"
     r"|decrease|boost|bonus|extra|of\s+(?:the\s+)?(?:time|cases|people|users|way)"
@@ -424,9 +369,9 @@ _QUOTA_NOUNS = frozenset(
     "limit limits quota usage allowance cap window session week weekly 5h 5-hour 5hr five budget credits credit "
     "requests request plan bucket included monthly daily rate tokens token messages max pro opus sonnet "
     "seven current total available remaining it that what premium free fable haiku sonnet-only".split()
-)
+) | frozenset(w.lower() for w in LX.words("limit"))
 _QUOTA_WORD_RE = re.compile(
-    r"\b(?:usage|limits?|quota|cap|allowance|used|left|remaining|plan|bucket|/usage|/status|/stats)\b",
+    r"\b(?:plan|bucket|/usage|/status|/stats)\b|" + LX.alt("limit", "used", "used_noun", "left", "quota_phrase"),
     re.IGNORECASE,
 )
 # The earlier value of a jump, written without its own "%": "from 0 to 100%", "30 -> 45%".
@@ -435,11 +380,10 @@ _BARE_FROM_RE = re.compile(
 )
 _MODEL_ID_RE = re.compile(r"\b(?:gemini|gpt|claude|codex|o[1-9])-[\w.-]*\w", re.IGNORECASE)
 _CONNECTOR_FORWARD_RE = re.compile(
-    r"\s*(?:(?:used|left|remaining|free|of|on|in|for|the|my|your|this|current|total|claude|codex|gemini|copilot"
-    r"|cursor|premium|fast|requests?|usage|quota|allowance)\s+){1,5}$",
+    r"\s*(?:(?:" + LX.alt("figure_link", "limit") + r")\s+){1,5}$",
     re.IGNORECASE,
 )
-_FILLER_FORWARD_RE = re.compile(r"\s*(?:(?:used|left|remaining|free)\s+)?$", re.IGNORECASE)
+_FILLER_FORWARD_RE = re.compile(r"\s*(?:(?:" + _LEFT_WORDS + "|" + _USED_WORDS + r")\s+)?$", re.IGNORECASE)
 
 
 @dataclass(slots=True)
@@ -458,8 +402,7 @@ class _Figure:
 def _local_cue(text: str, m: re.Match[str]) -> str | None:
     after = _CUE_AFTER_RE.match(text, m.end(), min(len(text), m.end() + 30))
     if after:
-        cue = after.group("cue").lower()
-        return "left" if re.fullmatch(_LEFT_WORDS, cue, re.IGNORECASE) else "used"
+        return "left" if _LEFT_WORD_RE.fullmatch(after.group("cue")) else "used"
     before = text[max(0, m.start() - 30) : m.start()]
     if _CUE_BEFORE_LEFT_RE.search(before):
         return "left"
@@ -505,6 +448,19 @@ def _left_table_header(text: str, layout: _Layout, pos: int) -> bool:
     return any("%" not in line and _LEFT_HEADER_RE.search(line) for line in region.split("\n"))
 
 
+_EXAMPLE_RE = re.compile(LX.alt("example_markers"), re.IGNORECASE)
+
+
+def _left_row(text: str, pos: int) -> bool:
+    """A line in a tool's own layout whose figures are shares left (format records' left_rows)."""
+    if FORMATS.left_rows is None:
+        return False
+    line_start = text.rfind("\n", max(0, pos - 300), pos) + 1
+    line_end = text.find("\n", pos, pos + 300)
+    line_end = min(len(text), pos + 300) if line_end < 0 else line_end
+    return FORMATS.left_rows.search(text[line_start:line_end]) is not None
+
+
 def _is_other_metric(text: str, layout: _Layout, m: re.Match[str]) -> bool:
     c_start, c_end = layout.clause_span(m.start())
     if _OTHER_METRIC_RE.search(text, max(c_start, m.start() - 80), min(c_end, m.end() + 60)):
@@ -520,7 +476,12 @@ def _is_other_metric(text: str, layout: _Layout, m: re.Match[str]) -> bool:
 
 
 def _window_for_figure(
-    text: str, layout: _Layout, m: re.Match[str], keywords: list[_Keyword], starts: list[int]
+    text: str,
+    layout: _Layout,
+    m: re.Match[str],
+    keywords: list[_Keyword],
+    starts: list[int],
+    notice_sentences: frozenset[int] = frozenset(),
 ) -> _Keyword | None:
     """Which window word a figure belongs to, in order of how tightly the words bind.
 
@@ -540,13 +501,29 @@ def _window_for_figure(
         return after[0]
     p_start, _ = layout.paragraph_span(m.start())
     earlier = _keywords_in(keywords, starts, max(p_start, m.start() - 2000), m.start())
-    return earlier[-1] if earlier else None
+    if not earlier:
+        return None
+    # A header line above its bar, not the window a limit notice in an earlier sentence names.
+    own = layout.sentence(earlier[-1].start)
+    if own != layout.sentence(m.start()) and own in notice_sentences:
+        return None
+    return earlier[-1]
+
+
+def _bounded(matches: Iterator[re.Match[str]], limit: int = _MAX_STATEMENTS) -> Iterator[re.Match[str]]:
+    for i, match in enumerate(matches):
+        if i >= limit:
+            return
+        yield match
 
 
 def _find_figures(
     text: str, layout: _Layout, keywords: list[_Keyword], has_tool: bool, idle_sentences: set[int]
 ) -> list[_Figure]:
     starts = [k.start for k in keywords]
+    notice_sentences = frozenset(
+        layout.sentence(n.start()) for regex in (_HIT_RE, _WARN_RE) for n in _bounded(regex.finditer(text))
+    )
     figures: list[_Figure] = []
     for n, m in enumerate(_PERCENT_RE.finditer(text)):
         if n >= _MAX_STATEMENTS * 2:
@@ -554,12 +531,14 @@ def _find_figures(
         value = float(m.group("num").replace(",", "."))
         if value > 999 or _is_other_metric(text, layout, m):
             continue
-        keyword = _window_for_figure(text, layout, m, keywords, starts)
+        if _EXAMPLE_RE.search(text, max(0, m.start() - 40), m.start()):
+            continue  # "alert me at (e.g., 50%, 75%)": thresholds given as examples, not readings
+        keyword = _window_for_figure(text, layout, m, keywords, starts, notice_sentences)
         if keyword is not None and keyword.window == "anti":
             continue  # "Context window: 100% left", "Extra usage 40% used"
         cue = _local_cue(text, m)
         polarity = cue or _sentence_cue(text, layout, m)
-        if polarity is None and _left_table_header(text, layout, m.start()):
+        if polarity is None and (_left_table_header(text, layout, m.start()) or _left_row(text, m.start())):
             polarity = "left"
         if polarity == "left" and value > 100:
             continue
@@ -571,6 +550,7 @@ def _find_figures(
             or cue is not None
             or has_tool
             or _QUOTA_WORD_RE.search(text, s_start, s_end) is not None
+            or bool(_keywords_in(keywords, starts, s_start, s_end))
             or layout.sentence(m.start()) in idle_sentences
         )
         if not evidence:
@@ -592,33 +572,27 @@ def _find_figures(
 # ---------------------------------------------------------------------------------------------
 # Limit notices and warnings
 
+# Limit-reached notices and "approaching" warnings. The sentence shapes are few ("hit ... limit",
+# "limit ... reached", a stand-alone phrase); the words in them come from the lexicon.
 _HIT_RE = re.compile(
-    r"\b(?:hit|hitting|reached(?!\s+out)|exceeded|exhausted|maxed\s+out|used\s+up|burn(?:ed|t)\s+through"
-    r"|bl[eo]wn?\s+through)\b[^.\n;!?]{0,40}?(?:\b(?:limits?|quota|cap|allowance|credits)\b"
-    r"|(?<!/)\busage\b(?!\s*(?:page|screen|dashboard|panel|tab|command|stats|bar|meter)))"
+    "(?:" + LX.alt("hit.before") + r")(?!\s+out\b)(?:[^.\n;!?]|\.(?=\d)){0,40}?(?:" + _LIMIT
+    + r"|(?<!/)\busage\b(?!\s*(?:page|screen|dashboard|panel|tab|command|stats|bar|meter)))"
     r"|\b(?:ran|run|running)\s+out\s+of\s+(?:(?:my|the|your|all|our)\s+)?(?:\w+\s+)?(?:usage|quota|credits|limit|requests|messages)\b"
     r"|\bout\s+of\s+(?:(?:fast|premium|free)\s+)?(?:usage|quota|credits|requests)\b"
-    r"|\b(?:limits?|quota|cap|allowance)\s+(?:has\s+been\s+|have\s+been\s+|was\s+|is\s+)?(?:reached|hit|exceeded|exhausted|maxed)\b"
-    r"|\bRESOURCE_EXHAUSTED\b|\bresource\s+has\s+been\s+exhausted\b"
-    r"|\bcan(?:'t|not|\s+not)\s+use\s+\w+(?:\s+\w+)?\s+at\s+all\b|\blocked\s+out\b|\bmaxed(?:\s+out)?\b"
-    r"|\b(?:been|got|getting|being|was|were|am|are|is)\s+rate[- ]limited\b|\brate[- ]limit(?:s|ed|ing)\s+me\b"
-    r"|\bno\s+(?:usage|quota|requests)\s+left\b"
-    r"|(?:制限|上限)に(?:達しました|到達しました)"
-    r"|\b(?:atingiu|atingido|alcan[çc]ou|esgotou)\b[^.\n]{0,30}?\blimite\b|\blimite\b[^.\n]{0,30}?\b(?:atingido|alcan[çc]ado|esgotado)\b"
-    r"|\b(?:alcanzaste|has\s+alcanzado|agotaste)\b[^.\n]{0,30}?\bl[íi]mite\b|\bl[íi]mite\b[^.\n]{0,20}?\b(?:alcanzado|agotado)\b",
+    "|(?:" + _LIMIT + r")[^.\n;!?%]{0,20}?(?:" + LX.alt("hit.after") + ")"
+    "|" + LX.alt("hit.phrases") + ""
+    r"|\bcan(?:'t|not|\s+not)\s+use\s+\w+(?:\s+\w+)?\s+at\s+all\b"
+    r"|\b(?:been|got|getting|being|was|were|am|are|is)\s+rate[- ]limited\b|\brate[- ]limit(?:s|ed|ing)\s+me\b",
     re.IGNORECASE,
 )
 _WARN_RE = re.compile(
-    r"\bapproaching\b[^.\n]{0,40}?\blimits?\b"
-    r"|\b(?:close\s+to|nearing|near|almost\s+at|about\s+to\s+(?:hit|reach))\b[^.\n]{0,30}?\b(?:limits?|quota|cap)\b"
-    r"|\brunning\s+low\s+on\b[^.\n]{0,20}?\b(?:usage|quota|limit|credits)\b"
-    r"|もうすぐ[^。\n]{0,20}?(?:制限|上限)に達します|(?:制限|上限)に近づいて"
-    r"|\bpr[óo]xim[oa]\s+do\s+limite\b|\bperto\s+do\s+limite\b|\bquase\s+no\s+limite\b"
-    r"|\bcerca\s+del\s+l[íi]mite\b|\bacerc[aá]ndote\s+al\s+l[íi]mite\b",
+    "(?:" + LX.alt("warn.before") + r")[^.\n]{0,40}?(?:" + _LIMIT + ")"
+    "|(?:" + _LIMIT + r")[^.\n]{0,20}?(?:" + LX.alt("warn.after") + ")"
+    "|" + LX.alt("warn.phrases"),
     re.IGNORECASE,
 )
 _NEGATED_RE = re.compile(
-    r"(?:\b(?:not|never|no|without|nowhere\s+near)|n't|n’t)\s+(?:\w+\s+)?(?:even\s+)?$", re.IGNORECASE
+    "(?:" + LX.alt("negation") + r"|n't|n’t)\s*(?:\w+\s+)?(?:even\s+)?$", re.IGNORECASE
 )
 # Limits that are not AI-tool quotas: context/token windows, other services' API limits.
 _NOT_QUOTA_LIMIT_RE = re.compile(
@@ -633,7 +607,7 @@ _FOREIGN_SERVICE_RE = re.compile(
     re.IGNORECASE,
 )
 # Every web API has a "quota"; these words are what AI coding tools say about their own plans.
-_QUOTA_PHRASE_RE = re.compile(r"\b(?:usage|allowance|premium|limite|l[íi]mite)\b|制限|上限", re.IGNORECASE)
+_QUOTA_PHRASE_RE = re.compile(LX.alt("quota_phrase"), re.IGNORECASE)
 
 
 def _notice_window(
@@ -846,12 +820,14 @@ def _attach_resets(
         i = bisect.bisect_right(stmt_starts, clause.lead_start) - 1
         target = ordered[i] if i >= 0 and ordered[i].paragraph == paragraph else None
         if target is None:
-            # A reset printed before its figure, in the same sentence ("Resets 5pm: 40% used").
+            # A reset printed before its figure: in the same sentence ("Resets 5pm: 40% used"), or
+            # as a header of the block the figure opens ("Estimated Usage | resets on 06/01 ... 1%").
             j = i + 1
             if (
                 j < len(ordered)
                 and ordered[j].paragraph == paragraph
-                and layout.sentence(ordered[j].start) == layout.sentence(clause.lead_start)
+                and ordered[j].resets is None
+                and ordered[j].start - clause.end < 300
             ):
                 target = ordered[j]
         floor = target.end if target is not None and target.start < clause.lead_start else 0
@@ -875,18 +851,12 @@ def _attach_resets(
     return statements + extra
 
 
-_CHANGE_RE = re.compile(
-    r"->|→|=>|⇒|➜|➡|⟶|-->|から|\b(?:to|from|now|was|then|became|become|jump\w*|went|gone|drop\w*|climb\w*|rose"
-    r"|risen|increas\w*|spik\w*|overnight|yesterday|today|tonight|last\s+night|this\s+morning|later|earlier"
-    r"|before|after|para|foi|agora|ontem|hoje)\b",
-    re.IGNORECASE,
-)
+_ARROWS = r"->|→|=>|⇒|➜|➡|⟶|-->"
+_CHANGE_RE = re.compile(_ARROWS + "|" + LX.alt("change", "arrow"), re.IGNORECASE)
 # Earlier moments rank lower; a pair written latest-first ("today 56% / yesterday 65%") is swapped.
-_TIME_RANKS = (
-    (re.compile(r"\b(?:yesterday|last\s+night|last\s+week|ontem)\b|昨日", re.IGNORECASE), 0),
-    (re.compile(r"\b(?:was|earlier|before|previously|this\s+morning|at\s+first)\b", re.IGNORECASE), 1),
-    (re.compile(r"\b(?:today|tonight|hoje)\b|今日", re.IGNORECASE), 2),
-    (re.compile(r"\b(?:now|currently|after|later|agora)\b|今", re.IGNORECASE), 3),
+_TIME_RANKS = tuple(
+    (re.compile(LX.alt(f"time.{name}"), re.IGNORECASE), rank)
+    for rank, name in enumerate(("earliest", "earlier", "today", "now"))
 )
 
 
@@ -913,7 +883,7 @@ def _figure_statements(figures: list[_Figure], layout: _Layout) -> list[_Stateme
     ]
 
 
-_ARROW_RE = re.compile(r"->|→|=>|⇒|➜|➡|⟶|-->|から|\bto\b", re.IGNORECASE)
+_ARROW_RE = re.compile(_ARROWS + "|" + LX.alt("arrow"), re.IGNORECASE)
 
 
 def _same_window_for_jump(
@@ -981,6 +951,12 @@ def _same_text(a: str | None, b: str | None) -> bool:
     return re.sub(r"\s+", "", a).lower() == re.sub(r"\s+", "", b).lower()
 
 
+def _resets_agree(a: str, b: str) -> bool:
+    """The same reset time, once written with its zone and once without ("3pm" / "3pm (UTC)")."""
+    x, y = re.sub(r"\s+", "", a).lower(), re.sub(r"\s+", "", b).lower()
+    return x == y or (x.startswith(y) and x[len(y)] == "(") or (y.startswith(x) and y[len(x)] == "(")
+
+
 def _consistent(a: _Statement, b: _Statement) -> bool:
     """Two statements can be one reading when nothing they say disagrees."""
     if a.subject and b.subject and a.subject != b.subject:
@@ -992,7 +968,7 @@ def _consistent(a: _Statement, b: _Statement) -> bool:
     ha, hb = a.effective_hit(), b.effective_hit()
     if ha is not None and hb is not None and ha != hb:
         return False
-    return not (a.resets and b.resets and not _same_text(a.resets, b.resets))
+    return not (a.resets and b.resets and not _resets_agree(a.resets, b.resets))
 
 
 def _can_merge(into: _Statement, new: _Statement) -> bool:
@@ -1018,7 +994,8 @@ def _merge(statements: list[_Statement], layout: _Layout) -> list[_Statement]:
                     into.window = stmt.window
                 into.percent = into.percent if into.percent is not None else stmt.percent
                 into.from_percent = into.from_percent if into.from_percent is not None else stmt.from_percent
-                into.resets = into.resets or stmt.resets
+                if not into.resets or (stmt.resets and len(stmt.resets) > len(into.resets)):
+                    into.resets = stmt.resets or into.resets  # the fuller spelling of the same time
                 into.subject = into.subject or stmt.subject
                 if stmt.hit is not None and into.hit is not True:
                     into.hit = stmt.hit
@@ -1030,37 +1007,59 @@ def _merge(statements: list[_Statement], layout: _Layout) -> list[_Statement]:
     return merged
 
 
+def _join_unnamed_notice(merged: list[_Statement]) -> list[_Statement]:
+    """A notice that names no window, in a text that names exactly one limit as hit, is that limit
+    ("You've hit your usage limit ... try again at 5pm" + "I hit my weekly limit")."""
+    named_hits = [r for r in merged if r.window != "unknown" and r.effective_hit()]
+    if len(named_hits) != 1:
+        return merged
+    target = named_hits[0]
+    out = []
+    for r in merged:
+        if (
+            r.window == "unknown"
+            and r.hit
+            and r.percent is None
+            and r.subject is None
+            and _consistent(target, r)
+        ):
+            target.resets = target.resets or r.resets
+            target.idle = target.idle if target.idle is not None else r.idle
+            target.sentences |= r.sentences
+            target.paragraphs |= r.paragraphs
+            continue
+        out.append(r)
+    return out
+
+
 # ---------------------------------------------------------------------------------------------
 # Idle: was anything running?
 
 _IDLE_RE = re.compile(
-    r"\bnothing\s+(?:was\s+|is\s+)?(?:running|open|happening)\b|\bno\s+sessions?\b(?:\s+(?:running|open))?"
-    r"|\b(?:wasn'?t|weren'?t|was\s+not|didn'?t|did\s+not|don'?t|do\s+not|haven'?t|have\s+not|hadn'?t)\s+"
-    r"(?:even\s+)?(?:using|use|used|touch(?:ed|ing)?|running|run|open(?:ed)?|working|work(?:ed)?|typ(?:e|ed|ing)|send|sent"
-    r"|do(?:ne)?\s+anything)\b"
-    r"|\bnot\s+(?:even\s+)?(?:using|running|touching|working\s+on)\b"
-    r"|\bwithout\s+(?:using|touching|running|typing|any\s+(?:use|usage|prompts?|messages?|activity))\b"
-    r"|\bno\s+(?:use|usage|activity|prompts?|messages?|requests?)\b|\bidle\b|\blaptop\s+(?:lid\s+)?(?:was\s+)?closed\b"
-    r"|\blid\s+closed\b|\bwhile\s+(?:i\s+was\s+)?(?:asleep|sleeping|away|offline)\b|\bzero\s+(?:usage|prompts|messages|activity)\b"
-    r"|何も(?:動かして|使って|して)(?:い)?ない|使ってない|\bsem\s+usar\b|\bnada\s+rodando\b|\bsin\s+usar\b",
+    LX.alt("idle.phrases", "idle.more")
+    + "|(?:" + LX.alt("idle.negators") + r")\s+(?:even\s+)?(?:" + LX.alt("idle.verbs") + ")"
+    + r"(?!\s+(?:" + LX.alt("idle.not_followed_by") + "))"
+    + "|(?:" + LX.alt("idle.none") + r")\s+(?:(?:single|active|open|running)\s+)?(?:" + LX.alt("idle.nouns") + ")",
     re.IGNORECASE,
 )
+_IDLE_LIMITER_RE = re.compile(LX.alt("idle.limiters"), re.IGNORECASE)
 _ACTIVE_RE = re.compile(
-    r"\bafter\s+(?:literally\s+|just\s+|only\s+)?(?:one|a|1|two|2|three|3|a\s+few|a\s+couple(?:\s+of)?|~?\d+)\s+"
-    r"(?:single\s+|short\s+|simple\s+)?(?:messages?|prompts?|requests?|questions?|turns?|tasks?|tool\s+calls?|edits?|min(?:ute)?s?|hours?)\b"
-    r"|\ball\s+i\s+(?:typed|did|sent|asked)\s+was\b|\b(?:one|single|first|1)\s+(?:message|prompt|request)\b"
-    r"|\b~?\d+(?:\.\d+)?\s*(?:min(?:ute)?s?|h|hrs?|hours?)\s+of\s+(?:work|use|usage|coding|sonnet|opus|claude|codex)\b"
-    r"|\bof\s+(?:work|coding)\b"
-    r"|\bwhile\s+(?:working|coding|using)\b|\bin\s+the\s+middle\s+of\b|\bjust\s+(?:one|a|two)\s+(?:prompt|message)s?\b"
-    r"|\b(?:normal|light|regular|moderate|typical)\s+(?:use|usage|coding|work)\b"
-    r"|\ba\s+(?:few|couple(?:\s+of)?)\s+(?:prompts|messages|requests|questions)\b",
+    "(?:" + LX.alt("active.after") + r")\s+(?:(?:" + LX.alt("active.fillers") + r")\s+)?"
+    r"(?:" + LX.alt("active.counts") + r"|~?\d+)\s+(?:(?:single|short|simple)\s+)?(?:" + LX.alt("active.nouns") + r"|/\w+)"
+    r"|(?:\b(?:one|a|1|single)\s+)/\w+"
+    "|" + LX.alt("active.phrases") + ""
+    r"|\b~?\d+(?:\.\d+)?\s*(?:min(?:ute)?s?|h|hrs?|hours?)\s+of\s+(?:work|use|usage|coding|sonnet|opus|claude|codex)\b",
     re.IGNORECASE,
 )
 
 
 def _idle_cues(text: str, layout: _Layout) -> list[tuple[int, int, bool]]:
     """(sentence, paragraph, idle) for each thing the reporter says about activity."""
-    cues = [(layout.sentence(m.start()), layout.paragraph(m.start()), True) for m in _IDLE_RE.finditer(text)]
+    cues = [
+        (layout.sentence(m.start()), layout.paragraph(m.start()), True)
+        for m in _IDLE_RE.finditer(text)
+        if not _IDLE_LIMITER_RE.search(text, m.end(), layout.clause_span(m.start())[1])
+    ]
     cues += [
         (layout.sentence(m.start()), layout.paragraph(m.start()), False) for m in _ACTIVE_RE.finditer(text)
     ]
@@ -1077,6 +1076,10 @@ def _apply_idle(readings: list[_Statement], cues: list[tuple[int, int, bool]]) -
             same_paragraph = [r for r in readings if paragraph in r.paragraphs]
             targets = [r for r in same_paragraph if r.from_percent is not None or r.effective_hit()]
             targets = targets or same_paragraph
+        if not targets:
+            # Said in a paragraph with no reading of its own ("You've hit your limit ...\n\nand I
+            # wasn't even using it"): it is about the limit or jump the report complains of.
+            targets = [r for r in readings if r.from_percent is not None or r.effective_hit()]
         for r in targets:
             if r.idle is None:
                 r.idle = idle
@@ -1084,60 +1087,6 @@ def _apply_idle(readings: list[_Statement], cues: list[tuple[int, int, bool]]) -
 
 # ---------------------------------------------------------------------------------------------
 # Tool, plan, model mode, version
-
-_TOOL_CUES: tuple[tuple[str, re.Pattern[str], int], ...] = (
-    ("Claude Code", re.compile(r"\bclaude(?:[\s-]?code)?\b(?!-\d)|\bclaude\.ai\b|\banthropic\b", re.I), 3),
-    ("Claude Code", re.compile(r"\bCC\b"), 3),
-    (
-        "Claude Code",
-        re.compile(
-            r"\bcurrent\s+(?:session|week)\b|/login\s+to\s+switch\s+to\s+an\s+API|claude\s+(?:ai\s+)?usage\s+limit"
-            r"|\blimit\s*(?:reached)?\s*[·∙•]\s*resets\b|\bhit\s+your\s+(?:session|weekly|opus|sonnet|fable)\s+limit\b"
-            r"|\b(?:five_hour|seven_day)\b|/usage\b|/extra-usage|\bextra\s+usage\b|usage-credits|^\s*approaching\b[^\n]{0,30}\blimit"
-            r"|pr[óo]ximo\s+do\s+limite\s+de\s+uso|anthropic-ratelimit-unified|\bmax\s*\(?\s*(?:5|20)\s*x|\bmax\s+plan\b"
-            r"|\b(?:5|20)x\s+max\b|週間制限に達します",
-            re.I | re.M,
-        ),
-        4,
-    ),
-    ("Claude Code", re.compile(r"\b(?:opus|sonnet|fable|haiku)\b", re.I), 1),
-    ("Codex CLI", re.compile(r"\bcodex\b", re.I), 3),
-    (
-        "Codex CLI",
-        re.compile(
-            r"codex-cli|\bchatgpt\b|\b5h\s+limit\s*:|window_minutes|used_percent|■\s*you'?ve\s+hit\s+your\s+usage\s+limit"
-            r"|\btry\s+again\s+in\s+\d+\s+days?\b|\bupgrade\s+or\s+add\s+credits\b|usedPercent|windowDurationMins"
-            r"|run\s+/status\s+for\s+a\s+breakdown|send\s+a\s+request\s+to\s+your\s+admin",
-            re.I,
-        ),
-        4,
-    ),
-    ("Gemini CLI", re.compile(r"\bgemini\b", re.I), 3),
-    ("Gemini CLI", re.compile(r"cloudcode-pa|gemini\s+code\s+assist", re.I), 4),
-    # Gemini CLI's own error frame and its per-model quota wording.
-    ("Gemini CLI", re.compile(r"✕\s*\[API Error:|exhausted your (?:daily quota|capacity) on this model", re.I), 4),
-    ("GitHub Copilot", re.compile(r"\bcopilot\b", re.I), 3),
-    ("GitHub Copilot", re.compile(r"\bpremium\s+requests?\b|\b(?:session|weekly)\s+rate\s+limit", re.I), 4),
-    ("Cursor", re.compile(r"\bcursor(?:-agent)?\b", re.I), 3),
-    ("Cursor", re.compile(r"spendLimit|\bfast\s+requests\b", re.I), 4),
-    ("Kiro", re.compile(r"\bkiro\b", re.I), 3),
-    ("OpenCode", re.compile(r"\bopencode\b", re.I), 3),
-)
-
-
-# Read on the raw paste: links and bar layouts that cleaning removes. Only links of the tools' own
-# pages count; an API's docs link ("platform.openai.com/docs", "ai.google.dev/gemini-api") names an
-# API, not a coding tool.
-_RAW_TOOL_CUES: tuple[tuple[str, re.Pattern[str], int], ...] = (
-    (
-        "Codex CLI",
-        re.compile(r"openai\.com/chatgpt|chatgpt\.com|\b(?:weekly|monthly)\s+limit\s*:\s*\[", re.I),
-        4,
-    ),
-    ("Cursor", re.compile(r"cursor\.com", re.I), 4),
-    ("Claude Code", re.compile(r"claude\.ai/", re.I), 3),
-)
-
 
 def _detect_tool(body: str, raw: str, anchors: list[int] | None = None) -> str | None:
     """The product the readings are about: the best-supported cue wins.
@@ -1147,8 +1096,7 @@ def _detect_tool(body: str, raw: str, anchors: list[int] | None = None) -> str |
     """
     scores: dict[str, int] = {}
     nearest: dict[str, int] = {}
-    cues = [(tool, regex, weight, body) for tool, regex, weight in _TOOL_CUES]
-    cues += [(tool, regex, weight, raw) for tool, regex, weight in _RAW_TOOL_CUES]
+    cues = [(c.tool, c.pattern, c.weight, raw if c.raw else body) for c in FORMATS.cues]
     for tool, regex, weight, text in cues:
         found = False
         for i, m in enumerate(regex.finditer(text)):
@@ -1291,180 +1239,6 @@ def _detect_version(text: str) -> str | None:
 
 
 # ---------------------------------------------------------------------------------------------
-# Resolving resets to absolute times
-
-_ZONE_ABBREVIATIONS = {
-    "PT": "America/Los_Angeles",
-    "PST": "America/Los_Angeles",
-    "PDT": "America/Los_Angeles",
-    "MT": "America/Denver",
-    "MST": "America/Denver",
-    "MDT": "America/Denver",
-    "CT": "America/Chicago",
-    "CST": "America/Chicago",
-    "CDT": "America/Chicago",
-    "ET": "America/New_York",
-    "EST": "America/New_York",
-    "EDT": "America/New_York",
-    "CET": "Europe/Paris",
-    "CEST": "Europe/Paris",
-    "BST": "Europe/London",
-    "JST": "Asia/Tokyo",
-    "KST": "Asia/Seoul",
-    "IST": "Asia/Kolkata",
-    "AEST": "Australia/Sydney",
-    "AEDT": "Australia/Sydney",
-}
-_MONTH_NUMBERS = {
-    "jan": 1, "ene": 1, "feb": 2, "fev": 2, "mar": 3, "apr": 4, "abr": 4, "may": 5, "mai": 5, "jun": 6,
-    "jul": 7, "aug": 8, "ago": 8, "sep": 9, "set": 9, "oct": 10, "out": 10, "nov": 11, "dec": 12, "dez": 12,
-    "dic": 12,
-}  # fmt: skip
-_WEEKDAY_NUMBERS = {
-    "mon": 0, "seg": 0, "lun": 0, "tue": 1, "ter": 1, "mar": 1, "wed": 2, "qua": 2, "mié": 2, "mie": 2,
-    "thu": 3, "qui": 3, "jue": 3, "fri": 4, "sex": 4, "vie": 4, "sat": 5, "sáb": 5, "sab": 5, "sun": 6, "dom": 6,
-}  # fmt: skip
-_DURATION_PART_RE = re.compile(
-    r"(?P<n>\d+(?:\.\d+)?|an?|one|two|three|four|five|six|seven)\s*"
-    r"(?P<u>weeks?|days?|d|hours?|hrs?|h|minutes?|mins?|m|seconds?|secs?|s)(?![a-z])",
-    re.I,
-)
-_CLOCK_RE = re.compile(r"(?P<h>\d{1,2})(?::(?P<m>\d{2}))?(?::\d{2})?\s*(?P<ap>am|pm|a\.m\.|p\.m\.)?", re.I)
-_UTC_OFFSET_RE = re.compile(r"(?:UTC|GMT)(?P<sign>[+-])(?P<h>\d{1,2})(?::?(?P<m>\d{2}))?", re.I)
-
-
-def _zone_of(tokens: list[tuple[str, str]]) -> dt.tzinfo | None:
-    for kind, value in tokens:
-        if kind != "zone":
-            continue
-        name = value.strip("()")
-        offset = _UTC_OFFSET_RE.fullmatch(name)
-        if offset:
-            delta = dt.timedelta(hours=int(offset.group("h")), minutes=int(offset.group("m") or 0))
-            return dt.timezone(delta if offset.group("sign") == "+" else -delta)
-        if name.upper() in ("UTC", "GMT", "Z"):
-            return dt.UTC
-        name = _ZONE_ABBREVIATIONS.get(name.upper(), name)
-        try:
-            return ZoneInfo(name)
-        except (ZoneInfoNotFoundError, ValueError):
-            return None
-    return None
-
-
-def _parse_clock(value: str) -> dt.time | None:
-    m = _CLOCK_RE.match(value.strip())
-    if not m:
-        return None
-    hour, minute = int(m.group("h")), int(m.group("m") or 0)
-    ap = (m.group("ap") or "").lower().replace(".", "")
-    if ap == "pm" and hour < 12:
-        hour += 12
-    elif ap == "am" and hour == 12:
-        hour = 0
-    if hour > 23 or minute > 59:
-        return None
-    return dt.time(hour, minute)
-
-
-def _duration(value: str) -> dt.timedelta:
-    total = dt.timedelta()
-    for part in _DURATION_PART_RE.finditer(value):
-        raw, unit = part.group("n").lower(), part.group("u").lower()
-        n = float(_NUMBER_WORDS.get(raw, raw))
-        if unit.startswith("w"):
-            total += dt.timedelta(weeks=n)
-        elif unit.startswith("d"):
-            total += dt.timedelta(days=n)
-        elif unit.startswith("h"):
-            total += dt.timedelta(hours=n)
-        elif unit.startswith("m"):
-            total += dt.timedelta(minutes=n)
-        else:
-            total += dt.timedelta(seconds=n)
-    return total
-
-
-def _resolve_reset(resets: str, now: dt.datetime) -> dt.datetime | None:
-    """The absolute UTC time a reset expression means, when the text pins it down."""
-    value = resets.strip()
-    if _EPOCH_RE.fullmatch(value):
-        return dt.datetime.fromtimestamp(int(value), dt.UTC)
-    scanned = _scan_time_expression(value, 0)
-    if scanned is None:
-        return None
-    _, tokens = scanned
-    kinds = {kind: token for kind, token in reversed(tokens)}
-    if "iso" in kinds:
-        try:
-            stamp = dt.datetime.fromisoformat(kinds["iso"].replace("Z", "+00:00"))
-        except ValueError:
-            return None
-        return stamp.astimezone(dt.UTC) if stamp.tzinfo else None
-    if value.lower().startswith("in ") and "duration" in kinds:
-        return now + _duration(kinds["duration"])
-    zone = _zone_of(tokens)
-    if zone is None:
-        return None
-    local_now = now.astimezone(zone)
-    clock = _parse_clock(kinds["clock"]) if "clock" in kinds else None
-    date = _date_of(tokens, local_now)
-    if date is None:
-        if clock is None:
-            return None
-        # A clock time with no date is the next time that clock shows after now.
-        candidate = dt.datetime.combine(local_now.date(), clock, zone)
-        if candidate <= local_now:
-            candidate = dt.datetime.combine(local_now.date() + dt.timedelta(days=1), clock, zone)
-        return candidate.astimezone(dt.UTC)
-    return dt.datetime.combine(date, clock or dt.time(0, 0), zone).astimezone(dt.UTC)
-
-
-def _date_of(tokens: list[tuple[str, str]], local_now: dt.datetime) -> dt.date | None:
-    month = day = year = weekday = None
-    relative_days: int | None = None
-    for kind, value in tokens:
-        low = value.lower().rstrip(".")
-        if kind == "month":
-            month = _MONTH_NUMBERS.get(low[:3])
-        elif kind == "day":
-            day = int(re.sub(r"\D", "", low))
-        elif kind == "year":
-            year = int(low)
-        elif kind == "numdate":
-            parts = [int(p) for p in low.split("/")]
-            first, second = parts[0], parts[1]
-            month, day = (second, first) if first > 12 else (first, second)
-            if len(parts) == 3:
-                year = parts[2] + (2000 if parts[2] < 100 else 0)
-        elif kind == "jdate":
-            jm = re.match(r"(\d+)月(\d+)日", value)
-            if jm:
-                month, day = int(jm.group(1)), int(jm.group(2))
-        elif kind == "weekday":
-            weekday = _WEEKDAY_NUMBERS.get(low[:3])
-        elif kind == "word":
-            if low in ("tomorrow", "amanhã", "mañana"):
-                relative_days = 1
-            elif low in ("today", "tonight", "hoje", "midnight", "noon"):
-                relative_days = 0
-    today = local_now.date()
-    try:
-        if month and day:
-            if year:
-                return dt.date(year, month, day)
-            candidates = [dt.date(today.year + k, month, day) for k in (-1, 0, 1)]
-            return min(candidates, key=lambda d: abs((d - today).days))
-    except ValueError:
-        return None
-    if weekday is not None:
-        return today + dt.timedelta(days=(weekday - today.weekday()) % 7)
-    if relative_days is not None:
-        return today + dt.timedelta(days=relative_days)
-    return None
-
-
-# ---------------------------------------------------------------------------------------------
 # Entry points
 
 
@@ -1496,14 +1270,16 @@ def parse_readings(text: str, now: dt.datetime | None = None) -> ParsedReadings:
     statements = _find_structured(body, layout)
     statements += _figure_statements(figures, layout)
     statements += _find_request_ratios(body, layout, keywords, tool is not None)
-    statements += _find_notices(body, layout, keywords, claimed, tool is not None or bool(figures))
+    # A named plan ("I just paid the Pro plan") says the limit is a subscription's, as a tool name does.
+    has_context = tool is not None or plan is not None or bool(figures)
+    statements += _find_notices(body, layout, keywords, claimed, has_context)
     if not statements:
         return ParsedReadings(tool=None, plan=None, model_mode=None, version=None, readings=())
 
     statements = sorted(statements, key=lambda st: st.start)[:_MAX_STATEMENTS]
     statements = _attach_resets(statements, reset_clauses, layout, keywords)
     statements = _pair_jumps(statements, body, layout)
-    merged = _merge(statements, layout)
+    merged = _join_unnamed_notice(_merge(statements, layout))
     if tool is not None:
         tool = _detect_tool(body, prepared, [st.start for st in statements]) or tool
     _apply_idle(merged, cues[:_MAX_STATEMENTS])
@@ -1515,7 +1291,7 @@ def parse_readings(text: str, now: dt.datetime | None = None) -> ParsedReadings:
             limit_hit=bool(s.effective_hit()),
             resets=s.resets,
             idle=s.idle,
-            resets_at=_resolve_reset(s.resets, now) if s.resets else None,
+            resets_at=resolve_reset(s.resets, now) if s.resets else None,
         )
         for s in merged
     )
@@ -1526,24 +1302,3 @@ def parse_readings(text: str, now: dt.datetime | None = None) -> ParsedReadings:
         version=_detect_version(prepared),
         readings=readings,
     )
-
-
-def reading_fingerprint(parsed: ParsedReadings) -> str:
-    """A short stable hash of what was read, to spot the same reading sent twice.
-
-    Order-free (readings are a multiset) and blind to how the reset was spaced or capitalised.
-    """
-    rows = sorted(
-        json.dumps(
-            [
-                r.window,
-                r.percent,
-                r.from_percent,
-                r.limit_hit,
-                re.sub(r"\s+", " ", r.resets).strip().lower() if r.resets else None,
-            ]
-        )
-        for r in parsed.readings
-    )
-    payload = json.dumps([parsed.tool, rows], ensure_ascii=False)
-    return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:16]

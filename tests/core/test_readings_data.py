@@ -1,0 +1,220 @@
+"""The parser's knowledge as data: every tool format's samples, the lexicon's phrase syntax, and one
+real report per language (texts from public issue threads, cut to the sentences that matter)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections import Counter
+from typing import Any
+
+import pytest
+
+from bot.core.readings import parse_readings
+from bot.core.readings.formats import FORMATS, load_formats
+from bot.core.readings.lexicon import LEXICON, alternation, load_lexicon, phrase_pattern
+
+NOW = dt.datetime(2026, 7, 20, 12, 0, tzinfo=dt.UTC)
+
+
+def _rows(readings: Any) -> Counter[tuple[Any, ...]]:
+    def key(r: Any) -> tuple[Any, ...]:
+        get = r.get if isinstance(r, dict) else (lambda k: getattr(r, k))
+        pct, frm = get("percent"), get("from_percent")
+        resets = get("resets")
+        return (
+            get("window"),
+            None if pct is None else round(float(pct), 2),
+            None if frm is None else round(float(frm), 2),
+            bool(get("limit_hit")),
+            None if resets is None else re.sub(r"\s+", "", resets).lower(),
+            get("idle"),
+        )
+
+    return Counter(key(r) for r in readings)
+
+
+SAMPLES = [
+    pytest.param(record, sample, id=f"{record.id}-{i}")
+    for record in FORMATS.records
+    for i, sample in enumerate(record.samples)
+]
+
+
+def test_every_format_has_samples() -> None:
+    assert FORMATS.records, "no format records shipped"
+    assert all(record.samples for record in FORMATS.records), [r.id for r in FORMATS.records if not r.samples]
+    tools = {record.tool for record in FORMATS.records}
+    assert {"Claude Code", "Codex CLI", "Gemini CLI", "GitHub Copilot", "Cursor", "Kiro", "OpenCode"} <= tools
+
+
+@pytest.mark.parametrize(("record", "sample"), SAMPLES)
+def test_format_sample_parses_as_recorded(record: Any, sample: Any) -> None:
+    parsed = parse_readings(sample.text, NOW)
+    expect = sample.expect
+    assert parsed.tool == expect.get("tool", record.tool)
+    assert _rows(parsed.readings) == _rows(expect["readings"]), parsed.as_contract()
+    if "plan" in expect:
+        assert parsed.plan == expect["plan"]
+
+
+def test_a_new_format_is_one_record() -> None:
+    doc = """
+tool: Example Tool
+names: ['\\bexampletool\\b']
+formats:
+  - id: example-notice
+    cues: ['quota\\s+gauge\\s*:']
+    left_rows: ['^\\s*gauge\\s+\\d+%\\s+free\\b']
+    samples:
+      - text: "quota gauge: 40%"
+        expect: {readings: []}
+"""
+    formats = load_formats([("example.yaml", doc)])
+    (record,) = formats.records
+    assert record.id == "example-notice" and record.tool == "Example Tool"
+    assert [c.weight for c in formats.cues] == [3, 4]  # a product name, then the format's cues as one
+    assert formats.cues[1].pattern.search("Quota Gauge : 12%")
+    assert formats.left_rows is not None and formats.left_rows.search("  gauge 40% free")
+
+
+def test_a_bad_pattern_in_a_record_names_the_file() -> None:
+    with pytest.raises(ValueError, match=r"broken\.yaml:x"):
+        load_formats([("broken.yaml", "tool: T\nformats:\n  - id: x\n    cues: ['(unclosed']\n")])
+
+
+# ---------------------------------------------------------------------------------------------
+# Lexicon
+
+
+@pytest.mark.parametrize(
+    ("phrase", "text", "matches"),
+    [
+        ("5 hour", "5-hour", True),
+        ("5 hour", "5_hour", True),
+        ("5 hour", "5 hours", False),  # whole words only
+        ("week", "weekly", False),
+        ("wöchentlich*", "wöchentlichen", True),
+        ("週間", "今週間の", True),  # no word boundaries in scripts without spaces
+        ("한도", "한도에", True),
+        ("límite", "LÍMITE", True),
+    ],
+)
+def test_phrase_syntax(phrase: str, text: str, matches: bool) -> None:
+    assert bool(re.search(phrase_pattern(phrase), text, re.IGNORECASE)) is matches
+    assert bool(re.search(alternation([phrase]), text, re.IGNORECASE)) is matches
+
+
+def test_alternation_prefers_the_longest_phrase() -> None:
+    m = re.search(alternation(["week", "weekly", "weekly limit"]), "my weekly limit", re.IGNORECASE)
+    assert m is not None and m.group(0) == "weekly limit"
+
+
+def test_yaml_words_are_not_booleans() -> None:
+    lexicon = load_lexicon([("x.yaml", "language: x\nnegation: [no, on, yes, off]\nmonths: {jan: 1}\n")])
+    assert lexicon.words("negation") == ("no", "on", "yes", "off")
+    assert lexicon.numbers["months"] == {"jan": 1}
+
+
+def test_every_language_is_shipped() -> None:
+    assert {"en", "es", "pt", "fr", "de", "it", "ja", "zh", "ko"} <= set(LEXICON.languages)
+    for category in ("window.weekly", "window.session", "limit", "reset.lead"):
+        assert LEXICON.words(category), category
+
+
+# One real report per language (public issue threads, cut to the sentences that carry the reading).
+LANGUAGE_CASES = [
+    (
+        "es",
+        "You've hit your session limit · resets 4:20pm (America/Mexico_City)\n\nSe gasto toda la sesion de "
+        "cinco horas en un instante.",
+        [("session", None, None, True, "4:20pm (America/Mexico_City)", None)],
+    ),
+    ("pt", "o limite de 5 horas do codex dobrou de 30% para 60% depois de só 3 prompts",
+     [("session", 60, 30, False, None, False)]),
+    (
+        "fr",
+        "You've hit your session limit · resets 12:50pm (Europe/Paris)\n\non m'affiche 13% de la limite "
+        "hebdomadaire consommée",
+        [("session", None, None, True, "12:50pm (Europe/Paris)", None), ("weekly", 13, None, False, None, None)],
+    ),
+    (
+        "de",
+        "Claude Code: „Nutzungslimit für Claude erreicht. Ihr Limit wird um 19:00 Uhr (Asia/Tokyo) zurückgesetzt.“",
+        [("unknown", None, None, True, "19:00 Uhr (Asia/Tokyo)", None)],
+    ),
+    (
+        "it",
+        "Hai raggiunto il limite settimanale in Claude Code. Claude Code è bloccato al 100% del limite settimanale",
+        [("weekly", 100, None, True, None, None)],
+    ),
+    (
+        "ja",
+        "Settings > UsageではCurrent sessionが0%、Weekly all modelsが22%ですが、Claude Codeでは利用できません。",
+        [("session", 0, None, False, None, None), ("weekly", 22, None, False, None, None)],
+    ),
+    ("zh", "codex 周限额从 40% 涨到 100%，什么都没做", [("weekly", 100, 40, True, None, True)]),
+    ("ko", "저도 1-2일만에 주간 한도에 도달했습니다.", [("weekly", None, None, True, None, None)]),
+    (
+        "ko-percent-word",
+        "You've hit your session limit · resets 2:50pm (Asia/Seoul)\n\n10시에 세션자체가 바로 100퍼센트 리밋에 걸렸습니다.",
+        [("session", 100, None, True, "2:50pm (Asia/Seoul)", None)],
+    ),
+]
+
+
+@pytest.mark.parametrize(("language", "text", "rows"), LANGUAGE_CASES, ids=[c[0] for c in LANGUAGE_CASES])
+def test_language(language: str, text: str, rows: list[tuple[Any, ...]]) -> None:
+    parsed = parse_readings(text, NOW)
+    expected = [
+        dict(zip(("window", "percent", "from_percent", "limit_hit", "resets", "idle"), row, strict=True))
+        for row in rows
+    ]
+    assert _rows(parsed.readings) == _rows(expected), parsed.as_contract()
+
+
+# ---------------------------------------------------------------------------------------------
+# Reset times resolved to UTC (python-dateutil does the calendar work)
+
+
+@pytest.mark.parametrize(
+    ("resets", "expected"),
+    [
+        ("Jul 26, 5:59am (America/Los_Angeles)", dt.datetime(2026, 7, 26, 12, 59, tzinfo=dt.UTC)),
+        ("7 de jun., 3pm (UTC)", dt.datetime(2026, 6, 7, 15, 0, tzinfo=dt.UTC)),
+        ("19:00 Uhr (Asia/Tokyo)", dt.datetime(2026, 7, 21, 10, 0, tzinfo=dt.UTC)),  # 21:00 there now: tomorrow
+        ("Jun 18th, 2026 8:41 AM (UTC)", dt.datetime(2026, 6, 18, 8, 41, tzinfo=dt.UTC)),
+        ("in 5d 5h 59m", NOW + dt.timedelta(days=5, hours=5, minutes=59)),
+        ("1789435590", dt.datetime.fromtimestamp(1789435590, dt.UTC)),
+    ],
+)
+def test_reset_resolution(resets: str, expected: dt.datetime) -> None:
+    from bot.core.readings.times import resolve_reset
+
+    assert resolve_reset(resets, NOW) == expected
+
+
+def test_a_reading_carries_its_resolved_reset() -> None:
+    parsed = parse_readings("You've hit your weekly limit · resets Jul 31, 2am (UTC)", NOW)
+    (reading,) = parsed.readings
+    assert reading.resets == "Jul 31, 2am (UTC)"
+    assert reading.resets_at == dt.datetime(2026, 7, 31, 2, 0, tzinfo=dt.UTC)
+    assert "resets_at" not in reading.as_contract()  # the contract keeps the reset as written
+
+
+def test_the_package_stays_platform_neutral() -> None:
+    """The package is a folder, so the core's layering test (one level deep) does not see it."""
+    import ast
+    from pathlib import Path
+
+    import bot.core.readings as package
+
+    forbidden = ("slack_bolt", "slack_sdk", "discord", "aiosqlite", "asyncpg", "aiohttp", "bot.adapters",
+                 "bot.storage", "bot.config")  # fmt: skip
+    modules = sorted(Path(package.__file__).parent.rglob("*.py"))
+    assert {"parser.py", "lexicon.py", "formats.py", "times.py"} <= {p.name for p in modules}
+    for path in modules:
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        names = {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
+        names |= {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module}
+        assert not {n for n in names if n.startswith(forbidden)}, path.name
