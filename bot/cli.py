@@ -37,6 +37,29 @@ class _Parser(argparse.ArgumentParser):
         raise SystemExit(EXIT_USAGE)
 
 
+MAX_ID = 2**63 - 1  # what both databases hold in an integer column
+
+
+def _incident_id(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value[:40]!r} is not an incident number") from None
+    if not 1 <= number <= MAX_ID:
+        raise argparse.ArgumentTypeError(f"{value[:40]} is not an incident number (1 to {MAX_ID})")
+    return number
+
+
+def _port(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value[:40]!r} is not a port number") from None
+    if not 1 <= number <= 65535:
+        raise argparse.ArgumentTypeError(f"{value[:40]} is not a port number (1 to 65535)")
+    return number
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="supportbot",
@@ -45,7 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
         "or the terminal chat when none are.",
     )
     parser.add_argument("--version", action="version", version=f"supportbot {__version__}")
-    parser.add_argument("--env-file", type=Path, default=Path(".env"),
+    parser.add_argument("--env-file", type=Path, default=None,
                         help="read settings from this .env file too (default: ./.env when present)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
@@ -53,7 +76,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("console", help="the terminal chat")
     slack = sub.add_parser("slack", help="the Slack app (Socket Mode, or HTTP with --http)")
     slack.add_argument("--http", action="store_true", help="serve POST /slack/events over HTTP")
-    slack.add_argument("--port", type=int, help="HTTP port (default: $PORT, else 3000)")
+    slack.add_argument("--port", type=_port, help="HTTP port (default: $PORT, else 3000)")
     sub.add_parser("discord", help="the Discord bot")
 
     match = sub.add_parser("match", help="match TEXT (or stdin) against the catalog")
@@ -97,7 +120,7 @@ def build_parser() -> argparse.ArgumentParser:
     incidents.add_argument("--json", action="store_true")
     incident = sub.add_parser("incident", help="move an incident: ack or resolve")
     incident.add_argument("action", choices=["ack", "resolve"])
-    incident.add_argument("id", type=int)
+    incident.add_argument("id", type=_incident_id)
     incident.add_argument("--by", default="cli", help="who (recorded with the step)")
     incident.add_argument("--note", default="")
     export = sub.add_parser("export", help="export quota reports, one row per reading")
@@ -131,13 +154,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     command = args.command or "run"
     try:
+        _check_arguments(args)
         if command == "catalog" and args.catalog_command != "draft":
             return _catalog(args, parser)
         if command == "match":
             return _match(args)
         if command == "reading":
             return _reading(args)
-        settings = Settings.from_env(dotenv=args.env_file)
+        settings = _settings(args.env_file)
         from bot.logsetup import configure_logging
 
         # Operators read INFO lines from a running bot; a one-shot command or the terminal chat
@@ -168,7 +192,36 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _fail(message: str) -> None:
-    sys.stderr.write(f"supportbot: error: {message}\n")
+    sys.stderr.write(f"supportbot: error: {_printable(message)}\n")
+
+
+def _printable(text: str) -> str:
+    """What can be written to any terminal: undecodable bytes from argv shown as U+FFFD, one line."""
+    return " ".join(text.encode("utf-8", "replace").decode("utf-8").splitlines())
+
+
+def _check_arguments(args: argparse.Namespace) -> None:
+    """Refuse argv text that is not UTF-8 (Python keeps such bytes as lone surrogates no store can
+    hold), except a paste given as TEXT, whose bad bytes become U+FFFD like on stdin."""
+    env_file = getattr(args, "env_file", None)
+    if env_file is not None and not env_file.is_file():
+        raise UsageError(f"--env-file {_printable(str(env_file))}: no such file")
+    for name, value in vars(args).items():
+        if not isinstance(value, str):
+            continue
+        if name == "text":
+            setattr(args, name, value.encode("utf-8", "surrogateescape").decode("utf-8", "replace"))
+            continue
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            option = name.replace("_", "-")
+            raise UsageError(f"{option} is not valid UTF-8 text") from None
+
+
+def _settings(env_file: Path | None) -> Settings:
+    """Settings from the environment plus the .env file (./.env when present, else --env-file)."""
+    return Settings.from_env(dotenv=env_file if env_file is not None else Path(".env"))
 
 
 # ------------------------------------------------------------------------------------------------
@@ -203,10 +256,42 @@ def _answer_line(raw: bytes) -> str | None:
         item = json.loads(line)
         if not isinstance(item, dict) or not isinstance(item.get("text"), str):
             raise ValueError('expected an object with a string "text"')
+    except RecursionError:
+        return json.dumps({"id": None, "error": "bad input line: nested too deeply"})
     except (json.JSONDecodeError, ValueError) as exc:
-        return json.dumps({"id": None, "error": f"bad input line: {exc}"})
+        return json.dumps({"id": None, "error": f"bad input line: {str(exc)[:200]}"})
+    line_id = item.get("id")
     assert _line_handler is not None
-    return json.dumps(_line_handler(item.get("id"), item["text"]), ensure_ascii=False)
+    try:
+        answer = _line_handler(line_id, _valid_text(item["text"]))
+    except Exception as exc:  # one bad line never costs the others their answers
+        log.exception("line %s could not be answered", _json_safe(line_id))
+        answer = {"id": line_id, "error": f"could not answer this line: {type(exc).__name__}"}
+    return _json_line(answer)
+
+
+def _valid_text(text: str) -> str:
+    """JSON may carry lone surrogates (\\ud800); they are no text, so they become U+FFFD."""
+    from bot.core.normalize import encodable
+
+    return encodable(text)
+
+
+def _json_safe(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=True)[:200]
+
+
+def _json_line(payload: dict[str, Any]) -> str:
+    """One output line; an id holding lone surrogates is written with JSON escapes, still readable back."""
+    try:
+        text = json.dumps(payload, ensure_ascii=False)
+    except (ValueError, RecursionError, TypeError):
+        return json.dumps({"id": None, "error": "could not write this line's answer"})
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        text = json.dumps(payload, ensure_ascii=True)
+    return text
 
 
 def _jsonl_lines(handle: _LineHandler) -> int:
@@ -238,9 +323,17 @@ def _worker_pool() -> Any:
     return multiprocessing.get_context("fork").Pool(cores)
 
 
+def _refuse_text_with_jsonl(args: argparse.Namespace) -> None:
+    if args.jsonl and args.text is not None:
+        raise UsageError("--jsonl reads its lines from stdin; give no TEXT with it")
+    if args.jsonl and args.json:
+        raise UsageError("choose one of --json and --jsonl")
+
+
 def _match(args: argparse.Namespace) -> int:
     if args.top < 1:
         raise UsageError("--top must be at least 1")
+    _refuse_text_with_jsonl(args)
     matcher = _load_matcher()
 
     def decide(line_id: Any, text: str) -> dict[str, Any]:
@@ -283,6 +376,8 @@ def _match(args: argparse.Namespace) -> int:
 def _reading(args: argparse.Namespace) -> int:
     from bot.core.readings import parse_readings
 
+    _refuse_text_with_jsonl(args)
+
     def parse(line_id: Any, text: str) -> dict[str, Any]:
         return parse_readings(text).as_contract(line_id)
 
@@ -313,8 +408,8 @@ def _catalog(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from bot.core.catalog_folders import check_folders
 
     if args.catalog_command is None:
-        parser.parse_args(["catalog", "--help"])
-        return EXIT_USAGE
+        raise UsageError("catalog needs an action: `supportbot catalog check [DIR]`, "
+                         "`supportbot catalog stats [DIR]` or `supportbot catalog draft CLUSTER`")
     folders = [args.dir] if args.dir is not None else list(Settings.from_env().knowledge_folders)
     folder = ":".join(str(f) for f in folders)
     result = check_folders(folders)
@@ -420,8 +515,10 @@ def _now() -> dt.datetime:
 
 
 def _since(spec: str) -> dt.datetime:
-    from bot.core.tallies import parse_window
+    from bot.core.tallies import WINDOW_FORMS, parse_window
 
+    if len(spec) > 64:
+        raise UsageError(f"unknown window {spec[:20]!r}...; use {WINDOW_FORMS}")
     try:
         return parse_window(spec, _now())
     except ValueError as exc:
@@ -490,6 +587,8 @@ async def _draft(args: argparse.Namespace, app: Any) -> int:
 async def _tallies(args: argparse.Namespace, app: Any) -> int:
     since = _since(args.since)
     until = _since(args.until) if args.until else _now()
+    if until <= since:
+        raise UsageError(f"--until {args.until} is not after --since {args.since}")
     summary = await app.store.tally(since, until)  # counted in SQL
     if args.json:
         print(json.dumps(summary.as_json(), ensure_ascii=False))
@@ -642,6 +741,8 @@ async def _purge(args: argparse.Namespace, app: Any) -> int:
 
 async def _forget(args: argparse.Namespace, app: Any) -> int:
     platform, sep, user = args.user.partition(":")
+    if not args.user.strip() or (sep and (not user.strip() or not platform.strip())):
+        raise UsageError("forget needs a user id (USER or PLATFORM:USER), not an empty one")
     counts = await app.store.forget_user(user, platform) if sep else await app.store.forget_user(args.user)
     print(f"forgot {args.user}: {counts.reports} reports, {counts.answers} answers, "
           f"{counts.unmatched} unmatched pastes, {counts.feedback} feedback")

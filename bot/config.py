@@ -12,8 +12,11 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 from bot.core.errors import ConfigError
+from bot.core.masking import mask_url
 from bot.core.models import ChannelMode
 from bot.core.policy import Policy
+
+__all__ = ["Settings", "mask_url"]
 
 DEFAULT_DB = "sqlite:///./data/supportbot.db"
 DEFAULT_SLACK_API = "https://slack.com/api/"
@@ -111,7 +114,13 @@ class Settings:
         if dotenv is not None and dotenv.is_file():
             from dotenv import dotenv_values
 
-            merged.update({k: v for k, v in dotenv_values(dotenv).items() if v is not None})
+            try:
+                values = dotenv_values(dotenv)
+            except UnicodeDecodeError as exc:
+                raise ConfigError(f"{dotenv}: not UTF-8 text (byte {exc.start})") from None
+            except OSError as exc:
+                raise ConfigError(f"{dotenv}: cannot read it ({exc.strerror})") from None
+            merged.update({k: v for k, v in values.items() if v is not None})
             sources.append(str(dotenv))
         merged.update(os.environ if env is None else env)
         sources.append("environment")
@@ -132,7 +141,7 @@ class Settings:
                 shown = ", ".join(sorted(value)) or "(all)" if "watch" in item.name else ", ".join(sorted(value))
             elif item.name == "knowledge_dirs":
                 shown = ":".join(str(f) for f in value) or "builtin"
-            elif item.name == "database_url":
+            elif item.name.endswith("_url"):
                 shown = mask_url(value)
             else:
                 shown = str(value)
@@ -143,18 +152,6 @@ class Settings:
 def _names(channels: frozenset[str]) -> frozenset[str]:
     """Watch-list entries as the core compares them: ids as they are, names without a leading '#'."""
     return frozenset(c.lstrip("#") for c in channels)
-
-
-def mask_url(url: str) -> str:
-    """Hide a password inside a URL (postgresql://user:secret@host/db -> user:***@host)."""
-    scheme, sep, rest = url.partition("://")
-    if not sep or "@" not in rest:
-        return url
-    credentials, _, host = rest.rpartition("@")
-    if ":" in credentials:
-        user = credentials.split(":", 1)[0]
-        return f"{scheme}://{user}:***@{host}"
-    return url
 
 
 def _parse(env: Mapping[str, str], sources: tuple[str, ...]) -> Settings:

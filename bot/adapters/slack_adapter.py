@@ -28,6 +28,7 @@ from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
@@ -202,9 +203,17 @@ class SlackBot:
 
         return listener
 
-    async def _on_error(self, error: Exception, body: dict[str, Any]) -> None:
-        kind = body.get("type") or body.get("event", {}).get("type")
+    async def _on_error(self, error: Exception, body: dict[str, Any]) -> BoltResponse | None:
+        event = body.get("event") if isinstance(body, dict) else None
+        kind = (body.get("type") if isinstance(body, dict) else None) or (
+            event.get("type") if isinstance(event, dict) else None)
+        if isinstance(error, (AttributeError, TypeError, KeyError, ValueError)):
+            # Our listeners acknowledge at once and work in tasks, so an error here is Bolt reading a
+            # signed payload of the wrong shape: refused plainly, not a server error.
+            log.warning("slack: refused a malformed %s payload (%s)", kind, type(error).__name__)
+            return BoltResponse(status=400, body="malformed request")
         log.error("slack: listener error on %s: %s: %s", kind, type(error).__name__, error)
+        return None
 
     # -- Web API calls: SDK errors become DeliveryError here ---------------------------------------------------------
 

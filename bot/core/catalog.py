@@ -18,6 +18,7 @@ from typing import Any
 import yaml
 
 from bot.core.catalog_problem import CatalogProblem
+from bot.core.catalog_safety import MAX_FILE_BYTES, FileRefused, load_yaml, pattern_problem, read_entry_file
 from bot.core.errors import CatalogError
 
 log = logging.getLogger(__name__)
@@ -38,7 +39,6 @@ CATEGORIES = frozenset(
 )
 ID_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 URL_PATTERN = re.compile(r"^https?://[^\s/$.?#][^\s/]*\.[^\s/]+(?:/\S*)?$")
-MAX_FILE_BYTES = 512 * 1024
 UNANCHORED_SCAN = re.compile(r"^(?:\(\?[=!]\.\*|\.\*|\(\?[=!]\(\?:[^)]*\)\.\*)")
 
 # field name -> (kind, required). Kinds: "text" a non-empty string, "texts" a list of non-empty strings,
@@ -237,14 +237,11 @@ def load_catalog(folder: Path | str) -> Catalog:
 
 
 def _read_bytes(path: Path, problems: list[CatalogProblem]) -> bytes | None:
+    """Only regular files inside the folder, never more than MAX_FILE_BYTES (see catalog_safety)."""
     try:
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            problems.append(CatalogProblem(path.name, "-", f"file is {size} bytes; the limit is {MAX_FILE_BYTES}"))
-            return None
-        return path.read_bytes()
-    except OSError as exc:
-        problems.append(CatalogProblem(path.name, "-", f"cannot read file: {exc.strerror or exc}"))
+        return read_entry_file(path, path.parent, MAX_FILE_BYTES)
+    except FileRefused as exc:
+        problems.append(CatalogProblem(path.name, "-", str(exc)))
         return None
 
 
@@ -256,12 +253,15 @@ def _parse_file(path: Path, raw_bytes: bytes, problems: list[CatalogProblem]) ->
         problems.append(CatalogProblem(name, "-", f"not UTF-8 text (byte {exc.start})"))
         return None
     try:
-        data = yaml.safe_load(text)
+        data = load_yaml(text)
     except yaml.YAMLError as exc:
         where = getattr(exc, "problem_mark", None)
         at = f" at line {where.line + 1}, column {where.column + 1}" if where is not None else ""
         reason = getattr(exc, "problem", None) or "invalid YAML"
         problems.append(CatalogProblem(name, "-", f"not valid YAML{at}: {reason}"))
+        return None
+    except (ValueError, RecursionError) as exc:  # e.g. an integer of 100,000 digits
+        problems.append(CatalogProblem(name, "-", f"not valid YAML: {str(exc)[:120]}"))
         return None
     if not isinstance(data, dict):
         problems.append(CatalogProblem(name, "-", "the file must hold one mapping of field: value"))
@@ -418,6 +418,9 @@ def _check_semantics(name: str, stem: str, values: dict[str, Any], problems: lis
             continue
         if compiled.match(""):
             problems.append(CatalogProblem(name, "patterns", f"item {index + 1}: matches empty text"))
+        slow = pattern_problem(pattern, re.IGNORECASE | re.DOTALL)
+        if slow:
+            problems.append(CatalogProblem(name, "patterns", f"item {index + 1}: {slow}"))
         if UNANCHORED_SCAN.match(pattern):
             # Tried at every position of a long paste, a leading ".*" turns a search quadratic.
             problems.append(CatalogProblem(

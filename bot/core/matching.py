@@ -499,7 +499,7 @@ STOPWORDS = frozenset(
 
 
 SDK_TRACE = re.compile(
-    r"\b(?:openai|anthropic)\.(?:_?\w+\.)*\w*(?:Error|Exception)\b|site-packages/(?:openai|anthropic)/"
+    r"(?<![\w.])(?:openai|anthropic)\.(?:\w++\.)*+\w*(?:Error|Exception)\b|site-packages/(?:openai|anthropic)/"
     r"|\bTraceback \(most recent call last\)"
 )
 SDK_WORDS = re.compile(r"\b(?:openai|anthropic)(?=\.)|\bopenai\b|\banthropic\b", re.IGNORECASE)
@@ -529,7 +529,7 @@ def _shorten(fragment: str, limit: int = 160) -> str:
     return fragment if len(fragment) <= limit else fragment[: limit - 1] + "…"
 
 
-URL_IN_LITERAL = re.compile(r"\b(?:https?|file)://\S+|\b[\w-]+(?:\.[\w-]+)+/\S*", re.IGNORECASE)
+URL_IN_LITERAL = re.compile(r"\b(?:https?|file)://\S++|(?<![\w-])[\w-]++(?:\.[\w-]++)++/\S*+", re.IGNORECASE)
 CLAUSE_SPLIT = re.compile(r"[·•∙|.:;!?()\[\]{}\"`—–,⎿●⏺✗✕✘■]+|\s-\s|\\n|\n")
 
 # Signs that something went wrong, as opposed to words that merely name a topic ("limit", "429").

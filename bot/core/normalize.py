@@ -16,12 +16,12 @@ ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 # Slack: <@U123>, <@U123|name>, <#C123|general>, <!here>, <https://x|label>; Discord: <@123>, <@!123>,
 # <@&123>, <#123>, <:emoji:123>, <t:1700000000:R>.
-SLACK_LINK = re.compile(r"<(https?://[^|>\s]+)\|([^>]*)>")
-SLACK_CHANNEL = re.compile(r"<#[A-Z0-9]+\|([^>]*)>")
+SLACK_LINK = re.compile(r"<(https?://[^|<>\s]++)\|([^<>]*+)>")
+SLACK_CHANNEL = re.compile(r"<#[A-Z0-9]++\|([^<>]*+)>")
 CHAT_TOKEN = re.compile(r"<(?:@[!&]?|#|!|a?:\w+:|t:)[^>\s]{1,64}>")
 CODE_FENCE = re.compile(r"```[a-zA-Z0-9_+-]*\n?|```")
 INLINE_TICKS = re.compile(r"`+")
-QUOTE_MARKER = re.compile(r"(?m)^\s*(?:>|&gt;)\s?")
+QUOTE_MARKER = re.compile(r"(?m)^[^\S\n]*+(?:>|&gt;)[^\S\n]?")
 # Box drawing, block elements, geometric shapes and the dingbats terminal UIs use as bullets.
 DECORATION = re.compile(r"[\u2500-\u259f\u25a0-\u25ff\u2700-\u27bf\u23b0-\u23ff\u2800-\u28ff\u2190-\u21ff•·∙⋯…]")
 JSON_ESCAPE = re.compile(r"\\\\|\\\"|\\[nrt]|\\u[0-9a-fA-F]{4}|\\/")
@@ -29,20 +29,32 @@ WHITESPACE = re.compile(r"\s+")
 QUOTES = str.maketrans({"“": '"', "”": '"', "„": '"', "‘": "'", "’": "'", "‚": "'", "´": "'", "`": "'"})
 
 URL = re.compile(r"\b(?:https?|file|wss?)://[^\s\"'<>)\]]+", re.IGNORECASE)
-EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b")
+EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]++@[\w-]++(?:\.[\w-]++)++")
 UUID = re.compile(r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b", re.IGNORECASE)
-PREFIXED_ID = re.compile(r"\b(?:req|toolu|msg|chatcmpl|resp|run|call|sess|org|user)_[A-Za-z0-9]{6,}\b")
+PREFIXED_ID = re.compile(r"\b(?:req|toolu|msg|chatcmpl|resp|run|call|sess|org|user)_[A-Za-z0-9]{6,}+\b")
 TIMESTAMP = re.compile(
-    r"\b\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?\b"
-    r"|\b\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s?(?:am|pm)?\b",
+    r"\b\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d++)?)?(?:Z|[+-]\d{2}:?\d{2})?)?\b"
+    r"|\b\d{1,2}:\d{2}(?::\d{2}(?:\.\d++)?)?\s?(?:am|pm)?\b",
     re.IGNORECASE,
 )
 HEX = re.compile(r"\b0x[0-9a-f]+\b|\b(?=[0-9a-f]*\d)(?=[0-9a-f]*[a-f])[0-9a-f]{12,}\b", re.IGNORECASE)
-WIN_PATH = re.compile(r"\b[A-Za-z]:\\(?:[^\\\s\"'<>|]+\\)*[^\\\s\"'<>|]*")
-POSIX_PATH = re.compile(r"(?<![\w.])(?:~|\.{1,2})?(?:/[\w.@+-]+){2,}/?")
+WIN_PATH = re.compile(r"\b[A-Za-z]:\\(?:[^\\\s\"'<>|]++\\)*+[^\\\s\"'<>|]*+")
+POSIX_PATH = re.compile(r"(?<![\w.])(?:~|\.{1,2})?(?:/[\w.@+-]++){2,}+/?")
 LONG_NUMBER = re.compile(r"\b\d[\d,._]{3,}\d\b|\b\d{4,}\b")
 NON_WORD = re.compile(r"[^\w%]+")
 APOSTROPHE_IN_WORD = re.compile(r"(?<=\w)'(?=\w)")
+
+
+LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def encodable(text: str) -> str:
+    """`text` with lone surrogates (undecodable bytes that reached us as text) replaced by U+FFFD."""
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        return LONE_SURROGATE.sub("\ufffd", text)
 
 
 def _unescape_json(match: re.Match[str]) -> str:

@@ -353,3 +353,9 @@ def staff_reply(
     )
     return Reply(kind=ReplyKind.STAFF, title="Support overview", sections=tuple(sections),
                  actions=actions[:10], private=True, chart=chart)
+
+
+def too_slow() -> Reply:
+    """A text whose reading ran past its deadline (or one of too many from one sender at once)."""
+    return notice("That took too long to read",
+                  "Nothing was stored. Please send a shorter excerpt: the error lines themselves.")

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from bot.core import replies
+from bot.core.bounded import TextWorkRefused, run_bounded
 from bot.core.catalog import Catalog, CheckResult, Entry
 from bot.core.charts import reports_chart, spike_chart
 from bot.core.detection import (
@@ -41,6 +42,7 @@ from bot.core.models import (
     Incident,
     IncidentStatus,
     Incoming,
+    ParsedReadings,
     QuotaReport,
     Reply,
     ReplyKind,
@@ -54,7 +56,7 @@ from bot.core.readings import parse_readings, reading_fingerprint
 from bot.core.stats import Stats
 from bot.core.support_bundle import reading_sections, support_bundle
 from bot.core.tallies import REPORT, tool_label
-from bot.core.triage import MAX_INPUT_CHARS, Triage, mode_key, origin_of
+from bot.core.triage import MAX_INPUT_CHARS, TEXT_DEADLINE, Triage, mode_key, origin_of
 
 STAFF_CHART_DAYS = 7  # the staff view's reports-over-time chart
 SPIKE_CHART_HOURS = 24  # an incident alert's chart of the spike against its baseline
@@ -262,9 +264,14 @@ class SupportService:
                        actions=(*shown.actions, *others))
 
     async def _on_more(self, incoming: Incoming) -> list[Reply]:
-        entry = self.catalog.get(incoming.text.strip())
+        wanted = incoming.text.strip()
+        if not wanted:
+            return [replies.notice("Which entry?", "Give an entry id: `/more ENTRY-ID`; "
+                                   "`/errfix` finds the entry of an error.")]
+        entry = self.catalog.get(wanted)
         if entry is None:
-            return [replies.notice("That entry no longer exists", "The catalog changed; try `/errfix` again.")]
+            return [replies.notice(f"There is no entry {wanted[:80]!r}",
+                                   "The catalog may have changed, or the id is mistyped; `/errfix` finds an entry.")]
         return [replies.reply_for_more(entry, self.catalog)]
 
     async def _on_show_entry(self, incoming: Incoming) -> list[Reply]:
@@ -320,7 +327,12 @@ class SupportService:
             return [replies.notice("Report a usage-quota reading", "Examples of what I understand:",
                                    sections=(Section("Examples", replies.QUOTA_EXAMPLES),))]
         now = self._now(incoming)
-        parsed = parse_readings(text, now=now)
+        try:
+            parsed, masked = await run_bounded(_parse_and_mask, text, now, deadline=TEXT_DEADLINE,
+                                               key=(incoming.platform, incoming.user_id))
+        except TextWorkRefused as exc:
+            log.warning("quota text on %s not parsed: %s", incoming.platform, exc)
+            return [replies.too_slow()]
         if not parsed.readings:
             return [replies.notice(
                 "I could not find a quota reading in that",
@@ -341,7 +353,7 @@ class SupportService:
             return [replies.notice("Already counted",
                                    f"You reported the same reading a few minutes ago (report #{duplicate}).",
                                    sections=reading_sections(parsed))]
-        report = QuotaReport(origin_of(incoming), now, mask_secrets(text)[:20_000], parsed, fingerprint)
+        report = QuotaReport(origin_of(incoming), now, masked[:20_000], parsed, fingerprint)
         report_id = await self.store.add_report(report)  # committed before we thank anyone
         self.stats.reports_stored += 1
         log.info("quota report %d on %s tool=%s windows=%s", report_id, incoming.platform, parsed.tool,
@@ -547,3 +559,8 @@ _MAIN_KINDS = ("idle_jump", "contradiction", "limit_hit", "jump")
 def just_after(now: dt.datetime) -> dt.datetime:
     """The end of a half-open window that includes `now` itself."""
     return now + dt.timedelta(microseconds=1)
+
+
+def _parse_and_mask(text: str, now: dt.datetime) -> tuple[ParsedReadings, str]:
+    """What reading a quota text costs in CPU: run off the event loop by `run_bounded`."""
+    return parse_readings(text, now=now), mask_secrets(text)

@@ -33,12 +33,23 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from bot.core import replies
+from bot.core.bounded import TextWorkRefused, run_bounded
 from bot.core.catalog import Entry
 from bot.core.errors import DeliveryError, StoreError
 from bot.core.inflight import InFlight
 from bot.core.knowledge import KnowledgeBase
 from bot.core.masking import mask_secrets
-from bot.core.models import AnswerRecord, ChannelMode, Incoming, Origin, Reply, Section, UnmatchedPaste
+from bot.core.matching import Matcher
+from bot.core.models import (
+    AnswerRecord,
+    ChannelMode,
+    Incoming,
+    MatchResult,
+    Origin,
+    Reply,
+    Section,
+    UnmatchedPaste,
+)
 from bot.core.policy import Policy
 from bot.core.ports import ChatPort, Clock, IncidentStore, Posted, ThreadAuthors
 from bot.core.stats import Stats
@@ -46,6 +57,7 @@ from bot.core.tallies import REPORT, UNKNOWN_TOOL, tool_label
 
 log = logging.getLogger(__name__)
 
+TEXT_DEADLINE = 10.0  # seconds of text work for one message (linear anyway; this is a backstop)
 MAX_INPUT_CHARS = 1_000_000  # a paste beyond this is cut; the rest cannot change the answer
 STORED_PASTE_CHARS = 20_000
 REMEMBERED = 5_000  # answered threads and per-person locks kept in memory
@@ -171,9 +183,14 @@ class Triage:
 
     async def _answer(self, incoming: Incoming, text: str, group: _MergeGroup) -> Reply | None:
         knowledge = self.knowledge
-        result = knowledge.matcher.match(text)
+        try:  # the CPU-bound part, off the event loop; one sender's pastes take turns
+            result, masked = await run_bounded(_match_and_mask, knowledge.matcher, text, deadline=TEXT_DEADLINE,
+                                               key=(incoming.platform, incoming.user_id))
+        except TextWorkRefused as exc:
+            log.warning("paste on %s channel=%s not examined: %s", incoming.platform, incoming.channel_id, exc)
+            return replies.too_slow() if incoming.mentioned or incoming.is_direct else None
+        masked = masked[:STORED_PASTE_CHARS]
         now = incoming.received_at or self.clock.now()
-        masked = mask_secrets(text)[:STORED_PASTE_CHARS]
         if result.best is None:
             if not result.looks_like_error:
                 return None  # ordinary chat, even when addressed to the bot
@@ -268,3 +285,8 @@ class Triage:
                     break
                 del self._locks[oldest_key]
         return lock
+
+
+def _match_and_mask(matcher: Matcher, text: str) -> tuple[MatchResult, str]:
+    """What reading a paste costs in CPU: run off the event loop by `run_bounded`."""
+    return matcher.match(text), mask_secrets(text)

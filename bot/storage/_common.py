@@ -12,10 +12,13 @@ import re
 from dataclasses import dataclass
 from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
+from bot.core.masking import mask_url, password_of
 from bot.core.models import IncidentStatus
 from bot.errors import StoreError
 
 log = logging.getLogger(__name__)
+
+__all__ = ["mask_url"]  # the one URL-masking function lives in the core; re-exported for the store
 
 ACCEPTED_FORMS = (
     "sqlite:///relative/path.db, sqlite:////absolute/path.db, sqlite:///:memory:, "
@@ -23,38 +26,10 @@ ACCEPTED_FORMS = (
 )
 
 _SCHEMA_NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")
-_QUERY_PASSWORD = re.compile(r"(?P<head>[?&]password=)(?P<pw>[^&#]*)", re.IGNORECASE)
-
-
-def _split_userinfo(url: str) -> tuple[str, str, str | None, str] | None:
-    """(scheme + "://", user, password or None, rest after "@"), or None when there is no userinfo.
-
-    Works on the raw text and splits at the LAST "@", so a malformed URL (a password holding "#",
-    "/" or "@") is over-masked rather than leaked.
-    """
-    head, sep, rest = url.partition("://")
-    if not sep:  # no scheme (or "scheme:" without "//"): treat it all as authority
-        head, rest = "", url
-    if "@" not in rest:
-        return None
-    userinfo, _, after = rest.rpartition("@")
-    user, colon, password = userinfo.partition(":")
-    return head + sep, user, (password if colon else None), after
-
-
-def mask_url(url: str) -> str:
-    """Return `url` with any password replaced by `***`, for logs and error messages. Never raises."""
-    pieces = _split_userinfo(url)
-    if pieces is not None:
-        head, user, password, after = pieces
-        if password is not None:
-            url = f"{head}{user}:***@{after}"
-    return _QUERY_PASSWORD.sub(r"\g<head>***", url)
 
 
 def _password_of(url: str) -> str | None:
-    pieces = _split_userinfo(url)
-    return pieces[2] if pieces is not None else None
+    return password_of(url)
 
 
 def scrub(text: str, secret: str | None) -> str:

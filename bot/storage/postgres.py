@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 from bot.errors import StoreError
 from bot.storage import schema
 from bot.storage._common import PostgresTarget, scrub, utc
-from bot.storage.sql_store import Row, Session, SQLStore
+from bot.storage.sql_store import Row, Session, SQLStore, storable
 
 if TYPE_CHECKING:
     import asyncpg
@@ -91,21 +91,21 @@ class _PostgresSession:
         self._conn = conn
 
     async def fetch(self, sql: str, *args: object) -> Sequence[Row]:
-        rows: list[Row] = await self._conn.fetch(numbered(sql), *args)
+        rows: list[Row] = await self._conn.fetch(numbered(sql), *storable(args))
         return rows
 
     async def fetchone(self, sql: str, *args: object) -> Row | None:
-        row: Row | None = await self._conn.fetchrow(numbered(sql), *args)
+        row: Row | None = await self._conn.fetchrow(numbered(sql), *storable(args))
         return row
 
     async def execute(self, sql: str, *args: object) -> int:
-        return _rowcount(await self._conn.execute(numbered(sql), *args))
+        return _rowcount(await self._conn.execute(numbered(sql), *storable(args)))
 
     async def executemany(self, sql: str, rows: Sequence[Sequence[object]]) -> None:
-        await self._conn.executemany(numbered(sql), rows)
+        await self._conn.executemany(numbered(sql), [storable(row) for row in rows])
 
     async def insert(self, sql: str, *args: object) -> int:
-        return int(await self._conn.fetchval(numbered(sql + " RETURNING id"), *args))
+        return int(await self._conn.fetchval(numbered(sql + " RETURNING id"), *storable(args)))
 
 
 class PostgresStore(SQLStore):

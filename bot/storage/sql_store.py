@@ -39,6 +39,7 @@ from bot.core.models import (
     UnmatchedPaste,
     Verdict,
 )
+from bot.core.normalize import encodable
 from bot.core.tallies import (
     CONTRADICTION_HORIZON,
     PREVIOUS_READING_HORIZON,
@@ -55,6 +56,19 @@ from bot.storage import schema
 from bot.storage._common import FORGOTTEN_ACTOR, OPENED_BY, check_transition, like_escape, utc
 
 log = logging.getLogger(__name__)
+
+
+def storable(args: Sequence[object]) -> tuple[object, ...]:
+    """Statement arguments with the text no database can hold made storable, the same on both backends.
+
+    PostgreSQL refuses NUL in text and neither driver can encode a lone surrogate (undecodable bytes
+    that reached us as text); both become U+FFFD, so a paste with them is stored instead of failing.
+    """
+    return tuple(_storable_text(a) if isinstance(a, str) else a for a in args)
+
+
+def _storable_text(text: str) -> str:
+    return encodable(text.replace("\x00", "\ufffd") if "\x00" in text else text)
 
 
 class Row(Protocol):

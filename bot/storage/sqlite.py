@@ -32,7 +32,7 @@ import aiosqlite
 from bot.errors import StoreError
 from bot.storage import schema
 from bot.storage._common import SqliteTarget, utc
-from bot.storage.sql_store import Row, Session, SQLStore
+from bot.storage.sql_store import Row, Session, SQLStore, storable
 
 log = logging.getLogger(__name__)
 
@@ -56,23 +56,23 @@ class _SQLiteSession:
         self._what = what
 
     async def fetch(self, sql: str, *args: object) -> Sequence[Row]:
-        return list(await self._db.execute_fetchall(sql, args))
+        return list(await self._db.execute_fetchall(sql, storable(args)))
 
     async def fetchone(self, sql: str, *args: object) -> Row | None:
         rows = await self.fetch(sql, *args)
         return rows[0] if rows else None
 
     async def execute(self, sql: str, *args: object) -> int:
-        cursor = await self._db.execute(sql, args)
+        cursor = await self._db.execute(sql, storable(args))
         count = cursor.rowcount
         await cursor.close()
         return max(count, 0)  # sqlite3 says -1 for statements other than INSERT/UPDATE/DELETE (DDL)
 
     async def executemany(self, sql: str, rows: Sequence[Sequence[object]]) -> None:
-        await self._db.executemany(sql, rows)
+        await self._db.executemany(sql, [storable(row) for row in rows])
 
     async def insert(self, sql: str, *args: object) -> int:
-        cursor = await self._db.execute(sql, args)
+        cursor = await self._db.execute(sql, storable(args))
         new_id = cursor.lastrowid
         await cursor.close()
         if new_id is None:
