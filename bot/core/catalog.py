@@ -37,6 +37,8 @@ CATEGORIES = frozenset(
 ID_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 URL_PATTERN = re.compile(r"^https?://[^\s/$.?#][^\s/]*\.[^\s/]+(?:/\S*)?$")
 MAX_FILE_BYTES = 512 * 1024
+# libyaml's safe loader when PyYAML was built with it: the same documents, a twentieth of the time.
+SAFE_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 UNANCHORED_SCAN = re.compile(r"^(?:\(\?[=!]\.\*|\.\*|\(\?[=!]\(\?:[^)]*\)\.\*)")
 
 # field name -> (kind, required). Kinds: "text" a non-empty string, "texts" a list of non-empty strings,
@@ -225,7 +227,7 @@ def _parse_file(path: Path, raw_bytes: bytes, problems: list[CatalogProblem]) ->
         problems.append(CatalogProblem(name, "-", f"not UTF-8 text (byte {exc.start})"))
         return None
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=SAFE_LOADER)
     except yaml.YAMLError as exc:
         where = getattr(exc, "problem_mark", None)
         at = f" at line {where.line + 1}, column {where.column + 1}" if where is not None else ""

@@ -19,15 +19,17 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, MutableMapping
 from dataclasses import dataclass, replace
+from typing import Any
 
+import ahocorasick
 from rapidfuzz import fuzz, process
 
 from bot.core.catalog import Catalog, Entry
 from bot.core.models import Candidate, MatchResult
 from bot.core.normalize import clean, normalize_cleaned, tokens
-from bot.core.regex_prefilter import PrefilteredPattern
+from bot.core.regex_prefilter import PrefilteredPattern, Requirement, required_fragments
 
 # Scores are on a 0-100 scale. A paste is answered in a channel at or above CONFIDENT.
 CONFIDENT = 62.0
@@ -45,6 +47,16 @@ PROFILE_MIN_WORDS = 3
 PROFILE_MAX = 80.0
 MAX_SCAN_CHARS = 12_000  # longer pastes are cut down to their error-looking lines first
 MIN_LITERAL_CHARS = 14
+LITERAL_MIN = 60.0
+LITERAL_SHARE = 0.6  # of a literal's words, weighed by rarity, a paste must hold to be aligned
+KEYWORD_MIN = 35.0
+# A keyword document scores at most 100 * share ** 0.75, where share is the part of its squared weight
+# the paste shares; so KEYWORD_MIN needs this share (a hair lower, against rounding).
+KEYWORD_SHARE = 0.999 * (KEYWORD_MIN / 100) ** (4 / 3)
+PROFILE_MIN = 35.0
+# A profile score needs (mass / informative) ** PROFILE_EXPONENT >= PROFILE_MIN / PROFILE_MAX.
+PROFILE_NEED = (PROFILE_MIN / PROFILE_MAX) ** (1 / PROFILE_EXPONENT)
+PROFILE_NEED_MARGIN = 0.999
 
 # Words that name a tool in a paste. Order matters only for readability.
 TOOL_WORDS: dict[str, re.Pattern[str]] = {
@@ -80,6 +92,7 @@ class _Literal:
     text: str  # normalised
     kind: str  # "signature" | "variant"
     shown: str  # the literal as the catalog quotes it, for "why this answer"
+    words: frozenset[str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +101,68 @@ class _Doc:
     weights: dict[str, float]
     norm: float
     text: str
+
+
+@dataclass(frozen=True, slots=True)
+class EntryFeatures:
+    """What the matcher reads out of one entry, whatever else the catalog holds.
+
+    Normalising text and parsing regular expressions is most of the cost of preparing a catalog, and none
+    of it depends on the other entries; so it is computed once per entry and can be kept (see
+    `bot.core.catalog_cache`): a catalog in which one file changed prepares one entry's features again.
+    """
+
+    literals: tuple[tuple[str, str, str], ...]  # (normalised, "signature" | "variant", as quoted)
+    texts: tuple[str, ...]  # normalised signature, variants, examples and title: the keyword documents
+    words: frozenset[str]  # the words of those texts, for the IDF
+    vocabulary: tuple[tuple[str, float], ...]  # the entry's profile: word -> 1.0, or PROSE_WEIGHT
+    clauses: tuple[str, ...]  # candidate distinctive phrases of the literals
+    requirements: tuple[tuple[Requirement, ...], ...]  # per pattern: literal fragments it needs
+
+
+FEATURES_VERSION = "1"  # bump when EntryFeatures or what goes into them changes
+
+
+def entry_features(entry: Entry) -> EntryFeatures:
+    """The per-entry, catalog-independent part of preparing a matcher."""
+    memo: dict[str, str] = {}
+
+    def norm(text: str) -> str:
+        found = memo.get(text)
+        if found is None:
+            found = memo[text] = normalize_cleaned(clean(text))
+        return found
+
+    literals = []
+    for kind, raw in [("signature", entry.signature), *(("variant", v) for v in entry.variants)]:
+        normalized = norm(raw)
+        if len(normalized) >= MIN_LITERAL_CHARS:
+            literals.append((normalized, kind, " ".join(raw.split())))
+    texts = tuple(norm(text) for text in (entry.signature, *entry.variants, *entry.examples, entry.title))
+    words = frozenset(word for text in texts for word in tokens(text))
+    vocabulary: dict[str, float] = {}
+    for text in (entry.title, entry.signature, *entry.variants, *entry.examples):
+        for word in tokens(norm(text)):
+            vocabulary[word] = 1.0
+    for text in (entry.meaning, entry.why, *entry.causes):
+        for word in tokens(norm(text)):
+            vocabulary.setdefault(word, PROSE_WEIGHT)
+    clauses: dict[str, None] = {}
+    for raw in (entry.signature, *entry.variants):
+        # URLs are cut out first: "com settings billing" is no phrase of any error.
+        for piece in CLAUSE_SPLIT.split(URL_IN_LITERAL.sub(" ", raw)):
+            phrase = norm(piece)
+            if len(phrase.split()) >= 3 and len(phrase) >= 14:
+                clauses[phrase] = None
+    return EntryFeatures(
+        literals=tuple(literals),
+        texts=texts,
+        words=words,
+        # Tool and model names are weighed separately (see _weigh_tools), not as vocabulary.
+        vocabulary=tuple((w, f) for w, f in vocabulary.items() if w not in STOPWORDS and w not in TOOL_NAME_WORDS),
+        clauses=tuple(clauses),
+        requirements=tuple(required_fragments(p) for p in entry.patterns),
+    )
 
 
 class _Evidence:
@@ -114,80 +189,125 @@ class _Evidence:
 
 
 class Matcher:
-    """Preprocesses a catalog once; `match()` is then cheap per message."""
+    """Preprocesses a catalog once; `match()` is then cheap per message.
 
-    def __init__(self, catalog: Catalog, threshold: float = CONFIDENT) -> None:
+    Its cost per message follows the message, not the catalog: every kind of evidence is looked up in an
+    index, and only the entries that share enough rare evidence with the paste to possibly reach a score
+    are scored in full (see the `_*_evidence` methods for the bound each one uses). The bounds are exact:
+    pruning changes no answer, only how many entries are looked at.
+
+    `features` maps entries to their `EntryFeatures`: those found there are reused, the others computed
+    and added, so a caller that keeps the mapping (the on-disk catalog cache) prepares an unchanged
+    entry only once.
+    """
+
+    def __init__(
+        self,
+        catalog: Catalog,
+        threshold: float = CONFIDENT,
+        features: MutableMapping[Entry, EntryFeatures] | None = None,
+    ) -> None:
         self.catalog = catalog
         self.threshold = threshold
         self._entries: tuple[Entry, ...] = catalog.entries
         self._tool_of = {entry.id: entry.tool for entry in self._entries}
         self._index_of = {entry.id: index for index, entry in enumerate(self._entries)}
+        self._by_title: dict[str, int] = {}
+        for index, entry in enumerate(self._entries):
+            self._by_title.setdefault(entry.title.casefold(), index)
         self._search_texts = {i: f"{e.id} {e.title} {e.tool}".casefold() for i, e in enumerate(self._entries)}
-        self._patterns: list[tuple[int, PrefilteredPattern]] = [
-            (index, PrefilteredPattern(p, re.IGNORECASE | re.DOTALL))
-            for index, entry in enumerate(self._entries)
-            for p in entry.patterns
-        ]
-        self._literals: list[_Literal] = []
-        for index, entry in enumerate(self._entries):
-            for kind, raw in [("signature", entry.signature), *(("variant", v) for v in entry.variants)]:
-                normalized = normalize_cleaned(clean(raw))
-                if len(normalized) >= MIN_LITERAL_CHARS:
-                    self._literals.append(_Literal(index, normalized, kind, " ".join(raw.split())))
-        self._literal_texts = [lit.text for lit in self._literals]
-        self._literal_sizes = [len(set(tokens(lit.text))) for lit in self._literals]
-        self._literal_postings: dict[str, list[int]] = {}
-        for position, literal in enumerate(self._literals):
-            for word in set(tokens(literal.text)):
-                self._literal_postings.setdefault(word, []).append(position)
-        self._idf = self._build_idf()
-        self._clauses_by_first_word: dict[str, list[tuple[tuple[str, ...], int, float]]] = {}
-        for phrase, index, clause_score in self._build_clauses():
+        known = {} if features is None else features
+        prepared: list[EntryFeatures] = []
+        for entry in self._entries:
+            found = known.get(entry)
+            if found is None:
+                found = entry_features(entry)
+                known[entry] = found
+            prepared.append(found)
+        self._build_patterns(prepared)
+        self._idf = self._build_idf(prepared)
+        self._build_literals(prepared)
+        self._clauses: dict[tuple[str, str, str], list[tuple[tuple[str, ...], int, float]]] = {}
+        for phrase, index, clause_score in self._build_clauses(prepared):
             words = tuple(phrase.split())
-            self._clauses_by_first_word.setdefault(words[0], []).append((words, index, clause_score))
-        self._docs: list[_Doc] = []
-        for index, entry in enumerate(self._entries):
-            texts = [entry.signature, *entry.variants, *entry.examples, entry.title]
-            for text in texts:
-                doc = self._doc(index, normalize_cleaned(clean(text)))
-                if doc is not None:
-                    self._docs.append(doc)
-        # Each entry's whole vocabulary: a casual description rarely shares two words with one example,
-        # but its rare words are often spread over an entry's examples and literals.
-        self._profiles: dict[str, list[tuple[int, float]]] = {}
-        for index, entry in enumerate(self._entries):
-            vocabulary: dict[str, float] = {}
-            for text in (entry.title, entry.signature, *entry.variants, *entry.examples):
-                for word in tokens(normalize_cleaned(clean(text))):
-                    vocabulary[word] = 1.0
-            for text in (entry.meaning, entry.why, *entry.causes):
-                for word in tokens(normalize_cleaned(clean(text))):
-                    vocabulary.setdefault(word, PROSE_WEIGHT)
-            for word, factor in vocabulary.items():
-                # Tool and model names are weighed separately (see _weigh_tools), not as vocabulary.
-                if word not in STOPWORDS and word not in TOOL_NAME_WORDS:
-                    self._profiles.setdefault(word, []).append((index, factor))
-        # word -> [(doc number, weight)]: a paste is compared only with the docs it shares words with.
-        self._postings: dict[str, list[tuple[int, float]]] = {}
-        for number, doc in enumerate(self._docs):
-            for word, weight in doc.weights.items():
-                self._postings.setdefault(word, []).append((number, weight))
+            self._clauses.setdefault((words[0], words[1], words[2]), []).append((words, index, clause_score))
+        self._build_docs(prepared)
+        self._build_profiles(prepared)
 
     # -- preprocessing ----------------------------------------------------------------------------
 
-    def _build_idf(self) -> dict[str, float]:
+    def _build_patterns(self, prepared: list[EntryFeatures]) -> None:
+        """Patterns, found through an automaton over the literal fragments they need.
+
+        A pattern runs only when its most selective requirement occurs in the paste (one pass of an
+        Aho-Corasick automaton finds all of them at once); patterns that need no literal run always.
+        """
+        self._patterns: list[tuple[int, PrefilteredPattern]] = []
+        self._unfiltered: list[int] = []
+        # Any requirement will do for the automaton; the one whose fragments the fewest patterns share
+        # wakes the pattern least often ("api error" is in hundreds of them, "overloaded_error" in few).
+        frequency: Counter[str] = Counter(
+            fragment for features in prepared for requirements in features.requirements
+            for requirement in requirements for fragment in requirement)
+        by_fragment: dict[str, list[int]] = {}
+        for index, (entry, features) in enumerate(zip(self._entries, prepared, strict=True)):
+            for pattern, requirements in zip(entry.patterns, features.requirements, strict=True):
+                position = len(self._patterns)
+                self._patterns.append(
+                    (index, PrefilteredPattern(pattern, re.IGNORECASE | re.DOTALL, requirements)))
+                if requirements:
+                    rarest = min(requirements, key=lambda r: (sum(frequency[f] for f in r), sorted(r)))
+                    for fragment in rarest:
+                        by_fragment.setdefault(fragment, []).append(position)
+                else:
+                    self._unfiltered.append(position)
+        self._fragments: Any = None
+        if by_fragment:
+            automaton = ahocorasick.Automaton()
+            for fragment, positions in by_fragment.items():
+                automaton.add_word(fragment, tuple(positions))
+            automaton.make_automaton()
+            self._fragments = automaton
+
+    def _build_idf(self, prepared: list[EntryFeatures]) -> dict[str, float]:
         """Inverse document frequency over entries, so words shared by many entries weigh little."""
-        per_entry: list[set[str]] = []
-        for entry in self._entries:
-            words: set[str] = set()
-            for text in (entry.title, entry.signature, *entry.variants, *entry.examples):
-                words.update(tokens(normalize_cleaned(clean(text))))
-            per_entry.append(words)
-        counts: Counter[str] = Counter(word for words in per_entry for word in words)
-        total = max(len(per_entry), 1)
+        counts: Counter[str] = Counter(word for features in prepared for word in features.words)
+        total = max(len(prepared), 1)
         return {word: math.log((1 + total) / (1 + count)) + 1.0 for word, count in counts.items()}
 
-    def _build_clauses(self) -> list[tuple[str, int, float]]:
+    def _build_literals(self, prepared: list[EntryFeatures]) -> None:
+        """Literals, indexed under just enough of their rarest words.
+
+        A literal is aligned only when the paste holds at least `_literal_need` of its words; so a
+        literal of s words can miss at most s - need of them, and indexing it under its s - need + 1
+        rarest words guarantees that any paste that may qualify shares one of them (prefix filtering).
+        """
+        self._literals: list[_Literal] = []
+        for index, features in enumerate(prepared):
+            for text, kind, shown in features.literals:
+                self._literals.append(_Literal(index, text, kind, shown, frozenset(tokens(text))))
+        frequency: Counter[str] = Counter(word for literal in self._literals for word in literal.words)
+        total = len(self._literals) + 1
+        # Rarity among literals: "api error 429" is in a hundred of them, a product's own wording in few.
+        self._literal_rarity = {word: math.log(total / count) for word, count in frequency.items()}
+        self._literal_postings: dict[str, list[int]] = {}
+        self._literal_mass: list[float] = []
+        for position, literal in enumerate(self._literals):
+            mass = sum(self._literal_rarity[w] for w in literal.words)
+            self._literal_mass.append(mass)
+            size = len(literal.words)
+            may_miss = size - math.ceil(_literal_need(size))
+            if may_miss < 0:
+                continue  # fewer than two words: never aligned
+            # Indexed under its rarest words until both gates are sure to need one of them.
+            left = mass
+            for number, word in enumerate(sorted(literal.words, key=lambda w: (-self._literal_rarity[w], w))):
+                self._literal_postings.setdefault(word, []).append(position)
+                left -= self._literal_rarity[word]
+                if number >= may_miss or left < LITERAL_SHARE * mass:
+                    break
+
+    def _build_clauses(self, prepared: list[EntryFeatures]) -> list[tuple[str, int, float]]:
         """Distinctive phrases of the literals: (" phrase ", entry index, score).
 
         An error message is usually several clauses ("Auto-update failed · Try claude doctor"); people
@@ -195,13 +315,9 @@ class Matcher:
         across the catalog, is strong evidence when it appears verbatim (after normalisation).
         """
         owners: dict[str, set[int]] = {}
-        for index, entry in enumerate(self._entries):
-            for raw in (entry.signature, *entry.variants):
-                # URLs are cut out first: "com settings billing" is no phrase of any error.
-                for piece in CLAUSE_SPLIT.split(URL_IN_LITERAL.sub(" ", raw)):
-                    phrase = normalize_cleaned(clean(piece))
-                    if len(phrase.split()) >= 3 and len(phrase) >= 14:
-                        owners.setdefault(phrase, set()).add(index)
+        for index, features in enumerate(prepared):
+            for phrase in features.clauses:
+                owners.setdefault(phrase, set()).add(index)
         clauses = []
         for phrase, indices in owners.items():
             if len(indices) != 1:
@@ -211,6 +327,41 @@ class Matcher:
             if rarity >= CLAUSE_MIN_RARITY:
                 clauses.append((phrase, next(iter(indices)), min(90.0, 60.0 + 2.2 * rarity)))
         return clauses
+
+    def _build_docs(self, prepared: list[EntryFeatures]) -> None:
+        """Keyword documents, each indexed under the heaviest words it needs a paste to share.
+
+        A document scores at most 100 * (shared / total) ** 0.75 of its squared weight (see
+        `_keyword_evidence`), so reaching KEYWORD_MIN needs a share of at least KEYWORD_SHARE; the words
+        past the point where what is left weighs less than that are never needed to find it.
+        """
+        self._docs: list[_Doc] = []
+        for index, features in enumerate(prepared):
+            for text in features.texts:
+                doc = self._doc(index, text)
+                if doc is not None:
+                    self._docs.append(doc)
+        # word -> [doc number]: a paste is compared only with the docs it shares a needed word with.
+        self._postings: dict[str, list[int]] = {}
+        for number, doc in enumerate(self._docs):
+            heaviest = sorted(doc.weights.items(), key=lambda item: (-item[1], item[0]))
+            left = doc.norm * doc.norm
+            for word, weight in heaviest:
+                self._postings.setdefault(word, []).append(number)
+                left -= weight * weight
+                if left < KEYWORD_SHARE * doc.norm * doc.norm:
+                    break
+
+    def _build_profiles(self, prepared: list[EntryFeatures]) -> None:
+        """Each entry's whole vocabulary: a casual description rarely shares two words with one example,
+        but its rare words are often spread over an entry's examples and literals."""
+        self._vocabularies: list[dict[str, float]] = [dict(features.vocabulary) for features in prepared]
+        self._profiles: dict[str, list[int]] = {}
+        self._profile_factor: dict[str, float] = {}  # the most a word counts in any entry
+        for index, vocabulary in enumerate(self._vocabularies):
+            for word, factor in vocabulary.items():
+                self._profiles.setdefault(word, []).append(index)
+                self._profile_factor[word] = max(factor, self._profile_factor.get(word, 0.0))
 
     def _weights(self, words: Iterable[str]) -> dict[str, float]:
         # Unknown words get the highest IDF: they are rare, but they say nothing about our entries,
@@ -268,7 +419,12 @@ class Matcher:
     def _pattern_evidence(self, cleaned: str, evidence: _Evidence) -> None:
         lowered = cleaned.lower()
         troubled = bool(TROUBLE_CUES.search(cleaned))
-        for index, pattern in self._patterns:
+        candidates = set(self._unfiltered)
+        if self._fragments is not None:
+            for _, positions in self._fragments.iter(lowered):
+                candidates.update(positions)
+        for position in sorted(candidates):
+            index, pattern = self._patterns[position]
             found = pattern.search(cleaned, lowered)
             if not found:
                 continue
@@ -287,30 +443,40 @@ class Matcher:
             return
         # A near-verbatim occurrence shares most of the literal's words; checking that first spares
         # the costly alignment for the literals that cannot score.
-        words_shared: Counter[int] = Counter()
-        for word in set(tokens(normalized)):
-            words_shared.update(self._literal_postings.get(word, ()))
-        for position, count in words_shared.items():
-            if count < max(2, 0.6 * self._literal_sizes[position]):
-                continue
+        paste_words = set(tokens(normalized))
+        candidates: set[int] = set()
+        for word in paste_words:
+            candidates.update(self._literal_postings.get(word, ()))
+        for position in sorted(candidates):
             literal = self._literals[position]
-            raw_score = fuzz.partial_ratio(literal.text, normalized, score_cutoff=70)
-            if not raw_score:
+            shared = literal.words & paste_words
+            if len(shared) < _literal_need(len(literal.words)):
                 continue
+            if sum(self._literal_rarity[w] for w in shared) < LITERAL_SHARE * self._literal_mass[position]:
+                continue  # mostly the words every error shares: it cannot be this literal verbatim
             # Partial ratios in the 70s and 80s are common between unrelated error lines, so the scale
             # is stretched: only a near-verbatim occurrence scores high. A short paste that is merely a
             # piece of a long literal is weak evidence, and so is a short literal, which aligns by
             # chance inside unrelated logs.
             coverage = min(1.0, len(normalized) / len(literal.text))
             length_weight = min(1.0, 0.6 + len(literal.text) / 100)
-            score = (2 * raw_score - 100) * (0.55 + 0.45 * coverage) * length_weight
-            if score >= 60:
+            scale = (0.55 + 0.45 * coverage) * length_weight
+            # Both factors are known before aligning, so the ratio needed to reach LITERAL_MIN is too:
+            # the alignment is skipped, or stopped early, when it cannot get there.
+            needed = 50 + LITERAL_MIN / (2 * scale)
+            if needed > 100:
+                continue
+            raw_score = fuzz.partial_ratio(literal.text, normalized, score_cutoff=max(70.0, needed - 1e-6))
+            if not raw_score:
+                continue
+            score = (2 * raw_score - 100) * scale
+            if score >= LITERAL_MIN:
                 evidence.offer(literal.entry_index, score, _shorten(literal.shown), literal.kind)
 
     def _phrase_evidence(self, normalized: str, evidence: _Evidence) -> None:
         words = normalized.split()
-        for position, word in enumerate(words):
-            for phrase_words, index, clause_score in self._clauses_by_first_word.get(word, ()):
+        for position, start in enumerate(zip(words, words[1:], words[2:], strict=False)):
+            for phrase_words, index, clause_score in self._clauses.get(start, ()):
                 if tuple(words[position : position + len(phrase_words)]) == phrase_words:
                     evidence.offer(index, clause_score, " ".join(phrase_words), "phrase")
 
@@ -319,48 +485,64 @@ class Matcher:
         if not paste_weights:
             return
         paste_norm = math.sqrt(sum(w * w for w in paste_weights.values()))
-        dots: dict[int, float] = {}
-        shared_count: Counter[int] = Counter()
-        for word, paste_weight in paste_weights.items():
-            for number, doc_weight in self._postings.get(word, ()):
-                dots[number] = dots.get(number, 0.0) + doc_weight * paste_weight
-                shared_count[number] += 1
-        for number, dot in dots.items():
-            if shared_count[number] < 2:
-                continue
+        candidates: set[int] = set()
+        for word in paste_weights:
+            candidates.update(self._postings.get(word, ()))
+        for number in sorted(candidates):
             doc = self._docs[number]
-            shared = paste_weights.keys() & doc.weights.keys()
-            if shared <= GENERIC_ERROR_WORDS:
+            shared = [word for word in doc.weights if word in paste_weights]
+            if len(shared) < 2:
+                continue
+            if all(word in GENERIC_ERROR_WORDS for word in shared):
                 continue  # nothing but words every program prints
+            dot = sum(doc.weights[word] * paste_weights[word] for word in shared)
             # Cosine, but measured mostly against the example: a long paste that contains all of an
             # example's key words should not be punished for its other lines.
             score = 100 * min(1.0, dot / (doc.norm * math.sqrt(doc.norm * paste_norm)))
-            if score >= 35:
+            if score >= KEYWORD_MIN:
                 shared_words = " ".join(sorted(shared, key=lambda w: -doc.weights[w])[:6])
                 evidence.offer(doc.entry_index, score, shared_words, "keywords")
 
     def _profile_evidence(self, normalized: str, evidence: _Evidence) -> None:
-        """How much of a casual description one entry's whole vocabulary explains."""
+        """How much of a casual description one entry's whole vocabulary explains.
+
+        An entry must explain at least PROFILE_NEED of the paste's informative weight (and PROFILE_MASS
+        times the same share in absolute terms) to score; the paste's lightest known words, as long as
+        together they weigh less than that, cannot bring an entry there alone, so only entries sharing
+        one of the heavier words are looked at.
+        """
         paste_weights = self._weights(tokens(normalized))
         informative = sum(paste_weights.values())
         if not informative:
             return
-        explained: dict[int, float] = {}
-        specific: dict[int, list[tuple[float, str]]] = {}
-        for word, weight in paste_weights.items():
-            for index, factor in self._profiles.get(word, ()):
-                explained[index] = explained.get(index, 0.0) + weight * factor
+        needed = PROFILE_NEED_MARGIN * max(PROFILE_NEED * informative, PROFILE_MASS * PROFILE_MIN / PROFILE_MAX)
+        known = sorted(((weight * self._profile_factor[word], word) for word, weight in paste_weights.items()
+                        if word in self._profiles), reverse=True)
+        light = 0.0
+        while known and light + known[-1][0] < needed:
+            light += known.pop()[0]
+        candidates: set[int] = set()
+        for _, word in known:
+            candidates.update(self._profiles[word])
+        present = [(word, weight) for word, weight in paste_weights.items() if word in self._profiles]
+        for index in sorted(candidates):
+            vocabulary = self._vocabularies[index]
+            mass = 0.0
+            words: list[tuple[float, str]] = []
+            for word, weight in present:
+                factor = vocabulary.get(word)
+                if factor is None:
+                    continue
+                mass += weight * factor
                 if word not in GENERIC_ERROR_WORDS:
-                    specific.setdefault(index, []).append((weight * factor, word))
-        for index, mass in explained.items():
-            words = specific.get(index, [])
+                    words.append((weight * factor, word))
             if len(words) < PROFILE_MIN_WORDS:
                 continue
             # The share of the paste's informative words this entry explains, discounted while the
             # explained amount is still small (three rare words are not yet a description).
             # Capped below literal evidence: shared vocabulary ranks entries, the error's own text decides.
             score = PROFILE_MAX * (mass / informative) ** PROFILE_EXPONENT * min(1.0, mass / PROFILE_MASS)
-            if score >= 35:
+            if score >= PROFILE_MIN:
                 strongest = " ".join(word for _, word in sorted(words, reverse=True)[:6])
                 evidence.offer(index, score, strongest, "keywords")
 
@@ -402,10 +584,8 @@ class Matcher:
     def lookup(self, query: str) -> Entry | None:
         """An entry named exactly by id or title (what `/errfix <id>` and autocomplete send)."""
         wanted = query.strip().casefold()
-        for entry in self._entries:
-            if wanted in (entry.id, entry.title.casefold()):
-                return entry
-        return None
+        found = [i for i in (self._index_of.get(wanted), self._by_title.get(wanted)) if i is not None]
+        return self._entries[min(found)] if found else None
 
     def complete(self, prefix: str, limit: int = 25) -> list[Entry]:
         """Entries for autocomplete: fuzzy over ids and titles, best first."""
@@ -454,6 +634,11 @@ SDK_WORDS = re.compile(r"\b(?:openai|anthropic)(?=\.)|\bopenai\b|\banthropic\b",
 def named_tools_beyond_sdk(cleaned: str) -> list[str]:
     """Tools named in a paste, not counting the bare SDK names (openai/anthropic) of a traceback."""
     return _named_tools(SDK_WORDS.sub(" ", cleaned))
+
+
+def _literal_need(size: int) -> float:
+    """How many of a literal's words a paste must hold before the literal is aligned with it."""
+    return max(2, 0.6 * size)
 
 
 def _names_a_tool(fragment: str) -> bool:
