@@ -10,7 +10,7 @@ import datetime as dt
 import hashlib
 import logging
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, MutableMapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -159,8 +159,16 @@ def default_catalog_dir() -> Path:
     return package_dir.parent / "knowledge"
 
 
-def check_catalog(folder: Path | str) -> CheckResult:
-    """Read and validate every `*.yaml` file in `folder`; never raises for content problems."""
+# Entries already parsed and validated, by (file name, SHA-256 of the file's bytes): see catalog_cache.
+EntryMemo = MutableMapping[tuple[str, str], Entry]
+
+
+def check_catalog(folder: Path | str, *, memo: EntryMemo | None = None) -> CheckResult:
+    """Read and validate every `*.yaml` file in `folder`; never raises for content problems.
+
+    With `memo`, a file whose exact content was validated before is not parsed again (and files that
+    parse cleanly are added to it); checks across files always run.
+    """
     root = Path(folder)
     problems: list[CatalogProblem] = []
     if not root.is_dir():
@@ -177,7 +185,7 @@ def check_catalog(folder: Path | str) -> CheckResult:
         if raw_bytes is None:
             continue
         digest.update(path.name.encode() + b"\0" + raw_bytes + b"\0")
-        entry = _parse_file(path, raw_bytes, problems)
+        entry = _parse_remembered(path, raw_bytes, problems, memo)
         if entry is None:
             continue
         if entry.id in seen:
@@ -217,6 +225,21 @@ def _read_bytes(path: Path, problems: list[CatalogProblem]) -> bytes | None:
     except OSError as exc:
         problems.append(CatalogProblem(path.name, "-", f"cannot read file: {exc.strerror or exc}"))
         return None
+
+
+def _parse_remembered(
+    path: Path, raw_bytes: bytes, problems: list[CatalogProblem], memo: EntryMemo | None
+) -> Entry | None:
+    """`_parse_file`, skipped for content validated before (only clean parses are remembered)."""
+    if memo is None:
+        return _parse_file(path, raw_bytes, problems)
+    key = (path.name, hashlib.sha256(raw_bytes).hexdigest())
+    entry = memo.get(key)
+    if entry is None:
+        entry = _parse_file(path, raw_bytes, problems)
+        if entry is not None:
+            memo[key] = entry
+    return entry
 
 
 def _parse_file(path: Path, raw_bytes: bytes, problems: list[CatalogProblem]) -> Entry | None:
