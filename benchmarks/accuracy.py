@@ -32,12 +32,16 @@ def main() -> None:
     print(f"top-1: {report.correct}/{report.pastes} = {100 * report.top1:.1f}%"
           f" (pastes of entries not in the catalog skipped: {report.skipped_unknown_entry})")
     print(f"false triggers: {report.false_triggers}/{report.negatives} = {100 * report.false_trigger_rate:.1f}%"
-          " (ambiguous negatives left out)")
+          " (chat and other software; ambiguous negatives left out)")
+    print(f"out-of-catalog errors answered: {report.out_of_catalog_answered}/{report.out_of_catalog}"
+          f" = {100 * report.out_of_catalog_rate:.1f}% (should say 'not recognised')")
     print(f"matched {report.pastes + report.negatives} texts in {1000 * (done - loaded):.0f} ms")
     for line in report.misses:
         print("  miss:", line)
     for line in report.triggers:
         print("  false trigger:", line)
+    for line in report.wrong_answers:
+        print("  wrong answer:", line)
 
 
 if __name__ == "__main__":

@@ -1,12 +1,14 @@
-"""The composition root: settings -> catalog -> store -> service, with every lifetime owned here."""
+"""The composition root: settings -> policy, catalog -> store -> service, with every lifetime owned here."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from bot.config import Settings, mask_url
 from bot.core.catalog import default_catalog_dir, load_catalog
@@ -23,6 +25,21 @@ class App:
     settings: Settings
     service: SupportService
     store: IncidentStore
+    # Front end name -> "running" | "reconnecting" | "stopped", kept by the runner.
+    front_end_status: dict[str, str] = field(default_factory=dict)
+
+    async def health(self) -> dict[str, Any]:
+        """What `GET /healthz` answers: the store, the catalog in use, and each front end's state."""
+        store = "ok"
+        try:
+            await self.store.ping()
+        except Exception as exc:  # the reason class is enough; the message could carry a URL
+            store = f"error: {type(exc).__name__}"
+        catalog = self.service.catalog
+        front_ends = dict(self.front_end_status)
+        healthy = store == "ok" and all(state == "running" for state in front_ends.values())
+        return {"ok": healthy, "store": store, "catalog": {"entries": len(catalog), "version": catalog.version},
+                "front_ends": front_ends}
 
 
 def catalog_folder(settings: Settings) -> Path:
@@ -33,14 +50,14 @@ def catalog_folder(settings: Settings) -> Path:
 async def open_app(settings: Settings) -> AsyncIterator[App]:
     """Load the catalog, open the store, build the service; close the store on the way out."""
     folder = catalog_folder(settings)
-    catalog = load_catalog(folder)
+    catalog = await asyncio.to_thread(load_catalog, folder)
     try:
         store = await open_store(settings.database_url)
     except StoreError as exc:
         raise StoreError(f"{exc} (check SUPPORTBOT_DB / DATABASE_URL)") from exc
     log.info("store opened: %s", mask_url(settings.database_url))
     try:
-        service = SupportService(KnowledgeBase(catalog, folder), store, settings)
+        service = SupportService(KnowledgeBase(catalog, folder), store, settings.policy())
         yield App(settings, service, store)
     finally:
         await store.close()

@@ -11,7 +11,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
-from bot.errors import ConfigError
+from bot.core.errors import ConfigError
+from bot.core.models import ChannelMode
+from bot.core.policy import Policy
 
 DEFAULT_DB = "sqlite:///./data/supportbot.db"
 DEFAULT_SLACK_API = "https://slack.com/api/"
@@ -69,7 +71,18 @@ class Settings:
         return bool(self.discord_token)
 
     def is_staff_id(self, platform: str, user_id: str) -> bool:
-        return user_id in self.staff_ids or f"{platform}:{user_id}" in self.staff_ids
+        return self.policy().is_staff_id(platform, user_id)
+
+    def policy(self) -> Policy:
+        """The rules the core acts on (channel modes, staff, watch lists, limits), and nothing else."""
+        return Policy(
+            default_channel_mode=ChannelMode(self.default_channel_mode),
+            staff_ids=self.staff_ids,
+            watch_channels={"slack": _names(self.slack_watch_channels), "discord": _names(self.discord_watch_channels)},
+            reports_per_hour=self.reports_per_hour,
+            duplicate_minutes=self.duplicate_minutes,
+            merge_seconds=self.merge_seconds,
+        )
 
     # -- construction ---------------------------------------------------------------------------
 
@@ -106,6 +119,11 @@ class Settings:
                 shown = str(value)
             rows.append((item.name, shown or "(empty)"))
         return rows
+
+
+def _names(channels: frozenset[str]) -> frozenset[str]:
+    """Watch-list entries as the core compares them: ids as they are, names without a leading '#'."""
+    return frozenset(c.lstrip("#") for c in channels)
 
 
 def mask_url(url: str) -> str:

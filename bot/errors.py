@@ -1,42 +1,15 @@
-"""The small error tree. Expected misses (no match, no reading) are return values, not exceptions."""
+"""The error tree, for code outside the core; the classes themselves live in `bot.core.errors`."""
 
 from __future__ import annotations
 
-from bot.core.catalog_problem import CatalogProblem
+from bot.core.errors import (
+    BotError,
+    CatalogError,
+    ConfigError,
+    DeliveryError,
+    StartupError,
+    StoreError,
+    UsageError,
+)
 
-
-class BotError(Exception):
-    """Base of every error the bot raises on purpose; its message is safe to show a user."""
-
-
-class ConfigError(BotError):
-    """A setting is missing or malformed; the message names the setting, never its value."""
-
-
-class CatalogError(BotError):
-    """The catalog folder has problems; `problems` lists every one of them."""
-
-    def __init__(self, problems: list[CatalogProblem]) -> None:
-        self.problems = problems
-        first = problems[0] if problems else None
-        summary = f"{len(problems)} problem(s) in the catalog"
-        if first is not None:
-            summary += f"; first: {first.file}: {first.field}: {first.problem}"
-        super().__init__(summary)
-
-
-class StartupError(BotError):
-    """A front end could not start for good (a rejected token); the message names the setting."""
-
-
-class StoreError(BotError):
-    """The incident store could not be reached or refused an operation."""
-
-
-class DeliveryError(BotError):
-    """A chat platform refused or failed to deliver a reply."""
-
-
-class UsageError(BotError):
-    """Bad input from a user of the command line or a chat command."""
-
+__all__ = ["BotError", "CatalogError", "ConfigError", "DeliveryError", "StartupError", "StoreError", "UsageError"]

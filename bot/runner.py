@@ -2,6 +2,8 @@
 
 Each front end runs under a supervisor that restarts it with backoff after a lost connection, so a
 Discord outage never stops Slack. A rejected credential (ConfigError) is final and stops the process.
+The runner registers one alert sink per front end (an `AlertRelay` the front end points at its live
+connection), so a restarted front end never doubles an alert.
 On SIGTERM or SIGINT: stop taking work, let replies in flight finish, then close (the store is closed
 by the caller's `open_app`).
 """
@@ -16,6 +18,7 @@ from collections.abc import Awaitable, Callable
 from typing import TextIO
 
 from bot.app import App
+from bot.core.ports import AlertRelay
 from bot.errors import ConfigError, StartupError
 
 log = logging.getLogger(__name__)
@@ -32,7 +35,7 @@ async def serve(app: App, front_ends: list[str], *, port: int, stdin: TextIO, st
     for name in front_ends:
         runners[name] = _runner_for(name, app, port, stdin, stdout)
     fatal: list[BaseException] = []
-    status = app.service.front_end_status
+    status = app.front_end_status
     tasks = [asyncio.create_task(supervise(name, run, stop, fatal, final=name == "console", status=status),
                                  name=name)
              for name, run in runners.items()]
@@ -56,14 +59,17 @@ def _runner_for(name: str, app: App, port: int, stdin: TextIO, stdout: TextIO) -
         from bot.adapters.console import run_console
 
         return lambda: run_console(app.service, stdin, stdout)
+    relay = AlertRelay(name)
+    app.service.add_alert_sink(relay)
     if name in ("slack", "slack-http"):
         from bot.adapters.slack_adapter import run_slack
 
-        return lambda: run_slack(app.service, app.settings, http=name == "slack-http", port=port)
+        return lambda: run_slack(app.service, app.settings, http=name == "slack-http", port=port,
+                                 alerts=relay, health=app.health)
     if name == "discord":
         from bot.adapters.discord_adapter import run_discord
 
-        return lambda: run_discord(app.service, app.settings)
+        return lambda: run_discord(app.service, app.settings, alerts=relay)
     raise ValueError(f"unknown front end {name}")
 
 
@@ -113,11 +119,11 @@ async def watch_catalog(app: App, stop: asyncio.Event, interval: float = CATALOG
     while not stop.is_set():
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), interval)
-        current = _fingerprint(knowledge.folder)
+        current = await asyncio.to_thread(_fingerprint, knowledge.folder)
         if current == last:
             continue
         last = current
-        result = knowledge.reload()
+        result = await knowledge.reload()
         if not result.ok:
             await app.service.alert_staff(app.service.reload_reply(result))
 

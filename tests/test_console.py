@@ -17,7 +17,7 @@ OVERLOADED = 'API Error: 529 {"type":"error","error":{"type":"overloaded_error",
 
 
 async def _chat(store, catalog, script: str, color: bool = False) -> str:
-    service = SupportService(KnowledgeBase(catalog, default_catalog_dir()), store, Settings.from_env({}))
+    service = SupportService(KnowledgeBase(catalog, default_catalog_dir()), store, Settings.from_env({}).policy())
     out = io.StringIO()
     await run_console(service, io.StringIO(script), out, color=color, user="tester")
     return out.getvalue()
@@ -69,3 +69,42 @@ def test_bare_supportbot_starts_the_terminal_chat_on_sqlite(tmp_path: Path) -> N
     assert "No chat credentials set: starting the terminal chat" in done.stderr
     assert "Quick fix:" in done.stdout
     assert (tmp_path / "data" / "supportbot.db").is_file()  # created on first use
+
+
+async def _chat_bytes(store, catalog, script: bytes) -> str:
+    """Like `_chat`, but the input is raw bytes, as a terminal or a pipe delivers them."""
+    service = SupportService(KnowledgeBase(catalog, default_catalog_dir()), store, Settings.from_env({}).policy())
+    out = io.StringIO()
+    stdin = io.TextIOWrapper(io.BytesIO(script), encoding="utf-8")
+    await run_console(service, stdin, out, color=False, user="tester")
+    return out.getvalue()
+
+
+async def test_one_line_commands_do_not_swallow_the_next_line(store, catalog) -> None:
+    # No empty line between them: each command is answered on its own line.
+    output = await _chat(store, catalog, "/quota Claude Code weekly at 80%, session 12%\n/incidents\n"
+                                         "/errfix 529 overloaded\n")
+    assert "recorded" in output and "Support overview" in output
+    assert catalog.get("claude-code-529-overloaded").title in output
+
+
+async def test_the_support_bundle_is_one_block_to_copy(store, catalog) -> None:
+    output = await _chat(store, catalog, "/quota Claude Code session 64% -> 100% overnight, nothing running\n")
+    lines = output.splitlines()
+    start = lines.index("Support bundle (copy everything between the lines)")
+    rule = lines[start + 1]
+    end = lines.index(rule, start + 2)
+    bundle = lines[start + 2:end]
+    assert bundle[0].startswith("Tool: Claude Code") and any(line.startswith("Readings:") for line in bundle)
+    assert not any(line.startswith("- ") for line in bundle)  # no bullets inside the block
+
+
+async def test_input_that_is_not_utf8_gets_one_line_and_the_chat_goes_on(store, catalog) -> None:
+    script = b"\xff\xfe broken \xc3 paste\nsecond line\n\n/errfix claude-code-529-overloaded\n" \
+             b"/ack 99999999999999999999999\n/errfix \xe9\n/more claude-code-529-overloaded\n"
+    output = await _chat_bytes(store, catalog, script)
+    assert output.count("not valid UTF-8") == 2
+    assert catalog.get("claude-code-529-overloaded").title in output  # the lines after it still count
+    assert "Which incident?" in output  # a number no store can hold is a question, not a crash
+    assert "Step by step" in output  # the last line was read too
+    assert "Traceback" not in output

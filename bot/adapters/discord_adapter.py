@@ -1,8 +1,10 @@
-"""The Discord front end: a thin translator between discord.py and `SupportService.handle`.
+"""The Discord front end: a thin translator between discord.py and the core.
 
-Gateway events and interactions become `Incoming` objects; the `Reply` objects that come back are
-rendered as embeds with persistent buttons (`discord_render`). Nothing here decides *what* to answer:
-channel modes, thread skipping, merging, staff checks and storage all live in the service.
+A channel message becomes an `Incoming` plus a `_DiscordPort` (👀, thread history, reply, edit, staff
+role) and goes to the core's triage (`bot.core.triage`); interactions go to `SupportService.handle`.
+Replies are rendered as embeds with persistent buttons (`discord_render`). Nothing here decides *what*
+to answer: watch lists, channel modes, thread skipping, merging and staff rules live in the core.
+discord.py's HTTP errors become `DeliveryError` here, at the edge.
 
     await run_discord(service, settings)   # what the CLI runs; returns only when cancelled
 
@@ -15,10 +17,8 @@ Endpoints: discord.py builds every REST URL from `discord.http.Route.BASE` and o
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import re
-from collections import OrderedDict
 from typing import Any
 
 import discord
@@ -41,16 +41,17 @@ from bot.adapters.discord_render import (
     thread_name,
 )
 from bot.config import Settings
+from bot.core.commands import parse_command
+from bot.core.errors import ConfigError, DeliveryError
 from bot.core.models import ChannelMode, Command, Incoming, Reply
+from bot.core.ports import AlertRelay, Posted, ThreadAuthors
 from bot.core.service import SupportService
-from bot.errors import ConfigError
 
 log = logging.getLogger(__name__)
 
 PLATFORM = "discord"
 RECEIPT_EMOJI = "\N{EYES}"
-HISTORY_LOOKBACK = 50  # messages read from a thread we have not seen since start
-REMEMBERED = 2_000  # posted replies (for merge edits) and threads (for "a person already helped")
+HISTORY_LOOKBACK = 50  # earlier messages read from a thread to see who already helped
 MAX_OPTION_TEXT = 6_000  # Discord's limit for a string option
 TOKEN_REJECTED = "DISCORD_TOKEN was rejected by Discord"
 INTENT_MISSING = (
@@ -155,23 +156,22 @@ def mentions_bot(message: discord.Message, bot_id: int | None) -> bool:
     return any(role_id in message.raw_role_mentions for role_id in bot_role_ids(message))
 
 
-def message_incoming(message: discord.Message, *, bot_id: int | None, settings: Settings,
-                     thread_helped: bool = False) -> Incoming:
+def message_incoming(message: discord.Message, *, bot_id: int | None) -> Incoming:
     channel_id, thread_id = channel_ids(message.channel)
+    parent = getattr(message.channel, "parent", None) or message.channel
     return Incoming(
         platform=PLATFORM,
         channel_id=channel_id,
         user_id=str(message.author.id),
         text=strip_mention(message.content, bot_id, bot_role_ids(message)),
         command=Command.MESSAGE,
+        channel_name=str(getattr(parent, "name", None) or ""),
         workspace_id=str(message.guild.id) if message.guild else "",
         message_id=str(message.id),
         thread_id=thread_id,
         user_name=message.author.display_name,
         is_direct=message.guild is None,
         mentioned=mentions_bot(message, bot_id),
-        thread_helped=thread_helped,
-        platform_staff=is_platform_staff(message.author, settings),
     )
 
 
@@ -221,7 +221,8 @@ async def apologise(interaction: discord.Interaction[Any]) -> None:
 class SupportBot(discord.Client):
     """discord.py client with the service and settings injected; commands live on `self.tree`."""
 
-    def __init__(self, service: SupportService, settings: Settings, **options: Any) -> None:
+    def __init__(self, service: SupportService, settings: Settings, *, alerts: AlertRelay | None = None,
+                 **options: Any) -> None:
         options.setdefault("allowed_mentions", NO_PINGS)
         # No message cache: we never act on edits, and a cached Message is updated in place by
         # MESSAGE_UPDATE, so a paste edited in quickly could be answered as if it had been sent.
@@ -234,9 +235,7 @@ class SupportBot(discord.Client):
         self.settings = settings
         self.tree = SupportTree(self)
         self.synced_commands: list[app_commands.AppCommand] = []
-        self._posted: OrderedDict[str, discord.Message] = OrderedDict()  # merge_key -> our reply
-        self._thread_people: OrderedDict[int, set[int]] = OrderedDict()  # thread -> people who wrote there
-        self._locks: OrderedDict[tuple[int, int], asyncio.Lock] = OrderedDict()
+        self._alerts = alerts
         install_commands(self)
 
     # -- lifetime ---------------------------------------------------------------------------------
@@ -247,11 +246,13 @@ class SupportBot(discord.Client):
 
     async def setup_hook(self) -> None:
         self.add_dynamic_items(ActionButton)
-        self.service.add_alert_sink(self.post_alert)
+        if self._alerts is not None:
+            self._alerts.target = self.post_alert
         await self.sync_commands()
 
     async def close(self) -> None:
-        self.service.remove_alert_sink(self.post_alert)
+        if self._alerts is not None and self._alerts.target == self.post_alert:
+            self._alerts.target = None
         await super().close()
 
     async def sync_commands(self) -> None:
@@ -284,125 +285,28 @@ class SupportBot(discord.Client):
     # -- channel messages -------------------------------------------------------------------------
 
     async def on_message(self, message: discord.Message) -> None:
+        """A person's new message -> `Incoming` + port -> the core's triage, which decides everything else."""
         if not self._wanted(message):
             return
-        key = (message.channel.id, message.author.id)
-        lock = self._locks.get(key)
-        if lock is None:
-            lock = self._locks[key] = asyncio.Lock()
-            self._forget_idle_locks()
-        # One person's consecutive pastes are handled in order, so the second one edits the first reply.
-        async with lock:
-            await self._answer(message)
+        incoming = message_incoming(message, bot_id=self.user.id if self.user else None)
+        await self.service.triage.handle(incoming, _DiscordPort(self, message))
 
     def _wanted(self, message: discord.Message) -> bool:
-        """Human messages in watched channels; never bots (this one included), webhooks or system events."""
+        """Human messages only: never bots (this one included), webhooks or system events."""
         if message.author.bot or message.webhook_id is not None:
             return False
         if self.user is not None and message.author.id == self.user.id:
             return False
-        if message.type not in (discord.MessageType.default, discord.MessageType.reply):
-            return False
-        watched = self.settings.discord_watch_channels
-        if watched and message.guild is not None:
-            channel_id, _ = channel_ids(message.channel)
-            name = getattr(getattr(message.channel, "parent", None) or message.channel, "name", None)
-            if channel_id not in watched and (name is None or name not in watched):
-                return False
-        return True
+        return message.type in (discord.MessageType.default, discord.MessageType.reply)
 
-    async def _answer(self, message: discord.Message) -> None:
-        bot_id = self.user.id if self.user else None
-        text = strip_mention(message.content, bot_id, bot_role_ids(message))
-        looks = bool(text) and self.service.looks_like_error(text)
-        helped = False
-        if looks or mentions_bot(message, bot_id):
-            helped = await self._thread_helped(message)
-        else:
-            self._note_thread_author(message)  # a reply without an error in it may be someone helping
-        if not text:
-            return
-        incoming = message_incoming(message, bot_id=bot_id, settings=self.settings, thread_helped=helped)
-        reacted = looks and await self._mode_allows(incoming)
-        if reacted:
-            await self._react(message)
-        answers = await self.service.handle(incoming)
-        if reacted and not answers:
-            # Nothing confident to say: take the 👀 back so nobody waits for an answer (the paste is
-            # still recorded for staff as a catalog gap).
-            await self._unreact(message)
-        for reply in answers:
-            await self._post_answer(message, reply)
-
-    async def _mode_allows(self, incoming: Incoming) -> bool:
-        return incoming.is_direct or await self.service.channel_allows(
-            PLATFORM, incoming.channel_id, mentioned=incoming.mentioned)
-
-    async def _react(self, message: discord.Message) -> None:
-        try:
-            await message.add_reaction(RECEIPT_EMOJI)
-        except discord.HTTPException as exc:
-            log.warning("could not react to message %s: %s %s", message.id, exc.status, exc.code)
-
-    async def _unreact(self, message: discord.Message) -> None:
-        if self.user is None:
-            return
-        try:
-            await message.remove_reaction(RECEIPT_EMOJI, self.user)
-        except discord.HTTPException as exc:
-            log.warning("could not remove reaction from message %s: %s %s", message.id, exc.status, exc.code)
-
-    # "A person already helped": someone other than the author wrote in the thread before.
-
-    def _note_thread_author(self, message: discord.Message) -> None:
-        people = self._thread_people.get(message.channel.id)
-        if people is not None and not message.author.bot:
-            people.add(message.author.id)
-
-    async def _thread_helped(self, message: discord.Message) -> bool:
-        channel = message.channel
-        if not isinstance(channel, discord.Thread):
-            return False
-        people = self._thread_people.get(channel.id)
-        if people is None:
-            people = await self._thread_authors(channel, message)
-            self._thread_people[channel.id] = people
-            while len(self._thread_people) > REMEMBERED:
-                self._thread_people.popitem(last=False)
-        helped = bool(people - {message.author.id})
-        people.add(message.author.id)
-        return helped
-
-    async def _thread_authors(self, thread: discord.Thread, before: discord.Message) -> set[int]:
-        """People (not bots) who wrote in a thread before `before`; read once per thread."""
-        people: set[int] = set()
-        try:
-            async for earlier in thread.history(limit=HISTORY_LOOKBACK, before=before):
-                if not earlier.author.bot and earlier.webhook_id is None:
-                    people.add(earlier.author.id)
-        except discord.HTTPException as exc:
-            log.warning("could not read thread %s history: %s %s", thread.id, exc.status, exc.code)
-        return people
-
-    async def _post_answer(self, message: discord.Message, reply: Reply) -> None:
-        key = reply.merge_key
-        earlier = self._posted.get(key) if key else None
-        if earlier is not None and await self._edit(earlier, reply):
-            return
-        sent: discord.Message | None
+    async def post_reply(self, message: discord.Message, reply: Reply) -> discord.Message | None:
+        """Answer a message: in a new thread on it when DISCORD_USE_THREADS is set, else as a reply."""
         if (self.settings.discord_use_threads and message.guild is not None
                 and not isinstance(message.channel, discord.Thread)):
             thread = await self._thread_for(message, reply)
-            sent = await self._send(thread, reply) if thread is not None else None
-            if thread is None:
-                sent = await self._send(message.channel, reply, reference=message)
-        else:
-            sent = await self._send(message.channel, reply, reference=message)
-        if sent is not None and key:
-            self._posted[key] = sent
-            self._posted.move_to_end(key)
-            while len(self._posted) > REMEMBERED:
-                self._posted.popitem(last=False)
+            if thread is not None:
+                return await self._send(thread, reply)
+        return await self._send(message.channel, reply, reference=message)
 
     async def _thread_for(self, message: discord.Message, reply: Reply) -> discord.abc.Messageable | None:
         try:
@@ -430,11 +334,16 @@ class SupportBot(discord.Client):
         content = clip(f"<@&{role.id}> {reply.summary or reply.title}", 2000)
         return content, discord.AllowedMentions(everyone=False, users=False, roles=[role], replied_user=False)
 
-    async def _send(self, target: discord.abc.Messageable, reply: Reply, *,
-                    reference: discord.Message | None = None) -> discord.Message | None:
-        guild = getattr(target, "guild", None) or (reference.guild if reference else None)
+    async def _send(self, target: discord.abc.Messageable | discord.Webhook, reply: Reply, *,
+                    reference: discord.Message | None = None, guild: discord.Guild | None = None,
+                    **extra: Any) -> discord.Message | None:
+        """Send an embed (with buttons); if Discord rejects it, the plain text in as many messages as needed.
+
+        `target` is a channel, or an interaction's follow-up webhook (`extra` then says `ephemeral`).
+        """
+        guild = guild or getattr(target, "guild", None) or (reference.guild if reference else None)
         content, mentions = self._mentions(reply, guild)
-        kwargs: dict[str, Any] = {"allowed_mentions": mentions}
+        kwargs: dict[str, Any] = {"allowed_mentions": mentions, **extra, **({"content": content} if content else {})}
         if reference is not None:
             kwargs["reference"] = reference.to_reference(fail_if_not_exists=False)
             kwargs["mention_author"] = False
@@ -442,15 +351,16 @@ class SupportBot(discord.Client):
         if view is not None:
             kwargs["view"] = view
         try:
-            return await target.send(content=content, embed=render_embed(reply), **kwargs)
+            return await target.send(embed=render_embed(reply), **kwargs)
         except discord.HTTPException as exc:
             if exc.status != 400:
-                log.warning("Discord refused a reply in %s: %s %s", getattr(target, "id", "?"), exc.status, exc.code)
+                log.warning("Discord refused a reply: %s %s", exc.status, exc.code)
                 return None
             log.warning("Discord rejected an embed (%s); sending plain text instead", exc.code)
         try:  # the plain-text form, cut at line boundaries into as many messages as it needs
             first: discord.Message | None = None
             text = f"{content}\n{plain_text(reply)}" if content else plain_text(reply)
+            kwargs.pop("content", None)
             for part in chunks(text):
                 sent = await target.send(content=part, **kwargs)
                 first = first or sent
@@ -460,14 +370,6 @@ class SupportBot(discord.Client):
         except discord.HTTPException as exc:
             log.warning("Discord refused a plain-text reply too: %s %s", exc.status, exc.code)
             return None
-
-    async def _edit(self, message: discord.Message, reply: Reply) -> bool:
-        try:
-            await message.edit(embed=render_embed(reply), view=build_view(reply), allowed_mentions=NO_PINGS)
-            return True
-        except discord.HTTPException as exc:
-            log.warning("could not edit reply %s (%s %s); posting a new one", message.id, exc.status, exc.code)
-            return False
 
     async def post_alert(self, reply: Reply) -> None:
         """Alert sink: incident alerts (with Acknowledge / Resolve) go to DISCORD_STAFF_CHANNEL."""
@@ -484,7 +386,8 @@ class SupportBot(discord.Client):
         """A slash command or menu pick: acknowledge at once (privately), then answer as a follow-up."""
         if not await _defer(interaction, ephemeral=True, thinking=True):
             return
-        incoming = interaction_incoming(interaction, command, text, self.settings)
+        parsed = parse_command(command.value, text) if command is Command.ERRFIX else (command, text)
+        incoming = interaction_incoming(interaction, *(parsed or (command, text)), self.settings)
         answers = await self.service.handle(incoming)
         await self._deliver(interaction, answers, thinking=True)
 
@@ -515,18 +418,7 @@ class SupportBot(discord.Client):
                 await self._followup(interaction, reply, ephemeral=False)
 
     async def _followup(self, interaction: discord.Interaction[Any], reply: Reply, *, ephemeral: bool) -> None:
-        content, mentions = self._mentions(reply, interaction.guild)
-        kwargs: dict[str, Any] = {"ephemeral": ephemeral, "allowed_mentions": mentions}
-        view = build_view(reply)
-        if view is not None:
-            kwargs["view"] = view
-        if content:
-            kwargs["content"] = content
-        try:
-            await interaction.followup.send(embed=render_embed(reply), **kwargs)
-        except discord.HTTPException as exc:
-            log.warning("Discord refused a follow-up (%s %s); sending plain text", exc.status, exc.code)
-            await self._followup_text(interaction, plain_text(reply), ephemeral=ephemeral)
+        await self._send(interaction.followup, reply, guild=interaction.guild, ephemeral=ephemeral)
 
     async def _followup_text(self, interaction: discord.Interaction[Any], text: str, *, ephemeral: bool = True) -> None:
         try:
@@ -541,14 +433,61 @@ class SupportBot(discord.Client):
                 choices.append(app_commands.Choice(name=choice_name(entry.title, entry.tool), value=entry.id))
         return choices[:CHOICES_MAX]
 
-    # -- housekeeping -----------------------------------------------------------------------------
 
-    def _forget_idle_locks(self) -> None:
-        while len(self._locks) > REMEMBERED:
-            oldest_key, oldest = next(iter(self._locks.items()))
-            if oldest.locked():
-                break
-            del self._locks[oldest_key]
+class _DiscordPort:
+    """One Discord message's conversation, as the core's triage sees it (`bot.core.ports.ChatPort`)."""
+
+    def __init__(self, bot: SupportBot, message: discord.Message) -> None:
+        self.bot, self.message = bot, message
+
+    async def react(self) -> None:
+        try:
+            await self.message.add_reaction(RECEIPT_EMOJI)
+        except discord.HTTPException as exc:
+            raise DeliveryError(f"discord: reacting to {self.message.id} failed: {exc.status} {exc.code}") from None
+
+    async def unreact(self) -> None:
+        if self.bot.user is None:
+            return
+        try:
+            await self.message.remove_reaction(RECEIPT_EMOJI, self.bot.user)
+        except discord.HTTPException as exc:
+            raise DeliveryError(f"discord: removing a reaction failed: {exc.status} {exc.code}") from None
+
+    async def thread_authors(self) -> ThreadAuthors:
+        """Who wrote in the thread before this message (read from its history, so restarts forget nothing)."""
+        thread = self.message.channel
+        if not isinstance(thread, discord.Thread):
+            return ThreadAuthors()
+        people: set[str] = set()
+        bot_replied = False
+        try:
+            async for earlier in thread.history(limit=HISTORY_LOOKBACK, before=self.message):
+                if self.bot.user is not None and earlier.author.id == self.bot.user.id:
+                    bot_replied = True
+                elif not earlier.author.bot and earlier.webhook_id is None:
+                    people.add(str(earlier.author.id))
+        except discord.HTTPException as exc:
+            raise DeliveryError(f"discord: reading thread {thread.id} failed: {exc.status} {exc.code}") from None
+        opener = str(thread.owner_id) if thread.owner_id else None
+        return ThreadAuthors(opener=opener, people=frozenset(people), bot_replied=bot_replied)
+
+    async def post(self, reply: Reply) -> Posted | None:
+        sent = await self.bot.post_reply(self.message, reply)
+        if sent is None:
+            raise DeliveryError(f"discord: answering message {self.message.id} failed")
+        return Posted(str(sent.channel.id), str(sent.id))
+
+    async def edit(self, posted: Posted, reply: Reply) -> None:
+        channel = self.bot.get_partial_messageable(int(posted.channel_id))
+        try:
+            await channel.get_partial_message(int(posted.message_id)).edit(
+                embed=render_embed(reply), view=build_view(reply), allowed_mentions=NO_PINGS)
+        except discord.HTTPException as exc:
+            raise DeliveryError(f"discord: editing {posted.message_id} failed: {exc.status} {exc.code}") from None
+
+    async def is_staff(self) -> bool:
+        return is_platform_staff(self.message.author, self.bot.settings)
 
 
 async def _defer(interaction: discord.Interaction[Any], *, ephemeral: bool = False, thinking: bool = False) -> bool:
@@ -608,7 +547,7 @@ def install_commands(bot: SupportBot) -> None:
 # -- the CLI's entry point -------------------------------------------------------------------------
 
 
-async def run_discord(service: SupportService, settings: Settings) -> None:
+async def run_discord(service: SupportService, settings: Settings, *, alerts: AlertRelay | None = None) -> None:
     """Log in, connect and serve until cancelled; close everything on the way out.
 
     Raises ConfigError (never showing the token) when Discord rejects the token or the intent.
@@ -616,7 +555,7 @@ async def run_discord(service: SupportService, settings: Settings) -> None:
     token = settings.discord_token
     if not token:
         raise ConfigError("DISCORD_TOKEN is not set")
-    bot = SupportBot(service, settings)
+    bot = SupportBot(service, settings, alerts=alerts)
     try:
         async with bot:
             try:
@@ -631,4 +570,4 @@ async def run_discord(service: SupportService, settings: Settings) -> None:
             raise ConfigError(TOKEN_REJECTED) from None
         if exc.code == 4014:
             raise ConfigError(INTENT_MISSING) from None
-        raise
+        raise DeliveryError(f"discord: the gateway closed the connection ({exc.code})") from None

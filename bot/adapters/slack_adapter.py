@@ -2,11 +2,11 @@
 
 Every listener acknowledges first and works after (Slack wants an answer within 3 s): it calls
 `ack()`, then hands the work to a task this module tracks, so shutdown and tests can wait for it.
-Nothing here decides *what* to answer; that is `SupportService.handle()`. This module decides *where*:
-a thread reply (edited in place when the service says two pastes belong together), an ephemeral
-message, a response_url answer, the App Home tab, or the staff channel.
-
-Channel modes are set by staff with `/errfix mode auto|mention|off` in the channel concerned.
+Nothing here decides *what* to answer. A channel message becomes an `Incoming` plus a `_SlackPort`
+(👀, thread history, post, edit, staff group) and goes to the core's triage (`bot.core.triage`);
+commands, buttons and the shortcut go to `SupportService.handle()`, and this module decides only
+*where* their replies go: an ephemeral message, a response_url answer, the App Home tab, or the
+staff channel. Web API failures become `DeliveryError` here, at the edge.
 
 Public entry points: `build_slack_app()` (the Bolt app, for tests and embedding) and `run_slack()` (what
 the CLI runs: Socket Mode by default, HTTP with `http=True`).
@@ -15,14 +15,12 @@ the CLI runs: Socket Mode by default, HTTP with `http=True`).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import re
 import time
-import weakref
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Coroutine, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
 import aiohttp
@@ -40,9 +38,11 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.adapters import slack_blocks as sb
 from bot.config import Settings
+from bot.core.commands import parse_command
+from bot.core.errors import ConfigError, DeliveryError
 from bot.core.models import Command, Incoming, Reply, ReplyKind
+from bot.core.ports import AlertRelay, Posted, ThreadAuthors
 from bot.core.service import SupportService
-from bot.errors import ConfigError
 
 log = logging.getLogger(__name__)
 
@@ -55,13 +55,11 @@ LOOKUP_SHORTCUT = "sb_lookup_error"  # callback_id of the message shortcut in sl
 # screenshot, a thread reply also sent to the channel). Every other subtype (edits, deletions, joins,
 # bot messages, topic changes…) is never answered.
 ANSWERABLE_SUBTYPES = frozenset({None, "file_share", "thread_broadcast"})
-STAFF_COMMANDS = frozenset({Command.INCIDENTS, Command.ACK_INCIDENT, Command.RESOLVE_INCIDENT,
-                            Command.CHANNEL_MODE, Command.RELOAD})
 # Public replies that leave an ephemeral context go to the channel on purpose: sharing and asking a person.
 BROADCAST_COMMANDS = frozenset({Command.SHARE, Command.ESCALATE})
+SLACK_ID = re.compile(r"[CGD][A-Z0-9]{6,}")
 STAFF_CACHE_SECONDS = 60.0
 REMEMBERED_EVENTS = 10_000
-REMEMBERED_POSTS = 2_000
 VIEW_ACK_SECONDS = 2.5  # a modal submission must be answered within 3 s; past this we answer by DM
 AUTH_ERRORS = frozenset({"invalid_auth", "not_authed", "account_inactive", "token_revoked",
                          "token_expired", "not_allowed_token_type"})
@@ -99,36 +97,11 @@ _bolt_log = logging.getLogger("slack_bolt.supportbot")
 _bolt_log.addFilter(_DropClientTokenWarning())
 
 
-@dataclass(frozen=True, slots=True)
-class _Where:
-    """Where an interaction came from, so replies go back to the same place."""
-
-    channel_id: str = ""
-    user_id: str = ""
-    thread_ts: str | None = None  # public message context: replies go in this thread
-    response_url: str | None = None
-    ephemeral: bool = True  # the button sat on an ephemeral message (or there is no message)
-    home: bool = False  # the App Home tab
-
-
-class _AlertRelay:
-    """One alert sink per service, pointing at the live bot: a restarted adapter must not double alerts."""
-
-    def __init__(self) -> None:
-        self.bot: SlackBot | None = None
-
-    async def __call__(self, reply: Reply) -> None:
-        if self.bot is not None:
-            await self.bot.post_alert(reply)
-
-
-_relays: weakref.WeakKeyDictionary[SupportService, _AlertRelay] = weakref.WeakKeyDictionary()
-
-
 class SlackBot:
-    """The Bolt app plus the little state Slack needs: handled event ids, posted answers, staff cache."""
+    """The Bolt app plus the little state Slack needs: handled event ids and the staff cache."""
 
-    def __init__(self, service: SupportService, settings: Settings, client: AsyncWebClient) -> None:
+    def __init__(self, service: SupportService, settings: Settings, client: AsyncWebClient, *,
+                 alerts: AlertRelay | None = None) -> None:
         self.service = service
         self.settings = settings
         self.client = client
@@ -147,17 +120,13 @@ class SlackBot:
             process_before_response=True,
         )
         self._events: OrderedDict[str, None] = OrderedDict()
-        self._posted: OrderedDict[str, tuple[str, str]] = OrderedDict()  # merge_key -> (channel, ts)
-        self._merge_locks: dict[str, asyncio.Lock] = {}
         self._staff: tuple[float, frozenset[str]] | None = None
+        self._names: dict[str, str] = {}  # channel id -> name, asked only when the watch list names channels
         self._tasks: set[asyncio.Task[None]] = set()
         self._register()
-        relay = _relays.get(service)
-        if relay is None:
-            relay = _relays[service] = _AlertRelay()
-            service.add_alert_sink(relay)
-        relay.bot = self
-        self._relay = relay
+        self._alerts = alerts
+        if alerts is not None:
+            alerts.target = self.post_alert
 
     # -- lifetime ----------------------------------------------------------------------------------------
 
@@ -169,7 +138,7 @@ class SlackBot:
             error = exc.response.get("error", "unknown")
             if error in AUTH_ERRORS:
                 raise ConfigError(f"Slack rejected SLACK_BOT_TOKEN ({error})") from None
-            raise
+            raise DeliveryError(f"slack: auth.test failed: {error}") from None
         self.bot_user_id = str(response.get("user_id") or "")
         self.bot_id = str(response.get("bot_id") or "")
         log.info("slack: connected as %s in team %s", self.bot_user_id, response.get("team_id"))
@@ -184,8 +153,8 @@ class SlackBot:
             await asyncio.wait(set(self._tasks), timeout=remaining)
 
     async def close(self, timeout: float = 5.0) -> None:
-        if self._relay.bot is self:
-            self._relay.bot = None
+        if self._alerts is not None and self._alerts.target == self.post_alert:
+            self._alerts.target = None
         try:
             await self.wait_idle(timeout)
         except TimeoutError:
@@ -212,36 +181,49 @@ class SlackBot:
         app = self.app
         app.event("message")(self._on_message_event)
         app.event("app_home_opened")(self._on_home_opened)
-        app.command("/errfix")(self._on_errfix)
-        app.command("/quota")(self._on_quota)
-        app.command("/incidents")(self._on_incidents)
-        app.action(re.compile("^" + re.escape(sb.ACTION_PREFIX)))(self._on_action)
-        app.shortcut(LOOKUP_SHORTCUT)(self._on_lookup_shortcut)
+        app.command(re.compile(r"^/(errfix|quota|incidents)$"))(self._acked(self.run_command, "command"))
+        app.action(re.compile("^" + re.escape(sb.ACTION_PREFIX)))(self._acked(self.run_action, "button"))
+        app.shortcut(LOOKUP_SHORTCUT)(self._acked(self.run_lookup, "lookup shortcut"))
         app.view(sb.QUOTA_CALLBACK)(self._on_quota_view)
         app.error(self._on_error)
+
+    def _acked(self, work: Callable[[Mapping[str, Any]], Coroutine[Any, Any, None]],
+               what: str) -> Callable[[AsyncAck, dict[str, Any]], Awaitable[None]]:
+        """A listener that acknowledges at once and does `work(body)` in a tracked task."""
+
+        async def listener(ack: AsyncAck, body: dict[str, Any]) -> None:
+            await ack()
+            self._spawn(work(body), what)
+
+        return listener
 
     async def _on_error(self, error: Exception, body: dict[str, Any]) -> None:
         kind = body.get("type") or body.get("event", {}).get("type")
         log.error("slack: listener error on %s: %s: %s", kind, type(error).__name__, error)
 
-    # -- Web API calls: logged, never raised ----------------------------------------------------------------------
+    # -- Web API calls: SDK errors become DeliveryError here ---------------------------------------------------------
 
-    async def call(self, method: str, **kwargs: Any) -> Mapping[str, Any] | None:
-        """Call a Web API method (e.g. "chat_postMessage"); on failure log the error and return None."""
+    async def api(self, method: str, **kwargs: Any) -> Mapping[str, Any]:
+        """Call a Web API method (e.g. "chat_postMessage"); raise DeliveryError naming Slack's error code."""
         try:
             response = await getattr(self.client, method)(**kwargs)
             return response.data if isinstance(response.data, dict) else {}
         except SlackApiError as exc:
             error = exc.response.get("error", "unknown") if exc.response is not None else "unknown"
-            if error == "already_reacted" or error == "no_reaction":
-                return None
-            log.warning("slack: %s failed: %s (status %s)", method, error,
-                        getattr(exc.response, "status_code", "?"))
+            if error in ("already_reacted", "no_reaction"):
+                return {}
+            status = getattr(exc.response, "status_code", "?")
+            raise DeliveryError(f"slack: {method} failed: {error} (status {status})") from None
         except (aiohttp.ClientError, TimeoutError) as exc:
-            log.warning("slack: %s failed: %s: %s", method, type(exc).__name__, exc)
-        except Exception:
-            log.exception("slack: %s failed", method)
-        return None
+            raise DeliveryError(f"slack: {method} failed: {type(exc).__name__}: {exc}") from None
+
+    async def call(self, method: str, **kwargs: Any) -> Mapping[str, Any] | None:
+        """`api()` for replies to commands: a failure is logged and gives None."""
+        try:
+            return await self.api(method, **kwargs)
+        except DeliveryError as exc:
+            log.warning("%s", exc)
+            return None
 
     async def respond(self, response_url: str, rendered: sb.Rendered, *, in_channel: bool = False,
                       replace_original: bool = False) -> bool:
@@ -278,20 +260,19 @@ class SlackBot:
     async def is_platform_staff(self, user_id: str) -> bool:
         return user_id in await self.staff_group_members()
 
-    def staff_ping(self) -> str:
-        """The live mention for escalations: the staff user group, else the configured staff ids."""
-        if self.settings.slack_staff_usergroup:
-            return f"<!subteam^{self.settings.slack_staff_usergroup}>"
-        ids = sorted(i.removeprefix("slack:") for i in self.settings.staff_ids
-                     if re.fullmatch(r"(slack:)?[UW][A-Z0-9]+", i))
-        return " ".join(f"<@{i}>" for i in ids)
+    async def ask(self, command: Command, text: str, where: _SlackPort, *, workspace_id: str = "",
+                  user_name: str = "", **extra: Any) -> list[Reply]:
+        """Hand a command to the service; the port lets it ask Slack whether the person is staff."""
+        incoming = Incoming(platform=PLATFORM, channel_id=where.channel, user_id=where.user, text=text,
+                            command=command, workspace_id=workspace_id, user_name=user_name, **extra)
+        return await self.service.handle(incoming, where)
 
-    async def _incoming(self, command: Command, text: str, where: _Where, *, workspace_id: str = "",
-                        user_name: str = "", **extra: Any) -> Incoming:
-        staff = command in STAFF_COMMANDS and await self.is_platform_staff(where.user_id)
-        return Incoming(platform=PLATFORM, channel_id=where.channel_id, user_id=where.user_id, text=text,
-                        command=command, workspace_id=workspace_id, user_name=user_name,
-                        platform_staff=staff, **extra)
+    async def answer(self, where: _SlackPort, replies: list[Reply]) -> None:
+        for reply in replies:
+            try:
+                await where.post(reply)
+            except DeliveryError as exc:
+                log.warning("%s", exc)
 
     # -- channel messages ------------------------------------------------------------------------------------------
 
@@ -319,123 +300,30 @@ class SlackBot:
         return True
 
     async def handle_message(self, event: Mapping[str, Any], team_id: str) -> None:
+        """A person's new message -> `Incoming` + port -> the core's triage, which decides everything else."""
         if event.get("subtype") not in ANSWERABLE_SUBTYPES or event.get("bot_id") or event.get("bot_profile"):
             return
         user, channel, ts = event.get("user"), event.get("channel"), event.get("ts")
         if not user or not channel or not ts or user == self.bot_user_id:
             return
-        is_direct = event.get("channel_type") == "im"
-        watch = self.settings.slack_watch_channels
-        if watch and not is_direct and channel not in watch:
-            return
         raw = str(event.get("text") or "")
-        mentioned = sb.mentions_user(raw, self.bot_user_id)
-        text = sb.from_slack(sb.strip_mention(raw, self.bot_user_id)).strip()
-        if not text:
-            if mentioned:  # "@supportbot" alone: say what it can do, to that person only
-                where = _Where(channel_id=channel, user_id=user, thread_ts=event.get("thread_ts"))
-                for reply in await self.service.handle(await self._incoming(Command.HELP, "", where)):
-                    await self.deliver(replace(reply, private=True), where)
-            return
-        if not is_direct and not await self.service.channel_allows(PLATFORM, channel, mentioned=mentioned):
-            return
-        looks = self.service.looks_like_error(text)
         thread_ts = str(event.get("thread_ts") or "")
-        in_thread = bool(thread_ts) and thread_ts != ts
-        if in_thread and not (looks or mentioned or is_direct):
-            return  # conversation inside a thread: not a paste, and not worth a Slack API call
-        if in_thread and not mentioned:
-            # Checked here rather than left to the service, so a thread people are handling gets no 👀 either.
-            if self.service.thread_answered(PLATFORM, channel, thread_ts):
-                return
-            helped, answered = await self._thread_state(channel, thread_ts, ts, user)
-            if answered or helped:
-                log.info("slack: not answering in thread %s/%s (%s)", channel, thread_ts,
-                         "already answered" if answered else "a person already helped")
-                return
-        reacted = False
-        if looks:
-            reacted = await self.call("reactions_add", channel=channel, timestamp=ts, name=EYES) is not None
-        incoming = Incoming(platform=PLATFORM, channel_id=channel, user_id=user, text=text,
-                            workspace_id=team_id, message_id=ts, thread_id=thread_ts if in_thread else None,
-                            is_direct=is_direct, mentioned=mentioned)
-        replies = await self.service.handle(incoming)
-        if not replies and reacted:
-            # The 👀 said "looking"; with nothing to say, take it back rather than leave people waiting.
-            await self.call("reactions_remove", channel=channel, timestamp=ts, name=EYES)
-        where = _Where(channel_id=channel, user_id=user, thread_ts=thread_ts or ts, ephemeral=False)
-        for reply in replies:
-            await self.deliver(reply, where)
+        thread = thread_ts if thread_ts and thread_ts != ts else None
+        incoming = Incoming(platform=PLATFORM, channel_id=channel, user_id=user, channel_name=await self.name_of(channel),
+                            text=sb.from_slack(sb.strip_mention(raw, self.bot_user_id)), workspace_id=team_id,
+                            message_id=ts, thread_id=thread, is_direct=event.get("channel_type") == "im",
+                            mentioned=sb.mentions_user(raw, self.bot_user_id))
+        await self.service.triage.handle(incoming, _SlackPort(self, channel, user, ts=ts, thread_ts=thread,
+                                                              ephemeral=False))
 
-    async def _thread_state(self, channel: str, thread_ts: str, ts: str, user: str) -> tuple[bool, bool]:
-        """(a person other than the paster already replied, this bot already replied), before `ts`.
-
-        Asked of Slack rather than remembered, so it holds across restarts and for threads where
-        people helped before the bot was invited.
-        """
-        response = await self.call("conversations_replies", channel=channel, ts=thread_ts, limit=200)
-        if response is None:
-            return False, False
-        messages = list(response.get("messages") or ())
-        # The person who opened the thread and the paster are the ones being helped, not helpers.
-        askers = {user, *(m.get("user") for m in messages if m.get("ts") == thread_ts)}
-        helped = answered = False
-        for message in messages:
-            if message.get("ts") == thread_ts or _ts_key(message.get("ts")) >= _ts_key(ts):
-                continue  # the thread's first message, or one posted after this paste
-            author = message.get("user")
-            if message.get("bot_id") or author == self.bot_user_id:
-                if author == self.bot_user_id or (self.bot_id and message.get("bot_id") == self.bot_id):
-                    answered = True
-                continue  # other bots' chatter is not help
-            if author and author not in askers and message.get("subtype") in ANSWERABLE_SUBTYPES:
-                helped = True
-        return helped, answered
-
-    # -- delivery ---------------------------------------------------------------------------------------------------
-
-    async def deliver(self, reply: Reply, where: _Where) -> None:
-        """Send one reply to where the request came from."""
-        ping = self.staff_ping() if reply.ping_staff else ""
-        if reply.ping_staff and not ping:
-            log.warning("slack: escalation without SLACK_STAFF_USERGROUP or Slack ids in SUPPORTBOT_STAFF")
-        rendered = sb.render(reply, ping=ping)
-        if where.home:
-            await self.publish_home(where.user_id, notice=reply)
-            return
-        if reply.private:
-            if where.response_url and await self.respond(where.response_url, rendered):
-                return
-            if where.channel_id:
-                await self.call("chat_postEphemeral", channel=where.channel_id, user=where.user_id,
-                                text=rendered.text, blocks=rendered.blocks,
-                                **({"thread_ts": where.thread_ts} if where.thread_ts else {}))
-            return
-        if where.ephemeral and where.response_url:
-            await self.respond(where.response_url, rendered, in_channel=True)
-            return
-        if not where.channel_id:
-            return
-        await self._post_public(reply, rendered, where.channel_id, where.thread_ts)
-
-    async def _post_public(self, reply: Reply, rendered: sb.Rendered, channel: str, thread_ts: str | None) -> None:
-        key = reply.merge_key
-        lock = self._merge_locks.setdefault(key, asyncio.Lock()) if key else contextlib.nullcontext()
-        async with lock:
-            if key and key in self._posted:
-                posted_channel, posted_ts = self._posted[key]
-                updated = await self.call("chat_update", channel=posted_channel, ts=posted_ts,
-                                          text=rendered.text, blocks=rendered.blocks)
-                if updated is not None:
-                    return
-            posted = await self.call("chat_postMessage", channel=channel, text=rendered.text,
-                                     blocks=rendered.blocks, unfurl_links=False, unfurl_media=False,
-                                     **({"thread_ts": thread_ts} if thread_ts else {}))
-            if key and posted is not None and posted.get("ts"):
-                self._posted[key] = (str(posted.get("channel") or channel), str(posted["ts"]))
-                while len(self._posted) > REMEMBERED_POSTS:
-                    old, _ = self._posted.popitem(last=False)
-                    self._merge_locks.pop(old, None)
+    async def name_of(self, channel: str) -> str:
+        """A channel's name (conversations.info, once per channel), needed only when SLACK_WATCH_CHANNELS names one."""
+        if all(SLACK_ID.fullmatch(w) for w in self.settings.slack_watch_channels):
+            return ""
+        if channel not in self._names:
+            info = await self.call("conversations_info", channel=channel)
+            self._names[channel] = str(((info or {}).get("channel") or {}).get("name") or "")
+        return self._names[channel]
 
     async def post_alert(self, reply: Reply) -> None:
         """Incident alerts from the service go to the staff channel."""
@@ -449,51 +337,23 @@ class SlackBot:
 
     # -- slash commands ------------------------------------------------------------------------------------------------
 
-    @staticmethod
-    def _command_where(command: Mapping[str, Any]) -> _Where:
-        return _Where(channel_id=str(command.get("channel_id") or ""), user_id=str(command.get("user_id") or ""),
-                      response_url=command.get("response_url"), ephemeral=True)
 
-    async def _on_errfix(self, ack: AsyncAck, command: dict[str, Any]) -> None:
-        await ack()
-        self._spawn(self.run_errfix(command), "/errfix")
-
-    async def run_errfix(self, command: Mapping[str, Any]) -> None:
-        text = sb.from_slack(str(command.get("text") or "")).strip()
-        word, _, rest = text.partition(" ")
-        kind, argument = Command.ERRFIX, text
-        if word.lower() in ("help", "?"):
-            kind, argument = Command.HELP, ""
-        elif word.lower() == "mode":
-            kind, argument = Command.CHANNEL_MODE, rest.strip()
-        elif word.lower() == "reload" and not rest:
-            kind, argument = Command.RELOAD, ""
-        await self._command(kind, argument, command)
-
-    async def _command(self, kind: Command, text: str, command: Mapping[str, Any]) -> None:
-        where = self._command_where(command)
-        incoming = await self._incoming(kind, text, where, workspace_id=str(command.get("team_id") or ""),
-                                        user_name=str(command.get("user_name") or ""))
-        for reply in await self.service.handle(incoming):
-            await self.deliver(reply, where)
-
-    async def _on_quota(self, ack: AsyncAck, command: dict[str, Any]) -> None:
-        await ack()
-        self._spawn(self.run_quota(command), "/quota")
-
-    async def run_quota(self, command: Mapping[str, Any]) -> None:
-        text = sb.from_slack(str(command.get("text") or "")).strip()
-        if text.lower() in ("", "form"):
+    async def run_command(self, command: Mapping[str, Any]) -> None:
+        """/errfix, /quota, /incidents: the shared grammar decides what they mean; /quota alone opens a form."""
+        name, text = str(command.get("command") or ""), sb.from_slack(str(command.get("text") or "")).strip()
+        if name == "/quota" and text.lower() in ("", "form"):
             opened = await self.call("views_open", trigger_id=command.get("trigger_id"),
                                      view=sb.quota_modal(str(command.get("channel_id") or "")))
             if opened is not None:
                 return
             text = ""  # no modal: fall back to the examples
-        await self._command(Command.QUOTA, text, command)
-
-    async def _on_incidents(self, ack: AsyncAck, command: dict[str, Any]) -> None:
-        await ack()
-        self._spawn(self._command(Command.INCIDENTS, "", command), "/incidents")
+        parsed = parse_command(name, text)
+        if parsed is None:
+            return
+        where = _SlackPort(self, str(command.get("channel_id") or ""), str(command.get("user_id") or ""),
+                           response_url=command.get("response_url"))
+        await self.answer(where, await self.ask(*parsed, where, workspace_id=str(command.get("team_id") or ""),
+                                                user_name=str(command.get("user_name") or "")))
 
     # -- the quota modal ----------------------------------------------------------------------------------------------------
 
@@ -504,10 +364,9 @@ class SlackBot:
             await ack(response_action="errors", errors=errors)
             return
         user = body.get("user", {})
-        where = _Where(channel_id=str(view.get("private_metadata") or ""), user_id=str(user.get("id") or ""))
-        incoming = await self._incoming(Command.QUOTA, text, where, workspace_id=str(user.get("team_id") or ""),
-                                        user_name=str(user.get("username") or ""))
-        work = asyncio.ensure_future(self.service.handle(incoming))
+        where = _SlackPort(self, str(view.get("private_metadata") or ""), str(user.get("id") or ""))
+        work = asyncio.ensure_future(self.ask(Command.QUOTA, text, where, workspace_id=str(user.get("team_id") or ""),
+                                              user_name=str(user.get("username") or "")))
         done, _ = await asyncio.wait({work}, timeout=VIEW_ACK_SECONDS)
         if done:
             replies = work.result()
@@ -521,17 +380,14 @@ class SlackBot:
         async def later() -> None:
             for reply in await work:
                 rendered = sb.render(reply)
-                await self.call("chat_postMessage", channel=where.user_id, text=rendered.text, blocks=rendered.blocks)
+                await self.call("chat_postMessage", channel=where.user, text=rendered.text, blocks=rendered.blocks)
 
         self._spawn(later(), "quota modal")
 
     # -- buttons, the shortcut, App Home ------------------------------------------------------------------------------------------
 
-    async def _on_action(self, ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]) -> None:
-        await ack()
-        self._spawn(self.run_action(body, action), "button")
-
-    async def run_action(self, body: Mapping[str, Any], action: Mapping[str, Any]) -> None:
+    async def run_action(self, body: Mapping[str, Any]) -> None:
+        action = (body.get("actions") or [{}])[0]
         command = sb.parse_action_id(str(action.get("action_id") or ""))
         if command is None:
             return
@@ -542,32 +398,26 @@ class SlackBot:
         home = container.get("type") == "view" and (body.get("view") or {}).get("type") == "home"
         ephemeral = bool(container.get("is_ephemeral")) or not message
         thread_ts = None if ephemeral else (message.get("thread_ts") or message.get("ts"))
-        where = _Where(channel_id=channel, user_id=str(user.get("id") or ""), thread_ts=thread_ts,
-                       response_url=body.get("response_url"), ephemeral=ephemeral, home=home)
-        incoming = await self._incoming(command, str(action.get("value") or ""), where,
-                                        workspace_id=str((body.get("team") or {}).get("id") or ""),
-                                        user_name=str(user.get("username") or user.get("name") or ""),
-                                        message_id=container.get("message_ts"), thread_id=thread_ts)
-        for reply in await self.service.handle(incoming):
-            if command in BROADCAST_COMMANDS and not reply.private and ephemeral and not where.response_url:
-                reply = replace(reply, private=True)  # nowhere public to put it
-            await self.deliver(reply, where)
-
-    async def _on_lookup_shortcut(self, ack: AsyncAck, shortcut: dict[str, Any]) -> None:
-        await ack()
-        self._spawn(self.run_lookup(shortcut), "lookup shortcut")
+        where = _SlackPort(self, channel, str(user.get("id") or ""), thread_ts=thread_ts,
+                           response_url=body.get("response_url"), ephemeral=ephemeral, home=home)
+        replies = await self.ask(command, str(action.get("value") or ""), where,
+                                 workspace_id=str((body.get("team") or {}).get("id") or ""),
+                                 user_name=str(user.get("username") or user.get("name") or ""),
+                                 message_id=container.get("message_ts"), thread_id=thread_ts)
+        if command in BROADCAST_COMMANDS and ephemeral and not where.response_url:
+            replies = [replace(r, private=True) for r in replies]  # nowhere public to put them
+        await self.answer(where, replies)
 
     async def run_lookup(self, shortcut: Mapping[str, Any]) -> None:
         message = shortcut.get("message") or {}
         user = shortcut.get("user") or {}
         text = sb.from_slack(str(message.get("text") or "")).strip()
-        where = _Where(channel_id=str((shortcut.get("channel") or {}).get("id") or ""),
-                       user_id=str(user.get("id") or ""), response_url=shortcut.get("response_url"))
-        incoming = await self._incoming(Command.ERRFIX if text else Command.HELP, text, where,
-                                        workspace_id=str((shortcut.get("team") or {}).get("id") or ""),
-                                        user_name=str(user.get("username") or ""))
-        for reply in await self.service.handle(incoming):
-            await self.deliver(replace(reply, private=True), where)
+        where = _SlackPort(self, str((shortcut.get("channel") or {}).get("id") or ""), str(user.get("id") or ""),
+                           response_url=shortcut.get("response_url"))
+        replies = await self.ask(Command.ERRFIX if text else Command.HELP, text, where,
+                                 workspace_id=str((shortcut.get("team") or {}).get("id") or ""),
+                                 user_name=str(user.get("username") or ""))
+        await self.answer(where, [replace(r, private=True) for r in replies])
 
     async def _on_home_opened(self, event: dict[str, Any]) -> None:
         if event.get("tab", "home") != "home" or not event.get("user"):
@@ -576,9 +426,9 @@ class SlackBot:
 
     async def publish_home(self, user_id: str, *, notice: Reply | None = None) -> None:
         """The App Home tab: the staff overview for staff, a polite refusal plus help for everyone else."""
-        where = _Where(user_id=user_id)
-        overview = await self.service.handle(await self._incoming(Command.INCIDENTS, "", where))
-        help_reply = await self.service.handle(await self._incoming(Command.HELP, "", where))
+        where = _SlackPort(self, "", user_id)
+        overview = await self.ask(Command.INCIDENTS, "", where)
+        help_reply = await self.ask(Command.HELP, "", where)
         if not overview or not help_reply:
             return
         if notice is not None and notice.kind is ReplyKind.STAFF:
@@ -594,6 +444,74 @@ def _ts_key(ts: Any) -> tuple[int, int]:
         return 0, 0
 
 
+class _SlackPort:
+    """Where a Slack message, command, button or shortcut came from (`bot.core.ports.ChatPort`).
+
+    Replies go back to the same place: in the message's thread, through the interaction's
+    response_url (it works in channels the bot has not joined), as an ephemeral, or to the App Home tab.
+    """
+
+    def __init__(self, bot: SlackBot, channel: str, user: str, *, ts: str | None = None,
+                 thread_ts: str | None = None, response_url: str | None = None, ephemeral: bool = True,
+                 home: bool = False) -> None:
+        self.bot, self.channel, self.user, self.ts, self.thread_ts = bot, channel, user, ts, thread_ts
+        self.response_url, self.ephemeral, self.home = response_url, ephemeral, home
+
+    async def react(self) -> None:
+        await self.bot.api("reactions_add", channel=self.channel, timestamp=self.ts, name=EYES)
+
+    async def unreact(self) -> None:
+        await self.bot.api("reactions_remove", channel=self.channel, timestamp=self.ts, name=EYES)
+
+    async def thread_authors(self) -> ThreadAuthors:
+        """Read the thread (conversations.replies): people who wrote before this message, and whether we did."""
+        response = await self.bot.api("conversations_replies", channel=self.channel, ts=self.thread_ts, limit=200)
+        opener, people, bot_replied = None, set(), False
+        for message in response.get("messages") or ():
+            author = message.get("user")
+            if message.get("ts") == self.thread_ts:
+                opener = author
+            elif _ts_key(message.get("ts")) >= _ts_key(self.ts):
+                continue  # posted after this message
+            elif author == self.bot.bot_user_id or (self.bot.bot_id and message.get("bot_id") == self.bot.bot_id):
+                bot_replied = True
+            elif author and not message.get("bot_id") and message.get("subtype") in ANSWERABLE_SUBTYPES:
+                people.add(str(author))
+        return ThreadAuthors(opener=opener, people=frozenset(people), bot_replied=bot_replied)
+
+    async def post(self, reply: Reply) -> Posted | None:
+        bot = self.bot
+        if self.home:
+            await bot.publish_home(self.user, notice=reply)
+            return None
+        ping = sb.staff_mention(bot.settings.slack_staff_usergroup, bot.settings.staff_ids) if reply.ping_staff else ""
+        if reply.ping_staff and not ping:
+            log.warning("slack: escalation without SLACK_STAFF_USERGROUP or Slack ids in SUPPORTBOT_STAFF")
+        rendered = sb.render(reply, ping=ping)
+        if reply.private:  # in the thread the person is in, if any
+            if not (self.response_url and await bot.respond(self.response_url, rendered)) and self.channel:
+                await bot.api("chat_postEphemeral", channel=self.channel, user=self.user, text=rendered.text,
+                              blocks=rendered.blocks, **({"thread_ts": self.thread_ts} if self.thread_ts else {}))
+            return None
+        if self.ephemeral and self.response_url:
+            await bot.respond(self.response_url, rendered, in_channel=True)
+            return None
+        if not self.channel:
+            return None
+        thread = self.thread_ts or self.ts  # a public answer to a message goes in its thread
+        posted = await bot.api("chat_postMessage", channel=self.channel, text=rendered.text, blocks=rendered.blocks,
+                               unfurl_links=False, unfurl_media=False, **({"thread_ts": thread} if thread else {}))
+        return Posted(str(posted.get("channel") or self.channel), str(posted.get("ts") or ""))
+
+    async def edit(self, posted: Posted, reply: Reply) -> None:
+        rendered = sb.render(reply)
+        await self.bot.api("chat_update", channel=posted.channel_id, ts=posted.message_id, text=rendered.text,
+                           blocks=rendered.blocks)
+
+    async def is_staff(self) -> bool:
+        return await self.bot.is_platform_staff(self.user)
+
+
 def build_slack_app(service: SupportService, settings: Settings, client: AsyncWebClient) -> AsyncApp:
     """The Bolt app with every listener registered, talking to Slack through `client`."""
     return SlackBot(service, settings, client).app
@@ -603,8 +521,11 @@ def build_slack_app(service: SupportService, settings: Settings, client: AsyncWe
 # Serving
 
 
-def http_app(bot: SlackBot) -> web.Application:
-    """aiohttp application: POST /slack/events (signature-checked by Bolt) and GET /healthz."""
+Health = Callable[[], Awaitable[Mapping[str, Any]]]
+
+
+def http_app(bot: SlackBot, health: Health | None = None) -> web.Application:
+    """aiohttp application: POST /slack/events (signature-checked by Bolt) and, given `health`, GET /healthz."""
 
     async def events(request: web.Request) -> web.Response:
         try:
@@ -617,29 +538,20 @@ def http_app(bot: SlackBot) -> web.Application:
             return web.json_response({"error": "malformed request"}, status=400)
         return await to_aiohttp_response(bolt_response)
 
-    async def health(request: web.Request) -> web.Response:
-        return web.json_response(await health_report(bot.service))
+    async def healthz(request: web.Request) -> web.Response:
+        assert health is not None
+        return web.json_response(dict(await health()))
 
     web_app = web.Application()
     web_app.router.add_post(EVENTS_PATH, events)
-    web_app.router.add_get(HEALTH_PATH, health)
+    if health is not None:
+        web_app.router.add_get(HEALTH_PATH, healthz)
     return web_app
 
 
-async def health_report(service: SupportService) -> dict[str, Any]:
-    store = "ok"
-    try:
-        await service.store.ping()
-    except Exception as exc:  # the reason class is enough; the message could carry a URL
-        store = f"error: {type(exc).__name__}"
-    catalog = {"entries": len(service.catalog), "version": service.catalog.version}
-    front_ends = dict(service.front_end_status)
-    healthy = store == "ok" and all(state == "running" for state in front_ends.values())
-    return {"ok": healthy, "store": store, "catalog": catalog, "front_ends": front_ends}
-
-
 async def run_slack(service: SupportService, settings: Settings, *, http: bool, port: int,
-                    host: str = "0.0.0.0", ready: Callable[[], Awaitable[None]] | None = None) -> None:
+                    host: str = "0.0.0.0", ready: Callable[[], Awaitable[None]] | None = None,
+                    alerts: AlertRelay | None = None, health: Health | None = None) -> None:
     """Run the Slack app until cancelled: Socket Mode by default, HTTP (`POST /slack/events`) with `http=True`.
 
     Raises ConfigError when a credential is missing or Slack rejects the bot token (retrying would not help).
@@ -650,11 +562,11 @@ async def run_slack(service: SupportService, settings: Settings, *, http: bool, 
     if not http and not settings.slack_app_token:
         raise ConfigError("SLACK_APP_TOKEN is required for Socket Mode (or use --http)")
     client = make_client(settings)
-    bot = SlackBot(service, settings, client)
+    bot = SlackBot(service, settings, client, alerts=alerts)
     try:
         await bot.start()
         if http:
-            runner = web.AppRunner(http_app(bot), handle_signals=False, access_log=None)
+            runner = web.AppRunner(http_app(bot, health), handle_signals=False, access_log=None)
             await runner.setup()
             try:
                 await web.TCPSite(runner, host, port).start()

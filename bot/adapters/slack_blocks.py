@@ -205,6 +205,14 @@ def reply_blocks(reply: Reply, *, ping: str = "", include_more: bool = False, ma
     return [*head, *body, *tail][:max_blocks]
 
 
+def staff_mention(usergroup: str | None, staff_ids: Iterable[str]) -> str:
+    """The live mention for escalations: the staff user group, else the configured Slack staff ids."""
+    if usergroup:
+        return f"<!subteam^{usergroup}>"
+    ids = sorted(i.removeprefix("slack:") for i in staff_ids if re.fullmatch(r"(slack:)?[UW][A-Z0-9]+", i))
+    return " ".join(f"<@{i}>" for i in ids)
+
+
 def render(reply: Reply, *, ping: str = "", include_more: bool = False) -> Rendered:
     """A message (or ephemeral) body: blocks plus the plain-text fallback."""
     return Rendered(reply_blocks(reply, ping=ping, include_more=include_more), fallback_text(reply, ping=ping))

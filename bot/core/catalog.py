@@ -18,7 +18,7 @@ from typing import Any
 import yaml
 
 from bot.core.catalog_problem import CatalogProblem
-from bot.errors import CatalogError
+from bot.core.errors import CatalogError
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +32,8 @@ CATEGORIES = frozenset(
         "local-runtime",
         "config",
         "ui-crash",
+        "safety-filter",
+        "tool-use",
     }
 )
 ID_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")

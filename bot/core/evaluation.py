@@ -17,8 +17,11 @@ class AccuracyReport:
     negatives: int = 0
     false_triggers: int = 0
     skipped_unknown_entry: int = 0
+    out_of_catalog: int = 0
+    out_of_catalog_answered: int = 0
     misses: list[str] = field(default_factory=list)
     triggers: list[str] = field(default_factory=list)
+    wrong_answers: list[str] = field(default_factory=list)
 
     @property
     def top1(self) -> float:
@@ -28,6 +31,11 @@ class AccuracyReport:
     def false_trigger_rate(self) -> float:
         return self.false_triggers / self.negatives if self.negatives else 0.0
 
+    @property
+    def out_of_catalog_rate(self) -> float:
+        """Share of real errors no entry covers that still got a confident answer (a wrong one)."""
+        return self.out_of_catalog_answered / self.out_of_catalog if self.out_of_catalog else 0.0
+
 
 def read_jsonl(path: Path) -> list[dict[str, object]]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
@@ -36,7 +44,9 @@ def read_jsonl(path: Path) -> list[dict[str, object]]:
 def evaluate(
     matcher: Matcher, pastes: Iterable[dict[str, object]], negatives: Iterable[dict[str, object]]
 ) -> AccuracyReport:
-    """Top-1 over pastes whose expected entry exists; false triggers over non-ambiguous negatives."""
+    """Top-1 over pastes whose expected entry exists; false triggers over chat and other software;
+    wrong confident answers over real errors of our tools that no entry covers (kind `out-of-catalog`).
+    Ambiguous negatives are left out."""
     report = AccuracyReport()
     known = set(matcher.catalog.ids)
     for item in pastes:
@@ -54,10 +64,18 @@ def evaluate(
             detail = f"{top.entry_id} {top.score} via {top.reason}" if top else "no candidate"
             report.misses.append(f"{item['id']}: expected {expected}, got {got} (top: {detail})")
     for item in negatives:
-        if item.get("kind") == "ambiguous":
+        kind = item.get("kind")
+        if kind == "ambiguous":
+            continue
+        result = matcher.match(str(item["text"]))
+        if kind == "out-of-catalog":
+            report.out_of_catalog += 1
+            if result.best is not None:
+                report.out_of_catalog_answered += 1
+                best = result.best
+                report.wrong_answers.append(f"{item['id']}: answered {best.entry_id} {best.score} via {best.reason}")
             continue
         report.negatives += 1
-        result = matcher.match(str(item["text"]))
         if result.best is not None:
             report.false_triggers += 1
             best = result.best

@@ -21,9 +21,11 @@ import re
 from collections import Counter
 from collections.abc import Callable, Iterable, MutableMapping
 from dataclasses import dataclass, replace
+from importlib import resources
 from typing import Any
 
 import ahocorasick
+import yaml
 from rapidfuzz import fuzz, process
 
 from bot.core.catalog import Catalog, Entry
@@ -48,7 +50,6 @@ PROFILE_MAX = 80.0
 MAX_SCAN_CHARS = 12_000  # longer pastes are cut down to their error-looking lines first
 MIN_LITERAL_CHARS = 14
 LITERAL_MIN = 60.0
-LITERAL_SHARE = 0.6  # of a literal's words, weighed by rarity, a paste must hold to be aligned
 KEYWORD_MIN = 35.0
 # A keyword document scores at most 100 * share ** 0.75, where share is the part of its squared weight
 # the paste shares; so KEYWORD_MIN needs this share (a hair lower, against rounding).
@@ -58,20 +59,24 @@ PROFILE_MIN = 35.0
 PROFILE_NEED = (PROFILE_MIN / PROFILE_MAX) ** (1 / PROFILE_EXPONENT)
 PROFILE_NEED_MARGIN = 0.999
 
-# Words that name a tool in a paste. Order matters only for readability.
-TOOL_WORDS: dict[str, re.Pattern[str]] = {
-    "Claude Code": re.compile(
-        r"\b(claude(?:[ -]code)?|cc|anthropic|opus|sonnet|haiku|claude\.ai|/usage|ccr)\b", re.IGNORECASE
-    ),
-    "Codex CLI": re.compile(r"\b(codex(?:-cli)?|openai|chatgpt|gpt-?\d[\w.-]*)\b", re.IGNORECASE),
-    "Gemini CLI": re.compile(r"\b(gemini(?:-cli)?|google ai|vertex|gaxios)\b", re.IGNORECASE),
-    "GitHub Copilot": re.compile(r"\b(copilot|github copilot)\b", re.IGNORECASE),
-    "Cursor": re.compile(r"\b(cursor(?:-agent)?)\b", re.IGNORECASE),
-    "Aider": re.compile(r"\b(aider|litellm)\b", re.IGNORECASE),
-    "Cline / Roo": re.compile(r"\b(cline|roo(?:[ -]?code)?|roocode)\b", re.IGNORECASE),
-    "Continue": re.compile(r"\b(continue\.dev|continuedev|continue (?:extension|plugin|\d+\.\d+))\b", re.IGNORECASE),
-    "OpenCode": re.compile(r"\b(opencode)\b", re.IGNORECASE),
-}
+# Words that name a tool in a paste: data, so that a new tool is one record (see tool_names.yaml).
+TOOL_WORDS: dict[str, re.Pattern[str]] = {}
+TOOL_NAME_WORDS: frozenset[str] = frozenset()
+
+
+def _load_tool_names() -> tuple[dict[str, re.Pattern[str]], frozenset[str]]:
+    raw = yaml.safe_load(resources.files("bot.core").joinpath("tool_names.yaml").read_text(encoding="utf-8"))
+    patterns: dict[str, re.Pattern[str]] = {}
+    name_words: set[str] = set()
+    for record in raw["tools"]:
+        patterns[str(record["tool"])] = re.compile(
+            r"\b(?:" + "|".join(str(word) for word in record["words"]) + r")\b", re.IGNORECASE
+        )
+        name_words.update(str(word) for word in record.get("name_words", ()))
+    return patterns, frozenset(name_words)
+
+
+TOOL_WORDS, TOOL_NAME_WORDS = _load_tool_names()
 
 # A message that carries none of these is ordinary chat, whatever it fuzzily resembles.
 ERROR_CUES = re.compile(
@@ -233,6 +238,8 @@ class Matcher:
             self._clauses.setdefault((words[0], words[1], words[2]), []).append((words, index, clause_score))
         self._build_docs(prepared)
         self._build_profiles(prepared)
+        # The words of each entry's error texts, not its prose (see _explains_quoted_errors).
+        self._error_words = [features.words for features in prepared]
 
     # -- preprocessing ----------------------------------------------------------------------------
 
@@ -286,26 +293,29 @@ class Matcher:
         for index, features in enumerate(prepared):
             for text, kind, shown in features.literals:
                 self._literals.append(_Literal(index, text, kind, shown, frozenset(tokens(text))))
+        # What sets each literal apart from the error frames every tool shares ("API Error: 400
+        # {"type":"error",...}"): an alignment that covers the frame but not these words is no match.
+        self._literal_marks = [self._distinctive(lit.text) for lit in self._literals]
         frequency: Counter[str] = Counter(word for literal in self._literals for word in literal.words)
-        total = len(self._literals) + 1
-        # Rarity among literals: "api error 429" is in a hundred of them, a product's own wording in few.
-        self._literal_rarity = {word: math.log(total / count) for word, count in frequency.items()}
         self._literal_postings: dict[str, list[int]] = {}
-        self._literal_mass: list[float] = []
         for position, literal in enumerate(self._literals):
-            mass = sum(self._literal_rarity[w] for w in literal.words)
-            self._literal_mass.append(mass)
             size = len(literal.words)
             may_miss = size - math.ceil(_literal_need(size))
             if may_miss < 0:
                 continue  # fewer than two words: never aligned
-            # Indexed under its rarest words until both gates are sure to need one of them.
-            left = mass
-            for number, word in enumerate(sorted(literal.words, key=lambda w: (-self._literal_rarity[w], w))):
+            marks = self._literal_marks[position]
+            if marks:
+                # It also needs DISTINCT_MIN_COVERAGE of its distinctive weight: the heaviest marks up to
+                # the point where the rest weighs less than that are enough to find it.
+                left = total = sum(marks.values())
+                for word, weight in sorted(marks.items(), key=lambda item: (-item[1], item[0])):
+                    self._literal_postings.setdefault(word, []).append(position)
+                    left -= weight
+                    if left < DISTINCT_MIN_COVERAGE * total:
+                        break
+                continue
+            for word in sorted(literal.words, key=lambda w: (frequency[w], w))[: may_miss + 1]:
                 self._literal_postings.setdefault(word, []).append(position)
-                left -= self._literal_rarity[word]
-                if number >= may_miss or left < LITERAL_SHARE * mass:
-                    break
 
     def _build_clauses(self, prepared: list[EntryFeatures]) -> list[tuple[str, int, float]]:
         """Distinctive phrases of the literals: (" phrase ", entry index, score).
@@ -363,6 +373,14 @@ class Matcher:
                 self._profiles.setdefault(word, []).append(index)
                 self._profile_factor[word] = max(factor, self._profile_factor.get(word, 0.0))
 
+    def _distinctive(self, normalized: str) -> dict[str, float]:
+        return {
+            word: self._idf.get(word, 1.0)
+            for word in set(tokens(normalized))
+            if word not in STOPWORDS and word not in GENERIC_ERROR_WORDS and word not in FRAME_WORDS
+            and not word.isdigit()
+        }
+
     def _weights(self, words: Iterable[str]) -> dict[str, float]:
         # Unknown words get the highest IDF: they are rare, but they say nothing about our entries,
         # and they only grow the paste's norm, which is what lowers a chatty paste's similarity.
@@ -412,9 +430,31 @@ class Matcher:
             needed = self.threshold - (TOOL_NAMED_RELIEF if about_named_tool and looks_like_error else 0.0)
             # Ordinary chat never triggers: without an error cue only the error's own wording is trusted.
             strong_evidence = bool(evidence.kinds[self._index_of[leader.entry_id]] - {"keywords"})
-            if leader.score >= needed and (looks_like_error or strong_evidence):
+            if (
+                leader.score >= needed
+                and (looks_like_error or strong_evidence)
+                and (strong_evidence or self._explains_quoted_errors(self._index_of[leader.entry_id], cleaned))
+            ):
                 confident = leader
         return MatchResult(confident, tuple(ranked), looks_like_error or confident is not None)
+
+    def _explains_quoted_errors(self, index: int, cleaned: str) -> bool:
+        """Whether an entry found on shared vocabulary alone also knows the error message the paste quotes.
+
+        A description that quotes the tool's actual message ("keeps printing 'Empty response received'")
+        is about that message: when the entry's vocabulary misses most of its rare words, the paste is
+        a different error that merely shares the topic, and staying quiet beats a wrong page.
+        """
+        quoted = " ".join(found.group(1) or found.group(2) for found in QUOTED_MESSAGE.finditer(cleaned))
+        weights = {
+            word: weight
+            for word, weight in self._weights(tokens(normalize_cleaned(quoted))).items()
+            if word not in GENERIC_ERROR_WORDS and word not in FRAME_WORDS and word not in TOOL_NAME_WORDS
+        }
+        if len(weights) < QUOTED_MIN_WORDS:
+            return True
+        known = sum(weight for word, weight in weights.items() if word in self._error_words[index])
+        return known / sum(weights.values()) >= QUOTED_MIN_COVERAGE
 
     def _pattern_evidence(self, cleaned: str, evidence: _Evidence) -> None:
         lowered = cleaned.lower()
@@ -452,8 +492,11 @@ class Matcher:
             shared = literal.words & paste_words
             if len(shared) < _literal_need(len(literal.words)):
                 continue
-            if sum(self._literal_rarity[w] for w in shared) < LITERAL_SHARE * self._literal_mass[position]:
-                continue  # mostly the words every error shares: it cannot be this literal verbatim
+            marks = self._literal_marks[position]
+            if marks and sum(marks.get(w, 0.0) for w in shared) < DISTINCT_MIN_COVERAGE * sum(marks.values()):
+                # Covering the error frame every provider shares but not what sets this literal apart
+                # is no match (it would score at most DISTINCT_MIN_COVERAGE of LITERAL_MIN's scale).
+                continue
             # Partial ratios in the 70s and 80s are common between unrelated error lines, so the scale
             # is stretched: only a near-verbatim occurrence scores high. A short paste that is merely a
             # piece of a long literal is weak evidence, and so is a short literal, which aligns by
@@ -611,10 +654,16 @@ GENERIC_ERROR_WORDS = frozenset(
     "please later again bad gateway service unavailable read write file directory".split()
 )
 GENERIC_WEIGHT = 0.35
-TOOL_NAME_WORDS = frozenset(
-    "claude code cc anthropic opus sonnet haiku fable codex openai chatgpt gpt gemini google vertex copilot "
-    "github cursor aider litellm cline roo roocode continue continuedev opencode openrouter vscode".split()
+# The scaffolding of JSON error bodies and log frames: shared by every provider's errors.
+FRAME_WORDS = frozenset(
+    "type message code status details detail param reason domain errors body json object null true false "
+    "invalid_request_error api_error request_id requestid id num time uuid hex path url email".split()
 )
+DISTINCT_MIN_COVERAGE = 0.6
+# A message quoted inside a description: "..." or '...' on one line, long enough to be a message.
+QUOTED_MESSAGE = re.compile(r"\"([^\"\n]{12,400})\"|(?<!\w)'([^'\n]{12,400})'(?!\w)")
+QUOTED_MIN_WORDS = 3
+QUOTED_MIN_COVERAGE = 0.5
 
 STOPWORDS = frozenset(
     "the a an and or to of in on for is it this that with at by from be as are was were my me i you your "

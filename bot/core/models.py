@@ -45,17 +45,17 @@ class Incoming:
     """One thing a person did, already stripped of platform markup by the adapter."""
 
     platform: str  # "slack" | "discord" | "console" | "cli"
-    channel_id: str
+    channel_id: str  # a thread's parent channel: modes and watch lists apply to it
     user_id: str
     text: str
     command: Command = Command.MESSAGE
+    channel_name: str = ""  # where the platform gives it cheaply (watch lists may name channels)
     workspace_id: str = ""  # Slack team id, Discord guild id
     message_id: str | None = None  # Slack ts, Discord message id
     thread_id: str | None = None  # the thread this message sits in, if any
     user_name: str = ""
     is_direct: bool = False
     mentioned: bool = False  # the bot was addressed directly
-    thread_helped: bool = False  # a person already replied in this thread
     platform_staff: bool = False  # the platform itself grants staff (role, permission, user group)
     received_at: dt.datetime | None = None
 

@@ -1,9 +1,14 @@
-"""The interfaces the core needs from the outside world; implementations live in `bot.storage`."""
+"""The interfaces the core needs from the outside world.
+
+`IncidentStore` is implemented in `bot.storage`; `ChatPort` by each chat adapter (Slack, Discord, the
+terminal) for the one message or command being handled.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from typing import Protocol
 
 from bot.core.models import (
@@ -14,9 +19,81 @@ from bot.core.models import (
     IncidentStatus,
     PurgeCounts,
     QuotaReport,
+    Reply,
     UnmatchedPaste,
     Verdict,
 )
+
+# ---------------------------------------------------------------------------------------------
+# Chat platforms
+
+
+@dataclass(frozen=True, slots=True)
+class Posted:
+    """A message the bot posted, so it can be edited in place later."""
+
+    channel_id: str
+    message_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class ThreadAuthors:
+    """Who wrote in the thread of a message, before that message (bots other than this one left out)."""
+
+    opener: str | None = None  # the person who started the thread: asking, not helping
+    people: frozenset[str] = frozenset()  # every person who wrote there, the opener included
+    bot_replied: bool = False  # this bot already answered in the thread
+
+
+class ChatPort(Protocol):
+    """The conversation one message or command came from, as the core sees it.
+
+    Each adapter implements it for the platform's own calls. A call the platform refuses or fails
+    raises `bot.core.errors.DeliveryError`, never the SDK's own exception.
+    """
+
+    async def react(self) -> None:
+        """Mark the message as being looked at (👀)."""
+        ...
+
+    async def unreact(self) -> None:
+        """Take that mark back."""
+        ...
+
+    async def thread_authors(self) -> ThreadAuthors:
+        """Who wrote in the message's thread before it (asked of the platform, so it survives restarts)."""
+        ...
+
+    async def post(self, reply: Reply) -> Posted | None:
+        """Answer the message: in its thread, or only to its author when `reply.private`."""
+        ...
+
+    async def edit(self, posted: Posted, reply: Reply) -> None:
+        """Replace an earlier answer with `reply`."""
+        ...
+
+    async def is_staff(self) -> bool:
+        """Whether the platform itself makes the author staff (a user group, a role, a permission)."""
+        ...
+
+
+AlertSink = Callable[[Reply], Awaitable[None]]
+
+
+class AlertRelay:
+    """One alert sink per front end, registered once by the runner, pointing at its live connection.
+
+    A front end that reconnects sets `target` again instead of registering a second sink, so an alert
+    is never sent twice, and one that stops clears it.
+    """
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.target: AlertSink | None = None
+
+    async def __call__(self, reply: Reply) -> None:
+        if self.target is not None:
+            await self.target(reply)
 
 
 class Clock(Protocol):

@@ -202,7 +202,9 @@ HELP_SECTIONS = (
             "`/errfix TEXT` — look up an error (paste it) or a catalog entry id or title",
             "`/quota TEXT` — report a usage-quota reading, e.g. `session 64% -> 100% with nothing running`",
             "`/incidents` — tallies and open incidents (support staff only)",
-            "`/help` — this help",
+            "`/errfix help` — this help",
+            "`/errfix mode auto|mention|off` — how I answer pastes in this channel (support staff only)",
+            "`/errfix reload` — reload the catalog (support staff only)",
         ),
     ),
     Section(

@@ -1,8 +1,8 @@
-"""SupportService: the one entry point every front end calls.
+"""SupportService: what every command means, the same on every front end.
 
-Adapters translate a platform event into an `Incoming`, call `handle()`, and render the `Reply`
-objects they get back. Everything a person can do in any front end goes through here, so the
-console, Slack and Discord behave the same by construction.
+Adapters translate a slash command, a button or a menu pick into an `Incoming`, call `handle()`, and
+render the `Reply` objects they get back. A plain message (maybe a pasted error) goes to `triage`
+instead (`bot.core.triage`), which owns the whole path of a paste.
 """
 
 from __future__ import annotations
@@ -10,15 +10,15 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
-from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field, replace
-from pathlib import Path
+from collections.abc import Sequence
+from dataclasses import replace
 
-from bot.config import Settings
 from bot.core import replies
-from bot.core.catalog import Catalog, CheckResult, Entry, check_catalog
+from bot.core.catalog import Catalog, CheckResult, Entry
 from bot.core.detection import DetectionConfig, detect, spike_to_incident
+from bot.core.errors import StoreError
+from bot.core.inflight import InFlight
+from bot.core.knowledge import KnowledgeBase
 from bot.core.masking import mask_secrets
 from bot.core.matching import Matcher
 from bot.core.models import (
@@ -30,7 +30,6 @@ from bot.core.models import (
     Incident,
     IncidentStatus,
     Incoming,
-    Origin,
     QuotaReport,
     Reply,
     ReplyKind,
@@ -38,90 +37,43 @@ from bot.core.models import (
     UnmatchedPaste,
     Verdict,
 )
-from bot.core.ports import Clock, IncidentStore, SystemClock
+from bot.core.policy import Policy
+from bot.core.ports import AlertSink, ChatPort, Clock, IncidentStore, Posted, SystemClock, ThreadAuthors
 from bot.core.readings import parse_readings, reading_fingerprint
 from bot.core.support_bundle import reading_sections, support_bundle
 from bot.core.tallies import symptoms_of, tally
-from bot.errors import StoreError
+from bot.core.triage import MAX_INPUT_CHARS, Triage, mode_key, origin_of
 
 log = logging.getLogger(__name__)
 
-AlertSink = Callable[[Reply], Awaitable[None]]
+__all__ = ["KnowledgeBase", "SupportService"]
+
 ERRFIX_MIN_SCORE = 45.0  # a looked-up error shows its closest entry from here (channels need more)
 ERRFIX_MIN_TITLE_SCORE = 80.0
-MAX_INPUT_CHARS = 1_000_000  # a paste beyond this is cut; the rest cannot change the answer
-RECENT_THREADS = 5_000
-
-
-class KnowledgeBase:
-    """The catalog in use and its matcher; reloads keep the last good catalog on failure."""
-
-    def __init__(self, catalog: Catalog, folder: Path) -> None:
-        self.folder = folder
-        self._set(catalog)
-        self.last_problems: tuple[str, ...] = ()
-
-    def _set(self, catalog: Catalog) -> None:
-        self.catalog = catalog
-        self.matcher = Matcher(catalog)
-
-    def reload(self) -> CheckResult:
-        """Load the folder again; swap only if it is valid. The result says what happened."""
-        result = check_catalog(self.folder)
-        if result.ok:
-            if result.version != self.catalog.version:
-                self._set(Catalog.of(result.entries, result.version, str(self.folder)))
-                log.info("catalog reloaded: %d entries, version %s", len(result.entries), result.version)
-            self.last_problems = ()
-        else:
-            self.last_problems = tuple(str(p) for p in result.problems)
-            log.warning("catalog reload refused, keeping version %s: %d problem(s)",
-                        self.catalog.version, len(result.problems))
-        return result
-
-
-@dataclass
-class _MergeGroup:
-    key: str
-    last_seen: dt.datetime
-    entry_ids: list[str] = field(default_factory=list)
-
-
 class SupportService:
     def __init__(
         self,
         knowledge: KnowledgeBase,
         store: IncidentStore,
-        settings: Settings,
+        policy: Policy,
         clock: Clock | None = None,
         detection: DetectionConfig | None = None,
     ) -> None:
         self.knowledge = knowledge
         self.store = store
-        self.settings = settings
+        self.policy = policy
         self.clock = clock or SystemClock()
         self.detection = detection or DetectionConfig()
+        self.work = InFlight()
+        self.triage = Triage(knowledge, store, policy, self.clock, self.work)
         self._alert_sinks: list[AlertSink] = []
-        self._answered_threads: OrderedDict[tuple[str, str, str], None] = OrderedDict()
-        self._merge_groups: dict[tuple[str, str, str], _MergeGroup] = {}
         self._detect_lock = asyncio.Lock()
-        # Front end name -> "running" | "reconnecting" | "stopped", kept by the runner for /healthz.
-        self.front_end_status: dict[str, str] = {}
-        self._in_flight = 0
-        self._idle = asyncio.Event()
-        self._idle.set()
-        self.accepting = True
 
     # -- wiring -------------------------------------------------------------------------------------
 
     def add_alert_sink(self, sink: AlertSink) -> None:
-        """Front ends register where incident alerts go (a staff channel)."""
+        """The runner registers where incident alerts go: one sink (an `AlertRelay`) per front end."""
         self._alert_sinks.append(sink)
-
-    def remove_alert_sink(self, sink: AlertSink) -> None:
-        """A front end that stops takes its sink back (a reconnect builds a new client and sink)."""
-        if sink in self._alert_sinks:
-            self._alert_sinks.remove(sink)
 
     @property
     def catalog(self) -> Catalog:
@@ -131,52 +83,54 @@ class SupportService:
     def matcher(self) -> Matcher:
         return self.knowledge.matcher
 
-    def is_staff(self, incoming: Incoming) -> bool:
-        return incoming.platform_staff or self.settings.is_staff_id(incoming.platform, incoming.user_id)
-
-    def looks_like_error(self, text: str) -> bool:
-        """Cheap first look, so adapters can react (👀) before the full match runs."""
-        return self.matcher.looks_like_error(text)
+    async def is_staff(self, incoming: Incoming, port: ChatPort | None = None) -> bool:
+        """Staff by configured id, or because the platform says so (asked only when it matters)."""
+        if incoming.platform_staff or self.policy.is_staff_id(incoming.platform, incoming.user_id):
+            return True
+        return port is not None and await port.is_staff()
 
     def complete(self, prefix: str, limit: int = 25) -> list[Entry]:
         return self.matcher.complete(prefix, limit)
 
+    @property
+    def accepting(self) -> bool:
+        return self.work.accepting
+
     async def drain(self, timeout: float) -> bool:
         """Stop taking new work and wait for replies in flight; True when all finished in time."""
-        self.accepting = False
-        try:
-            await asyncio.wait_for(self._idle.wait(), timeout)
-            return True
-        except TimeoutError:
-            return False
+        return await self.work.drain(timeout)
 
     # -- the entry point ----------------------------------------------------------------------------
 
-    async def handle(self, incoming: Incoming) -> list[Reply]:
+    async def handle(self, incoming: Incoming, port: ChatPort | None = None) -> list[Reply]:
+        """Answer a command (or button, or menu pick). `port` lets the platform vouch for staff.
+
+        A plain message is triaged as it would be in a channel, and the replies it would post are
+        returned (handy for the command line and tests; chat adapters call `triage.handle`).
+        """
+        if incoming.command is Command.MESSAGE:
+            collector = ReplyCollector()
+            await self.triage.handle(incoming, collector)
+            return collector.replies
         if not self.accepting:
-            return [] if incoming.command is Command.MESSAGE else [
-                replies.notice("Shutting down", "The bot is restarting; please try again in a minute.")]
+            return [replies.notice("Shutting down", "The bot is restarting; please try again in a minute.")]
         if len(incoming.text) > MAX_INPUT_CHARS:
             incoming = replace(incoming, text=incoming.text[:MAX_INPUT_CHARS])
-        self._in_flight += 1
-        self._idle.clear()
-        try:
-            return await self._dispatch(incoming)
-        except StoreError as exc:
-            log.error("store error while handling %s from %s:%s: %s",
-                      incoming.command.value, incoming.platform, incoming.user_id, exc)
-            return [replies.notice(
-                "Sorry, I could not save that",
-                "The database is not reachable right now, so nothing was recorded. Please try again shortly.",
-            )]
-        finally:
-            self._in_flight -= 1
-            if self._in_flight == 0:
-                self._idle.set()
+        with self.work.track():
+            try:
+                return await self._dispatch(incoming, port)
+            except StoreError as exc:
+                log.error("store error while handling %s from %s:%s: %s",
+                          incoming.command.value, incoming.platform, incoming.user_id, exc)
+                return [replies.notice(
+                    "Sorry, I could not save that",
+                    "The database is not reachable right now, so nothing was recorded. Please try again shortly.",
+                )]
 
-    async def _dispatch(self, incoming: Incoming) -> list[Reply]:
+    async def _dispatch(self, incoming: Incoming, port: ChatPort | None) -> list[Reply]:
+        if incoming.command in STAFF_COMMANDS and not await self.is_staff(incoming, port):
+            return self._refuse(incoming)
         handlers = {
-            Command.MESSAGE: self._on_message,
             Command.ERRFIX: self._on_errfix,
             Command.QUOTA: self._on_quota,
             Command.INCIDENTS: self._on_incidents,
@@ -191,107 +145,13 @@ class SupportService:
             Command.RESOLVE_INCIDENT: self._on_incident_step,
             Command.CHANNEL_MODE: self._on_channel_mode,
         }
-        return await handlers[incoming.command](incoming)
+        handler = handlers.get(incoming.command)
+        return [] if handler is None else await handler(incoming)
 
-    # -- pasted messages ------------------------------------------------------------------------------
+    # -- channel modes ---------------------------------------------------------------------------------
 
     async def channel_mode(self, platform: str, channel_id: str) -> ChannelMode:
-        stored = await self.store.get_setting(_mode_key(platform, channel_id))
-        try:
-            return ChannelMode(stored or self.settings.default_channel_mode)
-        except ValueError:
-            return ChannelMode.AUTO
-
-    async def channel_allows(self, platform: str, channel_id: str, *, mentioned: bool) -> bool:
-        """Whether pastes in this channel may be answered, given its mode; adapters ask before reacting."""
-        mode = await self.channel_mode(platform, channel_id)
-        return mode is ChannelMode.AUTO or (mode is ChannelMode.MENTION and mentioned)
-
-    async def _on_message(self, incoming: Incoming) -> list[Reply]:
-        text = incoming.text.strip()
-        if not text:
-            return []
-        addressed = incoming.mentioned or incoming.is_direct
-        if not incoming.is_direct and not await self.channel_allows(
-                incoming.platform, incoming.channel_id, mentioned=incoming.mentioned):
-            return []
-        if incoming.thread_helped and not addressed:
-            return []
-        thread_key = (incoming.platform, incoming.channel_id, incoming.thread_id or "")
-        if incoming.thread_id and thread_key in self._answered_threads and not addressed:
-            return []
-        result = self.matcher.match(text)
-        now = self._now(incoming)
-        origin = _origin(incoming)
-        masked = mask_secrets(text)
-        if result.best is None:
-            if not result.looks_like_error:
-                return []  # ordinary chat, even when addressed to the bot
-            top = result.top
-            await self.store.add_unmatched(UnmatchedPaste(
-                origin, now, masked[:20_000], top.entry_id if top else None, top.score if top else 0.0))
-            log.info("unmatched paste on %s channel=%s best=%s score=%.1f", incoming.platform,
-                     incoming.channel_id, top.entry_id if top else None, top.score if top else 0.0)
-            if addressed:
-                return [replies.not_recognised(result.candidates, self.catalog)]
-            return []
-        best = result.best
-        entry = self.catalog.get(best.entry_id)
-        if entry is None:  # catalog swapped between match and lookup
-            return []
-        answer_id = await self.store.add_answer(
-            AnswerRecord(origin, now, entry.id, best.score, self.catalog.version, masked[:20_000]))
-        log.info("answered on %s channel=%s answer=%d entry=%s score=%.1f via %s", incoming.platform,
-                 incoming.channel_id, answer_id, entry.id, best.score, best.reason)
-        if incoming.thread_id:
-            self._remember_thread(thread_key)
-        if incoming.message_id:
-            self._remember_thread((incoming.platform, incoming.channel_id, incoming.message_id))
-        group = self._merge_group(incoming, now)
-        earlier = [e for e in group.entry_ids if e != entry.id]
-        group.entry_ids.append(entry.id)
-        extra: list[Section] = []
-        if earlier:
-            extra.append(Section("Also in your earlier paste", replies.related_lines_for(earlier, self.catalog)))
-        if entry.category in replies.QUOTA_CATEGORIES:
-            extra.append(await self._quota_hint(entry, now))
-        alternates = [c for c in result.candidates[1:] if c.score >= self.matcher.threshold - 15][:2]
-        return [replies.reply_for_match(entry, best, self.catalog, answer_id=answer_id, alternates=alternates,
-                                        extra=extra, merge_key=group.key)]
-
-    async def _quota_hint(self, entry: Entry, now: dt.datetime) -> Section:
-        reports = await self.store.reports_between(now - dt.timedelta(hours=24), now)
-        people = {(r.origin.platform, r.origin.user_id) for r in reports
-                  if r.parsed.tool in (entry.tool, None) and r.parsed.readings}
-        return Section("Usage reports", (
-            f"{len(people)} people reported a {entry.tool} quota reading in the last 24 h.",
-            "Report yours with `/quota` and paste the `/usage` (or `/status`) screen: it helps staff spot an incident.",
-        ))
-
-    def _merge_group(self, incoming: Incoming, now: dt.datetime) -> _MergeGroup:
-        key = (incoming.platform, incoming.channel_id, incoming.user_id)
-        window = dt.timedelta(seconds=self.settings.merge_seconds)
-        group = self._merge_groups.get(key)
-        if group is None or now - group.last_seen > window:
-            stamp = int(now.timestamp())
-            group = _MergeGroup(f"{incoming.platform}:{incoming.channel_id}:{incoming.user_id}:{stamp}", now)
-            self._merge_groups[key] = group
-            # Forget stale groups so the map stays small on a busy workspace.
-            for other_key, other in list(self._merge_groups.items()):
-                if now - other.last_seen > window:
-                    del self._merge_groups[other_key]
-            self._merge_groups[key] = group
-        group.last_seen = now
-        return group
-
-    def _remember_thread(self, key: tuple[str, str, str]) -> None:
-        self._answered_threads[key] = None
-        self._answered_threads.move_to_end(key)
-        while len(self._answered_threads) > RECENT_THREADS:
-            self._answered_threads.popitem(last=False)
-
-    def thread_answered(self, platform: str, channel_id: str, thread_id: str) -> bool:
-        return (platform, channel_id, thread_id) in self._answered_threads
+        return await self.triage.channel_mode(platform, channel_id)
 
     # -- /errfix --------------------------------------------------------------------------------------
 
@@ -310,7 +170,7 @@ class SupportService:
             return [replies.not_recognised(result.candidates, self.catalog, private=True)]
         now = self._now(incoming)
         answer_id = await self.store.add_answer(AnswerRecord(
-            _origin(incoming), now, best.id, result.best.score, self.catalog.version,
+            origin_of(incoming), now, best.id, result.best.score, self.catalog.version,
             mask_secrets(text)[:20_000]))
         reply = replies.reply_for_match(best, result.best, self.catalog, answer_id=answer_id,
                                         alternates=result.candidates[1:4], private=True)
@@ -377,7 +237,7 @@ class SupportService:
         log.info("feedback answer=%d entry=%s verdict=%s", answer_id, answer.entry_id, verdict.value)
         if verdict is Verdict.WRONG:
             await self.store.add_unmatched(UnmatchedPaste(
-                _origin(incoming), now, answer.paste, answer.entry_id, answer.score, reason="wrong_error"))
+                origin_of(incoming), now, answer.paste, answer.entry_id, answer.score, reason="wrong_error"))
             return [replies.notice("Thanks — sent to the staff queue",
                                    "The paste goes to support staff as material for a new catalog entry.")]
         thanks = {Verdict.FIXED: "Glad it helped!", Verdict.NOT_HELPED: "Thanks — noted that it didn't help."}
@@ -410,19 +270,19 @@ class SupportService:
             )]
         hour_ago = now - dt.timedelta(hours=1)
         if await self.store.count_reports_by(incoming.platform, incoming.user_id, hour_ago) >= \
-                self.settings.reports_per_hour:
+                self.policy.reports_per_hour:
             return [replies.notice(
                 "That's a lot of reports — please slow down",
-                f"You can send up to {self.settings.reports_per_hour} reports an hour; this one was not stored.",
+                f"You can send up to {self.policy.reports_per_hour} reports an hour; this one was not stored.",
                 kind=ReplyKind.REFUSAL)]
         fingerprint = reading_fingerprint(parsed)
-        since = now - dt.timedelta(minutes=self.settings.duplicate_minutes)
+        since = now - dt.timedelta(minutes=self.policy.duplicate_minutes)
         duplicate = await self.store.find_duplicate(incoming.platform, incoming.user_id, fingerprint, since)
         if duplicate is not None:
             return [replies.notice("Already counted",
                                    f"You reported the same reading a few minutes ago (report #{duplicate}).",
                                    sections=reading_sections(parsed))]
-        report = QuotaReport(_origin(incoming), now, mask_secrets(text)[:20_000], parsed, fingerprint)
+        report = QuotaReport(origin_of(incoming), now, mask_secrets(text)[:20_000], parsed, fingerprint)
         report_id = await self.store.add_report(report)  # committed before we thank anyone
         log.info("quota report %d on %s tool=%s windows=%s", report_id, incoming.platform, parsed.tool,
                  ",".join(r.window for r in parsed.readings))
@@ -475,8 +335,6 @@ class SupportService:
                                "Ask a staff member, or use `/errfix` and `/quota`.", kind=ReplyKind.REFUSAL)]
 
     async def _on_incidents(self, incoming: Incoming) -> list[Reply]:
-        if not self.is_staff(incoming):
-            return self._refuse(incoming)
         return [await self.staff_overview(self._now(incoming))]
 
     async def staff_overview(self, now: dt.datetime) -> Reply:
@@ -490,12 +348,10 @@ class SupportService:
         return replies.staff_reply(summary.lines(), incidents, unmatched, answers, feedback, self.catalog)
 
     async def _on_incident_step(self, incoming: Incoming) -> list[Reply]:
-        if not self.is_staff(incoming):
-            return self._refuse(incoming)
-        try:
-            incident_id = int(incoming.text.strip().lstrip("#"))
-        except ValueError:
+        number = incoming.text.strip().lstrip("#")
+        if not (number.isascii() and number.isdigit()) or len(number) > 18:  # fits every store's integer
             return [replies.notice("Which incident?", "Give the incident number, e.g. `12`.")]
+        incident_id = int(number)
         status = (IncidentStatus.ACKNOWLEDGED if incoming.command is Command.ACK_INCIDENT
                   else IncidentStatus.RESOLVED)
         actor = f"{incoming.platform}:{incoming.user_id}"
@@ -509,19 +365,17 @@ class SupportService:
                                private=False)]
 
     async def _on_channel_mode(self, incoming: Incoming) -> list[Reply]:
-        if not self.is_staff(incoming):
-            return self._refuse(incoming)
         try:
             mode = ChannelMode(incoming.text.strip().lower())
         except ValueError:
-            return [replies.notice("Unknown mode", "Use one of: auto, mention, off.")]
-        await self.store.set_setting(_mode_key(incoming.platform, incoming.channel_id), mode.value)
+            current = await self.channel_mode(incoming.platform, incoming.channel_id)
+            return [replies.notice(f"This channel's mode is {current.value}",
+                                   f"{_MODE_HELP[current]} Staff change it with `/errfix mode auto|mention|off`.")]
+        await self.store.set_setting(mode_key(incoming.platform, incoming.channel_id), mode.value)
         return [replies.notice(f"Channel mode set to {mode.value}", _MODE_HELP[mode])]
 
     async def _on_reload(self, incoming: Incoming) -> list[Reply]:
-        if not self.is_staff(incoming):
-            return self._refuse(incoming)
-        return [self.reload_reply(self.knowledge.reload())]
+        return [self.reload_reply(await self.knowledge.reload())]
 
     def reload_reply(self, result: CheckResult) -> Reply:
         if result.ok:
@@ -549,12 +403,34 @@ _MODE_HELP = {
 }
 
 
-def _mode_key(platform: str, channel_id: str) -> str:
-    return f"channel_mode:{platform}:{channel_id}"
+STAFF_COMMANDS = frozenset({Command.INCIDENTS, Command.ACK_INCIDENT, Command.RESOLVE_INCIDENT,
+                            Command.CHANNEL_MODE, Command.RELOAD})
 
 
-def _origin(incoming: Incoming) -> Origin:
-    return Origin(incoming.platform, incoming.workspace_id, incoming.channel_id, incoming.user_id)
+class ReplyCollector:
+    """A `ChatPort` that keeps what would be posted: a message handled outside any chat platform."""
+
+    def __init__(self) -> None:
+        self.replies: list[Reply] = []
+
+    async def react(self) -> None:
+        return None
+
+    async def unreact(self) -> None:
+        return None
+
+    async def thread_authors(self) -> ThreadAuthors:
+        return ThreadAuthors()
+
+    async def post(self, reply: Reply) -> Posted | None:
+        self.replies.append(reply)
+        return Posted("", str(len(self.replies)))
+
+    async def edit(self, posted: Posted, reply: Reply) -> None:
+        self.replies.append(reply)
+
+    async def is_staff(self) -> bool:
+        return False
 
 
 def _similar_reporters(report: QuotaReport, recent: Sequence[QuotaReport], kinds: frozenset[str]) -> int:

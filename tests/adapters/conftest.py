@@ -17,7 +17,7 @@ from bot.adapters.slack_adapter import SlackBot
 from bot.config import Settings
 from bot.core.catalog import default_catalog_dir, load_catalog
 from bot.core.detection import DetectionConfig
-from bot.core.ports import IncidentStore
+from bot.core.ports import AlertRelay, IncidentStore
 from bot.core.service import KnowledgeBase, SupportService
 from bot.storage import open_store
 from tests.adapters.slack_support import ADMIN, LEAD, SIGNING_SECRET, STAFF_CHANNEL, STAFF_GROUP
@@ -75,14 +75,22 @@ def slack_detection() -> DetectionConfig | None:
 @pytest.fixture
 def slack_service(slack_store: IncidentStore, slack_settings: Settings, slack_knowledge: KnowledgeBase,
                   slack_detection: DetectionConfig | None) -> SupportService:
-    return SupportService(slack_knowledge, slack_store, slack_settings, detection=slack_detection)
+    return SupportService(slack_knowledge, slack_store, slack_settings.policy(), detection=slack_detection)
 
 
 @pytest.fixture
-async def slack_bot(slack_service: SupportService, slack_settings: Settings,
-                    fake_slack: FakeSlackApi) -> AsyncIterator[SlackBot]:
+def slack_alerts(slack_service: SupportService) -> AlertRelay:
+    """The alert sink the runner registers for the Slack front end."""
+    relay = AlertRelay("slack")
+    slack_service.add_alert_sink(relay)
+    return relay
+
+
+@pytest.fixture
+async def slack_bot(slack_service: SupportService, slack_settings: Settings, fake_slack: FakeSlackApi,
+                    slack_alerts: AlertRelay) -> AsyncIterator[SlackBot]:
     client = AsyncWebClient(token="xoxb-test-token", base_url=fake_slack.base_url)
-    bot = SlackBot(slack_service, slack_settings, client)
+    bot = SlackBot(slack_service, slack_settings, client, alerts=slack_alerts)
     try:
         yield bot
     finally:

@@ -69,6 +69,7 @@ class FakeSlackApi:
         self.socket_acks: list[dict[str, Any]] = []
         self.replies: dict[tuple[str, str], list[dict[str, Any]]] = {}  # (channel, thread_ts) -> messages
         self.usergroups: dict[str, list[str]] = {}
+        self.channel_names: dict[str, str] = {}  # channel id -> name, for conversations.info
         self._failures: dict[str, list[_Failure]] = {}
         self._handlers: dict[str, Handler] = {}
         self._changed = asyncio.Condition()
@@ -241,6 +242,12 @@ class FakeSlackApi:
     def _conversations_replies(self, args: dict[str, Any]) -> dict[str, Any]:
         messages = self.replies.get((str(args.get("channel")), str(args.get("ts"))), [])
         return {"ok": True, "messages": messages, "has_more": False}
+
+    def _conversations_info(self, args: dict[str, Any]) -> dict[str, Any]:
+        channel = str(args.get("channel"))
+        if channel not in self.channel_names:
+            return {"ok": False, "error": "channel_not_found"}
+        return {"ok": True, "channel": {"id": channel, "name": self.channel_names[channel], "is_channel": True}}
 
     def _usergroups_users_list(self, args: dict[str, Any]) -> dict[str, Any]:
         group = str(args.get("usergroup"))

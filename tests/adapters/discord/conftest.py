@@ -19,6 +19,7 @@ from discord.http import Route
 from bot.adapters.discord_adapter import SupportBot
 from bot.config import Settings
 from bot.core.catalog import Catalog, default_catalog_dir
+from bot.core.ports import AlertRelay
 from bot.core.service import KnowledgeBase, SupportService
 from tests.fakes.discord_api import GUILD_ID, STAFF_CHANNEL, STAFF_ROLE, FakeDiscord
 
@@ -54,7 +55,7 @@ def settings(fake: FakeDiscord) -> Settings:
 
 
 def make_service(store: Any, catalog: Catalog, settings: Settings) -> SupportService:
-    return SupportService(KnowledgeBase(catalog, default_catalog_dir()), store, settings)
+    return SupportService(KnowledgeBase(catalog, default_catalog_dir()), store, settings.policy())
 
 
 @pytest.fixture
@@ -69,12 +70,14 @@ class BotRunner:
         self.fake = fake
         self.service = service
         self.settings = settings
+        self.alerts = AlertRelay("discord")  # what the runner registers for a front end
+        service.add_alert_sink(self.alerts)
         self.bot: SupportBot | None = None
         self._task: asyncio.Task[None] | None = None
         self.starts = 0
 
     async def start(self) -> SupportBot:
-        bot = SupportBot(self.service, self.settings)
+        bot = SupportBot(self.service, self.settings, alerts=self.alerts)
         self.bot = bot
         await bot.__aenter__()
         await bot.login(str(self.settings.discord_token))

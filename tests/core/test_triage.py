@@ -1,0 +1,215 @@
+"""The triage of a message, through a recording `ChatPort`: every decision the core makes about a paste.
+
+The same rules are run through the real Slack, Discord and terminal front ends in `tests/scenarios/`;
+here each rule is pinned down once, including the failure paths a real platform rarely shows.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+import pytest
+
+from bot.core.catalog import Catalog, default_catalog_dir
+from bot.core.errors import DeliveryError
+from bot.core.models import ChannelMode, Command, Incoming, Reply, ReplyKind
+from bot.core.policy import Policy
+from bot.core.ports import Posted, ThreadAuthors
+from bot.core.service import KnowledgeBase, SupportService
+
+OVERLOADED = 'API Error: 529 {"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}'
+TIMEOUT = "API Error (Request timed out.) · Retrying in 1 seconds… (attempt 2/10)"
+UNKNOWN = "FATAL: frobnicator exploded with error code ZZ-9 while reticulating splines"
+T0 = dt.datetime(2026, 11, 24, 12, 0, tzinfo=dt.UTC)
+
+
+@dataclass
+class RecordingPort:
+    """Records what the triage asked of the platform; `fail` names calls that raise DeliveryError."""
+
+    authors: ThreadAuthors = field(default_factory=ThreadAuthors)
+    fail: set[str] = field(default_factory=set)
+    staff: bool = False
+    calls: list[str] = field(default_factory=list)
+    posts: list[Reply] = field(default_factory=list)
+    edits: list[tuple[Posted, Reply]] = field(default_factory=list)
+
+    def _call(self, name: str) -> None:
+        self.calls.append(name)
+        if name in self.fail:
+            raise DeliveryError(f"test: {name} refused")
+
+    async def react(self) -> None:
+        self._call("react")
+
+    async def unreact(self) -> None:
+        self._call("unreact")
+
+    async def thread_authors(self) -> ThreadAuthors:
+        self._call("thread_authors")
+        return self.authors
+
+    async def post(self, reply: Reply) -> Posted | None:
+        self._call("post")
+        self.posts.append(reply)
+        return Posted("C1", f"answer-{len(self.posts)}")
+
+    async def edit(self, posted: Posted, reply: Reply) -> None:
+        self._call("edit")
+        self.edits.append((posted, reply))
+
+    async def is_staff(self) -> bool:
+        return self.staff
+
+
+_knowledge: dict[str, KnowledgeBase] = {}
+
+
+def make(store: object, catalog: Catalog, **policy: object) -> SupportService:
+    # One matcher for the module: building it is the slow part, and nothing here changes the catalog.
+    knowledge = _knowledge.setdefault(catalog.version, KnowledgeBase(catalog, default_catalog_dir()))
+    return SupportService(knowledge, store, Policy(**policy))  # type: ignore[arg-type]
+
+
+def msg(text: str, *, user: str = "U1", channel_id: str = "C1", at: dt.datetime = T0, **extra: object) -> Incoming:
+    return Incoming(platform="slack", channel_id=channel_id, user_id=user, text=text, received_at=at,
+                    **extra)  # type: ignore[arg-type]
+
+
+async def test_a_paste_is_acknowledged_then_answered(store, catalog) -> None:
+    service, port = make(store, catalog), RecordingPort()
+    await service.triage.handle(msg(OVERLOADED, message_id="1.1"), port)
+    assert port.calls == ["react", "post"]
+    assert port.posts[0].entry_id == "claude-code-529-overloaded" and not port.posts[0].private
+
+
+@pytest.mark.parametrize("chat", ["anyone up for lunch?", "the PR is at 100% coverage now", "   "])
+async def test_ordinary_chat_makes_no_platform_call(store, catalog, chat: str) -> None:
+    service, port = make(store, catalog), RecordingPort()
+    await service.triage.handle(msg(chat), port)
+    assert port.calls == []
+
+
+async def test_an_unrecognised_error_gets_its_receipt_back_and_becomes_a_gap(store, catalog) -> None:
+    service, port = make(store, catalog), RecordingPort()
+    await service.triage.handle(msg(UNKNOWN), port)
+    assert port.calls == ["react", "unreact"]
+    addressed = RecordingPort()
+    await service.triage.handle(msg(UNKNOWN, mentioned=True), addressed)
+    assert addressed.posts[0].kind is ReplyKind.NOT_RECOGNISED
+    gaps = await store.unmatched_between(T0 - dt.timedelta(hours=1), T0 + dt.timedelta(hours=1))
+    assert len(gaps) == 2
+
+
+async def test_a_bare_mention_gets_help_privately(store, catalog) -> None:
+    service, port = make(store, catalog), RecordingPort()
+    await service.triage.handle(msg("", mentioned=True), port)
+    [help_reply] = port.posts
+    assert help_reply.kind is ReplyKind.HELP and help_reply.private
+
+
+async def test_watch_list_by_id_or_name(store, catalog) -> None:
+    service = make(store, catalog, watch_channels={"slack": frozenset({"C9", "help"})})
+    ignored, by_id, by_name, direct = RecordingPort(), RecordingPort(), RecordingPort(), RecordingPort()
+    await service.triage.handle(msg(OVERLOADED), ignored)
+    await service.triage.handle(msg(OVERLOADED, user="U2", channel_id="C9"), by_id)
+    await service.triage.handle(msg(OVERLOADED, user="U3", channel_name="#help"), by_name)
+    await service.triage.handle(msg(OVERLOADED, user="U4", channel_id="D1", is_direct=True), direct)
+    assert ignored.calls == [] and by_id.posts and by_name.posts and direct.posts
+    # Another platform's list does not apply.
+    other = RecordingPort()
+    await service.triage.handle(Incoming("discord", "C1", "U5", OVERLOADED, received_at=T0), other)
+    assert other.posts
+
+
+@pytest.mark.parametrize(("mode", "plain", "mentioned"), [
+    (ChannelMode.AUTO, True, True), (ChannelMode.MENTION, False, True), (ChannelMode.OFF, False, False)])
+async def test_channel_modes(store, catalog, mode: ChannelMode, plain: bool, mentioned: bool) -> None:
+    service = make(store, catalog, default_channel_mode=mode)
+    quiet, addressed = RecordingPort(), RecordingPort()
+    await service.triage.handle(msg(OVERLOADED), quiet)
+    await service.triage.handle(msg(TIMEOUT, user="U2", mentioned=True), addressed)
+    assert bool(quiet.posts) is plain and bool(addressed.posts) is mentioned
+    assert ("react" in quiet.calls) is plain  # no 👀 where nothing will be answered
+    direct = RecordingPort()
+    await service.triage.handle(msg(OVERLOADED, user="U3", channel_id="D1", is_direct=True), direct)
+    assert direct.posts  # a direct message has no channel mode
+
+
+async def test_a_thread_where_a_person_helped_or_the_bot_answered_is_left_alone(store, catalog) -> None:
+    service = make(store, catalog)
+    helped = RecordingPort(ThreadAuthors(opener="U1", people=frozenset({"U1", "U2"})))
+    await service.triage.handle(msg(OVERLOADED, thread_id="9.1"), helped)
+    assert helped.calls == ["thread_authors"]
+    answered = RecordingPort(ThreadAuthors(opener="U1", bot_replied=True))
+    await service.triage.handle(msg(OVERLOADED, thread_id="9.2"), answered)
+    assert answered.posts == []
+    # The asker and the person who opened the thread are not helpers.
+    own = RecordingPort(ThreadAuthors(opener="U7", people=frozenset({"U7", "U1"})))
+    await service.triage.handle(msg(OVERLOADED, thread_id="9.3"), own)
+    assert own.posts
+    # Addressing the bot asks anyway.
+    asked = RecordingPort(ThreadAuthors(opener="U1", people=frozenset({"U2"}), bot_replied=True))
+    await service.triage.handle(msg(OVERLOADED, thread_id="9.4", mentioned=True), asked)
+    assert asked.posts and "thread_authors" not in asked.calls
+
+
+async def test_chat_inside_a_thread_costs_no_platform_call(store, catalog) -> None:
+    service, port = make(store, catalog), RecordingPort()
+    await service.triage.handle(msg("thanks, that worked", thread_id="9.1"), port)
+    assert port.calls == []
+
+
+async def test_a_thread_answered_here_is_not_read_again(store, catalog) -> None:
+    service = make(store, catalog)
+    await service.triage.handle(msg(OVERLOADED, message_id="5.1"), RecordingPort())
+    follow_up = RecordingPort()
+    await service.triage.handle(msg(TIMEOUT, user="U2", thread_id="5.1", message_id="5.2"), follow_up)
+    assert follow_up.calls == []
+
+
+async def test_an_unreadable_thread_is_answered(store, catalog) -> None:
+    service, port = make(store, catalog), RecordingPort(fail={"thread_authors"})
+    await service.triage.handle(msg(OVERLOADED, thread_id="9.1"), port)
+    assert port.posts
+
+
+async def test_pastes_within_the_window_edit_one_answer(store, catalog) -> None:
+    service, port = make(store, catalog), RecordingPort()
+    await service.triage.handle(msg(OVERLOADED), port)
+    await service.triage.handle(msg(TIMEOUT, at=T0 + dt.timedelta(seconds=60)), port)
+    [first] = port.posts
+    [(posted, merged)] = port.edits
+    assert posted == Posted("C1", "answer-1") and merged.merge_key == first.merge_key
+    assert any(s.heading == "Also in your earlier paste" for s in merged.sections)
+    later, other = RecordingPort(), RecordingPort()
+    await service.triage.handle(msg(TIMEOUT, at=T0 + dt.timedelta(minutes=10)), later)
+    await service.triage.handle(msg(TIMEOUT, user="U9", at=T0 + dt.timedelta(seconds=30)), other)
+    assert later.posts and not later.edits and other.posts and not other.edits
+
+
+async def test_a_failed_edit_becomes_a_new_answer_and_failures_never_stop_it(store, catalog) -> None:
+    service = make(store, catalog)
+    await service.triage.handle(msg(OVERLOADED), RecordingPort())
+    port = RecordingPort(fail={"edit", "react"})
+    await service.triage.handle(msg(TIMEOUT, at=T0 + dt.timedelta(seconds=5)), port)
+    assert port.calls == ["react", "edit", "post"] and port.posts
+    refused = RecordingPort(fail={"post"})
+    await service.triage.handle(msg(OVERLOADED, user="U8"), refused)
+    assert refused.calls == ["react", "post"]  # logged, and nothing else breaks
+
+
+async def test_draining_takes_no_new_pastes(store, catalog) -> None:
+    service, port = make(store, catalog), RecordingPort()
+    assert await service.drain(1.0)
+    await service.triage.handle(msg(OVERLOADED), port)
+    assert port.calls == []
+
+
+async def test_platform_staff_is_asked_only_for_staff_commands(store, catalog) -> None:
+    service = make(store, catalog)
+    staff, other = RecordingPort(staff=True), RecordingPort()
+    allowed = await service.handle(Incoming("slack", "C1", "U1", "", command=Command.INCIDENTS), staff)
+    refused = await service.handle(Incoming("slack", "C1", "U2", "", command=Command.INCIDENTS), other)
+    assert allowed[0].kind is ReplyKind.STAFF and refused[0].kind is ReplyKind.REFUSAL
