@@ -11,9 +11,10 @@ from pathlib import Path
 from typing import Any
 
 from bot.config import Settings, mask_url
-from bot.core.catalog import default_catalog_dir, load_catalog
+from bot.core.catalog import default_catalog_dir
+from bot.core.catalog_cache import CatalogCache
 from bot.core.ports import IncidentStore
-from bot.core.service import KnowledgeBase, SupportService
+from bot.core.service import SupportService
 from bot.errors import StoreError
 from bot.storage import open_store
 
@@ -50,14 +51,17 @@ def catalog_folder(settings: Settings) -> Path:
 async def open_app(settings: Settings) -> AsyncIterator[App]:
     """Load the catalog, open the store, build the service; close the store on the way out."""
     folder = catalog_folder(settings)
-    catalog = await asyncio.to_thread(load_catalog, folder)
+    # Reading, validating and preparing the catalog is CPU work: a worker thread does it, and the cache
+    # spares it for every file that has not changed since the last start.
+    cache = await asyncio.to_thread(CatalogCache, settings.cache_dir, str(folder.resolve()))
+    knowledge = await asyncio.to_thread(cache.knowledge, folder)
     try:
         store = await open_store(settings.database_url)
     except StoreError as exc:
         raise StoreError(f"{exc} (check SUPPORTBOT_DB / DATABASE_URL)") from exc
     log.info("store opened: %s", mask_url(settings.database_url))
     try:
-        service = SupportService(KnowledgeBase(catalog, folder), store, settings.policy())
+        service = SupportService(knowledge, store, settings.policy())
         yield App(settings, service, store)
     finally:
         await store.close()

@@ -35,6 +35,7 @@ class Secret(str):
 class Settings:
     database_url: str = DEFAULT_DB
     knowledge_dir: Path | None = None
+    cache_dir: Path | None = None  # where the prepared catalog is kept between runs; None: nowhere
     slack_bot_token: Secret | None = None
     slack_app_token: Secret | None = None
     slack_signing_secret: Secret | None = None
@@ -195,6 +196,12 @@ def _parse(env: Mapping[str, str], sources: tuple[str, ...]) -> Settings:
     knowledge_dir = Path(knowledge) if knowledge else None
     if knowledge_dir is not None and not knowledge_dir.is_dir():
         problems.append(f"SUPPORTBOT_KNOWLEDGE points at {knowledge_dir}, which is not a folder")
+    cache = text("SUPPORTBOT_CACHE_DIR")
+    if cache is None:
+        home = text("XDG_CACHE_HOME")
+        cache_dir: Path | None = (Path(home) if home else Path.home() / ".cache") / "supportbot"
+    else:
+        cache_dir = None if cache.lower() in ("off", "none", "0", "false") else Path(cache)
     log_level = (text("LOG_LEVEL") or "INFO").upper()
     if log_level not in LOG_LEVELS:
         problems.append(f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}")
@@ -216,6 +223,7 @@ def _parse(env: Mapping[str, str], sources: tuple[str, ...]) -> Settings:
     settings = Settings(
         database_url=database_url,
         knowledge_dir=knowledge_dir,
+        cache_dir=cache_dir,
         slack_bot_token=slack_bot_token,
         slack_app_token=slack_app_token,
         slack_signing_secret=slack_signing_secret,

@@ -22,12 +22,16 @@ import stat
 import tempfile
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.core import catalog as catalog_module
 from bot.core import matching, normalize, regex_prefilter
 from bot.core.catalog import Catalog, CheckResult, Entry, EntryMemo, check_catalog
+from bot.core.errors import CatalogError
 from bot.core.matching import EntryFeatures, Matcher
+
+if TYPE_CHECKING:
+    from bot.core.knowledge import KnowledgeBase
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +67,20 @@ class CatalogCache:
     def check(self, folder: Path | str) -> CheckResult:
         """`check_catalog`, parsing only the files whose content is not known yet."""
         return check_catalog(folder, memo=self.entries)
+
+    def load(self, folder: Path | str) -> Catalog:
+        """`load_catalog` through the cache: raise `CatalogError` listing every problem if any exists."""
+        result = self.check(folder)
+        if not result.ok:
+            raise CatalogError(list(result.problems))
+        log.info("catalog loaded: %d entries, version %s, from %s", len(result.entries), result.version, folder)
+        return Catalog.of(result.entries, result.version, str(folder))
+
+    def knowledge(self, folder: Path) -> KnowledgeBase:
+        """The catalog in `folder` and its matcher, ready to serve, kept up to date through this cache."""
+        from bot.core.knowledge import KnowledgeBase  # it imports this module
+
+        return KnowledgeBase(self.load(folder), folder, self)
 
     def matcher(self, catalog: Catalog) -> Matcher:
         """A matcher for `catalog`, preparing only the entries not prepared before; then saved."""
@@ -111,6 +129,7 @@ class CatalogCache:
                 Path(temporary).unlink(missing_ok=True)
                 raise
             self._saved = frozenset(self.entries)
+            _prune(self.directory, keep=self.path)
         except OSError as exc:
             self._writable = False
             log.warning("catalog cache not saved to %s (%s); running without it", self.directory,
@@ -132,6 +151,14 @@ def _unsafe(path: Path) -> str | None:
         if info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
             return f"{target} is writable by others"
     return None
+
+
+def _prune(directory: Path, keep: Path, most: int = 8) -> None:
+    """Every catalog folder gets its own file; only the most recently written few are kept."""
+    files = sorted(directory.glob("catalog-*.pickle"), key=lambda p: p.stat().st_mtime, reverse=True)
+    for path in files[most:]:
+        if path != keep:
+            path.unlink(missing_ok=True)
 
 
 def _slug(name: str) -> str:

@@ -7,6 +7,7 @@ import logging
 from pathlib import Path
 
 from bot.core.catalog import Catalog, CheckResult, check_catalog
+from bot.core.catalog_cache import CatalogCache
 from bot.core.matching import Matcher
 
 log = logging.getLogger(__name__)
@@ -15,14 +16,21 @@ log = logging.getLogger(__name__)
 class KnowledgeBase:
     """The catalog in use and its matcher; reloads keep the last good catalog on failure."""
 
-    def __init__(self, catalog: Catalog, folder: Path) -> None:
+    def __init__(self, catalog: Catalog, folder: Path, cache: CatalogCache | None = None) -> None:
         self.folder = folder
+        self.cache = cache
         self._set(catalog)
         self.last_problems: tuple[str, ...] = ()
 
     def _set(self, catalog: Catalog) -> None:
         self.catalog = catalog
-        self.matcher = Matcher(catalog)
+        self.matcher = self._prepare(catalog)
+
+    def _prepare(self, catalog: Catalog) -> Matcher:
+        return self.cache.matcher(catalog) if self.cache is not None else Matcher(catalog)
+
+    def _check(self) -> CheckResult:
+        return self.cache.check(self.folder) if self.cache is not None else check_catalog(self.folder)
 
     async def reload(self) -> CheckResult:
         """Load the folder again; swap only if it is valid. The result says what happened.
@@ -30,11 +38,11 @@ class KnowledgeBase:
         Reading the files, parsing the YAML and building the new matcher run in a worker thread, so
         the bot keeps answering while a large catalog loads; the swap itself happens on the loop.
         """
-        result = await asyncio.to_thread(check_catalog, self.folder)
+        result = await asyncio.to_thread(self._check)
         if result.ok:
             if result.version != self.catalog.version:
                 catalog = Catalog.of(result.entries, result.version, str(self.folder))
-                matcher = await asyncio.to_thread(Matcher, catalog)
+                matcher = await asyncio.to_thread(self._prepare, catalog)
                 self.catalog, self.matcher = catalog, matcher
                 log.info("catalog reloaded: %d entries, version %s", len(result.entries), result.version)
             self.last_problems = ()
