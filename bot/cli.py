@@ -517,7 +517,7 @@ async def _chart(args: argparse.Namespace, app: Any) -> int:
     reports = await app.store.reports_between(since, _now())
     incidents = await app.store.list_incidents(None)
     try:
-        render_chart(reports, incidents, since, _now(), args.out)
+        await asyncio.to_thread(render_chart, reports, incidents, since, _now(), args.out)
     except OSError as exc:
         raise UsageError(f"cannot write {args.out}: {exc.strerror}") from None
     print(f"wrote {args.out} ({len(reports)} reports, {len(incidents)} incidents)")

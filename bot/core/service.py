@@ -162,7 +162,7 @@ class SupportService:
         entry = self.matcher.lookup(text)
         if entry is not None:
             return [replies.reply_for_entry(entry, self.catalog)]
-        result = self.matcher.match(text, top=4)
+        result = await asyncio.to_thread(self.matcher.match, text, 4)  # CPU work, off the event loop
         if result.best is None:
             return [self._closest_entry(text, result.candidates)]
         best = self.catalog.get(result.best.entry_id)
@@ -261,7 +261,7 @@ class SupportService:
             return [replies.notice("Report a usage-quota reading", "Examples of what I understand:",
                                    sections=(Section("Examples", replies.QUOTA_EXAMPLES),))]
         now = self._now(incoming)
-        parsed = parse_readings(text, now=now)
+        parsed = await asyncio.to_thread(parse_readings, text, now=now)  # CPU work, off the event loop
         if not parsed.readings:
             return [replies.notice(
                 "I could not find a quota reading in that",
@@ -302,7 +302,7 @@ class SupportService:
         async with self._detect_lock:
             lookback = now - dt.timedelta(days=29)
             reports = await self.store.reports_between(lookback, now)
-            spikes = detect(reports, now, self.detection)
+            spikes = await asyncio.to_thread(detect, reports, now, self.detection)  # CPU work, off the loop
             if not spikes:
                 return
             open_now = await self.store.list_incidents([IncidentStatus.OPEN, IncidentStatus.ACKNOWLEDGED])

@@ -168,7 +168,8 @@ class Triage:
 
     async def _answer(self, incoming: Incoming, text: str, group: _MergeGroup) -> Reply | None:
         knowledge = self.knowledge
-        result = knowledge.matcher.match(text)
+        # Matching is CPU work: a worker thread does it, so acknowledgements never queue behind a paste.
+        result = await asyncio.to_thread(knowledge.matcher.match, text)
         now = incoming.received_at or self.clock.now()
         masked = mask_secrets(text)[:STORED_PASTE_CHARS]
         if result.best is None:
