@@ -51,6 +51,7 @@ DOC = ROOT / "docs" / "benchmarks.md"
 STANDALONE: list[tuple[str, list[str], str]] = [
     ("accuracy", [], "matcher accuracy on the development pastes and negatives, every miss listed"),
     ("readings_accuracy", ["--quiet"], "quota-reading parser accuracy and speed"),
+    ("slack_ack", [], "Slack HTTP `/errfix` acknowledgements at 50 concurrent signed requests, start-up to ready"),
 ]
 
 # Done-when targets of the scaling work, checked in the summary.
@@ -456,10 +457,7 @@ def render(info: dict[str, str], catalogs: list[dict[str, Any]], readings: dict[
         out.append(f"| {name} | {' | '.join(cells)} | {versus} |")
     out += [
         "",
-        "## Not measured here yet",
-        "",
-        "- Slack HTTP `/errfix` acknowledgement p50/p99 at 50 concurrent signed requests through",
-        "  `supportbot slack --http`, and start-up to ready of that process: not part of this runner yet.",
+        "Slack HTTP acknowledgements and start-up to ready are measured by `benchmarks/slack_ack.py`, below.",
         "",
         "## Standalone benchmarks",
         "",

@@ -37,6 +37,7 @@ from bot.core.models import (
     UnmatchedPaste,
     Verdict,
 )
+from bot.core.offload import cpu
 from bot.core.policy import Policy
 from bot.core.ports import AlertSink, ChatPort, Clock, IncidentStore, Posted, SystemClock, ThreadAuthors
 from bot.core.readings import parse_readings, reading_fingerprint
@@ -162,7 +163,7 @@ class SupportService:
         entry = self.matcher.lookup(text)
         if entry is not None:
             return [replies.reply_for_entry(entry, self.catalog)]
-        result = await asyncio.to_thread(self.matcher.match, text, 4)  # CPU work, off the event loop
+        result = await cpu(self.matcher.match, text, 4)  # CPU work, off the event loop
         if result.best is None:
             return [self._closest_entry(text, result.candidates)]
         best = self.catalog.get(result.best.entry_id)
@@ -261,7 +262,7 @@ class SupportService:
             return [replies.notice("Report a usage-quota reading", "Examples of what I understand:",
                                    sections=(Section("Examples", replies.QUOTA_EXAMPLES),))]
         now = self._now(incoming)
-        parsed = await asyncio.to_thread(parse_readings, text, now=now)  # CPU work, off the event loop
+        parsed = await cpu(parse_readings, text, now=now)  # CPU work, off the event loop
         if not parsed.readings:
             return [replies.notice(
                 "I could not find a quota reading in that",
@@ -302,7 +303,7 @@ class SupportService:
         async with self._detect_lock:
             lookback = now - dt.timedelta(days=29)
             reports = await self.store.reports_between(lookback, now)
-            spikes = await asyncio.to_thread(detect, reports, now, self.detection)  # CPU work, off the loop
+            spikes = await cpu(detect, reports, now, self.detection)  # CPU work, off the loop
             if not spikes:
                 return
             open_now = await self.store.list_incidents([IncidentStatus.OPEN, IncidentStatus.ACKNOWLEDGED])

@@ -39,6 +39,7 @@ from bot.core.inflight import InFlight
 from bot.core.knowledge import KnowledgeBase
 from bot.core.masking import mask_secrets
 from bot.core.models import AnswerRecord, ChannelMode, Incoming, Origin, Reply, Section, UnmatchedPaste
+from bot.core.offload import cpu
 from bot.core.policy import Policy
 from bot.core.ports import ChatPort, Clock, IncidentStore, Posted, ThreadAuthors
 
@@ -169,7 +170,7 @@ class Triage:
     async def _answer(self, incoming: Incoming, text: str, group: _MergeGroup) -> Reply | None:
         knowledge = self.knowledge
         # Matching is CPU work: a worker thread does it, so acknowledgements never queue behind a paste.
-        result = await asyncio.to_thread(knowledge.matcher.match, text)
+        result = await cpu(knowledge.matcher.match, text)
         now = incoming.received_at or self.clock.now()
         masked = mask_secrets(text)[:STORED_PASTE_CHARS]
         if result.best is None:
