@@ -505,7 +505,7 @@ async def _defer(interaction: discord.Interaction[Any], *, ephemeral: bool = Fal
 def install_commands(bot: SupportBot) -> None:
     """`/errfix` (with autocomplete), `/quota`, `/incidents`, `/channel-mode` and "Look up this error"."""
 
-    @app_commands.command(name="errfix", description="Look up an error message, or a catalog entry by id or title")
+    @app_commands.command(name="errfix", description="Look up an error, an entry id or title (also: help, mode auto|mention|off, reload)")
     @app_commands.describe(text="The error text, or an entry id or title")
     async def errfix(interaction: discord.Interaction[Any],
                      text: app_commands.Range[str, 1, MAX_OPTION_TEXT]) -> None:

@@ -61,7 +61,7 @@ def origin_of(incoming: Incoming) -> Origin:
 
 @dataclass
 class _MergeGroup:
-    """One person's recent pastes in one channel: they share one answer."""
+    """One person's recent pastes in one place (a channel or a thread): they share one answer."""
 
     key: str
     last_seen: dt.datetime
@@ -95,32 +95,32 @@ class Triage:
 
     async def _triage(self, incoming: Incoming, port: ChatPort) -> None:
         where = (incoming.platform, incoming.channel_id)
-        if not incoming.is_direct and not self.policy.watches(*where, incoming.channel_name):
+        if not incoming.is_direct and not self.policy.watches(*where, incoming.channel_name):  # 1. watch list
             return
         text = incoming.text[:MAX_INPUT_CHARS].strip()
-        if not text:
+        if not text:  # 2. bare mention
             if incoming.mentioned:  # "@supportbot" alone: say what it can do, to that person
                 await self._send(port, replies.help_reply(len(self.knowledge.catalog)), None)
             return
-        if not incoming.is_direct and not await self.channel_allows(*where, mentioned=incoming.mentioned):
+        if not incoming.is_direct and not await self.channel_allows(*where, mentioned=incoming.mentioned):  # 3.
             return
         addressed = incoming.mentioned or incoming.is_direct
         looks = self.knowledge.matcher.looks_like_error(text)
-        if incoming.thread_id:
+        if incoming.thread_id:  # 4. threads
             if not (looks or addressed):
                 return  # conversation inside a thread: not a paste, and not worth a platform call
             if not incoming.mentioned and await self._thread_taken(incoming, port):
                 return
-        reacted = looks and await self._try(port.react, "react")
+        reacted = looks and await self._try(port.react, "react")  # 5. receipt
         async with self._lock(incoming):
             group = self._merge_group(incoming)
-            reply = await self._answer(incoming, text, group)
-            if reply is None:
+            reply = await self._answer(incoming, text, group)  # 6. the answer
+            if reply is None:  # 8. nothing to say
                 if reacted:
                     await self._try(port.unreact, "take the reaction back")
                 return
             self._remember(incoming.platform, incoming.channel_id, incoming.thread_id, incoming.message_id)
-            await self._send(port, reply, group if reply.merge_key else None)
+            await self._send(port, reply, group if reply.merge_key else None)  # 7. posted, or merged in place
 
     async def channel_mode(self, platform: str, channel_id: str) -> ChannelMode:
         stored = await self.store.get_setting(mode_key(platform, channel_id))
