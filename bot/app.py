@@ -11,9 +11,11 @@ from pathlib import Path
 from typing import Any
 
 from bot.config import Settings, mask_url
+from bot.core.catalog_cache import CatalogCache
 from bot.core.catalog_folders import load_folders
+from bot.core.knowledge import KnowledgeBase
 from bot.core.ports import IncidentStore
-from bot.core.service import KnowledgeBase, SupportService
+from bot.core.service import SupportService
 from bot.errors import StoreError
 from bot.storage import open_store
 
@@ -52,13 +54,17 @@ async def open_app(settings: Settings) -> AsyncIterator[App]:
     """Load the catalog, open the store, build the service; close the store on the way out."""
     folders = settings.knowledge_folders
     catalog = await asyncio.to_thread(load_folders, folders)
+    # Preparing the matcher is CPU work: a worker thread does it, and the cache spares it for every
+    # entry that has not changed since the last start.
+    cache = await asyncio.to_thread(CatalogCache, settings.cache_dir, ":".join(str(f.resolve()) for f in folders))
+    knowledge = await asyncio.to_thread(KnowledgeBase, catalog, folders, cache)
     try:
         store = await open_store(settings.database_url)
     except StoreError as exc:
         raise StoreError(f"{exc} (check SUPPORTBOT_DB / DATABASE_URL)") from exc
     log.info("store opened: %s", mask_url(settings.database_url))
     try:
-        service = SupportService(KnowledgeBase(catalog, folders), store, settings.policy())
+        service = SupportService(knowledge, store, settings.policy())
         yield App(settings, service, store)
     finally:
         await store.close()

@@ -719,12 +719,13 @@ def _progress(total: int, what: str) -> Any:
 
 async def _chart(args: argparse.Namespace, app: Any) -> int:
     from bot.chart import render_chart
+    from bot.core.offload import cpu
 
     since = _since(args.since)
     reports = await app.store.reports_between(since, _now())
     incidents = await app.store.list_incidents(None)
     try:
-        render_chart(reports, incidents, since, _now(), args.out)
+        await cpu(render_chart, reports, incidents, since, _now(), args.out)
     except OSError as exc:
         raise UsageError(f"cannot write {args.out}: {exc.strerror}") from None
     print(f"wrote {args.out} ({len(reports)} reports, {len(incidents)} incidents)")

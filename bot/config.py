@@ -38,6 +38,7 @@ class Secret(str):
 class Settings:
     database_url: str = DEFAULT_DB
     knowledge_dirs: tuple[Path, ...] = ()  # empty: the shipped catalog alone
+    cache_dir: Path | None = None  # where the prepared catalog is kept between runs; None: nowhere
     slack_bot_token: Secret | None = None
     slack_app_token: Secret | None = None
     slack_signing_secret: Secret | None = None
@@ -214,6 +215,12 @@ def _parse(env: Mapping[str, str], sources: tuple[str, ...]) -> Settings:
 
         knowledge_dirs, folder_problems = parse_folders(knowledge)
         problems.extend(folder_problems)
+    cache = text("SUPPORTBOT_CACHE_DIR")
+    if cache is None:
+        home = text("XDG_CACHE_HOME")
+        cache_dir: Path | None = (Path(home) if home else Path.home() / ".cache") / "supportbot"
+    else:
+        cache_dir = None if cache.lower() in ("off", "none", "0", "false") else Path(cache)
     log_level = (text("LOG_LEVEL") or "INFO").upper()
     if log_level not in LOG_LEVELS:
         problems.append(f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}")
@@ -235,6 +242,7 @@ def _parse(env: Mapping[str, str], sources: tuple[str, ...]) -> Settings:
     settings = Settings(
         database_url=database_url,
         knowledge_dirs=knowledge_dirs,
+        cache_dir=cache_dir,
         slack_bot_token=slack_bot_token,
         slack_app_token=slack_app_token,
         slack_signing_secret=slack_signing_secret,

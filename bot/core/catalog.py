@@ -10,7 +10,7 @@ import datetime as dt
 import hashlib
 import logging
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, MutableMapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -176,11 +176,18 @@ def default_catalog_dir() -> Path:
     return package_dir.parent / "knowledge"
 
 
-def check_catalog(folder: Path | str, *, check_related: bool = True) -> CheckResult:
+# Entries already parsed and validated, by (file name, SHA-256 of the file's bytes): see catalog_cache.
+EntryMemo = MutableMapping[tuple[str, str], Entry]
+
+
+def check_catalog(
+    folder: Path | str, *, check_related: bool = True, memo: EntryMemo | None = None
+) -> CheckResult:
     """Read and validate every `*.yaml` file in `folder`; never raises for content problems.
 
     `check_related=False` leaves the related-id check to the caller (overlay folders check it over
-    all folders together, see `bot.core.catalog_folders`).
+    all folders together, see `bot.core.catalog_folders`). With `memo`, a file whose exact content
+    was validated before is not parsed again (and files that parse cleanly are added to it).
     """
     root = Path(folder)
     problems: list[CatalogProblem] = []
@@ -198,7 +205,7 @@ def check_catalog(folder: Path | str, *, check_related: bool = True) -> CheckRes
         if raw_bytes is None:
             continue
         digest.update(path.name.encode() + b"\0" + raw_bytes + b"\0")
-        entry = _parse_file(path, raw_bytes, problems)
+        entry = _parse_remembered(path, raw_bytes, problems, memo)
         if entry is None:
             continue
         if entry.id in seen:
@@ -243,6 +250,21 @@ def _read_bytes(path: Path, problems: list[CatalogProblem]) -> bytes | None:
     except FileRefused as exc:
         problems.append(CatalogProblem(path.name, "-", str(exc)))
         return None
+
+
+def _parse_remembered(
+    path: Path, raw_bytes: bytes, problems: list[CatalogProblem], memo: EntryMemo | None
+) -> Entry | None:
+    """`_parse_file`, skipped for content validated before (only clean parses are remembered)."""
+    if memo is None:
+        return _parse_file(path, raw_bytes, problems)
+    key = (path.name, hashlib.sha256(raw_bytes).hexdigest())
+    entry = memo.get(key)
+    if entry is None:
+        entry = _parse_file(path, raw_bytes, problems)
+        if entry is not None:
+            memo[key] = entry
+    return entry
 
 
 def _parse_file(path: Path, raw_bytes: bytes, problems: list[CatalogProblem]) -> Entry | None:

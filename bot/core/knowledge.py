@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from bot.core.catalog import Catalog, CheckResult
+from bot.core.catalog_cache import CatalogCache
 from bot.core.catalog_folders import check_folders
 from bot.core.matching import Matcher
 
@@ -17,16 +18,20 @@ log = logging.getLogger(__name__)
 class KnowledgeBase:
     """The catalog in use and its matcher; reloads keep the last good catalog on failure."""
 
-    def __init__(self, catalog: Catalog, folder: Path | Sequence[Path]) -> None:
+    def __init__(self, catalog: Catalog, folder: Path | Sequence[Path], cache: CatalogCache | None = None) -> None:
         # Several folders: the shipped catalog and a team's own (later ones replace entries by id).
         self.folders: tuple[Path, ...] = (folder,) if isinstance(folder, Path) else tuple(folder)
         self.folder = self.folders[-1]
+        self.cache = cache
         self._set(catalog)
         self.last_problems: tuple[str, ...] = ()
 
     def _set(self, catalog: Catalog) -> None:
         self.catalog = catalog
-        self.matcher = Matcher(catalog)
+        self.matcher = self._prepare(catalog)
+
+    def _prepare(self, catalog: Catalog) -> Matcher:
+        return self.cache.matcher(catalog) if self.cache is not None else Matcher(catalog)
 
     async def reload(self) -> CheckResult:
         """Load the folders again; swap only if they are valid. The result says what happened.
@@ -38,7 +43,7 @@ class KnowledgeBase:
         if result.ok:
             if result.version != self.catalog.version:
                 catalog = Catalog.of(result.entries, result.version, ":".join(map(str, self.folders)))
-                matcher = await asyncio.to_thread(Matcher, catalog)
+                matcher = await asyncio.to_thread(self._prepare, catalog)
                 self.catalog, self.matcher = catalog, matcher
                 log.info("catalog reloaded: %d entries, version %s", len(result.entries), result.version)
             self.last_problems = ()

@@ -19,17 +19,19 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, MutableMapping
 from dataclasses import dataclass, replace
 from importlib import resources
+from typing import Any
 
+import ahocorasick
 import yaml
 from rapidfuzz import fuzz, process
 
 from bot.core.catalog import Catalog, Entry
 from bot.core.models import Candidate, MatchResult
 from bot.core.normalize import clean, normalize_cleaned, tokens
-from bot.core.regex_prefilter import PrefilteredPattern
+from bot.core.regex_prefilter import PrefilteredPattern, Requirement, required_fragments
 
 # Scores are on a 0-100 scale. A paste is answered in a channel at or above CONFIDENT.
 CONFIDENT = 62.0
@@ -47,6 +49,15 @@ PROFILE_MIN_WORDS = 3
 PROFILE_MAX = 80.0
 MAX_SCAN_CHARS = 12_000  # longer pastes are cut down to their error-looking lines first
 MIN_LITERAL_CHARS = 14
+LITERAL_MIN = 60.0
+KEYWORD_MIN = 35.0
+# A keyword document scores at most 100 * share ** 0.75, where share is the part of its squared weight
+# the paste shares; so KEYWORD_MIN needs this share (a hair lower, against rounding).
+KEYWORD_SHARE = 0.999 * (KEYWORD_MIN / 100) ** (4 / 3)
+PROFILE_MIN = 35.0
+# A profile score needs (mass / informative) ** PROFILE_EXPONENT >= PROFILE_MIN / PROFILE_MAX.
+PROFILE_NEED = (PROFILE_MIN / PROFILE_MAX) ** (1 / PROFILE_EXPONENT)
+PROFILE_NEED_MARGIN = 0.999
 
 # Words that name a tool in a paste: data, so that a new tool is one record (see tool_names.yaml).
 TOOL_WORDS: dict[str, re.Pattern[str]] = {}
@@ -86,6 +97,7 @@ class _Literal:
     text: str  # normalised
     kind: str  # "signature" | "variant"
     shown: str  # the literal as the catalog quotes it, for "why this answer"
+    words: frozenset[str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +106,68 @@ class _Doc:
     weights: dict[str, float]
     norm: float
     text: str
+
+
+@dataclass(frozen=True, slots=True)
+class EntryFeatures:
+    """What the matcher reads out of one entry, whatever else the catalog holds.
+
+    Normalising text and parsing regular expressions is most of the cost of preparing a catalog, and none
+    of it depends on the other entries; so it is computed once per entry and can be kept (see
+    `bot.core.catalog_cache`): a catalog in which one file changed prepares one entry's features again.
+    """
+
+    literals: tuple[tuple[str, str, str], ...]  # (normalised, "signature" | "variant", as quoted)
+    texts: tuple[str, ...]  # normalised signature, variants, examples and title: the keyword documents
+    words: frozenset[str]  # the words of those texts, for the IDF
+    vocabulary: tuple[tuple[str, float], ...]  # the entry's profile: word -> 1.0, or PROSE_WEIGHT
+    clauses: tuple[str, ...]  # candidate distinctive phrases of the literals
+    requirements: tuple[tuple[Requirement, ...], ...]  # per pattern: literal fragments it needs
+
+
+FEATURES_VERSION = "1"  # bump when EntryFeatures or what goes into them changes
+
+
+def entry_features(entry: Entry) -> EntryFeatures:
+    """The per-entry, catalog-independent part of preparing a matcher."""
+    memo: dict[str, str] = {}
+
+    def norm(text: str) -> str:
+        found = memo.get(text)
+        if found is None:
+            found = memo[text] = normalize_cleaned(clean(text))
+        return found
+
+    literals = []
+    for kind, raw in [("signature", entry.signature), *(("variant", v) for v in entry.variants)]:
+        normalized = norm(raw)
+        if len(normalized) >= MIN_LITERAL_CHARS:
+            literals.append((normalized, kind, " ".join(raw.split())))
+    texts = tuple(norm(text) for text in (entry.signature, *entry.variants, *entry.examples, entry.title))
+    words = frozenset(word for text in texts for word in tokens(text))
+    vocabulary: dict[str, float] = {}
+    for text in (entry.title, entry.signature, *entry.variants, *entry.examples):
+        for word in tokens(norm(text)):
+            vocabulary[word] = 1.0
+    for text in (entry.meaning, entry.why, *entry.causes):
+        for word in tokens(norm(text)):
+            vocabulary.setdefault(word, PROSE_WEIGHT)
+    clauses: dict[str, None] = {}
+    for raw in (entry.signature, *entry.variants):
+        # URLs are cut out first: "com settings billing" is no phrase of any error.
+        for piece in CLAUSE_SPLIT.split(URL_IN_LITERAL.sub(" ", raw)):
+            phrase = norm(piece)
+            if len(phrase.split()) >= 3 and len(phrase) >= 14:
+                clauses[phrase] = None
+    return EntryFeatures(
+        literals=tuple(literals),
+        texts=texts,
+        words=words,
+        # Tool and model names are weighed separately (see _weigh_tools), not as vocabulary.
+        vocabulary=tuple((w, f) for w, f in vocabulary.items() if w not in STOPWORDS and w not in TOOL_NAME_WORDS),
+        clauses=tuple(clauses),
+        requirements=tuple(required_fragments(p) for p in entry.patterns),
+    )
 
 
 class _Evidence:
@@ -120,85 +194,130 @@ class _Evidence:
 
 
 class Matcher:
-    """Preprocesses a catalog once; `match()` is then cheap per message."""
+    """Preprocesses a catalog once; `match()` is then cheap per message.
 
-    def __init__(self, catalog: Catalog, threshold: float = CONFIDENT) -> None:
+    Its cost per message follows the message, not the catalog: every kind of evidence is looked up in an
+    index, and only the entries that share enough rare evidence with the paste to possibly reach a score
+    are scored in full (see the `_*_evidence` methods for the bound each one uses). The bounds are exact:
+    pruning changes no answer, only how many entries are looked at.
+
+    `features` maps entries to their `EntryFeatures`: those found there are reused, the others computed
+    and added, so a caller that keeps the mapping (the on-disk catalog cache) prepares an unchanged
+    entry only once.
+    """
+
+    def __init__(
+        self,
+        catalog: Catalog,
+        threshold: float = CONFIDENT,
+        features: MutableMapping[Entry, EntryFeatures] | None = None,
+    ) -> None:
         self.catalog = catalog
         self.threshold = threshold
         self._entries: tuple[Entry, ...] = catalog.entries
         self._tool_of = {entry.id: entry.tool for entry in self._entries}
         self._index_of = {entry.id: index for index, entry in enumerate(self._entries)}
+        self._by_title: dict[str, int] = {}
+        for index, entry in enumerate(self._entries):
+            self._by_title.setdefault(entry.title.casefold(), index)
         self._search_texts = {i: f"{e.id} {e.title} {e.tool}".casefold() for i, e in enumerate(self._entries)}
-        self._patterns: list[tuple[int, PrefilteredPattern]] = [
-            (index, PrefilteredPattern(p, re.IGNORECASE | re.DOTALL))
-            for index, entry in enumerate(self._entries)
-            for p in entry.patterns
-        ]
-        self._literals: list[_Literal] = []
-        for index, entry in enumerate(self._entries):
-            for kind, raw in [("signature", entry.signature), *(("variant", v) for v in entry.variants)]:
-                normalized = normalize_cleaned(clean(raw))
-                if len(normalized) >= MIN_LITERAL_CHARS:
-                    self._literals.append(_Literal(index, normalized, kind, " ".join(raw.split())))
-        self._literal_texts = [lit.text for lit in self._literals]
-        self._idf = self._build_idf()
-        # What sets each literal apart from the error frames every tool shares ("API Error: 400
-        # {"type":"error",...}"): an alignment that covers the frame but not these words is no match.
-        self._literal_marks = [self._distinctive(lit.text) for lit in self._literals]
-        self._literal_sizes = [len(set(tokens(lit.text))) for lit in self._literals]
-        self._literal_postings: dict[str, list[int]] = {}
-        for position, literal in enumerate(self._literals):
-            for word in set(tokens(literal.text)):
-                self._literal_postings.setdefault(word, []).append(position)
-        self._clauses_by_first_word: dict[str, list[tuple[tuple[str, ...], int, float]]] = {}
-        for phrase, index, clause_score in self._build_clauses():
+        known = {} if features is None else features
+        prepared: list[EntryFeatures] = []
+        for entry in self._entries:
+            found = known.get(entry)
+            if found is None:
+                found = entry_features(entry)
+                known[entry] = found
+            prepared.append(found)
+        self._build_patterns(prepared)
+        self._idf = self._build_idf(prepared)
+        self._build_literals(prepared)
+        self._clauses: dict[tuple[str, str, str], list[tuple[tuple[str, ...], int, float]]] = {}
+        for phrase, index, clause_score in self._build_clauses(prepared):
             words = tuple(phrase.split())
-            self._clauses_by_first_word.setdefault(words[0], []).append((words, index, clause_score))
-        self._docs: list[_Doc] = []
-        for index, entry in enumerate(self._entries):
-            texts = [entry.signature, *entry.variants, *entry.examples, entry.title]
-            for text in texts:
-                doc = self._doc(index, normalize_cleaned(clean(text)))
-                if doc is not None:
-                    self._docs.append(doc)
-        # Each entry's whole vocabulary: a casual description rarely shares two words with one example,
-        # but its rare words are often spread over an entry's examples and literals.
-        self._profiles: dict[str, list[tuple[int, float]]] = {}
-        self._vocabularies: list[frozenset[str]] = []  # the words of an entry's error texts, not its prose
-        for index, entry in enumerate(self._entries):
-            vocabulary: dict[str, float] = {}
-            for text in (entry.title, entry.signature, *entry.variants, *entry.examples):
-                for word in tokens(normalize_cleaned(clean(text))):
-                    vocabulary[word] = 1.0
-            self._vocabularies.append(frozenset(vocabulary))
-            for text in (entry.meaning, entry.why, *entry.causes):
-                for word in tokens(normalize_cleaned(clean(text))):
-                    vocabulary.setdefault(word, PROSE_WEIGHT)
-            for word, factor in vocabulary.items():
-                # Tool and model names are weighed separately (see _weigh_tools), not as vocabulary.
-                if word not in STOPWORDS and word not in TOOL_NAME_WORDS:
-                    self._profiles.setdefault(word, []).append((index, factor))
-        # word -> [(doc number, weight)]: a paste is compared only with the docs it shares words with.
-        self._postings: dict[str, list[tuple[int, float]]] = {}
-        for number, doc in enumerate(self._docs):
-            for word, weight in doc.weights.items():
-                self._postings.setdefault(word, []).append((number, weight))
+            self._clauses.setdefault((words[0], words[1], words[2]), []).append((words, index, clause_score))
+        self._build_docs(prepared)
+        self._build_profiles(prepared)
+        # The words of each entry's error texts, not its prose (see _explains_quoted_errors).
+        self._error_words = [features.words for features in prepared]
 
     # -- preprocessing ----------------------------------------------------------------------------
 
-    def _build_idf(self) -> dict[str, float]:
+    def _build_patterns(self, prepared: list[EntryFeatures]) -> None:
+        """Patterns, found through an automaton over the literal fragments they need.
+
+        A pattern runs only when its most selective requirement occurs in the paste (one pass of an
+        Aho-Corasick automaton finds all of them at once); patterns that need no literal run always.
+        """
+        self._patterns: list[tuple[int, PrefilteredPattern]] = []
+        self._unfiltered: list[int] = []
+        # Any requirement will do for the automaton; the one whose fragments the fewest patterns share
+        # wakes the pattern least often ("api error" is in hundreds of them, "overloaded_error" in few).
+        frequency: Counter[str] = Counter(
+            fragment for features in prepared for requirements in features.requirements
+            for requirement in requirements for fragment in requirement)
+        by_fragment: dict[str, list[int]] = {}
+        for index, (entry, features) in enumerate(zip(self._entries, prepared, strict=True)):
+            for pattern, requirements in zip(entry.patterns, features.requirements, strict=True):
+                position = len(self._patterns)
+                self._patterns.append(
+                    (index, PrefilteredPattern(pattern, re.IGNORECASE | re.DOTALL, requirements)))
+                if requirements:
+                    rarest = min(requirements, key=lambda r: (sum(frequency[f] for f in r), sorted(r)))
+                    for fragment in rarest:
+                        by_fragment.setdefault(fragment, []).append(position)
+                else:
+                    self._unfiltered.append(position)
+        self._fragments: Any = None
+        if by_fragment:
+            automaton = ahocorasick.Automaton()
+            for fragment, positions in by_fragment.items():
+                automaton.add_word(fragment, tuple(positions))
+            automaton.make_automaton()
+            self._fragments = automaton
+
+    def _build_idf(self, prepared: list[EntryFeatures]) -> dict[str, float]:
         """Inverse document frequency over entries, so words shared by many entries weigh little."""
-        per_entry: list[set[str]] = []
-        for entry in self._entries:
-            words: set[str] = set()
-            for text in (entry.title, entry.signature, *entry.variants, *entry.examples):
-                words.update(tokens(normalize_cleaned(clean(text))))
-            per_entry.append(words)
-        counts: Counter[str] = Counter(word for words in per_entry for word in words)
-        total = max(len(per_entry), 1)
+        counts: Counter[str] = Counter(word for features in prepared for word in features.words)
+        total = max(len(prepared), 1)
         return {word: math.log((1 + total) / (1 + count)) + 1.0 for word, count in counts.items()}
 
-    def _build_clauses(self) -> list[tuple[str, int, float]]:
+    def _build_literals(self, prepared: list[EntryFeatures]) -> None:
+        """Literals, indexed under just enough of their rarest words.
+
+        A literal is aligned only when the paste holds at least `_literal_need` of its words; so a
+        literal of s words can miss at most s - need of them, and indexing it under its s - need + 1
+        rarest words guarantees that any paste that may qualify shares one of them (prefix filtering).
+        """
+        self._literals: list[_Literal] = []
+        for index, features in enumerate(prepared):
+            for text, kind, shown in features.literals:
+                self._literals.append(_Literal(index, text, kind, shown, frozenset(tokens(text))))
+        # What sets each literal apart from the error frames every tool shares ("API Error: 400
+        # {"type":"error",...}"): an alignment that covers the frame but not these words is no match.
+        self._literal_marks = [self._distinctive(lit.text) for lit in self._literals]
+        frequency: Counter[str] = Counter(word for literal in self._literals for word in literal.words)
+        self._literal_postings: dict[str, list[int]] = {}
+        for position, literal in enumerate(self._literals):
+            size = len(literal.words)
+            may_miss = size - math.ceil(_literal_need(size))
+            if may_miss < 0:
+                continue  # fewer than two words: never aligned
+            marks = self._literal_marks[position]
+            if marks:
+                # It also needs DISTINCT_MIN_COVERAGE of its distinctive weight: the heaviest marks up to
+                # the point where the rest weighs less than that are enough to find it.
+                left = total = sum(marks.values())
+                for word, weight in sorted(marks.items(), key=lambda item: (-item[1], item[0])):
+                    self._literal_postings.setdefault(word, []).append(position)
+                    left -= weight
+                    if left < DISTINCT_MIN_COVERAGE * total:
+                        break
+                continue
+            for word in sorted(literal.words, key=lambda w: (frequency[w], w))[: may_miss + 1]:
+                self._literal_postings.setdefault(word, []).append(position)
+
+    def _build_clauses(self, prepared: list[EntryFeatures]) -> list[tuple[str, int, float]]:
         """Distinctive phrases of the literals: (" phrase ", entry index, score).
 
         An error message is usually several clauses ("Auto-update failed · Try claude doctor"); people
@@ -206,13 +325,9 @@ class Matcher:
         across the catalog, is strong evidence when it appears verbatim (after normalisation).
         """
         owners: dict[str, set[int]] = {}
-        for index, entry in enumerate(self._entries):
-            for raw in (entry.signature, *entry.variants):
-                # URLs are cut out first: "com settings billing" is no phrase of any error.
-                for piece in CLAUSE_SPLIT.split(URL_IN_LITERAL.sub(" ", raw)):
-                    phrase = normalize_cleaned(clean(piece))
-                    if len(phrase.split()) >= 3 and len(phrase) >= 14:
-                        owners.setdefault(phrase, set()).add(index)
+        for index, features in enumerate(prepared):
+            for phrase in features.clauses:
+                owners.setdefault(phrase, set()).add(index)
         clauses = []
         for phrase, indices in owners.items():
             if len(indices) != 1:
@@ -222,6 +337,41 @@ class Matcher:
             if rarity >= CLAUSE_MIN_RARITY:
                 clauses.append((phrase, next(iter(indices)), min(90.0, 60.0 + 2.2 * rarity)))
         return clauses
+
+    def _build_docs(self, prepared: list[EntryFeatures]) -> None:
+        """Keyword documents, each indexed under the heaviest words it needs a paste to share.
+
+        A document scores at most 100 * (shared / total) ** 0.75 of its squared weight (see
+        `_keyword_evidence`), so reaching KEYWORD_MIN needs a share of at least KEYWORD_SHARE; the words
+        past the point where what is left weighs less than that are never needed to find it.
+        """
+        self._docs: list[_Doc] = []
+        for index, features in enumerate(prepared):
+            for text in features.texts:
+                doc = self._doc(index, text)
+                if doc is not None:
+                    self._docs.append(doc)
+        # word -> [doc number]: a paste is compared only with the docs it shares a needed word with.
+        self._postings: dict[str, list[int]] = {}
+        for number, doc in enumerate(self._docs):
+            heaviest = sorted(doc.weights.items(), key=lambda item: (-item[1], item[0]))
+            left = doc.norm * doc.norm
+            for word, weight in heaviest:
+                self._postings.setdefault(word, []).append(number)
+                left -= weight * weight
+                if left < KEYWORD_SHARE * doc.norm * doc.norm:
+                    break
+
+    def _build_profiles(self, prepared: list[EntryFeatures]) -> None:
+        """Each entry's whole vocabulary: a casual description rarely shares two words with one example,
+        but its rare words are often spread over an entry's examples and literals."""
+        self._vocabularies: list[dict[str, float]] = [dict(features.vocabulary) for features in prepared]
+        self._profiles: dict[str, list[int]] = {}
+        self._profile_factor: dict[str, float] = {}  # the most a word counts in any entry
+        for index, vocabulary in enumerate(self._vocabularies):
+            for word, factor in vocabulary.items():
+                self._profiles.setdefault(word, []).append(index)
+                self._profile_factor[word] = max(factor, self._profile_factor.get(word, 0.0))
 
     def _distinctive(self, normalized: str) -> dict[str, float]:
         return {
@@ -303,13 +453,18 @@ class Matcher:
         }
         if len(weights) < QUOTED_MIN_WORDS:
             return True
-        known = sum(weight for word, weight in weights.items() if word in self._vocabularies[index])
+        known = sum(weight for word, weight in weights.items() if word in self._error_words[index])
         return known / sum(weights.values()) >= QUOTED_MIN_COVERAGE
 
     def _pattern_evidence(self, cleaned: str, evidence: _Evidence) -> None:
         lowered = cleaned.lower()
         troubled = bool(TROUBLE_CUES.search(cleaned))
-        for index, pattern in self._patterns:
+        candidates = set(self._unfiltered)
+        if self._fragments is not None:
+            for _, positions in self._fragments.iter(lowered):
+                candidates.update(positions)
+        for position in sorted(candidates):
+            index, pattern = self._patterns[position]
             found = pattern.search(cleaned, lowered)
             if not found:
                 continue
@@ -328,16 +483,19 @@ class Matcher:
             return
         # A near-verbatim occurrence shares most of the literal's words; checking that first spares
         # the costly alignment for the literals that cannot score.
-        words_shared: Counter[int] = Counter()
         paste_words = set(tokens(normalized))
+        candidates: set[int] = set()
         for word in paste_words:
-            words_shared.update(self._literal_postings.get(word, ()))
-        for position, count in words_shared.items():
-            if count < max(2, 0.6 * self._literal_sizes[position]):
-                continue
+            candidates.update(self._literal_postings.get(word, ()))
+        for position in sorted(candidates):
             literal = self._literals[position]
-            raw_score = fuzz.partial_ratio(literal.text, normalized, score_cutoff=70)
-            if not raw_score:
+            shared = literal.words & paste_words
+            if len(shared) < _literal_need(len(literal.words)):
+                continue
+            marks = self._literal_marks[position]
+            if marks and sum(marks.get(w, 0.0) for w in shared) < DISTINCT_MIN_COVERAGE * sum(marks.values()):
+                # Covering the error frame every provider shares but not what sets this literal apart
+                # is no match (it would score at most DISTINCT_MIN_COVERAGE of LITERAL_MIN's scale).
                 continue
             # Partial ratios in the 70s and 80s are common between unrelated error lines, so the scale
             # is stretched: only a near-verbatim occurrence scores high. A short paste that is merely a
@@ -345,20 +503,23 @@ class Matcher:
             # chance inside unrelated logs.
             coverage = min(1.0, len(normalized) / len(literal.text))
             length_weight = min(1.0, 0.6 + len(literal.text) / 100)
-            score = (2 * raw_score - 100) * (0.55 + 0.45 * coverage) * length_weight
-            marks = self._literal_marks[position]
-            if marks:
-                present = sum(weight for word, weight in marks.items() if word in paste_words)
-                distinct_coverage = present / sum(marks.values())
-                if distinct_coverage < DISTINCT_MIN_COVERAGE:
-                    score *= distinct_coverage
-            if score >= 60:
+            scale = (0.55 + 0.45 * coverage) * length_weight
+            # Both factors are known before aligning, so the ratio needed to reach LITERAL_MIN is too:
+            # the alignment is skipped, or stopped early, when it cannot get there.
+            needed = 50 + LITERAL_MIN / (2 * scale)
+            if needed > 100:
+                continue
+            raw_score = fuzz.partial_ratio(literal.text, normalized, score_cutoff=max(70.0, needed - 1e-6))
+            if not raw_score:
+                continue
+            score = (2 * raw_score - 100) * scale
+            if score >= LITERAL_MIN:
                 evidence.offer(literal.entry_index, score, _shorten(literal.shown), literal.kind)
 
     def _phrase_evidence(self, normalized: str, evidence: _Evidence) -> None:
         words = normalized.split()
-        for position, word in enumerate(words):
-            for phrase_words, index, clause_score in self._clauses_by_first_word.get(word, ()):
+        for position, start in enumerate(zip(words, words[1:], words[2:], strict=False)):
+            for phrase_words, index, clause_score in self._clauses.get(start, ()):
                 if tuple(words[position : position + len(phrase_words)]) == phrase_words:
                     evidence.offer(index, clause_score, " ".join(phrase_words), "phrase")
 
@@ -367,48 +528,64 @@ class Matcher:
         if not paste_weights:
             return
         paste_norm = math.sqrt(sum(w * w for w in paste_weights.values()))
-        dots: dict[int, float] = {}
-        shared_count: Counter[int] = Counter()
-        for word, paste_weight in paste_weights.items():
-            for number, doc_weight in self._postings.get(word, ()):
-                dots[number] = dots.get(number, 0.0) + doc_weight * paste_weight
-                shared_count[number] += 1
-        for number, dot in dots.items():
-            if shared_count[number] < 2:
-                continue
+        candidates: set[int] = set()
+        for word in paste_weights:
+            candidates.update(self._postings.get(word, ()))
+        for number in sorted(candidates):
             doc = self._docs[number]
-            shared = paste_weights.keys() & doc.weights.keys()
-            if shared <= GENERIC_ERROR_WORDS:
+            shared = [word for word in doc.weights if word in paste_weights]
+            if len(shared) < 2:
+                continue
+            if all(word in GENERIC_ERROR_WORDS for word in shared):
                 continue  # nothing but words every program prints
+            dot = sum(doc.weights[word] * paste_weights[word] for word in shared)
             # Cosine, but measured mostly against the example: a long paste that contains all of an
             # example's key words should not be punished for its other lines.
             score = 100 * min(1.0, dot / (doc.norm * math.sqrt(doc.norm * paste_norm)))
-            if score >= 35:
+            if score >= KEYWORD_MIN:
                 shared_words = " ".join(sorted(shared, key=lambda w: -doc.weights[w])[:6])
                 evidence.offer(doc.entry_index, score, shared_words, "keywords")
 
     def _profile_evidence(self, normalized: str, evidence: _Evidence) -> None:
-        """How much of a casual description one entry's whole vocabulary explains."""
+        """How much of a casual description one entry's whole vocabulary explains.
+
+        An entry must explain at least PROFILE_NEED of the paste's informative weight (and PROFILE_MASS
+        times the same share in absolute terms) to score; the paste's lightest known words, as long as
+        together they weigh less than that, cannot bring an entry there alone, so only entries sharing
+        one of the heavier words are looked at.
+        """
         paste_weights = self._weights(tokens(normalized))
         informative = sum(paste_weights.values())
         if not informative:
             return
-        explained: dict[int, float] = {}
-        specific: dict[int, list[tuple[float, str]]] = {}
-        for word, weight in paste_weights.items():
-            for index, factor in self._profiles.get(word, ()):
-                explained[index] = explained.get(index, 0.0) + weight * factor
+        needed = PROFILE_NEED_MARGIN * max(PROFILE_NEED * informative, PROFILE_MASS * PROFILE_MIN / PROFILE_MAX)
+        known = sorted(((weight * self._profile_factor[word], word) for word, weight in paste_weights.items()
+                        if word in self._profiles), reverse=True)
+        light = 0.0
+        while known and light + known[-1][0] < needed:
+            light += known.pop()[0]
+        candidates: set[int] = set()
+        for _, word in known:
+            candidates.update(self._profiles[word])
+        present = [(word, weight) for word, weight in paste_weights.items() if word in self._profiles]
+        for index in sorted(candidates):
+            vocabulary = self._vocabularies[index]
+            mass = 0.0
+            words: list[tuple[float, str]] = []
+            for word, weight in present:
+                factor = vocabulary.get(word)
+                if factor is None:
+                    continue
+                mass += weight * factor
                 if word not in GENERIC_ERROR_WORDS:
-                    specific.setdefault(index, []).append((weight * factor, word))
-        for index, mass in explained.items():
-            words = specific.get(index, [])
+                    words.append((weight * factor, word))
             if len(words) < PROFILE_MIN_WORDS:
                 continue
             # The share of the paste's informative words this entry explains, discounted while the
             # explained amount is still small (three rare words are not yet a description).
             # Capped below literal evidence: shared vocabulary ranks entries, the error's own text decides.
             score = PROFILE_MAX * (mass / informative) ** PROFILE_EXPONENT * min(1.0, mass / PROFILE_MASS)
-            if score >= 35:
+            if score >= PROFILE_MIN:
                 strongest = " ".join(word for _, word in sorted(words, reverse=True)[:6])
                 evidence.offer(index, score, strongest, "keywords")
 
@@ -450,10 +627,8 @@ class Matcher:
     def lookup(self, query: str) -> Entry | None:
         """An entry named exactly by id or title (what `/errfix <id>` and autocomplete send)."""
         wanted = query.strip().casefold()
-        for entry in self._entries:
-            if wanted in (entry.id, entry.title.casefold()):
-                return entry
-        return None
+        found = [i for i in (self._index_of.get(wanted), self._by_title.get(wanted)) if i is not None]
+        return self._entries[min(found)] if found else None
 
     def complete(self, prefix: str, limit: int = 25) -> list[Entry]:
         """Entries for autocomplete: fuzzy over ids and titles, best first."""
@@ -510,6 +685,11 @@ def named_tools_beyond_sdk(cleaned: str) -> list[str]:
     return _named_tools(SDK_WORDS.sub(" ", cleaned))
 
 
+def _literal_need(size: int) -> float:
+    """How many of a literal's words a paste must hold before the literal is aligned with it."""
+    return max(2, 0.6 * size)
+
+
 def _names_a_tool(fragment: str) -> bool:
     return any(words.search(fragment) for words in TOOL_WORDS.values())
 
@@ -552,6 +732,48 @@ _ERROR_LINE = re.compile(
 )
 
 
+def _error_line_words() -> Any:
+    """Every alternative of _ERROR_LINE holds one of these literals: lines without one are skipped unread."""
+    automaton = ahocorasick.Automaton()
+    for word in ("error", "exception", "fail", "fatal", "denied", "unable", "cannot", "invalid", "limit",
+                 "quota", "exceed", "exhaust", "overload", "timed out", "not found", "unhandled", "refus",
+                 "429", "401", "403", "500", "529", "✗", "✕", "✘"):
+        automaton.add_word(word, word)
+    automaton.make_automaton()
+    return automaton
+
+
+_ERROR_LINE_WORDS = _error_line_words()
+
+
+def _error_looking_lines(middle: str) -> Iterable[str]:
+    """The lines of `middle` that _ERROR_LINE finds something in (within their first 2,000 characters).
+
+    A case-insensitive alternation costs Python's regex engine about a microsecond per character, a
+    second for a 1 MB log; one pass of an automaton over the lower-cased text finds the few lines
+    worth that search.
+    """
+    lowered = middle.lower()
+    if len(lowered) != len(middle):  # a rare character whose lower case is longer: offsets differ
+        yield from (line for line in middle.splitlines() if _ERROR_LINE.search(line[:2_000]))
+        return
+    hits = [end for end, _ in _ERROR_LINE_WORDS.iter(lowered)]
+    if not hits:
+        return
+    position = 0
+    index = 0
+    for line in middle.splitlines(keepends=True):
+        start, position = position, position + len(line)
+        while index < len(hits) and hits[index] < start:
+            index += 1
+        if index == len(hits):
+            return
+        if hits[index] < position:
+            content = line.splitlines()[0]
+            if _ERROR_LINE.search(content[:2_000]):
+                yield content
+
+
 def _focus(text: str) -> str:
     """Bound the work on huge pastes: keep the head, the tail and the error-looking lines."""
     if len(text) <= MAX_SCAN_CHARS:
@@ -559,11 +781,10 @@ def _focus(text: str) -> str:
     head, tail = text[:2_000], text[-2_000:]
     budget = MAX_SCAN_CHARS - len(head) - len(tail)
     picked: list[str] = []
-    for line in text[2_000:-2_000].splitlines():
+    for line in _error_looking_lines(text[2_000:-2_000]):
         if budget <= 0:
             break
-        if _ERROR_LINE.search(line[:2_000]):
-            piece = line[:1_000]
-            picked.append(piece)
-            budget -= len(piece) + 1
+        piece = line[:1_000]
+        picked.append(piece)
+        budget -= len(piece) + 1
     return "\n".join([head, *picked, tail])

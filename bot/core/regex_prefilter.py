@@ -91,13 +91,25 @@ def _selectivity(requirement: Requirement) -> tuple[int, int]:
 
 
 class PrefilteredPattern:
-    """A compiled pattern plus the requirements a text must meet for it to have a chance."""
+    """A pattern plus the requirements a text must meet for it to have a chance.
 
-    __slots__ = ("regex", "requirements")
+    The regular expression is compiled the first time a text meets the requirements: in a large
+    catalog most patterns never get that far, and compiling them all would dominate start-up.
+    """
 
-    def __init__(self, pattern: str, flags: int) -> None:
-        self.regex = re.compile(pattern, flags)
-        self.requirements = required_fragments(pattern)
+    __slots__ = ("_regex", "flags", "pattern", "requirements")
+
+    def __init__(self, pattern: str, flags: int, requirements: tuple[Requirement, ...] | None = None) -> None:
+        self.pattern = pattern
+        self.flags = flags
+        self._regex: re.Pattern[str] | None = None
+        self.requirements = required_fragments(pattern) if requirements is None else requirements
+
+    @property
+    def regex(self) -> re.Pattern[str]:
+        if self._regex is None:
+            self._regex = re.compile(self.pattern, self.flags)
+        return self._regex
 
     def search(self, text: str, lowered: str) -> re.Match[str] | None:
         for requirement in self.requirements:

@@ -50,6 +50,7 @@ from bot.core.models import (
     UnmatchedPaste,
     Verdict,
 )
+from bot.core.offload import cpu
 from bot.core.policy import Policy
 from bot.core.ports import AlertSink, ChatPort, Clock, IncidentStore, Posted, SystemClock, ThreadAuthors
 from bot.core.readings import parse_readings, reading_fingerprint
@@ -222,7 +223,7 @@ class SupportService:
         entry = self.matcher.lookup(text)
         if entry is not None:
             return [replies.reply_for_entry(entry, self.catalog)]
-        result = self.matcher.match(text, top=4)
+        result = await cpu(self.matcher.match, text, 4)  # CPU work, off the event loop
         if result.best is None:
             return [self._closest_entry(text, result.candidates)]
         best = self.catalog.get(result.best.entry_id)

@@ -213,3 +213,30 @@ async def test_platform_staff_is_asked_only_for_staff_commands(store, catalog) -
     allowed = await service.handle(Incoming("slack", "C1", "U1", "", command=Command.INCIDENTS), staff)
     refused = await service.handle(Incoming("slack", "C1", "U2", "", command=Command.INCIDENTS), other)
     assert allowed[0].kind is ReplyKind.STAFF and refused[0].kind is ReplyKind.REFUSAL
+
+
+async def test_matching_a_paste_runs_off_the_event_loop(store, catalog, monkeypatch) -> None:
+    """CPU work on a paste must not hold up the loop that acknowledges other requests."""
+    import asyncio
+    import threading
+
+    service, port = make(store, catalog), RecordingPort()
+    matcher = service.knowledge.matcher
+    loop_thread = threading.get_ident()
+    ran_on: list[int] = []
+    release = threading.Event()
+    real_match = type(matcher).match
+
+    def slow_match(self, text: str, top: int = 3):  # type: ignore[no-untyped-def]
+        ran_on.append(threading.get_ident())
+        release.wait(timeout=10)  # held until the loop, still free, lets it go
+        return real_match(self, text, top)
+
+    monkeypatch.setattr(type(matcher), "match", slow_match)
+    handling = asyncio.create_task(service.triage.handle(msg(OVERLOADED, message_id="9.1"), port))
+    while not ran_on:
+        await asyncio.sleep(0.01)  # the loop keeps turning while the match is in progress
+    release.set()
+    await handling
+    assert ran_on[0] != loop_thread
+    assert port.posts and port.posts[0].entry_id == "claude-code-529-overloaded"
