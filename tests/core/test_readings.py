@@ -817,3 +817,14 @@ def test_contract_shape() -> None:
         ],
     }
     json.dumps(contract)
+
+
+@pytest.mark.parametrize("text", ["weekly 77% test A", "session: 40% tests still running"])
+def test_a_window_named_right_before_a_figure_binds_over_a_metric_word_after_it(text: str) -> None:
+    [reading] = parse_readings(text).readings
+    assert reading.window in ("weekly", "session") and reading.percent in (77.0, 40.0)
+
+
+@pytest.mark.parametrize("text", ["build 77% test", "77% of tests pass weekly"])
+def test_a_figure_of_another_metric_is_still_no_reading(text: str) -> None:
+    assert parse_readings(text).readings == ()

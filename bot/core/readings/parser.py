@@ -461,9 +461,20 @@ def _left_row(text: str, pos: int) -> bool:
     return FORMATS.left_rows.search(text[line_start:line_end]) is not None
 
 
+def _window_right_before(text: str, start: int, m: re.Match[str]) -> bool:
+    """A window word stands right before the figure ("weekly 77%", "session: 40%")."""
+    last = None
+    for found in _WINDOW_RE.finditer(text, max(start, m.start() - 30), m.start()):
+        last = found
+    return bool(last and not last.group("anti") and not text[last.end() : m.start()].strip(" \t:=~"))
+
+
 def _is_other_metric(text: str, layout: _Layout, m: re.Match[str]) -> bool:
     c_start, c_end = layout.clause_span(m.start())
-    if _OTHER_METRIC_RE.search(text, max(c_start, m.start() - 80), min(c_end, m.end() + 60)):
+    metric = _OTHER_METRIC_RE.search(text, max(c_start, m.start() - 80), min(c_end, m.end() + 60))
+    # A metric word after the figure ("77% tests") yields to a window named right before it: "weekly
+    # 77% test A" is a weekly reading with a remark after it.
+    if metric and not (metric.start() >= m.end() and _window_right_before(text, c_start, m)):
         return True
     if _COMPARATIVE_AFTER_RE.match(text, m.end(), min(len(text), m.end() + 40)):
         return True
