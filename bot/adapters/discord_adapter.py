@@ -360,11 +360,15 @@ class SupportBot(discord.Client):
 
     # -- interactions -----------------------------------------------------------------------------
 
-    async def run_command(self, interaction: discord.Interaction[Any], command: Command, text: str) -> None:
-        """A slash command or menu pick: acknowledge at once (privately), then answer as a follow-up."""
+    async def run_command(self, interaction: discord.Interaction[Any], command: Command, text: str, *,
+                          grammar: bool = True) -> None:
+        """A slash command or menu pick: acknowledge at once (privately), then answer as a follow-up.
+
+        `grammar=False` takes `text` as it is (a message picked for "Look up this error").
+        """
         if not await _defer(interaction, ephemeral=True, thinking=True):
             return
-        parsed = parse_command(command.value, text) if command is Command.ERRFIX else (command, text)
+        parsed = parse_command(command.value, text) if grammar and command is Command.ERRFIX else (command, text)
         incoming = interaction_incoming(interaction, *(parsed or (command, text)), self.settings)
         answers = await self.service.handle(incoming)
         await self._deliver(interaction, answers, thinking=True)

@@ -41,6 +41,7 @@ from bot.core import replies
 from bot.core.catalog import Catalog
 from bot.core.models import (
     Action,
+    ChannelMode,
     Command,
     Incident,
     IncidentStatus,
@@ -362,6 +363,14 @@ async def test_message_context_menu_looks_up_the_error(fake: FakeDiscord, bot: A
     picked = await fake.message_command("Look up this error", target, user_id=ALICE)
     [found] = await followups(fake, picked)
     assert found.ephemeral and title(found) == catalog.get(TIMEOUT_ID).title
+
+
+async def test_a_looked_up_message_is_never_read_as_a_command(fake: FakeDiscord, bot: Any) -> None:
+    target = fake.add_history(GENERAL, "mode off", BOB)
+    picked = await fake.message_command("Look up this error", target, user_id=CAROL)  # staff
+    [found] = await followups(fake, picked)
+    assert "mode" not in title(found).lower()
+    assert await bot.service.channel_mode("discord", str(GENERAL)) is ChannelMode.AUTO
 
 
 # -- buttons ---------------------------------------------------------------------------------------
