@@ -12,7 +12,7 @@ from typing import Any
 
 from bot.config import Settings, mask_url
 from bot.core.catalog_cache import CatalogCache
-from bot.core.catalog_folders import load_folders
+from bot.core.catalog_folders import fingerprint, load_folders
 from bot.core.knowledge import KnowledgeBase
 from bot.core.ports import IncidentStore
 from bot.core.service import SupportService
@@ -29,6 +29,9 @@ class App:
     store: IncidentStore
     # Front end name -> "running" | "reconnecting" | "stopped", kept by the runner.
     front_end_status: dict[str, str] = field(default_factory=dict)
+    # The catalog files (names, times, sizes) as they were just before they were loaded: where the
+    # catalog watcher starts, so its first look reloads only what changed since, not the whole catalog.
+    catalog_files: tuple[tuple[str, str, float, int], ...] | None = None
 
     async def health(self) -> dict[str, Any]:
         """What `GET /healthz` answers: the store, the catalog in use, and each front end's state."""
@@ -53,6 +56,7 @@ def catalog_folder(settings: Settings) -> Path:
 async def open_app(settings: Settings) -> AsyncIterator[App]:
     """Load the catalog, open the store, build the service; close the store on the way out."""
     folders = settings.knowledge_folders
+    files = await asyncio.to_thread(fingerprint, folders)
     catalog = await asyncio.to_thread(load_folders, folders)
     # Preparing the matcher is CPU work: a worker thread does it, and the cache spares it for every
     # entry that has not changed since the last start.
@@ -65,7 +69,7 @@ async def open_app(settings: Settings) -> AsyncIterator[App]:
     log.info("store opened: %s", mask_url(settings.database_url))
     try:
         service = SupportService(knowledge, store, settings.policy())
-        yield App(settings, service, store)
+        yield App(settings, service, store, catalog_files=files)
     finally:
         await store.close()
         log.info("store closed")

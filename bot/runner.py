@@ -116,8 +116,9 @@ async def supervise(
 async def watch_catalog(app: App, stop: asyncio.Event, interval: float = CATALOG_POLL_SECONDS) -> None:
     """Reload the catalog when its files change; a broken catalog is reported and the last good one kept."""
     knowledge = app.service.knowledge
-    # None: the first look always compares contents, so an edit made while starting is not missed.
-    last: tuple[tuple[str, str, float, int], ...] | None = None
+    # The files as they were before start-up loaded them, so an edit made while starting is not
+    # missed and an unchanged catalog is not parsed a second time (None: the first look reloads).
+    last = app.catalog_files
     while not stop.is_set():
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), interval)

@@ -85,6 +85,33 @@ async def test_catalog_changes_are_reloaded_and_a_broken_catalog_is_reported(tmp
         await watcher
 
 
+async def test_the_watcher_does_not_load_again_a_catalog_unchanged_since_start(tmp_path: Path) -> None:
+    folder = tmp_path / "knowledge"
+    shutil.copytree(default_catalog_dir(), folder)
+    settings = Settings.from_env({"SUPPORTBOT_DB": f"sqlite:///{tmp_path / 'db.sqlite'}",
+                                  "SUPPORTBOT_KNOWLEDGE": str(folder)})
+    async with open_app(settings) as app:
+        knowledge = app.service.knowledge
+        reloads = 0
+        real_reload = knowledge.reload
+
+        async def counted_reload():  # type: ignore[no-untyped-def]
+            nonlocal reloads
+            reloads += 1
+            return await real_reload()
+
+        knowledge.reload = counted_reload  # type: ignore[method-assign]
+        stop = asyncio.Event()
+        watcher = asyncio.create_task(watch_catalog(app, stop, interval=0.02))
+        await asyncio.sleep(0.3)
+        assert reloads == 0
+        entry = folder / "claude-code-529-overloaded.yaml"
+        entry.write_text(entry.read_text(encoding="utf-8") + "\n", encoding="utf-8")
+        await _until(lambda: reloads == 1)
+        stop.set()
+        await watcher
+
+
 async def _until(condition, timeout: float = 10.0) -> None:  # type: ignore[no-untyped-def]
     deadline = time.monotonic() + timeout
     while not condition():
