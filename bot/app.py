@@ -32,19 +32,27 @@ class App:
     # The catalog files (names, times, sizes) as they were just before they were loaded: where the
     # catalog watcher starts, so its first look reloads only what changed since, not the whole catalog.
     catalog_files: tuple[tuple[str, str, float, int], ...] | None = None
+    _store_check: asyncio.Future[str] | None = field(default=None, init=False, repr=False)
 
     async def health(self) -> dict[str, Any]:
         """What `GET /healthz` answers: the store, the catalog in use, and each front end's state."""
-        store = "ok"
-        try:
-            await self.store.ping()
-        except Exception as exc:  # the reason class is enough; the message could carry a URL
-            store = f"error: {type(exc).__name__}"
+        # Checks that arrive while one is asking the store share its answer: a burst of probes costs
+        # one round trip to the database thread, not one each in a queue.
+        if self._store_check is None or self._store_check.done():
+            self._store_check = asyncio.ensure_future(self._check_store())
+        store = await asyncio.shield(self._store_check)
         catalog = self.service.catalog
         front_ends = dict(self.front_end_status)
         healthy = store == "ok" and all(state == "running" for state in front_ends.values())
         return {"ok": healthy, "store": store, "catalog": {"entries": len(catalog), "version": catalog.version},
                 "front_ends": front_ends}
+
+    async def _check_store(self) -> str:
+        try:
+            await self.store.ping()
+        except Exception as exc:  # the reason class is enough; the message could carry a URL
+            return f"error: {type(exc).__name__}"
+        return "ok"
 
 
 def catalog_folder(settings: Settings) -> Path:

@@ -146,3 +146,47 @@ def test_sigterm_keeps_an_acknowledged_report_and_exits_cleanly(tmp_path: Path) 
     with contextlib.closing(sqlite3.connect(db)) as connection:
         (count,) = connection.execute("SELECT COUNT(*) FROM quota_reports").fetchone()
     assert count == 1
+
+
+async def test_health_checks_arriving_together_share_one_store_round_trip(tmp_path: Path,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    settings = Settings.from_env({"SUPPORTBOT_DB": f"sqlite:///{tmp_path / 'db.sqlite'}"})
+    async with open_app(settings) as app:
+        pings = 0
+        answer: Exception | None = None
+        gate = asyncio.Event()
+
+        async def slow_ping() -> None:
+            nonlocal pings
+            pings += 1
+            await gate.wait()
+            if answer is not None:
+                raise answer
+
+        monkeypatch.setattr(app.store, "ping", slow_ping)
+        checks = [asyncio.create_task(app.health()) for _ in range(20)]
+        await asyncio.sleep(0.05)
+        gate.set()
+        reports = await asyncio.gather(*checks)
+        assert pings == 1 and all(r["store"] == "ok" for r in reports)
+        answer = OSError("gone")
+        failed = await app.health()  # a later check asks the store again
+        assert pings == 2 and failed["store"] == "error: OSError" and failed["ok"] is False
+
+
+async def test_serving_shortens_the_interpreter_switch_interval_and_restores_it(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from bot import runner
+
+    seen: list[float] = []
+
+    async def fake_serve(*args: object, **kwargs: object) -> int:
+        seen.append(sys.getswitchinterval())
+        raise RuntimeError("front end failed")
+
+    before = sys.getswitchinterval()
+    monkeypatch.setattr(runner, "_serve", fake_serve)
+    with pytest.raises(RuntimeError):
+        await runner.serve(None, [], port=0, stdin=None, stdout=None)  # type: ignore[arg-type]
+    assert seen == [min(before, runner.LOOP_SWITCH_SECONDS)] and seen[0] <= 0.001
+    assert sys.getswitchinterval() == before
