@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import statistics
 import sys
@@ -23,6 +24,7 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -110,34 +112,54 @@ async def measure(concurrency: int, rounds: int) -> Figures:
     return figures
 
 
-def ms(values: list[float], share: float) -> float:
-    return 1000 * (statistics.median(values) if share == 0.5 else percentile(values, share))
+def summary(values: list[float]) -> dict[str, float]:
+    """p50, p99 and max in milliseconds, and the count."""
+    if not values:
+        return {"p50": float("nan"), "p99": float("nan"), "max": float("nan"), "n": 0}
+    return {"p50": 1000 * statistics.median(values), "p99": 1000 * percentile(values, 0.99),
+            "max": 1000 * max(values), "n": len(values)}
+
+
+def report(f: Figures, concurrency: int, rounds: int) -> dict[str, Any]:
+    """Every figure of the run, as `--json` prints it (benchmarks/run.py reads this)."""
+    return {
+        "concurrency": concurrency, "rounds": rounds, "ready_s": f.ready,
+        "ack": summary(f.acks), "answer": summary(f.answers), "health": summary(f.health),
+        "floor": summary(f.floor), "failures": f.failures, "unanswered": f.unanswered, "api_calls": f.api_calls,
+        "cpu_ms_per_request": 1000 * f.bot_cpu / max(1, len(f.acks)),
+        "load": list(os.getloadavg()) if hasattr(os, "getloadavg") else [], "cores": os.cpu_count(),
+        "target_ms": 1000 * ACK_TARGET,
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--concurrency", type=int, default=50)
     parser.add_argument("--rounds", type=int, default=10)
+    parser.add_argument("--json", action="store_true", help="print the figures as one JSON object")
     args = parser.parse_args(argv)
     concurrency, rounds = max(1, args.concurrency), max(1, min(args.rounds, 100))
-    f = asyncio.run(measure(concurrency, rounds))
-    print(f"start-up to ready (spawn to the first answered GET /healthz, empty catalog cache): {f.ready:.2f} s")
+    r = report(asyncio.run(measure(concurrency, rounds)), concurrency, rounds)
+    if args.json:
+        print(json.dumps(r))
+        return 0
+    print(f"start-up to ready (spawn to the first answered GET /healthz, empty catalog cache): {r['ready_s']:.2f} s")
     print(f"{'':44}{'p50':>9}{'p99':>9}{'max':>9}{'n':>6}")
-    rows = (("/errfix acknowledgement (ms)", f.acks), ("  its answer via response_url (ms)", f.answers),
-            ("GET /healthz while answering (ms)", f.health), ("baseline: bare aiohttp GET / (ms)", f.floor))
-    for label, values in rows:
-        print(f"{label:<44}{ms(values, 0.5):9.1f}{ms(values, 0.99):9.1f}{1000 * max(values):9.1f}{len(values):6d}")
+    rows = (("/errfix acknowledgement (ms)", "ack"), ("  its answer via response_url (ms)", "answer"),
+            ("GET /healthz while answering (ms)", "health"), ("baseline: bare aiohttp GET / (ms)", "floor"))
+    for label, key in rows:
+        row = r[key]
+        print(f"{label:<44}{row['p50']:9.1f}{row['p99']:9.1f}{row['max']:9.1f}{row['n']:6d}")
     print(f"({concurrency} concurrent requests over {concurrency} kept-alive connections, {rounds} rounds; "
-          f"failures {f.failures}, unanswered {f.unanswered}, fake Slack API calls {f.api_calls})")
+          f"failures {r['failures']}, unanswered {r['unanswered']}, fake Slack API calls {r['api_calls']})")
+    load = ", ".join(f"{x:.1f}" for x in r["load"])
     print(f"the bot's CPU time per /errfix (acknowledgement, match, answer, one /healthz): "
-          f"{1000 * f.bot_cpu / max(1, len(f.acks)):.2f} ms; load average now "
-          f"{', '.join(f'{x:.1f}' for x in os.getloadavg())} on {os.cpu_count()} cores")
-    ack50, ack99 = statistics.median(f.acks), percentile(f.acks, 0.99)
-    floor50, floor99 = statistics.median(f.floor), percentile(f.floor, 0.99)
-    print(f"acknowledgement / baseline: p50 {ack50 / floor50:.1f}×, p99 {ack99 / floor99:.1f}×")
-    verdict = "met" if ack99 < ACK_TARGET else f"MISSED by {1000 * (ack99 - ACK_TARGET):.1f} ms"
-    print(f"target /errfix acknowledgement p99 < {1000 * ACK_TARGET:.0f} ms at {concurrency} concurrent: "
-          f"{1000 * ack99:.1f} ms, {verdict}")
+          f"{r['cpu_ms_per_request']:.2f} ms; load average now {load} on {r['cores']} cores")
+    ack, floor = r["ack"], r["floor"]
+    print(f"acknowledgement / baseline: p50 {ack['p50'] / floor['p50']:.1f}×, p99 {ack['p99'] / floor['p99']:.1f}×")
+    verdict = "met" if ack["p99"] < r["target_ms"] else f"MISSED by {ack['p99'] - r['target_ms']:.1f} ms"
+    print(f"target /errfix acknowledgement p99 < {r['target_ms']:.0f} ms at {concurrency} concurrent: "
+          f"{ack['p99']:.1f} ms, {verdict}")
     return 0
 
 

@@ -11,7 +11,8 @@ sees an acknowledgement. Everything binds 127.0.0.1 only. Benchmarks import this
 imports the test suite.
 
 SUPPORTBOT_BENCH_WRAP, when set, is a command put in front of the bot's (for example
-`py-spy record -o profile.txt -f raw --`), to profile the bot under any of the benchmarks.
+`py-spy record -o profile.txt -f raw --`), to profile the bot under any of the benchmarks; the bot is
+then stopped with SIGINT, on which such a profiler writes its file.
 """
 
 from __future__ import annotations
@@ -180,6 +181,8 @@ class BotProcess:
         wrap = os.environ.get("SUPPORTBOT_BENCH_WRAP")
         if wrap:
             command = [*shlex.split(wrap), *command]
+        # A wrapping profiler writes its file on Ctrl-C; the bot stops the same way on either signal.
+        self._stop_signal = signal.SIGINT if wrap else signal.SIGTERM
         spawned = time.perf_counter()
         self.process = await asyncio.create_subprocess_exec(
             *command, env=env, cwd=self._folder.name, stdin=asyncio.subprocess.DEVNULL,
@@ -208,7 +211,7 @@ class BotProcess:
 
     async def stop(self) -> None:
         with contextlib.suppress(ProcessLookupError):
-            self.process.send_signal(signal.SIGTERM)
+            self.process.send_signal(self._stop_signal)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self.process.communicate(), 30)
         if self.process.returncode is None:
