@@ -29,6 +29,7 @@ from bot.core.models import ParsedReadings, Reading
 from bot.core.readings.fingerprint import reading_fingerprint
 from bot.core.readings.formats import FORMATS
 from bot.core.readings.lexicon import LEXICON as LX
+from bot.core.readings.lexicon import alternation
 from bot.core.readings.times import EPOCH_RE, resolve_reset, scan_time_expression
 
 __all__ = ["parse_readings", "reading_fingerprint"]
@@ -127,6 +128,9 @@ class _Layout:
     def sentence(self, pos: int) -> int:
         return self._index(self.sentences, pos)
 
+    def clause(self, pos: int) -> int:
+        return self._index(self.clauses, pos)
+
     def paragraph_span(self, pos: int) -> tuple[int, int]:
         return self._span(self.paragraphs, pos, len(self.text), _PARAGRAPH_REACH)
 
@@ -177,8 +181,8 @@ _WINDOW_RE = re.compile(
     r"|(?:\bcurrent\s+)?\bweek(?:ly)?\s*\(\s*(?P<wm>[a-z][\w .-]{0,24}?)\s*\)"
     rf"|(?:\bcurrent\s+)?\bweek(?:ly)?\s*\(\s*(?P<wf>{_MODEL_FAMILIES})\b"  # a clipped "Current week (Sonnet"
     rf"|\b(?P<mw>{_MODEL_FAMILIES})(?:\s+\d(?:\.\d)?)?\s+" + LX.alt("window.weekly") + ""
-    r"|" + LX.alt("window.weekly") + rf"\s+(?P<wmm>{_MODEL_FAMILIES})\b"
-    rf"|\b(?P<mo>{_MODEL_FAMILIES})[\s-]*only\b"
+    r"|" + LX.alt("window.weekly") + rf"[\s,·∙:–—-]+(?P<wmm>{_MODEL_FAMILIES})\b"
+    rf"|\b(?P<mo>{_MODEL_FAMILIES})[\s-]*(?:" + LX.alt("only_words") + ")"
     r"|\bseven_day_(?P<js>[a-z]+)\b"
     # a bare family used as a bucket label next to its figure: "opus 4%", "18% opus"
     rf"|\b(?P<mp>{_MODEL_FAMILIES})(?:\s+\d(?:\.\d)?)?"
@@ -198,6 +202,13 @@ _DETERMINER_RES = {
     window: re.compile("(?:" + LX.alt(f"determiners.{window}") + r")\s*$", re.IGNORECASE)
     for window in ("session", "weekly")
 }
+
+
+_PRICE_BEFORE_RE = re.compile(
+    r"(?:[$€£¥]\s?\d[\d,.]*|\d[\d,.]*\s*(?:usd|eur|gbp|dollars?|euros?|bucks))\s*(?:/|\ba\b|\bper\b)?\s*$",
+    re.IGNORECASE,
+)
+_DURATION_BEFORE_RE = re.compile("(?:" + LX.alt("duration_before") + r")\s*$", re.IGNORECASE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -241,6 +252,10 @@ def _find_window_keywords(text: str, masked: list[tuple[int, int]]) -> list[_Key
             window = kind
         else:
             window = kind or "unknown"
+        if window in ("weekly", "daily", "monthly") and _PRICE_BEFORE_RE.search(before):
+            continue  # "$200/month", "($100 USD/monthly)": a price, not a quota window
+        if word.startswith("a ") and _DURATION_BEFORE_RE.search(before):
+            continue  # "in a day", "within a month": how long something took
         keywords.append(_Keyword(m.start(), m.end(), window))
     return keywords
 
@@ -362,9 +377,25 @@ _COMPARATIVE_AFTER_RE = re.compile(
 )
 _CHANGE_AMOUNT_BEFORE_RE = re.compile(r"(?:\bby|\bup\s+to|%\s*/|%\s+of|\bextra|\bbonus)\s*$", re.IGNORECASE)
 _OF_NOUN_RE = re.compile(
-    r"\s*(?:used\s+|left\s+)?of\s+(?:(?:the|this|my|your|our|their|a|an|all|its)\s+)?(?P<noun>[\w-]+)",
+    r"\s*(?:used\s+|left\s+)?of\s+(?:(?:the|this|my|your|our|their|a|an|all|its)\s+)?(?P<noun>[\w-]+)"
+    r"(?:\s+(?P<noun2>[\w-]+))?(?:\s+(?P<noun3>[\w-]+))?",  # "of the allowed quota", "of my total weekly limit"
     re.IGNORECASE,
 )
+# The later figure of a jump ("from 98% to 100% faster"): a level, whatever follows it.
+_JUMP_TARGET_BEFORE_RE = re.compile(
+    r"\d\s*%\s*(?:->|→|=>|➜|⟶|-|" + LX.alt("arrow") + r")\s*~?\s*$", re.IGNORECASE
+)
+# The whole before the part ("100퍼센트 중 52퍼센트", "100%のうち52%"): the first figure is the scale.
+_SCALE_AFTER_RE = re.compile(
+    r"\s*(?:" + LX.alt("scale_words") + r")\s*~?\d{1,3}(?:[.,]\d{1,2})?\s?(?:%|" + LX.alt("percent_words") + ")",
+    re.IGNORECASE,
+)
+_LEFT_AFTER_NOUN_RE = re.compile(r"\s+(?:" + LX.alt("left") + ")", re.IGNORECASE)
+_USED_NOUN_RE = re.compile(LX.alt("used_noun"), re.IGNORECASE)
+_BOTH_RE = re.compile(
+    r"\s*(?:(?:for|on|in|of|across)\s+)?(?:" + LX.alt("both_words") + r")\s+(?:(?:the|my|of)\s+)?", re.IGNORECASE
+)
+_PAIR_JOIN_RE = re.compile(r"\s*(?:and|&|,|y|e|et|und)\s*(?:(?:the|my)\s+)?", re.IGNORECASE)
 _QUOTA_NOUNS = frozenset(
     "limit limits quota usage allowance cap window session week weekly 5h 5-hour 5hr five budget credits credit "
     "requests request plan bucket included monthly daily rate tokens token messages max pro opus sonnet "
@@ -402,7 +433,11 @@ class _Figure:
 def _local_cue(text: str, m: re.Match[str]) -> str | None:
     after = _CUE_AFTER_RE.match(text, m.end(), min(len(text), m.end() + 30))
     if after:
-        return "left" if _LEFT_WORD_RE.fullmatch(after.group("cue")) else "used"
+        if _LEFT_WORD_RE.fullmatch(after.group("cue")):
+            return "left"
+        if _USED_NOUN_RE.fullmatch(after.group("cue")) and _LEFT_AFTER_NOUN_RE.match(text, after.end()):
+            return "left"  # "2% of usage remaining"
+        return "used"
     before = text[max(0, m.start() - 30) : m.start()]
     if _CUE_BEFORE_LEFT_RE.search(before):
         return "left"
@@ -476,14 +511,17 @@ def _is_other_metric(text: str, layout: _Layout, m: re.Match[str]) -> bool:
     # 77% test A" is a weekly reading with a remark after it.
     if metric and not (metric.start() >= m.end() and _window_right_before(text, c_start, m)):
         return True
-    if _COMPARATIVE_AFTER_RE.match(text, m.end(), min(len(text), m.end() + 40)):
+    if _COMPARATIVE_AFTER_RE.match(text, m.end(), min(len(text), m.end() + 40)) and not (
+        _JUMP_TARGET_BEFORE_RE.search(text, max(0, m.start() - 25), m.start())
+    ):
         return True
     if _CHANGE_AMOUNT_BEFORE_RE.search(text, max(0, m.start() - 20), m.start()):
         return True  # "limits cut by 50%", "45%/100%": an amount or a scale, not a level
     of = _OF_NOUN_RE.match(text, m.end(), min(len(text), m.end() + 60))
-    return bool(
-        of and of.group("noun").lower() not in _QUOTA_NOUNS and not _WINDOW_RE.match(of.group("noun"))
-    )
+    if not of:
+        return False
+    nouns = [n for n in of.group("noun", "noun2", "noun3") if n]
+    return not any(n.lower() in _QUOTA_NOUNS or _WINDOW_RE.match(n) for n in nouns)
 
 
 def _window_for_figure(
@@ -493,6 +531,7 @@ def _window_for_figure(
     keywords: list[_Keyword],
     starts: list[int],
     notice_sentences: frozenset[int] = frozenset(),
+    notice_clauses: frozenset[int] = frozenset(),
 ) -> _Keyword | None:
     """Which window word a figure belongs to, in order of how tightly the words bind.
 
@@ -518,6 +557,8 @@ def _window_for_figure(
     own = layout.sentence(earlier[-1].start)
     if own != layout.sentence(m.start()) and own in notice_sentences:
         return None
+    if own == layout.sentence(m.start()) and layout.clause(earlier[-1].start) in notice_clauses:
+        return None  # "My session limit is reached but ... I've only used 41% of my quota"
     return earlier[-1]
 
 
@@ -532,9 +573,9 @@ def _find_figures(
     text: str, layout: _Layout, keywords: list[_Keyword], has_tool: bool, idle_sentences: set[int]
 ) -> list[_Figure]:
     starts = [k.start for k in keywords]
-    notice_sentences = frozenset(
-        layout.sentence(n.start()) for regex in (_HIT_RE, _WARN_RE) for n in _bounded(regex.finditer(text))
-    )
+    notice_starts = [n.start() for regex in (_HIT_RE, _WARN_RE) for n in _bounded(regex.finditer(text))]
+    notice_sentences = frozenset(layout.sentence(s) for s in notice_starts)
+    notice_clauses = frozenset(layout.clause(s) for s in notice_starts)
     figures: list[_Figure] = []
     for n, m in enumerate(_PERCENT_RE.finditer(text)):
         if n >= _MAX_STATEMENTS * 2:
@@ -544,7 +585,9 @@ def _find_figures(
             continue
         if _EXAMPLE_RE.search(text, max(0, m.start() - 40), m.start()):
             continue  # "alert me at (e.g., 50%, 75%)": thresholds given as examples, not readings
-        keyword = _window_for_figure(text, layout, m, keywords, starts, notice_sentences)
+        if _SCALE_AFTER_RE.match(text, m.end(), min(len(text), m.end() + 40)):
+            continue  # "100퍼센트 중 52퍼센트": the whole, not a reading
+        keyword = _window_for_figure(text, layout, m, keywords, starts, notice_sentences, notice_clauses)
         if keyword is not None and keyword.window == "anti":
             continue  # "Context window: 100% left", "Extra usage 40% used"
         cue = _local_cue(text, m)
@@ -576,6 +619,20 @@ def _find_figures(
         if bare:
             earlier = float(bare.group("n"))
             from_used = round(100 - earlier, 2) if polarity == "left" else earlier
+        both = _BOTH_RE.match(text, m.end(), min(len(text), m.end() + 30))
+        pair = (
+            [k for k in _keywords_in(keywords, starts, both.end(), both.end() + 40) if k.window != "anti"][:2]
+            if both
+            else []
+        )
+        if (
+            len(pair) == 2
+            and pair[0].window != pair[1].window
+            and _PAIR_JOIN_RE.fullmatch(text, pair[0].end, pair[1].start)
+        ):
+            # "51% for both session and weekly": one figure, two readings
+            figures += [_Figure(m.start(), m.end(), used, k.window, subject, k, from_used) for k in pair]
+            continue
         figures.append(_Figure(m.start(), m.end(), used, window, subject, keyword, from_used))
     return figures
 
@@ -592,6 +649,9 @@ _HIT_RE = re.compile(
     r"|\bout\s+of\s+(?:(?:fast|premium|free)\s+)?(?:usage|quota|credits|requests)\b"
     "|(?:" + _LIMIT + r")[^.\n;!?%]{0,20}?(?:" + LX.alt("hit.after") + ")"
     "|" + LX.alt("hit.phrases") + ""
+    # the allowance of a named window said to be gone: "the entire weekly allocation. Gone."
+    "|(?:" + LX.alt("window.session", "window.weekly", "window.daily", "window.monthly") + r")\s+(?:[\w-]+\s+)?"
+    "(?:" + LX.alt("hit.depleted_nouns") + r")(?:[^.\n;!?%]{0,20}?|\s*[.!]\s*)(?:" + LX.alt("hit.depleted") + ")"
     r"|\bcan(?:'t|not|\s+not)\s+use\s+\w+(?:\s+\w+)?\s+at\s+all\b"
     r"|\b(?:been|got|getting|being|was|were|am|are|is)\s+rate[- ]limited\b|\brate[- ]limit(?:s|ed|ing)\s+me\b",
     re.IGNORECASE,
@@ -602,6 +662,11 @@ _WARN_RE = re.compile(
     "|" + LX.alt("warn.phrases"),
     re.IGNORECASE,
 )
+# A negation inside "limit ... reached": "the weekly credit limit is always not used up".
+_LIMIT_FIRST_RE = re.compile("(?:" + _LIMIT + ")", re.IGNORECASE)
+_INNER_NEGATION_RE = re.compile(r"(?:" + LX.alt("negation") + r"|n't|n’t)", re.IGNORECASE)
+# "90 out of 100": a count, not a limit run out of.
+_COUNT_OUT_OF_RE = re.compile(r"out\s+of\s+\d", re.IGNORECASE)
 _NEGATED_RE = re.compile(
     "(?:" + LX.alt("negation") + r"|n't|n’t)\s*(?:\w+\s+)?(?:even\s+)?$", re.IGNORECASE
 )
@@ -656,6 +721,7 @@ def _find_notices(
     keywords: list[_Keyword],
     claimed: set[_Keyword],
     has_context: bool,
+    idle_sentences: frozenset[int] = frozenset(),
 ) -> list[_Statement]:
     """Limit-reached notices (hit) and "approaching" warnings (not hit), with the window they name."""
     starts = [k.start for k in keywords]
@@ -675,10 +741,17 @@ def _find_notices(
                 continue
             if hit and _NEGATED_RE.search(text, max(c_start, m.start() - 25), m.start()):
                 continue  # "I haven't hit the limit", "without reaching my quota"
+            if hit and (
+                (_LIMIT_FIRST_RE.match(phrase) and _INNER_NEGATION_RE.search(phrase))
+                or _COUNT_OUT_OF_RE.match(phrase)
+            ):
+                continue  # "the limit is not used up", "90 out of 100 ... usage"
             window = _notice_window(text, layout, m.start(), m.end(), keywords, starts, claimed)
             # The words just before count too: in "Usage limit reached" the match is "limit reached".
             lead_in = text[max(c_start, m.start() - 20) : m.end()]
-            if not has_context and window == "unknown" and not _QUOTA_PHRASE_RE.search(lead_in):
+            # Someone saying they were not using anything is talking about their own tool's quota.
+            context = has_context or layout.sentence(m.start()) in idle_sentences
+            if not context and window == "unknown" and not _QUOTA_PHRASE_RE.search(lead_in):
                 continue  # "hit the rate limit" with no AI tool or quota figure in sight is someone else's
             i = bisect.bisect_right(hit_spans, (m.end(), m.end())) - 1
             if not hit and i >= 0 and hit_spans[i][1] > m.start():
@@ -1029,11 +1102,14 @@ def _join_unnamed_notice(merged: list[_Statement]) -> list[_Statement]:
     for r in merged:
         if (
             r.window == "unknown"
-            and r.hit
-            and r.percent is None
+            and r.effective_hit()
+            and (r.hit or r.percent is None or r.percent >= 100)
             and r.subject is None
             and _consistent(target, r)
         ):
+            # "seeing 100% usage limits" + "You've hit your session limit": one reading
+            target.percent = target.percent if target.percent is not None else r.percent
+            target.from_percent = target.from_percent if target.from_percent is not None else r.from_percent
             target.resets = target.resets or r.resets
             target.idle = target.idle if target.idle is not None else r.idle
             target.sentences |= r.sentences
@@ -1050,29 +1126,47 @@ _IDLE_RE = re.compile(
     LX.alt("idle.phrases", "idle.more")
     + "|(?:" + LX.alt("idle.negators") + r")\s+(?:even\s+)?(?:" + LX.alt("idle.verbs") + ")"
     + r"(?!\s+(?:" + LX.alt("idle.not_followed_by") + "))"
-    + "|(?:" + LX.alt("idle.none") + r")\s+(?:(?:single|active|open|running)\s+)?(?:" + LX.alt("idle.nouns") + ")",
+    + "|(?:" + LX.alt("idle.none") + r")\s+(?:(?:" + LX.alt("idle.adjectives") + r")\s+)?(?:" + LX.alt("idle.nouns") + ")",
     re.IGNORECASE,
 )
 _IDLE_LIMITER_RE = re.compile(LX.alt("idle.limiters"), re.IGNORECASE)
 _ACTIVE_RE = re.compile(
     "(?:" + LX.alt("active.after") + r")\s+(?:(?:" + LX.alt("active.fillers") + r")\s+)?"
-    r"(?:" + LX.alt("active.counts") + r"|~?\d+)\s+(?:(?:single|short|simple)\s+)?(?:" + LX.alt("active.nouns") + r"|/\w+)"
+    r"(?:" + LX.alt("active.counts") + r"|~?\d+\+?)\s+(?:(?:single|short|simple)\s+)?(?:" + LX.alt("active.nouns") + r"|/\w+)"
     r"|(?:\b(?:one|a|1|single)\s+)/\w+"
     "|" + LX.alt("active.phrases") + ""
-    r"|\b~?\d+(?:\.\d+)?\s*(?:min(?:ute)?s?|h|hrs?|hours?)\s+of\s+(?:work|use|usage|coding|sonnet|opus|claude|codex)\b",
+    # "after ~40 min of sonnet", "in less than an hour of usage", "2 days of use"
+    r"|(?:\b~?\d+(?:\.\d+)?|" + alternation(LX.numbers.get("number_words", {})) + r")\s*(?:"
+    + LX.alt("active.spans") + r")\s+of\s+(?:" + LX.alt("active.span_of") + ")"
+    # "I sent one refactoring prompt", "asked a single question"
+    "|(?:" + LX.alt("active.send_verbs") + r")\s+(?:(?:only|just)\s+)?(?:" + LX.alt("active.sent_counts")
+    + r"|\d+)\s+(?:[\w-]+\s+)?(?:" + LX.alt("active.sent_nouns") + ")",
     re.IGNORECASE,
 )
 
 
-def _idle_cues(text: str, layout: _Layout) -> list[tuple[int, int, bool]]:
-    """(sentence, paragraph, idle) for each thing the reporter says about activity."""
+def _idle_cues(
+    text: str, layout: _Layout, reset_spans: list[tuple[int, int]] | None = None
+) -> list[tuple[int, int, bool]]:
+    """(sentence, paragraph, idle) for each thing the reporter says about activity.
+
+    Words inside a reset time ("reset after 50 min") say when, not what the reporter did."""
+    spans = reset_spans or []
+    span_starts = [s for s, _ in spans]
+
+    def in_reset(pos: int) -> bool:
+        i = bisect.bisect_right(span_starts, pos) - 1
+        return i >= 0 and spans[i][0] <= pos < spans[i][1]
+
     cues = [
         (layout.sentence(m.start()), layout.paragraph(m.start()), True)
         for m in _IDLE_RE.finditer(text)
         if not _IDLE_LIMITER_RE.search(text, m.end(), layout.clause_span(m.start())[1])
     ]
     cues += [
-        (layout.sentence(m.start()), layout.paragraph(m.start()), False) for m in _ACTIVE_RE.finditer(text)
+        (layout.sentence(m.start()), layout.paragraph(m.start()), False)
+        for m in _ACTIVE_RE.finditer(text)
+        if not in_reset(m.start())
     ]
     return cues
 
@@ -1274,7 +1368,7 @@ def parse_readings(text: str, now: dt.datetime | None = None) -> ParsedReadings:
     tool = _detect_tool(body, prepared) or max_plan_tool
     reset_clauses = _find_reset_clauses(body)
     keywords = _find_window_keywords(body, [(c.start, c.end) for c in reset_clauses])
-    cues = _idle_cues(body, layout)
+    cues = _idle_cues(body, layout, sorted((c.lead_start, c.end) for c in reset_clauses))
 
     figures = _find_figures(body, layout, keywords, tool is not None, {c[0] for c in cues if c[2]})
     claimed = {f.keyword for f in figures if f.keyword is not None}
@@ -1283,7 +1377,7 @@ def parse_readings(text: str, now: dt.datetime | None = None) -> ParsedReadings:
     statements += _find_request_ratios(body, layout, keywords, tool is not None)
     # A named plan ("I just paid the Pro plan") says the limit is a subscription's, as a tool name does.
     has_context = tool is not None or plan is not None or bool(figures)
-    statements += _find_notices(body, layout, keywords, claimed, has_context)
+    statements += _find_notices(body, layout, keywords, claimed, has_context, frozenset(c[0] for c in cues))
     if not statements:
         return ParsedReadings(tool=None, plan=None, model_mode=None, version=None, readings=())
 
