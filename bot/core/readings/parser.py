@@ -128,9 +128,6 @@ class _Layout:
     def sentence(self, pos: int) -> int:
         return self._index(self.sentences, pos)
 
-    def clause(self, pos: int) -> int:
-        return self._index(self.clauses, pos)
-
     def paragraph_span(self, pos: int) -> tuple[int, int]:
         return self._span(self.paragraphs, pos, len(self.text), _PARAGRAPH_REACH)
 
@@ -160,6 +157,8 @@ class _Statement:
     paragraphs: set[int] = field(default_factory=set)
     idle: bool | None = None
     is_figure: bool = False  # a percent figure (candidate for jump pairing)
+    raw: float | None = None  # the figure as written, before "left" was turned into "used"
+    polarity: str | None = None  # "left" / "used" when the text says which
 
     def effective_hit(self) -> bool | None:
         if self.hit:
@@ -428,6 +427,8 @@ class _Figure:
     subject: str | None
     keyword: _Keyword | None
     from_used: float | None = None  # "from 0 to 100%": the earlier value written without "%"
+    raw: float | None = None
+    polarity: str | None = None
 
 
 def _local_cue(text: str, m: re.Match[str]) -> str | None:
@@ -484,6 +485,13 @@ def _left_table_header(text: str, layout: _Layout, pos: int) -> bool:
 
 
 _EXAMPLE_RE = re.compile(LX.alt("example_markers"), re.IGNORECASE)
+_HABITUAL_RE = re.compile(LX.alt("habitual"), re.IGNORECASE)
+
+
+def _skip_space(text: str, pos: int) -> int:
+    while pos < len(text) and text[pos] in " \t\n-*>":
+        pos += 1
+    return pos
 
 
 def _left_row(text: str, pos: int) -> bool:
@@ -531,7 +539,6 @@ def _window_for_figure(
     keywords: list[_Keyword],
     starts: list[int],
     notice_sentences: frozenset[int] = frozenset(),
-    notice_clauses: frozenset[int] = frozenset(),
 ) -> _Keyword | None:
     """Which window word a figure belongs to, in order of how tightly the words bind.
 
@@ -557,8 +564,6 @@ def _window_for_figure(
     own = layout.sentence(earlier[-1].start)
     if own != layout.sentence(m.start()) and own in notice_sentences:
         return None
-    if own == layout.sentence(m.start()) and layout.clause(earlier[-1].start) in notice_clauses:
-        return None  # "My session limit is reached but ... I've only used 41% of my quota"
     return earlier[-1]
 
 
@@ -573,9 +578,9 @@ def _find_figures(
     text: str, layout: _Layout, keywords: list[_Keyword], has_tool: bool, idle_sentences: set[int]
 ) -> list[_Figure]:
     starts = [k.start for k in keywords]
-    notice_starts = [n.start() for regex in (_HIT_RE, _WARN_RE) for n in _bounded(regex.finditer(text))]
-    notice_sentences = frozenset(layout.sentence(s) for s in notice_starts)
-    notice_clauses = frozenset(layout.clause(s) for s in notice_starts)
+    notice_sentences = frozenset(
+        layout.sentence(n.start()) for regex in (_HIT_RE, _WARN_RE) for n in _bounded(regex.finditer(text))
+    )
     figures: list[_Figure] = []
     for n, m in enumerate(_PERCENT_RE.finditer(text)):
         if n >= _MAX_STATEMENTS * 2:
@@ -585,9 +590,13 @@ def _find_figures(
             continue
         if _EXAMPLE_RE.search(text, max(0, m.start() - 40), m.start()):
             continue  # "alert me at (e.g., 50%, 75%)": thresholds given as examples, not readings
+        if _HABITUAL_RE.search(text, *layout.clause_span(m.start())) or _HABITUAL_RE.match(
+            text, _skip_space(text, layout.sentence_span(m.start())[0])
+        ):
+            continue  # "normally it uses up about 4-6%": what usually happens, not a reading
         if _SCALE_AFTER_RE.match(text, m.end(), min(len(text), m.end() + 40)):
             continue  # "100퍼센트 중 52퍼센트": the whole, not a reading
-        keyword = _window_for_figure(text, layout, m, keywords, starts, notice_sentences, notice_clauses)
+        keyword = _window_for_figure(text, layout, m, keywords, starts, notice_sentences)
         if keyword is not None and keyword.window == "anti":
             continue  # "Context window: 100% left", "Extra usage 40% used"
         cue = _local_cue(text, m)
@@ -631,9 +640,11 @@ def _find_figures(
             and _PAIR_JOIN_RE.fullmatch(text, pair[0].end, pair[1].start)
         ):
             # "51% for both session and weekly": one figure, two readings
-            figures += [_Figure(m.start(), m.end(), used, k.window, subject, k, from_used) for k in pair]
+            figures += [
+                _Figure(m.start(), m.end(), used, k.window, subject, k, from_used, value, polarity) for k in pair
+            ]
             continue
-        figures.append(_Figure(m.start(), m.end(), used, window, subject, keyword, from_used))
+        figures.append(_Figure(m.start(), m.end(), used, window, subject, keyword, from_used, value, polarity))
     return figures
 
 
@@ -647,7 +658,8 @@ _HIT_RE = re.compile(
     + r"|(?<!/)\busage\b(?!\s*(?:page|screen|dashboard|panel|tab|command|stats|bar|meter)))"
     r"|\b(?:ran|run|running)\s+out\s+of\s+(?:(?:my|the|your|all|our)\s+)?(?:\w+\s+)?(?:usage|quota|credits|limit|requests|messages)\b"
     r"|\bout\s+of\s+(?:(?:fast|premium|free)\s+)?(?:usage|quota|credits|requests)\b"
-    "|(?:" + _LIMIT + r")[^.\n;!?%]{0,20}?(?:" + LX.alt("hit.after") + ")"
+    # translated notices put the product between ("Limite di utilizzo di Claude raggiunto")
+    "|(?:" + _LIMIT + r")[^.\n;!?%]{0,32}?(?:" + LX.alt("hit.after") + ")"
     "|" + LX.alt("hit.phrases") + ""
     # the allowance of a named window said to be gone: "the entire weekly allocation. Gone."
     "|(?:" + LX.alt("window.session", "window.weekly", "window.daily", "window.monthly") + r")\s+(?:[\w-]+\s+)?"
@@ -962,6 +974,8 @@ def _figure_statements(figures: list[_Figure], layout: _Layout) -> list[_Stateme
             from_percent=fig.from_used,
             subject=fig.subject,
             is_figure=True,
+            raw=fig.raw,
+            polarity=fig.polarity,
         )
         for fig in figures
     ]
@@ -1013,6 +1027,8 @@ def _pair_jumps(statements: list[_Statement], text: str, layout: _Layout) -> lis
         ):
             if previous.window == "unknown":
                 previous.window = stmt.window
+            if previous.polarity == "left" and stmt.polarity is None and stmt.raw is not None:
+                stmt.percent = round(100 - stmt.raw, 2)  # "from 96% remaining to 0%": both are shares left
             swapped = first_rank is not None and second_rank is not None and first_rank > second_rank
             if swapped:  # written latest-first: "today 56% left / yesterday 65% left"
                 previous.from_percent, previous.percent = stmt.percent, previous.percent
@@ -1132,7 +1148,12 @@ _IDLE_RE = re.compile(
 _IDLE_LIMITER_RE = re.compile(LX.alt("idle.limiters"), re.IGNORECASE)
 _ACTIVE_RE = re.compile(
     "(?:" + LX.alt("active.after") + r")\s+(?:(?:" + LX.alt("active.fillers") + r")\s+)?"
-    r"(?:" + LX.alt("active.counts") + r"|~?\d+\+?)\s+(?:(?:single|short|simple)\s+)?(?:" + LX.alt("active.nouns") + r"|/\w+)"
+    r"(?:" + LX.alt("active.counts") + r"|~?\d+\+?)\s+(?:[\w-]+\s+)?(?:" + LX.alt("active.nouns") + r"|/\w+)"
+    r"(?!\s*(?:per|a|an|/|left|remaining|of)\b)"  # "only 2 prompts left", "50 requests per day": an allowance
+    # "just about 3 prompts (and it hit the limit)": a count of things sent, not of time passed
+    "|(?:" + LX.alt("active.count_leads") + r")\s+(?:(?:" + LX.alt("active.fillers") + r")\s+)?(?:"
+    + LX.alt("active.counts") + r"|~?\d+\+?)\s+(?:[\w-]+\s+)?(?:" + LX.alt("active.sent_nouns") + ")"
+    r"(?!\s*(?:per|a|an|/|left|remaining|of)\b)"
     r"|(?:\b(?:one|a|1|single)\s+)/\w+"
     "|" + LX.alt("active.phrases") + ""
     # "after ~40 min of sonnet", "in less than an hour of usage", "2 days of use"
@@ -1140,7 +1161,9 @@ _ACTIVE_RE = re.compile(
     + LX.alt("active.spans") + r")\s+of\s+(?:" + LX.alt("active.span_of") + ")"
     # "I sent one refactoring prompt", "asked a single question"
     "|(?:" + LX.alt("active.send_verbs") + r")\s+(?:(?:only|just)\s+)?(?:" + LX.alt("active.sent_counts")
-    + r"|\d+)\s+(?:[\w-]+\s+)?(?:" + LX.alt("active.sent_nouns") + ")",
+    + r"|\d+)\s+(?:[\w-]+\s+)?(?:" + LX.alt("active.sent_nouns") + ")"
+    "|(?:" + LX.alt("active.sent_verbs_past") + r")\s+(?:(?:only|just)\s+)?(?:a|an)\s+(?:[\w-]+\s+)?(?:"
+    + LX.alt("active.sent_nouns") + ")",
     re.IGNORECASE,
 )
 
