@@ -1152,8 +1152,10 @@ _ACTIVE_RE = re.compile(
     r"(?!\s*(?:per|a|an|/|left|remaining|of)\b)"  # "only 2 prompts left", "50 requests per day": an allowance
     # "just about 3 prompts (and it hit the limit)": a count of things sent, not of time passed
     "|(?:" + LX.alt("active.count_leads") + r")\s+(?:(?:" + LX.alt("active.fillers") + r")\s+)?(?:"
-    + LX.alt("active.counts") + r"|~?\d+\+?)\s+(?:[\w-]+\s+)?(?:" + LX.alt("active.sent_nouns") + ")"
+    + LX.alt("active.counts") + r"|~?\d+\+?)\s+(?:[\w-]+\s+){0,2}(?:" + LX.alt("active.sent_nouns") + ")"
     r"(?!\s*(?:per|a|an|/|left|remaining|of)\b)"
+    # "a single 'hello'", "just \"continue\"": one message, quoted
+    r"|\b(?:a\s+single|one|just|only)\s+['\"“‘][^'\"”’\n]{1,20}['\"”’]"
     r"|(?:\b(?:one|a|1|single)\s+)/\w+"
     "|" + LX.alt("active.phrases") + ""
     # "after ~40 min of sonnet", "in less than an hour of usage", "2 days of use"
