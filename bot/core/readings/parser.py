@@ -389,6 +389,7 @@ _SCALE_AFTER_RE = re.compile(
     r"\s*(?:" + LX.alt("scale_words") + r")\s*~?\d{1,3}(?:[.,]\d{1,2})?\s?(?:%|" + LX.alt("percent_words") + ")",
     re.IGNORECASE,
 )
+_POPULATION_RE = re.compile(LX.alt("population_nouns"), re.IGNORECASE)
 _LEFT_AFTER_NOUN_RE = re.compile(r"\s+(?:" + LX.alt("left") + ")", re.IGNORECASE)
 _USED_NOUN_RE = re.compile(LX.alt("used_noun"), re.IGNORECASE)
 _BOTH_RE = re.compile(
@@ -529,6 +530,8 @@ def _is_other_metric(text: str, layout: _Layout, m: re.Match[str]) -> bool:
     if not of:
         return False
     nouns = [n for n in of.group("noun", "noun2", "noun3") if n]
+    if any(_POPULATION_RE.fullmatch(n) for n in nouns):
+        return True  # "will affect less than 5% of its total users"
     return not any(n.lower() in _QUOTA_NOUNS or _WINDOW_RE.match(n) for n in nouns)
 
 
@@ -759,8 +762,9 @@ def _find_notices(
             ):
                 continue  # "the limit is not used up", "90 out of 100 ... usage"
             window = _notice_window(text, layout, m.start(), m.end(), keywords, starts, claimed)
-            # The words just before count too: in "Usage limit reached" the match is "limit reached".
-            lead_in = text[max(c_start, m.start() - 20) : m.end()]
+            # The words around count too: in "Usage limit reached" the match is "limit reached", and
+            # "显示150额度，...就提示限制了" names the quota in the clause before.
+            lead_in = text[max(s_start, m.start() - 40) : m.end()]
             # Someone saying they were not using anything is talking about their own tool's quota.
             context = has_context or layout.sentence(m.start()) in idle_sentences
             if not context and window == "unknown" and not _QUOTA_PHRASE_RE.search(lead_in):
