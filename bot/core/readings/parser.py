@@ -687,7 +687,7 @@ _NEGATED_RE = re.compile(
 )
 # Limits that are not AI-tool quotas: context/token windows, other services' API limits.
 _NOT_QUOTA_LIMIT_RE = re.compile(
-    r"\btoken\s+limit\b|\bheap\s+limit\b|\bcontext\b|\bretry\s+limit\b|\bper[\s-]minute\b|\btokens\s+per\b",
+    r"(?<!monthly )(?<!weekly )(?<!daily )\btoken\s+limit\b|\bheap\s+limit\b|\bcontext\b|\bretry\s+limit\b|\bper[\s-]minute\b|\btokens\s+per\b",
     re.IGNORECASE,
 )
 _HARDWARE_RE = re.compile(
@@ -1164,7 +1164,8 @@ _ACTIVE_RE = re.compile(
     "|" + LX.alt("active.phrases") + ""
     # "after ~40 min of sonnet", "in less than an hour of usage", "2 days of use"
     r"|(?:\b~?\d+(?:\.\d+)?|" + alternation(LX.numbers.get("number_words", {})) + r")\s*(?:"
-    + LX.alt("active.spans") + r")(?:\s*\d{1,2}\s*(?:m|min|mins|minutes)?)?\s+of\s+(?:" + LX.alt("active.span_of") + ")"
+    + LX.alt("active.spans") + r")(?:\s*\d{1,2}\s*(?:m|min|mins|minutes)?)?\s+of\s+(?:(?:my|the|a|an|our)\s+)?"
+    r"(?:(?:first|second|one|single)\s+)?(?:" + LX.alt("active.span_of") + ")"
     r"|\b\d{1,2}h\d{2}\s+of\s+(?:" + LX.alt("active.span_of") + ")"  # "1h30 of use"
     # "I sent one refactoring prompt", "asked a single question"
     "|(?:" + LX.alt("active.send_verbs") + r")\s+(?:(?:only|just)\s+)?(?:" + LX.alt("active.sent_counts")
