@@ -811,6 +811,8 @@ _HEADER_RESET_RE = re.compile(
     r"anthropic-ratelimit-unified-(?P<w>5h|7d)-reset\W{1,4}(?P<v>\d{10})", re.IGNORECASE
 )
 
+_KEYED_BUCKET_RE = re.compile(r'"(?P<key>[A-Za-z_]{2,20})"\s*:\s*\{(?P<body>[^{}]{0,400})\}')
+_KEYED_PERCENT_RE = re.compile(r'"(?:percent|used_?percent|usedPercent|percent_?used)"\s*:\s*(?P<v>\d{1,3}(?:\.\d+)?)\b')
 _MINUTES_TO_WINDOW = {300: "session", 1440: "daily", 10080: "weekly", 43200: "monthly", 44640: "monthly"}
 
 
@@ -845,6 +847,21 @@ def _find_structured(text: str, layout: _Layout) -> list[_Statement]:
         window = _MINUTES_TO_WINDOW.get(int(minutes.group("v")), "unknown") if minutes else "unknown"
         reset = _RESETS_AT_NUM_RE.search(body) or _RESETS_AT_STR_RE.search(body)
         add(m.start(), m.end(), window, float(used.group("v")), reset.group("v") if reset else None)
+
+    # Usage endpoints that key each bucket by its window: {"weekly": {"percent": 39, "resetsAt": "..."}}.
+    taken = [(st.start, st.end) for st in statements]
+    for m in _KEYED_BUCKET_RE.finditer(text):
+        if any(s <= m.start() < e for s, e in taken):
+            continue
+        pct = _KEYED_PERCENT_RE.search(m.group("body"))
+        if not pct:
+            continue
+        key = _WINDOW_RE.fullmatch(m.group("key"))
+        window = (key.lastgroup or "unknown") if key else "unknown"
+        if window == "anti" or window not in ("session", "weekly", "daily", "monthly", "unknown"):
+            continue
+        reset = _RESETS_AT_STR_RE.search(m.group("body")) or _RESETS_AT_NUM_RE.search(m.group("body"))
+        add(m.start(), m.end(), window, float(pct.group("v")), reset.group("v") if reset else None)
 
     header_resets: dict[str, str] = {}
     for m in _HEADER_RESET_RE.finditer(text):
@@ -1153,11 +1170,14 @@ _IDLE_LIMITER_RE = re.compile(LX.alt("idle.limiters"), re.IGNORECASE)
 _ACTIVE_RE = re.compile(
     "(?:" + LX.alt("active.after") + r")\s+(?:(?:" + LX.alt("active.fillers") + r")\s+)?"
     r"(?:" + LX.alt("active.counts") + r"|~?\d+\+?)\s+(?:[\w-]+\s+)?(?:" + LX.alt("active.nouns") + r"|/\w+)"
-    r"(?!\s*(?:per|a|an|/|left|remaining|of)\b)"  # "only 2 prompts left", "50 requests per day": an allowance
+    r"(?!\s*(?:per|a|an|/|left|remaining)\b)"  # "only 2 prompts left", "50 requests per day": an allowance
     # "just about 3 prompts (and it hit the limit)": a count of things sent, not of time passed
-    "|(?:" + LX.alt("active.count_leads") + r")\s+(?:(?:" + LX.alt("active.fillers") + r")\s+)?(?:"
-    + LX.alt("active.counts") + r"|~?\d+\+?)\s+(?:[\w-]+\s+){0,2}(?:" + LX.alt("active.sent_nouns") + ")"
+    "|(?:" + LX.alt("active.count_leads") + r")\s+(?:(?:used|sent|did)\s+)?(?:(?:" + LX.alt("active.fillers")
+    + r")\s+)?(?:" + LX.alt("active.counts") + r"|~?\d+\+?)(?:\s+or\s+\d+)?\s+(?:[\w-]+\s+){0,2}(?:"
+    + LX.alt("active.sent_nouns") + ")"
     r"(?!\s*(?:per|a|an|/|left|remaining|of)\b)"
+    "|(?:" + LX.alt("active.few_leads") + r")\s+(?:used\s+)?(?:(?:" + LX.alt("active.fillers") + r")\s+)?(?:"
+    + LX.alt("active.counts") + r"|\d+)(?:\s+or\s+\d+)?\s+(?:[\w-]+\s+){0,2}(?:" + LX.alt("active.few_nouns") + ")"
     # "a single 'hello'", "just \"continue\"": one message, quoted
     r"|\b(?:a\s+single|one|just|only)\s+['\"“‘][^'\"”’\n]{1,20}['\"”’]"
     r"|(?:\b(?:one|a|1|single)\s+)/\w+"
