@@ -487,6 +487,7 @@ def _left_table_header(text: str, layout: _Layout, pos: int) -> bool:
 
 _EXAMPLE_RE = re.compile(LX.alt("example_markers"), re.IGNORECASE)
 _HABITUAL_RE = re.compile(LX.alt("habitual"), re.IGNORECASE)
+_EXPECTATION_RE = re.compile(LX.alt("expectation"), re.IGNORECASE)
 
 
 def _skip_space(text: str, pos: int) -> int:
@@ -593,6 +594,8 @@ def _find_figures(
             continue
         if _EXAMPLE_RE.search(text, max(0, m.start() - 40), m.start()):
             continue  # "alert me at (e.g., 50%, 75%)": thresholds given as examples, not readings
+        if _EXPECTATION_RE.search(text, *layout.clause_span(m.start())):
+            continue  # "Debería tener el 100% de mi uso restante": what should be, not what is
         if _HABITUAL_RE.search(text, *layout.clause_span(m.start())) or _HABITUAL_RE.match(
             text, _skip_space(text, layout.sentence_span(m.start())[0])
         ):
