@@ -1182,7 +1182,7 @@ _ACTIVE_RE = re.compile(
     "|(?:" + LX.alt("active.few_leads") + r")\s+(?:used\s+)?(?:(?:" + LX.alt("active.fillers") + r")\s+)?(?:"
     + LX.alt("active.counts") + r"|\d+)(?:\s+or\s+\d+)?\s+(?:[\w-]+\s+){0,2}(?:" + LX.alt("active.few_nouns") + ")"
     # "a single 'hello'", "just \"continue\"": one message, quoted
-    r"|\b(?:a\s+single|one|just|only)\s+['\"“‘][^'\"”’\n]{1,20}['\"”’]"
+    r"|\b(?:a\s+single|one|just|only)\s+(?:(?:by\s+)?(?:writing|typing|sending|saying)\s+)?['\"“‘][^'\"”’\n]{1,20}['\"”’]"
     r"|(?:\b(?:one|a|1|single)\s+)/\w+"
     "|" + LX.alt("active.phrases") + ""
     # "after ~40 min of sonnet", "in less than an hour of usage", "2 days of use"
