@@ -654,6 +654,32 @@ def _find_figures(
     return figures
 
 
+# "I used 3/4 of my weekly quota": a small fraction of an allowance is a share like a percentage
+# (a count such as "793/1000 credits" is not: its denominator is not a fraction's).
+_FRACTION_RE = re.compile(
+    r"(?<![\d/.,])(?P<n>[1-9])\s*/\s*(?P<d>[2-9]|10)(?![\d/.,])\s+of\s+(?:(?:the|my|your|our|their|this)\s+)?"
+    r"(?:[\w-]+\s+){0,2}?(?:" + _LIMIT + r"|usage|allowance|budget)\b",
+    re.IGNORECASE,
+)
+
+
+def _find_fraction_figures(text: str, layout: _Layout, keywords: list[_Keyword]) -> list[_Figure]:
+    starts = [k.start for k in keywords]
+    figures = []
+    for m in _bounded(_FRACTION_RE.finditer(text)):
+        n, d = int(m.group("n")), int(m.group("d"))
+        if n > d:
+            continue
+        inside = _keywords_in(keywords, starts, m.start(), m.end())  # "3/4 of my weekly quota"
+        keyword = inside[-1] if inside else _window_for_figure(text, layout, m, keywords, starts)
+        if keyword is not None and keyword.window == "anti":
+            continue
+        window = keyword.window if keyword else "unknown"
+        used = round(n / d * 100, 2)
+        figures.append(_Figure(m.start(), m.end(), used, window, None, keyword, None, used, "used"))
+    return figures
+
+
 # ---------------------------------------------------------------------------------------------
 # Limit notices and warnings
 
@@ -1425,6 +1451,7 @@ def parse_readings(text: str, now: dt.datetime | None = None) -> ParsedReadings:
     cues = _idle_cues(body, layout, sorted((c.lead_start, c.end) for c in reset_clauses))
 
     figures = _find_figures(body, layout, keywords, tool is not None, {c[0] for c in cues if c[2]})
+    figures += _find_fraction_figures(body, layout, keywords)
     claimed = {f.keyword for f in figures if f.keyword is not None}
     statements = _find_structured(body, layout)
     statements += _figure_statements(figures, layout)
