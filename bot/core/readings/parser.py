@@ -390,6 +390,7 @@ _SCALE_AFTER_RE = re.compile(
     re.IGNORECASE,
 )
 _POPULATION_RE = re.compile(LX.alt("population_nouns"), re.IGNORECASE)
+_POPULATION_AFTER_RE = re.compile(r"\s*(?:" + LX.alt("population_after") + ")", re.IGNORECASE)
 _LEFT_AFTER_NOUN_RE = re.compile(r"\s+(?:" + LX.alt("left") + ")", re.IGNORECASE)
 _USED_NOUN_RE = re.compile(LX.alt("used_noun"), re.IGNORECASE)
 _BOTH_RE = re.compile(
@@ -527,6 +528,8 @@ def _is_other_metric(text: str, layout: _Layout, m: re.Match[str]) -> bool:
         return True
     if _CHANGE_AMOUNT_BEFORE_RE.search(text, max(0, m.start() - 20), m.start()):
         return True  # "limits cut by 50%", "45%/100%": an amount or a scale, not a level
+    if _POPULATION_AFTER_RE.match(text, m.end(), min(len(text), m.end() + 12)):
+        return True  # "不到 5% 的用户"
     of = _OF_NOUN_RE.match(text, m.end(), min(len(text), m.end() + 60))
     if not of:
         return False
