@@ -882,9 +882,9 @@ def _find_structured(text: str, layout: _Layout) -> list[_Statement]:
 
     # Usage endpoints that key each bucket by its window: {"weekly": {"percent": 39, "resetsAt": "..."}}.
     taken = [(st.start, st.end) for st in statements]
-    for m in _KEYED_BUCKET_RE.finditer(text):
-        if any(s <= m.start() < e for s, e in taken):
-            continue
+    for m in _bounded(_KEYED_BUCKET_RE.finditer(text)):
+        if any(m.start() < e and s < m.end() for s, e in taken):
+            continue  # a bucket already read as Claude's or Codex's own JSON
         pct = _KEYED_PERCENT_RE.search(m.group("body"))
         if not pct:
             continue
