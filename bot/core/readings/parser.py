@@ -524,12 +524,15 @@ _OF_WINDOW_LEAD_RE = re.compile(r"\s*(?:used\s+)?of\s+(?:(?:a|an|the|my|your|our
 
 
 def _window_named_after(text: str, m: re.Match[str]) -> bool:
-    """The figure is "of" a named window: "consumed roughly 10% of a session limit"."""
+    """The figure is "of" an AI tool's own window: "consumed roughly 10% of a session limit".
+
+    Only the session and weekly windows count: other services meter by the day and the month too
+    ("CI minutes at 60% of the monthly allowance")."""
     lead = _OF_WINDOW_LEAD_RE.match(text, m.end(), min(len(text), m.end() + 30))
     if not lead:
         return False
     window = _WINDOW_RE.match(text, lead.end())
-    return bool(window and not window.group("anti"))
+    return bool(window and window.lastgroup in ("session", "weekly"))
 
 
 def _is_other_metric(text: str, layout: _Layout, m: re.Match[str]) -> bool:
