@@ -2,7 +2,7 @@
 in SQL, imports, and one open incident per tool and symptom. Run against every backend.
 
 The counting paths are checked against the in-memory functions they replace (`tally`, `detect`) on
-the simulated streams of tests/core/test_detection.py, so both describe the same numbers.
+the simulated streams of benchmarks/detection_sim.py (as tests/core/test_detection.py), so both describe the same numbers.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ import asyncio
 import datetime as dt
 import random
 
+from benchmarks.detection_sim import HOUR, MINUTE, T0, WEEK, burst, flood, noise, report
 from bot.core.detection import DetectionConfig, detect, floor_to_bucket
 from bot.core.models import Incident, IncidentStatus, QuotaReport
 from bot.core.ports import IncidentStore
@@ -18,7 +19,6 @@ from bot.core.service import stored_spikes
 from bot.core.tallies import Count, tally
 from bot.storage import schema
 from tests.core.factories import reading
-from tests.core.test_detection import HOUR, MINUTE, T0, WEEK, burst, flood, noise, report
 
 from .conftest import Backend
 
