@@ -17,7 +17,7 @@ from dataclasses import replace
 from bot.core import replies
 from bot.core.bounded import TextWorkRefused, run_bounded
 from bot.core.catalog import Catalog, CheckResult, Entry
-from bot.core.charts import reports_chart, spike_chart
+from bot.core.charts import bucket_size, counted_reports_chart, spike_chart
 from bot.core.detection import (
     AnsweredHistory,
     DetectionConfig,
@@ -28,7 +28,7 @@ from bot.core.detection import (
     spike_to_incident,
 )
 from bot.core.errors import StoreError
-from bot.core.gaps import background_of, mine_gaps
+from bot.core.gaps import MAX_PASTES, background_of, mine_gaps
 from bot.core.inflight import InFlight
 from bot.core.knowledge import KnowledgeBase
 from bot.core.masking import mask_secrets
@@ -441,13 +441,15 @@ class SupportService:
         summary = await self.store.tally(now - dt.timedelta(hours=24), just_after(now))  # counted in SQL
         incidents = await self.store.list_incidents([IncidentStatus.OPEN, IncidentStatus.ACKNOWLEDGED])
         week = now - dt.timedelta(days=STAFF_CHART_DAYS)
-        unmatched = await self.store.unmatched_between(now - dt.timedelta(days=7), now)
+        # Only the pastes that get mined are read: the newest MAX_PASTES.
+        unmatched = await self.store.unmatched_between(now - dt.timedelta(days=7), now, newest=MAX_PASTES)
         # Mining templates is CPU work over up to MAX_PASTES pastes: off the event loop.
         gaps = await asyncio.to_thread(mine_gaps, unmatched, background_of(self.catalog.entries))
-        answers = await self.store.answers_between(now - dt.timedelta(days=7), now)
+        top_answers = await self.store.top_answers(now - dt.timedelta(days=7), now, replies.TOP_ANSWERS_SHOWN)
         feedback = await self.store.feedback_summary()
-        chart = reports_chart(await self.store.sightings(week, now), await self.store.list_incidents(None), week, now)
-        return replies.staff_reply(summary.lines(), incidents, gaps, answers, feedback, self.catalog, chart)
+        people = await self.store.people_per_period(week, now, bucket_size(now - week))  # counted in SQL
+        chart = counted_reports_chart(people, await self.store.list_incidents(None), week, now)
+        return replies.staff_reply(summary.lines(), incidents, gaps, top_answers, feedback, self.catalog, chart)
 
     async def _on_incident_step(self, incoming: Incoming) -> list[Reply]:
         number = incoming.text.strip().lstrip("#")

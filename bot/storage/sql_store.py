@@ -23,7 +23,7 @@ from contextlib import AbstractAsyncContextManager
 from dataclasses import replace
 from typing import Any, ClassVar, Protocol
 
-from bot.core.detection import BUCKET, ChunkQuery, Sighting, bucket_end, bucket_of
+from bot.core.detection import BUCKET, ChunkQuery, Sighting, bucket_end, bucket_of, floor_to_bucket
 from bot.core.models import (
     AnswerRecord,
     FeedbackSummary,
@@ -56,6 +56,8 @@ from bot.storage import schema
 from bot.storage._common import FORGOTTEN_ACTOR, OPENED_BY, check_transition, like_escape, utc
 
 log = logging.getLogger(__name__)
+
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)  # where bucket numbers count from (see `bucket_of`)
 
 
 def storable(args: Sequence[object]) -> tuple[object, ...]:
@@ -579,6 +581,31 @@ class SQLStore(ABC):
                 answers[query] = 0 if row is None else int(row[0])
         return answers
 
+    async def people_per_period(
+        self, since: dt.datetime, until: dt.datetime, period: dt.timedelta
+    ) -> dict[tuple[str, int], int]:
+        """Distinct people per symptom and period, grouped in SQL: a week of a busy tracker is a
+        few hundred numbers here, not a row per person and bucket."""
+        per_bucket, rest = divmod(period, BUCKET)
+        if rest or per_bucket < 1:
+            raise StoreError("chart periods must be whole multiples of 5 minutes")
+        micros = dt.timedelta(microseconds=1)
+        # A bucket ends at bucket * BUCKET after the epoch; its period is (end - since) // period.
+        # Only buckets that end by `until` count, so the last one is the one ending at or before it.
+        last = bucket_of(floor_to_bucket(until))
+        async with self._read("count people per period") as db:
+            rows = await db.fetch(
+                "SELECT symptom, p, COUNT(*) FROM (SELECT symptom, (bucket * ? - ?) / ? AS p, platform, user_id"
+                " FROM report_symptoms WHERE bucket > ? AND bucket <= ?"
+                " GROUP BY symptom, p, platform, user_id) AS t GROUP BY symptom, p",
+                BUCKET // micros,
+                (utc(since) - _EPOCH) // micros,
+                period // micros,
+                bucket_of(since),
+                last,
+            )
+        return {(str(row[0]), int(row[1])): int(row[2]) for row in rows}
+
     # tallies -----------------------------------------------------------------------------------
     async def tally(self, since: dt.datetime, until: dt.datetime) -> Tally:
         """`bot.core.tallies.tally` of the reports received in [since, until), counted in SQL.
@@ -809,14 +836,28 @@ class SQLStore(ABC):
                 paste.reason,
             )
 
-    async def unmatched_between(self, since: dt.datetime, until: dt.datetime) -> Sequence[UnmatchedPaste]:
-        async with self._read("read unmatched pastes") as db:
+    async def top_answers(self, since: dt.datetime, until: dt.datetime, limit: int) -> Sequence[tuple[str, int]]:
+        async with self._read("count answers") as db:
             rows = await db.fetch(
-                f"SELECT {_UNMATCHED_COLUMNS} FROM unmatched_pastes WHERE seen_at >= ? AND seen_at < ?"
-                " ORDER BY seen_at, id",
+                "SELECT entry_id, COUNT(*) AS n FROM answers WHERE answered_at >= ? AND answered_at < ?"
+                " GROUP BY entry_id ORDER BY n DESC, entry_id LIMIT ?",
                 self._time_in(since),
                 self._time_in(until),
+                limit,
             )
+        return [(str(row[0]), int(row[1])) for row in rows]
+
+    async def unmatched_between(
+        self, since: dt.datetime, until: dt.datetime, newest: int | None = None
+    ) -> Sequence[UnmatchedPaste]:
+        span: tuple[object, ...] = (self._time_in(since), self._time_in(until))
+        sql = f"SELECT {_UNMATCHED_COLUMNS} FROM unmatched_pastes WHERE seen_at >= ? AND seen_at < ?"
+        async with self._read("read unmatched pastes") as db:
+            if newest is None:
+                rows = list(await db.fetch(sql + " ORDER BY seen_at, id", *span))
+            else:
+                rows = list(await db.fetch(sql + " ORDER BY seen_at DESC, id DESC LIMIT ?", *span, max(0, newest)))
+                rows.reverse()
         return [
             UnmatchedPaste(
                 origin=_origin(row),
