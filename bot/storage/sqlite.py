@@ -128,6 +128,7 @@ class SQLiteStore(SQLStore):
             await db.execute("PRAGMA foreign_keys = ON")
             await self._enable_wal(db)
             await db.execute("PRAGMA synchronous = FULL")
+            await db.execute("PRAGMA cache_size = -65536")
         await self._migrate(self._where)
 
     async def _enable_wal(self, db: aiosqlite.Connection) -> None:
