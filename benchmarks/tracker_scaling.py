@@ -112,8 +112,9 @@ async def press(rig: SlackRig, command: str, who: str) -> float:
 
 
 async def alternate(rigs: list[SlackRig], command: str, count: int, user: str | None = None) -> list[list[float]]:
-    """Seconds from press to answer on each rig, pressing on one rig, then the next, and so on, `count`
-    rounds after two warm-up rounds, once every bot's start-up detection run is over (steady state).
+    """Seconds from press to answer on each rig, pressing on each rig in turn (in reverse order every
+    other round), `count` rounds after two warm-up rounds, once every bot's start-up detection run is
+    over (steady state).
 
     Alternating puts both cases under the same load: on a shared machine another process's burst of
     work slows both alike instead of whichever case happened to run during it."""
@@ -121,7 +122,8 @@ async def alternate(rigs: list[SlackRig], command: str, count: int, user: str | 
         await rig.settled()
     times: list[list[float]] = [[] for _ in rigs]
     for n in range(count + 2):
-        for index, rig in enumerate(rigs):
+        turn = list(enumerate(rigs))
+        for index, rig in turn if n % 2 else reversed(turn):  # neither case always goes first
             seconds = await press(rig, command, user or f"U{index}x{n:04d}")
             if n >= 2:
                 times[index].append(seconds)
