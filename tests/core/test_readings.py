@@ -860,6 +860,8 @@ def test_number_formats(text: str, window: str, percent: float) -> None:
         # counts of requests are no percentages (READINGS.md: "215 credits of 500")
         "copilot says I've used 290 of 300 premium requests and it's only the 20th",
         "AI usage as reported in the settings shows 74/100 requests",
+        # thresholds listed after an example marker
+        "alert me at e.g. 50% or 75% of the weekly limit",
     ],
 )
 def test_figures_that_are_no_reading(text: str) -> None:
@@ -883,6 +885,30 @@ def test_figures_that_are_no_reading(text: str) -> None:
 )
 def test_figure_assembly(text: str, rows: set[tuple[str, float]]) -> None:
     assert {(r.window, r.percent) for r in parse_readings(text).readings} == rows
+
+
+@pytest.mark.parametrize(
+    ("text", "rows"),
+    [
+        # an example marker that opens a story does not make its figures examples
+        ("For example, last week I had used 30% of my weekly limit by Tuesday.", [("weekly", 30.0, None, None)]),
+        ("For instance, I had used about 20% of my 5-hour limit. Then it went back to 0% on its own.",
+         [("session", 0.0, 20.0, None)]),
+        # a warning whose reset is a date merges with the figure whose reset is a duration
+        ('Weekly usage: 26% (resets 6d)\nWarning shown: "Approaching weekly usage limit - Resets Sun, Jun 7, 6:00"',
+         [("weekly", 26.0, None, "6d")]),
+        ('- 5-hour usage: 40% (resets in 3h)\n- Banner: "Approaching 5-hour limit · resets 7:00pm"',
+         [("session", 40.0, None, "in 3h")]),
+        ('- Uso semanal: 30% (reinicia 5d)\n- Aviso: "Cerca del límite de uso semanal - Reinicia lun., 8 de jun., 9:00"',
+         [("weekly", 30.0, None, "5d")]),
+        # two notices with different clock times stay two readings
+        ("You've hit your session limit · resets 2:30pm\ncmd says You've hit your session limit · resets 2:20pm",
+         [("session", None, None, "2:30pm"), ("session", None, None, "2:20pm")]),
+    ],
+)
+def test_statements_joined_or_kept_apart(text: str, rows: list[tuple[str, float | None, float | None, str | None]]) -> None:
+    got = [(r.window, r.percent, r.from_percent, r.resets) for r in parse_readings(text).readings]
+    assert sorted(got, key=str) == sorted(rows, key=str)
 
 
 @pytest.mark.parametrize(

@@ -499,6 +499,12 @@ def _left_table_header(text: str, layout: _Layout, pos: int) -> bool:
 
 
 _EXAMPLE_RE = re.compile(LX.alt("example_markers"), re.IGNORECASE)
+# Only figures listed right after the marker are examples; "For example, I had used 10% of my
+# weekly limit" tells what happened.
+_EXAMPLE_LIST_RE = re.compile(
+    r"[\s,;:()/-]*(?:(?:and|or|y|o|e|et|und|oder)\s+|~?\d{1,3}(?:[.,]\d{1,2})?\s?%[\s,;:()/-]*)*",
+    re.IGNORECASE,
+)
 _HABITUAL_RE = re.compile(LX.alt("habitual"), re.IGNORECASE)
 _EXPECTATION_RE = re.compile(LX.alt("expectation"), re.IGNORECASE)
 _HYPOTHETICAL_RE = re.compile("(?:" + LX.alt("hypothetical") + r")\s*(?:(?:" + LX.alt("approx") + r")\s*)?$", re.IGNORECASE)
@@ -629,7 +635,8 @@ def _find_figures(
         value = float(m.group("num").replace(",", "."))
         if value > 999 or _is_other_metric(text, layout, m):
             continue
-        if _EXAMPLE_RE.search(text, max(0, m.start() - 40), m.start()):
+        example = _EXAMPLE_RE.search(text, max(0, m.start() - 40), m.start())
+        if example and _EXAMPLE_LIST_RE.fullmatch(text, example.end(), m.start()):
             continue  # "alert me at (e.g., 50%, 75%)": thresholds given as examples, not readings
         if _EXPECTATION_RE.search(text, *layout.clause_span(m.start())):
             continue  # "Debería tener el 100% de mi uso restante": what should be, not what is
@@ -1117,6 +1124,26 @@ def _resets_agree(a: str, b: str) -> bool:
     return x == y or (x.startswith(y) and x[len(y)] == "(") or (y.startswith(x) and y[len(x)] == "(")
 
 
+# A reset said as a duration ("6d", "in 4h 10m") and one said as a date or clock ("Sun 7 Jun, 6:00")
+# cannot be compared without knowing when they were read: they do not contradict each other.
+_DURATION_UNITS = "|".join(
+    re.escape(u)
+    for u in sorted(
+        {w for k in ("weeks", "days", "hours", "minutes", "seconds") for w in LX.words("units." + k)},
+        key=len,
+        reverse=True,
+    )
+)
+_DURATION_RESET_RE = re.compile(
+    r"(?:in\s+)?\d+\s*(?:" + _DURATION_UNITS + r")\.?(?:,?\s*\d+\s*(?:" + _DURATION_UNITS + r")\.?){0,3}",
+    re.IGNORECASE,
+)
+
+
+def _resets_comparable(a: str, b: str) -> bool:
+    return bool(_DURATION_RESET_RE.fullmatch(a.strip())) == bool(_DURATION_RESET_RE.fullmatch(b.strip()))
+
+
 def _consistent(a: _Statement, b: _Statement) -> bool:
     """Two statements can be one reading when nothing they say disagrees."""
     if a.subject and b.subject and a.subject != b.subject:
@@ -1128,7 +1155,9 @@ def _consistent(a: _Statement, b: _Statement) -> bool:
     ha, hb = a.effective_hit(), b.effective_hit()
     if ha is not None and hb is not None and ha != hb:
         return False
-    return not (a.resets and b.resets and not _resets_agree(a.resets, b.resets))
+    return not (
+        a.resets and b.resets and _resets_comparable(a.resets, b.resets) and not _resets_agree(a.resets, b.resets)
+    )
 
 
 def _can_merge(into: _Statement, new: _Statement) -> bool:
@@ -1154,7 +1183,11 @@ def _merge(statements: list[_Statement], layout: _Layout) -> list[_Statement]:
                     into.window = stmt.window
                 into.percent = into.percent if into.percent is not None else stmt.percent
                 into.from_percent = into.from_percent if into.from_percent is not None else stmt.from_percent
-                if not into.resets or (stmt.resets and len(stmt.resets) > len(into.resets)):
+                if not into.resets or (
+                    stmt.resets
+                    and len(stmt.resets) > len(into.resets)
+                    and _resets_comparable(into.resets, stmt.resets)
+                ):
                     into.resets = stmt.resets or into.resets  # the fuller spelling of the same time
                 into.subject = into.subject or stmt.subject
                 if stmt.hit is not None and into.hit is not True:
