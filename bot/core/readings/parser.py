@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
+import functools
 import re
 import unicodedata
 from collections.abc import Iterator
@@ -1141,7 +1142,12 @@ _DURATION_RESET_RE = re.compile(
 
 
 def _resets_comparable(a: str, b: str) -> bool:
-    return bool(_DURATION_RESET_RE.fullmatch(a.strip())) == bool(_DURATION_RESET_RE.fullmatch(b.strip()))
+    return _is_duration(a) == _is_duration(b)
+
+
+@functools.lru_cache(maxsize=1024)
+def _is_duration(reset: str) -> bool:
+    return bool(_DURATION_RESET_RE.fullmatch(reset.strip()))
 
 
 def _consistent(a: _Statement, b: _Statement) -> bool:
