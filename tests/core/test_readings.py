@@ -901,6 +901,13 @@ def test_figure_assembly(text: str, rows: set[tuple[str, float]]) -> None:
          [("session", 40.0, None, "in 3h")]),
         ('- Uso semanal: 30% (reinicia 5d)\n- Aviso: "Cerca del límite de uso semanal - Reinicia lun., 8 de jun., 9:00"',
          [("weekly", 30.0, None, "5d")]),
+        # a lone figure in a report about one window is that window's; a labelled bucket keeps its own
+        ("Weekly limits always reset early. Yesterday I had around 60% left and planned a big task.",
+         [("weekly", 40.0, None, None)]),
+        ("The 5-hour window is confusing. I am at 80% now.", [("session", 80.0, None, None)]),
+        ("El límite semanal se reinicia antes de tiempo. Todavía tenía un 60% disponible.",
+         [("weekly", 40.0, None, None)]),
+        ("Claude Design: 0% used. My weekly limit reset fine.", [("unknown", 0.0, None, None)]),
         # two notices with different clock times stay two readings
         ("You've hit your session limit · resets 2:30pm\ncmd says You've hit your session limit · resets 2:20pm",
          [("session", None, None, "2:30pm"), ("session", None, None, "2:20pm")]),

@@ -1234,6 +1234,29 @@ def _join_unnamed_notice(merged: list[_Statement]) -> list[_Statement]:
     return out
 
 
+# A figure under its own label ("Claude Design: 0% used") is that bucket's, whatever else is named.
+_ROW_LABEL_BEFORE_RE = re.compile(r"[^\W\d_][^:\n]{0,40}:\s*(?:~\s*)?$")
+
+
+def _figure_of_the_one_window(merged: list[_Statement], keywords: list[_Keyword], text: str) -> list[_Statement]:
+    """A lone figure in a report about one window is that window's: "Weekly limits always reset
+    early. ... I had around 60% left". Only when the text names no other window, says nothing is hit,
+    and the figure is not a labelled row of some other bucket."""
+    if len(merged) != 1 or merged[0].window != "unknown" or merged[0].percent is None or merged[0].hit:
+        return merged
+    windows = {k.window for k in keywords}
+    if len(windows) != 1 or "anti" in windows:
+        return merged
+    figure = merged[0]
+    if figure.subject is not None or figure.effective_hit():
+        return merged
+    line_start = text.rfind("\n", max(0, figure.start - 200), figure.start) + 1
+    if _ROW_LABEL_BEFORE_RE.search(text, max(line_start, figure.start - 50), figure.start):
+        return merged
+    figure.window = windows.pop()
+    return merged
+
+
 # ---------------------------------------------------------------------------------------------
 # Idle: was anything running?
 
@@ -1519,6 +1542,7 @@ def parse_readings(text: str, now: dt.datetime | None = None) -> ParsedReadings:
     statements = _attach_resets(statements, reset_clauses, layout, keywords)
     statements = _pair_jumps(statements, body, layout)
     merged = _join_unnamed_notice(_merge(statements, layout))
+    merged = _figure_of_the_one_window(merged, keywords, body)
     if tool is not None:
         tool = _detect_tool(body, prepared, [st.start for st in statements]) or tool
     _apply_idle(merged, cues[:_MAX_STATEMENTS])
