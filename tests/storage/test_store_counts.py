@@ -11,9 +11,9 @@ import asyncio
 import datetime as dt
 import random
 
-from benchmarks.detection_sim import HOUR, MINUTE, T0, WEEK, burst, flood, noise, report
 import pytest
 
+from benchmarks.detection_sim import HOUR, MINUTE, T0, WEEK, burst, flood, noise, report
 from bot.core.charts import bucket_size, counted_reports_chart, reports_chart
 from bot.core.detection import DetectionConfig, detect, floor_to_bucket
 from bot.core.models import Incident, IncidentStatus, QuotaReport

@@ -203,6 +203,7 @@ _DETERMINER_RES = {
 }
 
 
+_LIMIT_AFTER_RE = re.compile(r"\s*(?:" + _LIMIT + r"|usage\b)", re.IGNORECASE)
 _PRICE_BEFORE_RE = re.compile(
     r"(?:[$€£¥]\s?\d[\d,.]*|\d[\d,.]*\s*(?:usd|eur|gbp|dollars?|euros?|bucks))\s*(?:/|\ba\b|\bper\b)?\s*$",
     re.IGNORECASE,
@@ -246,7 +247,11 @@ def _find_window_keywords(text: str, masked: list[tuple[int, int]]) -> list[_Key
         elif kind in ("wm", "wf", "mw", "wmm", "mo", "js"):
             window = _model_window(m.group(kind))
         elif kind in ("session", "weekly"):
-            if word in _TIME_NOUNS[kind] and _DETERMINER_RES[kind].search(before):
+            if (
+                word in _TIME_NOUNS[kind]
+                and _DETERMINER_RES[kind].search(before)
+                and not _LIMIT_AFTER_RE.match(text, m.end())  # "10% of a session limit" names the window
+            ):
                 continue
             window = kind
         else:
@@ -515,12 +520,31 @@ def _window_right_before(text: str, start: int, m: re.Match[str]) -> bool:
     return bool(last and not last.group("anti") and not text[last.end() : m.start()].strip(" \t:=~"))
 
 
+_OF_WINDOW_LEAD_RE = re.compile(r"\s*(?:used\s+)?of\s+(?:(?:a|an|the|my|your|our|their)\s+)?", re.IGNORECASE)
+
+
+def _window_named_after(text: str, m: re.Match[str]) -> bool:
+    """The figure is "of" an AI tool's own window: "consumed roughly 10% of a session limit".
+
+    Only the session and weekly windows count: other services meter by the day and the month too
+    ("CI minutes at 60% of the monthly allowance")."""
+    lead = _OF_WINDOW_LEAD_RE.match(text, m.end(), min(len(text), m.end() + 30))
+    if not lead:
+        return False
+    window = _WINDOW_RE.match(text, lead.end())
+    return bool(window and window.lastgroup in ("session", "weekly"))
+
+
 def _is_other_metric(text: str, layout: _Layout, m: re.Match[str]) -> bool:
     c_start, c_end = layout.clause_span(m.start())
     metric = _OTHER_METRIC_RE.search(text, max(c_start, m.start() - 80), min(c_end, m.end() + 60))
     # A metric word after the figure ("77% tests") yields to a window named right before it: "weekly
-    # 77% test A" is a weekly reading with a remark after it.
-    if metric and not (metric.start() >= m.end() and _window_right_before(text, c_start, m)):
+    # 77% test A" is a weekly reading with a remark after it. One before it yields to a window the
+    # figure is "of": "a 250,000-token context consumed roughly 10% of a session limit".
+    if metric and not (
+        (metric.start() >= m.end() and _window_right_before(text, c_start, m))
+        or (metric.start() < m.start() and _window_named_after(text, m))
+    ):
         return True
     if _COMPARATIVE_AFTER_RE.match(text, m.end(), min(len(text), m.end() + 40)) and not (
         _JUMP_TARGET_BEFORE_RE.search(text, max(0, m.start() - 25), m.start())
@@ -882,9 +906,9 @@ def _find_structured(text: str, layout: _Layout) -> list[_Statement]:
 
     # Usage endpoints that key each bucket by its window: {"weekly": {"percent": 39, "resetsAt": "..."}}.
     taken = [(st.start, st.end) for st in statements]
-    for m in _KEYED_BUCKET_RE.finditer(text):
-        if any(s <= m.start() < e for s, e in taken):
-            continue
+    for m in _bounded(_KEYED_BUCKET_RE.finditer(text)):
+        if any(m.start() < e and s < m.end() for s, e in taken):
+            continue  # a bucket already read as Claude's or Codex's own JSON
         pct = _KEYED_PERCENT_RE.search(m.group("body"))
         if not pct:
             continue
@@ -1321,7 +1345,7 @@ _PLAN_BEFORE_RE = re.compile(
     re.IGNORECASE,
 )
 _PLAN_AFTER_RE = re.compile(
-    r"\s*(?:plan|subscription|tier|user|account|seat|sub|member|customer)\b", re.IGNORECASE
+    r"\s*(?:plan|subscription|subscribers?|tier|users?|account|seat|sub|members?|customers?)\b", re.IGNORECASE
 )
 _PLAN_TYPE_RE = re.compile(r'"?plan_?type"?\s*[:=]\s*"(?P<v>[a-z_+]+)"', re.IGNORECASE)
 _PLAN_NAMES = {
