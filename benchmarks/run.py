@@ -226,9 +226,7 @@ def one_catalog(folder: Path, repeat: int, difflib_seconds: float) -> dict[str, 
 
 def _start(cache_dir: Path, folder: Path) -> tuple[Catalog, Matcher]:
     """What the bot does at start-up: read, validate and prepare the catalog through the cache."""
-    cache = CatalogCache(cache_dir, str(folder))
-    catalog = cache.load(folder)
-    return catalog, cache.matcher(catalog)
+    return CatalogCache(cache_dir, str(folder)).open(folder)
 
 
 def run_catalog_process(folder: Path, repeat: int, difflib_seconds: float) -> dict[str, Any]:
