@@ -19,6 +19,7 @@ line) and rebuilt. A folder that cannot be written is no error: the bot runs wit
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import logging
 import os
@@ -189,12 +190,19 @@ class CatalogCache:
         if problem:
             log.warning("catalog cache %s ignored: %s", path, problem)
             return None
+        # Unpickling a large catalog creates millions of objects and no garbage: the cyclic collector
+        # would only walk the growing heap again and again (it doubles the time), so it waits.
+        collecting = gc.isenabled()
+        gc.disable()
         try:
             with path.open("rb") as handle:
                 data: Any = pickle.load(handle)
         except Exception as exc:  # a truncated or foreign file is only a slower start
             log.warning("catalog cache %s unreadable (%s: %s); rebuilding", path, type(exc).__name__, exc)
             return None
+        finally:
+            if collecting:
+                gc.enable()
         if not isinstance(data, dict) or data.get("code") != self._code:
             return None  # written by other code: rebuilt and overwritten on the next save
         return data

@@ -236,8 +236,6 @@ class Matcher:
         self._word_numbers = {word: number for number, word in enumerate(self._words)}
         self._build_docs(prepared)
         self._build_profiles(prepared)
-        # The words of each entry's error texts, not its prose (see _explains_quoted_errors).
-        self._error_words = [features.words for features in prepared]
 
     # -- preprocessing ----------------------------------------------------------------------------
 
@@ -367,6 +365,8 @@ class Matcher:
                         break
         self._doc_rows = SparseRows.build(rows)
         self._doc_entry = np.array(owners, dtype=np.int64)
+        # Each entry's documents are consecutive: entry i has numbers _entry_docs[i] to _entry_docs[i + 1].
+        self._entry_docs = np.searchsorted(self._doc_entry, np.arange(len(prepared) + 1))
         self._doc_norms = np.array(norms, dtype=np.float64)
         self._doc_postings = SparseRows.transposed(filed, len(self._words))
 
@@ -454,7 +454,10 @@ class Matcher:
         }
         if len(weights) < QUOTED_MIN_WORDS:
             return True
-        known = sum(weight for word, weight in weights.items() if word in self._error_words[index])
+        # The words of the entry's error texts, not its prose: those of its keyword documents.
+        docs = self._doc_rows.starts[self._entry_docs[index] : self._entry_docs[index + 1] + 1]
+        error_words = set(self._doc_rows.columns[docs[0] : docs[-1]].tolist())
+        known = sum(weight for word, weight in weights.items() if self._word_numbers.get(word, -1) in error_words)
         return known / sum(weights.values()) >= QUOTED_MIN_COVERAGE
 
     def _pattern_evidence(self, cleaned: str, evidence: _Evidence) -> None:
