@@ -28,6 +28,11 @@ MAX_FILE_BYTES = 512 * 1024
 MAX_YAML_DEPTH = 12  # an entry is a mapping of lists of mappings: depth 4 is plenty
 TRIAL_CHARS = 2048  # longest adversarial text tried; linear patterns search it in well under 1 ms
 TRIAL_SECONDS = 0.05  # one search slower than this is refused (a quadratic pattern at 12 KB: seconds)
+# A search that takes this long on a trial text and grows this much each time the text doubles is
+# quadratic or worse: on a fast machine it may stay under TRIAL_SECONDS at TRIAL_CHARS, yet a longer
+# paste still takes seconds. Linear patterns stay far below the floor, so timer noise cannot trip it.
+GROWTH_FLOOR_SECONDS = 0.004
+GROWTH_PER_DOUBLING = 3.0
 SMALL_REPEAT = 10  # an outer repeat of at most this many rounds is not a blow-up
 
 
@@ -337,12 +342,19 @@ def _timed_trial(compiled: re.Pattern[str], pattern: str) -> str | None:
     """
     texts = _adversarial_texts(pattern, compiled.flags)
     sizes = [*range(4, 34, 2), 48, 64, 128, 256, 512, 1024, TRIAL_CHARS]
+    previous: dict[str, tuple[int, float]] = {}  # piece -> (size, seconds) of its last trial
     for size in sizes:
         for piece in texts:
             text = (piece * (size // len(piece) + 1))[:size] + "\x00!"
             elapsed = _cpu_seconds(compiled, text)
-            if elapsed > TRIAL_SECONDS:
+            if elapsed > min(TRIAL_SECONDS, GROWTH_FLOOR_SECONDS):
                 elapsed = min(elapsed, _cpu_seconds(compiled, text))  # a second look, in case of a hiccup
             if elapsed > TRIAL_SECONDS:
                 return f"{elapsed:.1f} s for {size} characters of {piece[:20]!r} repeated"
+            before = previous.get(piece)
+            if (before is not None and size == 2 * before[0] and elapsed > GROWTH_FLOOR_SECONDS
+                    and elapsed > GROWTH_PER_DOUBLING * before[1]):
+                return (f"{elapsed * 1000:.0f} ms for {size} characters of {piece[:20]!r} repeated, "
+                        f"{elapsed / max(before[1], 1e-9):.1f}x the time of half as many")
+            previous[piece] = (size, elapsed)
     return None

@@ -122,6 +122,19 @@ def test_slow_patterns_are_caught_by_the_trial(pattern: str) -> None:
     assert problem is not None and "too slow on adversarial text" in problem
 
 
+@pytest.mark.parametrize("pattern", [r"\d+-minute credit limit", r"(?:\w++\s?)*x"])
+def test_quadratic_patterns_are_caught_by_their_growth_even_when_each_trial_is_quick(pattern: str) -> None:
+    # Each search of the longest trial text may end under the time budget on a fast machine; its
+    # time quadrupling as the text doubles is what gives it away.
+    problem = pattern_problem(pattern)
+    assert problem is not None and "too slow on adversarial text" in problem
+
+
+@pytest.mark.parametrize("pattern", [r"\b\d{1,4}-minute credit limit", r"API Error: 5\d\d", r"rate.?limit"])
+def test_linear_patterns_pass_the_growth_trial(pattern: str) -> None:
+    assert pattern_problem(pattern) is None
+
+
 @pytest.mark.parametrize(
     "pattern",
     [r"(?:\.\d+)*\b", r"(?:-\w+)?x", r"\bAPI Error:? ?\(?\s?529\b", r"(?>a+)+b",
