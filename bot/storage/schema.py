@@ -345,6 +345,13 @@ _V2_COMMON: tuple[tuple[str, str], ...] = (
     ),
 )
 
+# Version 3: the thread each answer went to, so "the bot already answered in this thread" is asked of
+# the store, the same on every platform and across restarts (answers from before it have none).
+_V3_ANSWER_THREADS: tuple[tuple[str, str], ...] = (
+    _both("ALTER TABLE answers ADD COLUMN thread_id TEXT"),
+    _both("CREATE INDEX answers_thread ON answers (platform, channel_id, thread_id)"),
+)
+
 #: The migration after which stored reports need their symptoms worked out (see `SQLStore`).
 SYMPTOMS_VERSION = 2
 
@@ -360,6 +367,12 @@ MIGRATIONS: tuple[Migration, ...] = (
         description="report symptoms by tool, bucket and person; one open incident per tool and symptom",
         sqlite=(_V2_SYMPTOMS_SQLITE, *_V2_READINGS_SQLITE, *(s for s, _ in _V2_COMMON)),
         postgres=(_V2_SYMPTOMS_POSTGRES, *_V2_READINGS_POSTGRES, *(p for _, p in _V2_COMMON)),
+    ),
+    Migration(
+        version=3,
+        description="the thread each answer went to",
+        sqlite=tuple(s for s, _ in _V3_ANSWER_THREADS),
+        postgres=tuple(p for _, p in _V3_ANSWER_THREADS),
     ),
 )
 
