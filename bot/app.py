@@ -70,6 +70,18 @@ class App:
         return [web.get(HEALTH_PATH, healthz), web.get(METRICS_PATH, metrics)]
 
 
+@asynccontextmanager
+async def serve_http(web_app: web.Application, host: str, port: int) -> AsyncIterator[None]:
+    """Serve `web_app` on host:port for the block's lifetime (the process handles signals; no access log)."""
+    runner = web.AppRunner(web_app, handle_signals=False, access_log=None)
+    await runner.setup()
+    try:
+        await web.TCPSite(runner, host, port).start()
+        yield
+    finally:
+        await runner.cleanup()
+
+
 def catalog_folder(settings: Settings) -> Path:
     """The last catalog folder in use (the team's own when there are several)."""
     return settings.knowledge_folders[-1]

@@ -163,11 +163,7 @@ class TerminalChat:
         command, argument = parsed
         if rest.strip() and command in PASTE_COMMANDS:  # a command followed by a multi-line paste
             argument = f"{argument}\n{rest}".strip()
-        answers = await self.service.handle(self._incoming(command, argument), self.port)
-        if not answers:
-            self.say("(nothing to show for that)", DIM)
-        for reply in answers:
-            self.show(reply)
+        await self.service.respond(self._incoming(command, argument), self.port)
         return True
 
     def _incoming(self, command: Command, text: str) -> Incoming:

@@ -329,8 +329,7 @@ class SupportBot(discord.Client):
             return
         parsed = parse_command(command.value, text) if command is Command.ERRFIX else None
         incoming = interaction_incoming(interaction, *(parsed or (command, text)))
-        if not await self.service.respond(incoming, _InteractionPort(self, interaction, thinking=True)):
-            await say_privately(interaction, "Nothing to show for that.")
+        await self.service.respond(incoming, _InteractionPort(self, interaction, thinking=True))
 
     async def handle_action(self, interaction: discord.Interaction[Any], command: Command, value: str) -> None:
         """A button click (routed by custom_id by `ActionButton`, so it works after a restart)."""

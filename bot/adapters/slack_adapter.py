@@ -1,7 +1,7 @@
 """The Slack front end: slack-bolt's AsyncApp translating Slack events to `Incoming` and `Reply` to Block Kit.
 
 Every listener acknowledges first and works after (Slack wants an answer within 3 s): it calls
-`ack()`, then hands the work to a task this module tracks, so shutdown and tests can wait for it.
+`ack()`, then hands the work to the bot's `Background`, so shutdown and tests can wait for it.
 Nothing here decides *what* to answer. A channel message becomes an `Incoming` plus a `_SlackPort`
 (👀, thread history, channel name, post, edit, staff group) and goes to the core's triage
 (`bot.core.triage`); a command, button or the shortcut becomes an `Incoming` plus the port of where
@@ -18,9 +18,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-import time
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterable, Mapping
+from contextlib import asynccontextmanager
 from dataclasses import replace
 from typing import Any
 
@@ -39,8 +39,10 @@ from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.adapters import slack_blocks as sb
+from bot.app import serve_http
 from bot.chart import chart_text, render_png_async
 from bot.config import Settings
+from bot.core.background import Background
 from bot.core.charts import ChartData
 from bot.core.commands import parse_command
 from bot.core.errors import ConfigError, DeliveryError
@@ -120,7 +122,7 @@ class SlackBot:
             process_before_response=True,
         )
         self._events: OrderedDict[str, None] = OrderedDict()
-        self._tasks: set[asyncio.Task[None]] = set()
+        self.background = Background("slack")
         self._register()
         self._alerts = alerts
         if alerts is not None:
@@ -143,35 +145,12 @@ class SlackBot:
 
     async def wait_idle(self, timeout: float = 10.0) -> None:
         """Wait until every piece of work started by a listener has finished (tests and shutdown)."""
-        deadline = time.monotonic() + timeout
-        while self._tasks:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise TimeoutError(f"{len(self._tasks)} slack task(s) still running")
-            await asyncio.wait(set(self._tasks), timeout=remaining)
+        await self.background.wait_idle(timeout)
 
     async def close(self, timeout: float = 5.0) -> None:
         if self._alerts is not None:
             self._alerts.detach(self.post_alert)
-        try:
-            await self.wait_idle(timeout)
-        except TimeoutError:
-            for task in list(self._tasks):
-                task.cancel()
-            await asyncio.gather(*self._tasks, return_exceptions=True)
-
-    def _spawn(self, work: Coroutine[Any, Any, None], what: str) -> None:
-        async def guarded() -> None:
-            try:
-                await work
-            except asyncio.CancelledError:
-                raise
-            except Exception:  # one bad event must never stop the app
-                log.exception("slack: %s failed", what)
-
-        task = asyncio.get_running_loop().create_task(guarded(), name=f"slack:{what}")
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        await self.background.close(timeout)
 
     # -- wiring ----------------------------------------------------------------------------------------------
 
@@ -192,7 +171,7 @@ class SlackBot:
 
         async def listener(ack: AsyncAck, body: dict[str, Any]) -> None:
             await ack()
-            self._spawn(work(body), what)
+            self.background.spawn(work(body), what)
 
         return listener
 
@@ -269,7 +248,7 @@ class SlackBot:
         self.bot_id = self.bot_id or str(context.get("bot_id") or "")
         if not self._first_delivery(body, request):
             return
-        self._spawn(self.handle_message(event, str(body.get("team_id") or "")), "message")
+        self.background.spawn(self.handle_message(event, str(body.get("team_id") or "")), "message")
 
     def _first_delivery(self, body: Mapping[str, Any], request: AsyncBoltRequest) -> bool:
         """False for Slack's retry of an event we already took (same event_id)."""
@@ -303,16 +282,12 @@ class SlackBot:
                                                               ephemeral=False))
 
     async def post_alert(self, reply: Reply) -> None:
-        """Incident alerts from the service go to the staff channel."""
+        """Incident alerts from the service go to the staff channel, as a public post there."""
         channel = self.settings.slack_staff_channel
         if not channel:
             log.info("slack: incident alert not posted: SLACK_STAFF_CHANNEL is not set")
             return
-        rendered = sb.render(reply)
-        posted = await self.call("chat_postMessage", channel=channel, text=rendered.text, blocks=rendered.blocks,
-                                 unfurl_links=False)
-        if reply.chart is not None and posted is not None:
-            await self.upload_chart(reply.chart, channel, thread_ts=str(posted.get("ts") or "") or None)
+        await deliver(_SlackPort(self, channel, "", ephemeral=False), [reply])
 
     # -- charts --------------------------------------------------------------------------------------------------
 
@@ -364,14 +339,14 @@ class SlackBot:
         parsed = parse_command("/quota", text)
         if text.lower() in ("", "form") or parsed is None:
             await ack()
-            self._spawn(self.run_command(command), "command")
+            self.background.spawn(self.run_command(command), "command")
             return
         where = self.port(command)
         work = asyncio.ensure_future(self.service.handle(self.incoming(where, *parsed, command), where))
         done, _ = await asyncio.wait({work}, timeout=COMMAND_ACK_SECONDS)
         if not done:
             await ack(text=INTERIM, response_type="ephemeral")
-            self._spawn(self._answer_when_done(work, where), "/quota")
+            self.background.spawn(self._answer_when_done(work, where), "/quota")
             return
         try:
             replies = work.result()
@@ -388,7 +363,7 @@ class SlackBot:
         await ack(text=rendered.text, blocks=rendered.blocks,
                   response_type="ephemeral" if first.private else "in_channel")
         if rest:
-            self._spawn(deliver(where, rest), "/quota")
+            self.background.spawn(deliver(where, rest), "/quota")
 
     async def _answer_when_done(self, work: asyncio.Future[list[Reply]], where: _SlackPort) -> None:
         await deliver(where, await work)
@@ -418,7 +393,7 @@ class SlackBot:
                 rendered = sb.render(reply)
                 await self.call("chat_postMessage", channel=where.user, text=rendered.text, blocks=rendered.blocks)
 
-        self._spawn(later(), "quota modal")
+        self.background.spawn(later(), "quota modal")
 
     # -- buttons, the shortcut, App Home ------------------------------------------------------------------------------------------
 
@@ -449,7 +424,7 @@ class SlackBot:
     async def _on_home_opened(self, event: dict[str, Any]) -> None:
         if event.get("tab", "home") != "home" or not event.get("user"):
             return
-        self._spawn(self.publish_home(str(event["user"])), "app home")
+        self.background.spawn(self.publish_home(str(event["user"])), "app home")
 
     async def publish_home(self, user_id: str, *, notice: Reply | None = None) -> None:
         """The App Home tab shows the person's page (`SupportService.home_page`), in Block Kit."""
@@ -510,7 +485,10 @@ class _SlackPort:
         thread = self.thread_ts or self.ts  # a public answer to a message goes in its thread
         posted = await bot.api("chat_postMessage", channel=self.channel, text=rendered.text, blocks=rendered.blocks,
                                unfurl_links=False, unfurl_media=False, **({"thread_ts": thread} if thread else {}))
-        return Posted(str(posted.get("channel") or self.channel), str(posted.get("ts") or ""))
+        sent = Posted(str(posted.get("channel") or self.channel), str(posted.get("ts") or ""))
+        if reply.chart is not None:  # an incident alert's chart goes in its thread
+            await bot.upload_chart(reply.chart, sent.channel_id, thread_ts=sent.message_id or None)
+        return sent
 
     async def edit(self, posted: Posted, reply: Reply) -> None:
         rendered = sb.render(reply)
@@ -572,28 +550,24 @@ async def run_slack(service: SupportService, settings: Settings, *, http: bool, 
     bot = SlackBot(service, settings, client, alerts=alerts)
     try:
         await bot.start()
-        if http:
-            runner = web.AppRunner(http_app(bot, routes), handle_signals=False, access_log=None)
-            await runner.setup()
-            try:
-                await web.TCPSite(runner, host, port).start()
-                log.info("slack: HTTP mode, listening on %s:%d%s", host, port, EVENTS_PATH)
-                if ready is not None:
-                    await ready()
-                await asyncio.Event().wait()
-            finally:
-                await runner.cleanup()
-        else:
-            from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
-
-            handler = AsyncSocketModeHandler(bot.app, app_token=str(settings.slack_app_token), web_client=client)
-            try:
-                await handler.connect_async()
-                log.info("slack: Socket Mode connected")
-                if ready is not None:
-                    await ready()
-                await asyncio.Event().wait()
-            finally:
-                await handler.close_async()
+        async with serve_http(http_app(bot, routes), host, port) if http else _socket_mode(bot, settings):
+            log.info("slack: %s", f"HTTP mode, listening on {host}:{port}{EVENTS_PATH}" if http
+                     else "Socket Mode connected")
+            if ready is not None:
+                await ready()
+            await asyncio.Event().wait()
     finally:
         await bot.close()
+
+
+@asynccontextmanager
+async def _socket_mode(bot: SlackBot, settings: Settings) -> AsyncIterator[None]:
+    """Connected to Slack's Socket Mode websocket for the block's lifetime."""
+    from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+
+    handler = AsyncSocketModeHandler(bot.app, app_token=str(settings.slack_app_token), web_client=bot.client)
+    try:
+        await handler.connect_async()
+        yield
+    finally:
+        await handler.close_async()

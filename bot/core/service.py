@@ -151,8 +151,9 @@ class SupportService:
     # -- the entry point ----------------------------------------------------------------------------
 
     async def respond(self, incoming: Incoming, port: ChatPort) -> list[Reply]:
-        """Answer a command and post every reply through the port it came from (what `deliver` does)."""
-        answers = await self.handle(incoming, port)
+        """Answer a command and post every reply through the port it came from (what `deliver` does).
+        A person who asked always hears something, if only that there is nothing to show."""
+        answers = await self.handle(incoming, port) or [NOTHING_TO_SHOW]
         await deliver(port, answers)
         return answers
 
@@ -582,6 +583,8 @@ BUSY = replies.notice(
     "Please send it again in a minute.",
     kind=ReplyKind.REFUSAL,
 )
+
+NOTHING_TO_SHOW = replies.notice("Nothing to show for that", "Try `/errfix help` for what I can do.")
 
 #: The symptom "the same" means in "N others reported the same": the most specific one a report shows.
 _MAIN_KINDS = ("idle_jump", "contradiction", "limit_hit", "jump")
