@@ -258,3 +258,70 @@ async def test_matching_a_paste_runs_off_the_event_loop(store, catalog, monkeypa
     await handling
     assert ran_on[0] != loop_thread
     assert port.posts and port.posts[0].entry_id == "claude-code-529-overloaded"
+
+
+# -- commands take the same road back: SupportService.respond -------------------------------------------
+
+
+async def test_respond_posts_every_reply_through_the_port_and_never_stays_silent(store, catalog) -> None:
+    service = make(store, catalog)
+    port = RecordingPort()
+    answers = await service.respond(msg("529 overloaded", command=Command.ERRFIX), port)
+    assert port.posts == answers and answers[0].private
+    refused = RecordingPort(fail={"post"})
+    await service.respond(msg("", command=Command.HELP), refused)  # logged; nothing raised
+    assert refused.calls == ["post"]
+    quiet = RecordingPort()
+    await service.respond(msg("anything", command=Command.MESSAGE, channel_id="D1", is_direct=True), quiet)
+    [nothing] = quiet.posts
+    assert nothing.title == "Nothing to show for that"
+
+
+async def test_a_looked_up_message_is_an_error_never_a_command(store, catalog) -> None:
+    service = make(store, catalog, staff_ids=frozenset({"U1"}))
+    port = RecordingPort()
+    await service.respond(msg("mode off", command=Command.LOOK_UP), port)
+    assert await service.channel_mode("slack", "C1") is ChannelMode.AUTO
+    assert port.posts and all(r.private for r in port.posts)
+    found = RecordingPort()
+    await service.respond(msg(OVERLOADED, command=Command.LOOK_UP), found)
+    assert found.posts[0].entry_id == "claude-code-529-overloaded" and found.posts[0].private
+    empty = RecordingPort()
+    await service.respond(msg("  ", command=Command.LOOK_UP), empty)
+    assert empty.posts[0].kind is ReplyKind.HELP
+
+
+async def test_the_platforms_word_on_staff_is_kept_for_a_minute_and_a_failure_means_no(store, catalog) -> None:
+    service = make(store, catalog)
+    asked = 0
+
+    class GroupPort(RecordingPort):
+        async def is_staff(self) -> bool:
+            nonlocal asked
+            asked += 1
+            return True
+
+    for _ in range(3):
+        port = GroupPort()
+        await service.respond(msg("", command=Command.INCIDENTS, user="U5"), port)
+        assert port.posts[0].title == "Support overview"
+    assert asked == 1
+    failing = RecordingPort()
+
+    async def refuse() -> bool:
+        raise DeliveryError("test: usergroups refused")
+
+    failing.is_staff = refuse  # type: ignore[method-assign]
+    await service.respond(msg("", command=Command.INCIDENTS, user="U6"), failing)
+    assert failing.posts[0].kind is ReplyKind.REFUSAL
+
+
+async def test_the_home_page_shows_staff_the_overview_and_everyone_the_help(store, catalog) -> None:
+    service = make(store, catalog, staff_ids=frozenset({"U1"}))
+    staff = await service.home_page(msg("", command=Command.INCIDENTS), RecordingPort(),
+                                    notice=Reply(kind=ReplyKind.NOTICE, title="Incident #1 acknowledged"))
+    assert staff.overview.title == "Support overview" and staff.help.kind is ReplyKind.HELP
+    assert staff.notice is not None and staff.notice.title == "Incident #1 acknowledged"
+    other = await service.home_page(msg("", command=Command.INCIDENTS, user="U2"), RecordingPort(),
+                                    notice=staff.overview)  # the overview is never repeated as a notice
+    assert other.overview.kind is ReplyKind.REFUSAL and other.notice is None
