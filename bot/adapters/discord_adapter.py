@@ -21,14 +21,7 @@ from typing import Any
 import discord
 from discord import app_commands
 
-from bot.adapters.discord_app import (  # noqa: F401  (INVITE_SCOPES, invite_*: the README imports them from here)
-    INVITE_SCOPES,
-    bot_intents,
-    install_commands,
-    invite_permissions,
-    invite_url,
-    use_endpoints,
-)
+from bot.adapters.discord_app import bot_intents, install_commands, use_endpoints
 from bot.adapters.discord_render import (
     NO_PINGS,
     ActionButton,
@@ -147,22 +140,7 @@ class SupportTree(app_commands.CommandTree["SupportBot"]):
     async def on_error(self, interaction: discord.Interaction[Any], error: app_commands.AppCommandError) -> None:
         name = interaction.command.name if interaction.command else "?"
         log.error("app command /%s failed", name, exc_info=error)
-        await apologise(interaction)
-
-
-async def apologise(interaction: discord.Interaction[Any]) -> None:
-    await say_privately(interaction, "Sorry, something went wrong on my side. Please try again in a minute.")
-
-
-async def say_privately(interaction: discord.Interaction[Any], text: str) -> None:
-    """A short private note: the interaction's answer, or a follow-up once it has been acknowledged."""
-    try:
-        if interaction.response.is_done():
-            await interaction.followup.send(clip(text, 2000), ephemeral=True, allowed_mentions=NO_PINGS)
-        else:
-            await interaction.response.send_message(clip(text, 2000), ephemeral=True, allowed_mentions=NO_PINGS)
-    except discord.HTTPException as exc:
-        log.warning("Discord refused a private note on an interaction: %s %s", exc.status, exc.code)
+        await _InteractionPort(self.client, interaction).apologise()
 
 
 class SupportBot(discord.Client):
@@ -325,34 +303,42 @@ class SupportBot(discord.Client):
         Only `/errfix` text is read by the shared grammar ("mode off", "help"); a message picked for
         "Look up this error" (`Command.LOOK_UP`) is taken as it is.
         """
-        if not await _defer(interaction, ephemeral=True, thinking=True):
-            return
-        parsed = parse_command(command.value, text) if command is Command.ERRFIX else None
-        incoming = interaction_incoming(interaction, *(parsed or (command, text)))
-        await self.service.respond(incoming, _InteractionPort(self, interaction, thinking=True))
+        port = _InteractionPort(self, interaction, thinking=True)
+        if await port.acknowledge():
+            parsed = parse_command(command.value, text) if command is Command.ERRFIX else None
+            await self.service.respond(interaction_incoming(interaction, *(parsed or (command, text))), port)
 
     async def handle_action(self, interaction: discord.Interaction[Any], command: Command, value: str) -> None:
         """A button click (routed by custom_id by `ActionButton`, so it works after a restart)."""
-        if not await _defer(interaction):
+        port = _InteractionPort(self, interaction)
+        if not await port.acknowledge():
             return
         try:
-            incoming = interaction_incoming(interaction, command, value)
-            await self.service.respond(incoming, _InteractionPort(self, interaction, thinking=False))
+            await self.service.respond(interaction_incoming(interaction, command, value), port)
         except Exception:  # the click was acknowledged: say sorry rather than leave the person waiting
             log.exception("button %s failed", command.value)
-            await apologise(interaction)
+            await port.apologise()
 
 
 class _InteractionPort(PlainPort):
     """Where a slash command, menu pick or button click is answered (`bot.core.ports.ChatPort`).
 
-    A private reply is a follow-up only the person sees. A public one goes to the channel after a
-    command (its deferred "thinking" answer is private, so the person is told it was posted) and is a
-    public follow-up after a click.
+    A command is acknowledged with a private "thinking" answer, a click silently. A private reply is a
+    follow-up only the person sees. A public one goes to the channel after a command (the person is
+    told it was posted) and is a public follow-up after a click.
     """
 
-    def __init__(self, bot: SupportBot, interaction: discord.Interaction[Any], *, thinking: bool) -> None:
+    def __init__(self, bot: SupportBot, interaction: discord.Interaction[Any], *, thinking: bool = False) -> None:
         self.bot, self.interaction, self.thinking = bot, interaction, thinking
+
+    async def acknowledge(self) -> bool:
+        """Defer at once (Discord wants an answer within 3 s); False when the interaction is gone."""
+        try:
+            await self.interaction.response.defer(ephemeral=self.thinking, thinking=self.thinking)
+            return True
+        except discord.HTTPException as exc:  # expired (10062) or already acknowledged (40060)
+            log.warning("could not acknowledge interaction %s: %s %s", self.interaction.id, exc.status, exc.code)
+            return False
 
     async def post(self, reply: Reply) -> Posted | None:
         interaction = self.interaction
@@ -360,7 +346,7 @@ class _InteractionPort(PlainPort):
             sent = await self.bot._send(interaction.followup, reply, guild=interaction.guild, ephemeral=reply.private)
         else:
             sent = await self.bot._send(interaction.channel, reply)  # type: ignore[arg-type]
-            await say_privately(interaction, "Posted in the channel." if sent else "I could not post in this channel.")
+            await self.note("Posted in the channel." if sent else "I could not post in this channel.")
         if sent is None:
             raise DeliveryError(f"discord: answering interaction {interaction.id} failed")
         return None
@@ -370,6 +356,20 @@ class _InteractionPort(PlainPort):
 
     async def is_staff(self) -> bool:
         return is_platform_staff(self.interaction.user, self.bot.settings, self.interaction.permissions)
+
+    async def note(self, text: str) -> None:
+        """A short private note: the interaction's answer, or a follow-up once it has been acknowledged."""
+        response, text = self.interaction.response, clip(text, 2000)
+        try:
+            if response.is_done():
+                await self.interaction.followup.send(text, ephemeral=True, allowed_mentions=NO_PINGS)
+            else:
+                await response.send_message(text, ephemeral=True, allowed_mentions=NO_PINGS)
+        except discord.HTTPException as exc:
+            log.warning("Discord refused a private note on an interaction: %s %s", exc.status, exc.code)
+
+    async def apologise(self) -> None:
+        await self.note("Sorry, something went wrong on my side. Please try again in a minute.")
 
 
 class _DiscordPort(PlainPort):
@@ -424,15 +424,6 @@ class _DiscordPort(PlainPort):
 
     async def is_staff(self) -> bool:
         return is_platform_staff(self.message.author, self.bot.settings)
-
-
-async def _defer(interaction: discord.Interaction[Any], *, ephemeral: bool = False, thinking: bool = False) -> bool:
-    try:
-        await interaction.response.defer(ephemeral=ephemeral, thinking=thinking)
-        return True
-    except discord.HTTPException as exc:  # expired (10062) or already acknowledged (40060)
-        log.warning("could not acknowledge interaction %s: %s %s", interaction.id, exc.status, exc.code)
-        return False
 
 
 # -- the CLI's entry point -------------------------------------------------------------------------
