@@ -8,8 +8,8 @@ are allowed here.
 
 At a real terminal the input line is prompt_toolkit's: history, a multi-line paste arrives whole, and
 Tab completes commands and catalog entry ids, and replies are rendered by rich. Without a terminal (a
-pipe, a file, tests) lines are read plainly and the output is plain text. No line can stop the chat: text that is not UTF-8 or a command
-that fails gets a one-line answer and the next line is read as usual.
+pipe, a file, tests) lines are read plainly and the output is plain text. No line can stop the chat:
+text that is not UTF-8 or a command that fails gets a one-line answer and the next line is read as usual.
 """
 
 from __future__ import annotations

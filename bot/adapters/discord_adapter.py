@@ -343,7 +343,8 @@ class _InteractionPort(PlainPort):
     async def post(self, reply: Reply) -> Posted | None:
         interaction = self.interaction
         if reply.private or not self.thinking or interaction.channel is None:
-            sent = await self.bot._send(interaction.followup, reply, guild=interaction.guild, ephemeral=reply.private)
+            sent = await self.bot._send(interaction.followup, reply, guild=interaction.guild,
+                                        ephemeral=reply.private)
         else:
             sent = await self.bot._send(interaction.channel, reply)  # type: ignore[arg-type]
             await self.note("Posted in the channel." if sent else "I could not post in this channel.")

@@ -236,7 +236,7 @@ def staff_mention(reply: Reply, guild: discord.Guild | None,
 
 
 async def chart_files(reply: Reply, embed: discord.Embed) -> list[discord.File]:
-    """The reply's chart as a PNG attached to `embed` (drawn off the event loop); as sparklines without matplotlib."""
+    """The reply's chart as a PNG attached to `embed` (drawn off the event loop); sparklines without matplotlib."""
     if reply.chart is None:
         return []
     png = await render_png_async(reply.chart)

@@ -114,7 +114,8 @@ def _ts_key(ts: Any) -> tuple[int, int]:
         return 0, 0
 
 
-def thread_authors(messages: Iterable[Mapping[str, Any]], *, thread_ts: str | None, ts: str | None) -> ThreadAuthors:
+def thread_authors(messages: Iterable[Mapping[str, Any]], *, thread_ts: str | None,
+                   ts: str | None) -> ThreadAuthors:
     """Read a thread (conversations.replies): the people who wrote before message `ts` (bots left out)."""
     opener, people = None, set()
     for message in messages:
