@@ -14,8 +14,11 @@ The application's declared surface (intents, invite, endpoints, app commands) is
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
+from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
 import discord
@@ -94,43 +97,28 @@ def mentions_bot(message: discord.Message, bot_id: int | None) -> bool:
     return any(role_id in message.raw_role_mentions for role_id in bot_role_ids(message))
 
 
+def _incoming(channel: Any, user: discord.abc.User, guild_id: int | None, text: str, **fields: Any) -> Incoming:
+    """What every Discord event says alike: where (a thread counts as its parent), who, in which server."""
+    channel_id, thread_id = channel_ids(channel)
+    return Incoming(platform=PLATFORM, channel_id=channel_id, thread_id=thread_id, user_id=str(user.id),
+                    user_name=user.display_name, workspace_id=str(guild_id or ""), is_direct=guild_id is None,
+                    text=text, **fields)
+
+
 def message_incoming(message: discord.Message, *, bot_id: int | None) -> Incoming:
-    channel_id, thread_id = channel_ids(message.channel)
     parent = getattr(message.channel, "parent", None) or message.channel
-    return Incoming(
-        platform=PLATFORM,
-        channel_id=channel_id,
-        user_id=str(message.author.id),
-        text=strip_mention(message.content, bot_id, bot_role_ids(message)),
-        command=Command.MESSAGE,
-        channel_name=str(getattr(parent, "name", None) or ""),
-        workspace_id=str(message.guild.id) if message.guild else "",
-        message_id=str(message.id),
-        thread_id=thread_id,
-        user_name=message.author.display_name,
-        is_direct=message.guild is None,
-        mentioned=mentions_bot(message, bot_id),
-    )
+    return _incoming(message.channel, message.author, message.guild.id if message.guild else None,
+                     strip_mention(message.content, bot_id, bot_role_ids(message)),
+                     channel_name=str(getattr(parent, "name", None) or ""), message_id=str(message.id),
+                     mentioned=mentions_bot(message, bot_id))
 
 
 def interaction_incoming(interaction: discord.Interaction[Any], command: Command, text: str) -> Incoming:
-    channel_id, thread_id = channel_ids(interaction.channel)
-    if not channel_id:
-        channel_id = str(interaction.channel_id or "")
+    """A command, menu pick or click: addressed to the bot by its nature."""
     message = interaction.message
-    return Incoming(
-        platform=PLATFORM,
-        channel_id=channel_id,
-        user_id=str(interaction.user.id),
-        text=text,
-        command=command,
-        workspace_id=str(interaction.guild_id or ""),
-        message_id=str(message.id) if message is not None else None,
-        thread_id=thread_id,
-        user_name=interaction.user.display_name,
-        is_direct=interaction.guild_id is None,
-        mentioned=True,
-    )
+    incoming = _incoming(interaction.channel, interaction.user, interaction.guild_id, text, command=command,
+                         message_id=str(message.id) if message is not None else None, mentioned=True)
+    return incoming if incoming.channel_id else replace(incoming, channel_id=str(interaction.channel_id or ""))
 
 
 # -- the client ------------------------------------------------------------------------------------
@@ -373,6 +361,15 @@ class _InteractionPort(PlainPort):
         await self.note("Sorry, something went wrong on my side. Please try again in a minute.")
 
 
+@contextlib.contextmanager
+def _refused(what: str) -> Iterator[None]:
+    """discord.py's HTTP errors become the core's DeliveryError, naming what failed."""
+    try:
+        yield
+    except discord.HTTPException as exc:
+        raise DeliveryError(f"discord: {what} failed: {exc.status} {exc.code}") from None
+
+
 class _DiscordPort(PlainPort):
     """One Discord message's conversation, as the core's triage sees it (`bot.core.ports.ChatPort`);
     its channel's name comes with the message, so `channel_name` is never asked."""
@@ -381,18 +378,13 @@ class _DiscordPort(PlainPort):
         self.bot, self.message = bot, message
 
     async def react(self) -> None:
-        try:
+        with _refused(f"reacting to {self.message.id}"):
             await self.message.add_reaction(RECEIPT_EMOJI)
-        except discord.HTTPException as exc:
-            raise DeliveryError(f"discord: reacting to {self.message.id} failed: {exc.status} {exc.code}") from None
 
     async def unreact(self) -> None:
-        if self.bot.user is None:
-            return
-        try:
-            await self.message.remove_reaction(RECEIPT_EMOJI, self.bot.user)
-        except discord.HTTPException as exc:
-            raise DeliveryError(f"discord: removing a reaction failed: {exc.status} {exc.code}") from None
+        if self.bot.user is not None:
+            with _refused("removing a reaction"):
+                await self.message.remove_reaction(RECEIPT_EMOJI, self.bot.user)
 
     async def thread_authors(self) -> ThreadAuthors:
         """The people who wrote in the thread before this message (read from its history, bots left out)."""
@@ -400,12 +392,10 @@ class _DiscordPort(PlainPort):
         if not isinstance(thread, discord.Thread):
             return ThreadAuthors()
         people: set[str] = set()
-        try:
+        with _refused(f"reading thread {thread.id}"):
             async for earlier in thread.history(limit=HISTORY_LOOKBACK, before=self.message):
                 if not earlier.author.bot and earlier.webhook_id is None:
                     people.add(str(earlier.author.id))
-        except discord.HTTPException as exc:
-            raise DeliveryError(f"discord: reading thread {thread.id} failed: {exc.status} {exc.code}") from None
         opener = str(thread.owner_id) if thread.owner_id else None
         return ThreadAuthors(opener=opener, people=frozenset(people))
 
@@ -417,11 +407,9 @@ class _DiscordPort(PlainPort):
 
     async def edit(self, posted: Posted, reply: Reply) -> None:
         channel = self.bot.get_partial_messageable(int(posted.channel_id))
-        try:
+        with _refused(f"editing {posted.message_id}"):
             await channel.get_partial_message(int(posted.message_id)).edit(
                 embed=render_embed(reply), view=build_view(reply), allowed_mentions=NO_PINGS)
-        except discord.HTTPException as exc:
-            raise DeliveryError(f"discord: editing {posted.message_id} failed: {exc.status} {exc.code}") from None
 
     async def is_staff(self) -> bool:
         return is_platform_staff(self.message.author, self.bot.settings)
