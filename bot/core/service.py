@@ -75,6 +75,7 @@ ERRFIX_MIN_TITLE_SCORE = 80.0
 BUSY_WAIT_SECONDS = 20.0
 MAX_WAITERS_PER_SLOT = 32  # at most this many waiting per place; past that, "busy" at once
 STAFF_MEMORY_SECONDS = 60.0  # how long the platform's word on who is staff (a group, a role) holds
+MAX_REMEMBERED_PEOPLE = 10_000  # staff answers kept; past it the memory starts again
 
 
 class SupportService:
@@ -543,9 +544,6 @@ _MODE_HELP = {
     ChannelMode.MENTION: "I answer pasted errors only when someone mentions me.",
     ChannelMode.OFF: "I stay quiet here; slash commands still work.",
 }
-
-
-MAX_REMEMBERED_PEOPLE = 10_000  # staff answers kept; past it the memory starts again
 
 
 STAFF_COMMANDS = frozenset({Command.INCIDENTS, Command.ACK_INCIDENT, Command.RESOLVE_INCIDENT,
