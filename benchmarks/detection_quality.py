@@ -10,7 +10,7 @@ five, as the service would. Consecutive steps with a spike for the same tool and
 alarm (the service keeps one incident open). An alarm is true when it is the burst's tool and starts
 while the burst is in the recent window; everything else is a false alarm.
 
-The simulator is the one the tests use (tests/core/test_detection.py), so these figures and the tests'
+The simulator (detection_sim.py) is the one the detection tests use, so these figures and the tests'
 assertions describe the same streams.
 """
 
@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import importlib.util
 import random
 import statistics
 import sys
@@ -26,17 +25,9 @@ import time
 from pathlib import Path
 from types import ModuleType
 
-ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-
-def _simulator() -> ModuleType:
-    """Load the test module by path: it holds the generator, and tests/ need not be a package."""
-    sys.path.insert(0, str(ROOT))
-    spec = importlib.util.spec_from_file_location("detection_sim", ROOT / "tests" / "core" / "test_detection.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+import detection_sim
 
 
 def simulate(sim: ModuleType, seed: int, people: int) -> tuple[int, int, float | None]:
@@ -79,7 +70,7 @@ def main() -> None:
     parser.add_argument("--people", type=int, default=15, help="people in the burst (default 15)")
     args = parser.parse_args()
 
-    sim = _simulator()
+    sim = detection_sim
     started = time.perf_counter()
     true_alarms = false_alarms = 0
     delays: list[float] = []

@@ -2,10 +2,11 @@
 
 Usage: python benchmarks/tracker_scaling.py [--reports N] [--big N] [--presses N] [--postgres URL] [--no-sqlite]
 
-For SQLite and PostgreSQL: a real `supportbot slack --http` process (see slack_rig.py) answers `/quota`
-from distinct people, one after another, on an empty tracker and then on one holding N reports
-(default 200,000); printed is the median time from pressing the command to the thank-you, and the
-ratio of the two (the goal: at most 2x). On PostgreSQL it then times `/incidents` (staff) on the empty
+For SQLite and PostgreSQL: two real `supportbot slack --http` processes (see slack_rig.py), one on an
+empty tracker and one on a tracker holding N reports (default 200,000), answer `/quota` from distinct
+people, pressed on one and then the other in turn (the same warm-up and number of presses for both, so
+the shared machine's load falls on both alike); printed is the median time from pressing the command
+to the thank-you, and the ratio of the two (the goal: at most 2x). On PostgreSQL it then times `/incidents` (staff) on the empty
 tracker and on one holding --big reports (default 1,000,000; goal: within 1 s).
 
 Stored reports are written straight into the tables (a report, one reading, its symptom rows), spread
@@ -100,20 +101,32 @@ async def seed_postgres(url: str, schema: str, count: int) -> None:
         await conn.close()
 
 
-async def presses(rig: SlackRig, command: str, count: int, tag: str, user: str | None = None) -> list[float]:
-    """Seconds from press to answer for `count` commands, one after another (after two warm-ups),
-    once the bot's start-up detection run is over (steady state)."""
-    await rig.settled()
-    times: list[float] = []
+async def press(rig: SlackRig, command: str, who: str) -> float:
+    """Seconds from pressing `/command` as `who` to the answer (a /quota must be thanked)."""
+    answer = await rig.command(command, QUOTA_TEXT if command == "quota" else "", who)
+    if answer is None:
+        raise RuntimeError(f"/{command} got no answer")
+    if command == "quota" and "Thanks" not in answer.text:
+        raise RuntimeError(f"/quota was not thanked: {answer.text[:300]}")
+    return answer.seconds
+
+
+async def alternate(rigs: list[SlackRig], command: str, count: int, user: str | None = None) -> list[list[float]]:
+    """Seconds from press to answer on each rig, pressing on each rig in turn (in reverse order every
+    other round), `count` rounds after two warm-up rounds, once every bot's start-up detection run is
+    over (steady state).
+
+    Alternating puts both cases under the same load: on a shared machine another process's burst of
+    work slows both alike instead of whichever case happened to run during it."""
+    for rig in rigs:
+        await rig.settled()
+    times: list[list[float]] = [[] for _ in rigs]
     for n in range(count + 2):
-        who = user or f"U{tag}{n:04d}"
-        answer = await rig.command(command, QUOTA_TEXT if command == "quota" else "", who)
-        if answer is None:
-            raise RuntimeError(f"/{command} got no answer")
-        if command == "quota" and "Thanks" not in answer.text:
-            raise RuntimeError(f"/quota was not thanked: {answer.text[:300]}")
-        if n >= 2:
-            times.append(answer.seconds)
+        turn = list(enumerate(rigs))
+        for index, rig in turn if n % 2 else reversed(turn):  # neither case always goes first
+            seconds = await press(rig, command, user or f"U{index}x{n:04d}")
+            if n >= 2:
+                times[index].append(seconds)
     return times
 
 
@@ -122,13 +135,12 @@ def _ms(values: list[float]) -> str:
 
 
 async def quota_pair(name: str, empty_url: str, full_url: str, stored: int, count: int) -> None:
-    async with SlackRig(empty_url) as rig:
-        empty = await presses(rig, "quota", count, "e")
-    async with SlackRig(full_url) as rig:
-        full = await presses(rig, "quota", count, "f")
+    async with SlackRig(empty_url) as empty_rig, SlackRig(full_url) as full_rig:
+        empty, full = await alternate([empty_rig, full_rig], "quota", count)
     ratio = statistics.median(full) / statistics.median(empty)
     print(f"{name}: /quota press to thank-you, empty tracker: {_ms(empty)}")
-    print(f"{name}: /quota press to thank-you, {stored:,} stored reports: {_ms(full)}  -> {ratio:.2f}x the empty case")
+    print(f"{name}: /quota press to thank-you, {stored:,} stored reports: {_ms(full)}  -> {ratio:.2f}x the empty case"
+          f" ({'within' if ratio <= 2.0 else 'NOT within'} 2x; {count} presses each, alternated, medians)")
 
 
 async def run(args: argparse.Namespace) -> None:
@@ -159,10 +171,8 @@ async def run(args: argparse.Namespace) -> None:
         await seed_postgres(args.postgres, schemas[2], args.big)
         print(f"postgresql: seeded {args.reports:,} and {args.big:,} reports in {time.perf_counter() - started:.0f} s")
         await quota_pair("postgresql", urls[0], urls[1], args.reports, args.presses)
-        async with SlackRig(urls[0]) as rig:
-            empty = await presses(rig, "incidents", 5, "s", user="UBOSS")
-        async with SlackRig(urls[2]) as rig:
-            big = await presses(rig, "incidents", 5, "s", user="UBOSS")
+        async with SlackRig(urls[0]) as empty_rig, SlackRig(urls[2]) as big_rig:
+            empty, big = await alternate([empty_rig, big_rig], "incidents", 5, user="UBOSS")
         print(f"postgresql: /incidents press to answer, empty tracker: {_ms(empty)}")
         print(f"postgresql: /incidents press to answer, {args.big:,} stored reports: {_ms(big)}"
               f"  -> {statistics.median(big) / statistics.median(empty):.2f}x the empty case"

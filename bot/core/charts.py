@@ -7,7 +7,7 @@ PNG with matplotlib (off the event loop), or as a text sparkline when matplotlib
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from bot.core.detection import Person, Sighting
@@ -72,21 +72,30 @@ def sightings_of(reports: Iterable[QuotaReport]) -> list[Sighting]:
 
 def reports_chart(sightings: Sequence[Sighting], incidents: Sequence[Incident], since: dt.datetime,
                   until: dt.datetime) -> ChartData:
-    """People reporting each kind of symptom over time, incidents as shaded spans.
-
-    Drawn from the store's per-bucket sightings (one per person, symptom and 5-minute bucket), so a
-    chart costs what the window's distinct reporters cost, never a scan of every stored report.
-    """
+    """People reporting each kind of symptom over time, incidents as shaded spans, from sightings
+    (one per person, symptom and 5-minute bucket); `counted_reports_chart` draws the same from
+    counts the store made."""
     size = bucket_size(until - since)
     buckets = int((until - since) / size) + 1
-    people: dict[str, dict[int, set[Person]]] = {kind: {} for kind in KINDS}
+    people: dict[tuple[str, int], set[Person]] = {}
     for sighting in sightings:
-        if sighting.symptom not in people or not since <= sighting.at <= until:
+        if sighting.symptom not in KINDS or not since <= sighting.at <= until:
             continue
         index = min(buckets - 1, int((sighting.at - since) / size))
-        people[sighting.symptom].setdefault(index, set()).add(sighting.person)
-    series = tuple(Series(kind, tuple(float(len(people[kind].get(i, ()))) for i in range(buckets)))
-                   for kind in KINDS if people[kind])
+        people.setdefault((sighting.symptom, index), set()).add(sighting.person)
+    counts = {key: len(persons) for key, persons in people.items()}
+    return counted_reports_chart(counts, incidents, since, until)
+
+
+def counted_reports_chart(people: Mapping[tuple[str, int], int], incidents: Sequence[Incident],
+                          since: dt.datetime, until: dt.datetime) -> ChartData:
+    """The reports chart from distinct people per (symptom, period index), periods of
+    `bucket_size(until - since)` from `since` (what `IncidentStore.people_per_period` counts), so a
+    chart costs a few hundred numbers, never a scan of every stored report."""
+    size = bucket_size(until - since)
+    buckets = int((until - since) / size) + 1
+    series = tuple(Series(kind, tuple(float(people.get((kind, i), 0)) for i in range(buckets)))
+                   for kind in KINDS if any(people.get((kind, i), 0) for i in range(buckets)))
     spans = []
     for incident in incidents:
         end = incident.updated_at if incident.status is IncidentStatus.RESOLVED and incident.updated_at else until

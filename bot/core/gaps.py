@@ -245,6 +245,13 @@ def _pair_weight(pair: tuple[str, str], idf: dict[tuple[str, str], float]) -> fl
     return weight * (STOP_FACTOR if pair[0] in STOP or pair[1] in STOP else 1.0)
 
 
+@functools.lru_cache(maxsize=4)
+def _background_pairs(texts: tuple[str, ...]) -> tuple[frozenset[tuple[str, str]], ...]:
+    """The word pairs of each background text. Kept for the last few catalogs: working them out
+    costs more than mining a week of pastes, and a catalog's texts only change when it reloads."""
+    return tuple(_pairs([_line(t) for t in message_lines(text)]) for text in texts)
+
+
 def mine_gaps(
     pastes: Sequence[UnmatchedPaste], background: Iterable[str] = (), *, samples: int = 3
 ) -> list[GapCluster]:
@@ -260,7 +267,7 @@ def mine_gaps(
     mined = pastes[-MAX_PASTES:]
     offset = len(pastes) - len(mined)
     prepared = [_prepare(p) for p in mined]
-    background_pairs = [_pairs([_line(t) for t in message_lines(text)]) for text in background]
+    background_pairs = _background_pairs(tuple(background)) if prepared else ()
     idf = _idf(prepared, background_pairs)
     for paste in prepared:
         paste.weights = {p: _pair_weight(p, idf) * f for p, f in paste.factors.items()}

@@ -199,6 +199,14 @@ class IncidentStore(Protocol):
 
     async def chunk_counts(self, queries: Sequence[ChunkQuery]) -> dict[ChunkQuery, int]: ...
 
+    async def people_per_period(
+        self, since: dt.datetime, until: dt.datetime, period: dt.timedelta
+    ) -> dict[tuple[str, int], int]:
+        """Distinct people per symptom and period, counted in the database: keys are (symptom, n)
+        for the n-th `period` from `since` (a whole number of 5-minute buckets), a 5-minute bucket
+        counting in the period that holds its end; only buckets ending in (since, until]."""
+        ...
+
     # answers, unmatched pastes, feedback ----------------------------------------------------
     async def add_answer(self, answer: AnswerRecord) -> int: ...
 
@@ -212,7 +220,16 @@ class IncidentStore(Protocol):
 
     async def answers_between(self, since: dt.datetime, until: dt.datetime) -> Sequence[AnswerRecord]: ...
 
-    async def unmatched_between(self, since: dt.datetime, until: dt.datetime) -> Sequence[UnmatchedPaste]: ...
+    async def top_answers(self, since: dt.datetime, until: dt.datetime, limit: int) -> Sequence[tuple[str, int]]:
+        """The `limit` catalog entries answered most often in [since, until), with their counts,
+        most first (ties by entry id); counted in the database."""
+        ...
+
+    async def unmatched_between(
+        self, since: dt.datetime, until: dt.datetime, newest: int | None = None
+    ) -> Sequence[UnmatchedPaste]:
+        """Unmatched pastes seen in [since, until), oldest first; only the newest `newest` when given."""
+        ...
 
     async def set_feedback(
         self, answer_id: int, platform: str, user_id: str, verdict: Verdict, at: dt.datetime

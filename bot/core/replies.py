@@ -13,7 +13,6 @@ from bot.core.charts import ChartData, text_chart
 from bot.core.gaps import GapCluster
 from bot.core.models import (
     Action,
-    AnswerRecord,
     Candidate,
     Command,
     FeedbackSummary,
@@ -97,6 +96,7 @@ def answer_actions(entry: Entry, answer_id: int | None) -> tuple[Action, ...]:
 
 
 GAPS_SHOWN = 5
+TOP_ANSWERS_SHOWN = 5  # entries in "Most answered, last 7 days"
 
 
 def entry_summary(entry: Entry) -> str:
@@ -312,12 +312,13 @@ def staff_reply(
     tally_lines: Sequence[str],
     incidents: Sequence[Incident],
     gaps: Sequence[GapCluster],
-    answers: Sequence[AnswerRecord],
+    top_answers: Sequence[tuple[str, int]],
     feedback: Sequence[FeedbackSummary],
     catalog: Catalog,
     chart: ChartData | None = None,
 ) -> Reply:
-    """The staff view: tallies, open incidents, catalog gaps, most frequent answers and fix rates."""
+    """The staff view: tallies, open incidents, catalog gaps, most frequent answers (entry id and
+    count, most first, as `IncidentStore.top_answers` gives them) and fix rates."""
     sections = [Section("Quota reports, last 24 h", tuple(tally_lines) or ("No reports.",))]
     if incidents:
         sections.append(Section("Open incidents", tuple(
@@ -325,12 +326,9 @@ def staff_reply(
             for i in incidents)))
     else:
         sections.append(Section("Open incidents", ("None.",)))
-    counts: dict[str, int] = {}
-    for answer in answers:
-        counts[answer.entry_id] = counts.get(answer.entry_id, 0) + 1
-    if counts:
-        top = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:5]
-        sections.append(Section("Most answered, last 7 days", tuple(f"`{k}`: {v}" for k, v in top)))
+    if top_answers:
+        sections.append(Section("Most answered, last 7 days",
+                                tuple(f"`{k}`: {v}" for k, v in top_answers[:TOP_ANSWERS_SHOWN])))
     if gaps:
         sections.append(Section("Catalog gaps: unmatched error pastes by template, last 7 days", (
             *(cluster.summary_line() for cluster in gaps[:GAPS_SHOWN]),

@@ -19,7 +19,7 @@ from dataclasses import replace
 from bot.core import replies
 from bot.core.bounded import TextWorkRefused, run_bounded
 from bot.core.catalog import Catalog, CheckResult, Entry
-from bot.core.charts import reports_chart, spike_chart
+from bot.core.charts import bucket_size, counted_reports_chart, spike_chart
 from bot.core.detection import (
     AnsweredHistory,
     DetectionConfig,
@@ -30,7 +30,7 @@ from bot.core.detection import (
     spike_to_incident,
 )
 from bot.core.errors import DeliveryError, StoreError
-from bot.core.gaps import background_of, mine_gaps
+from bot.core.gaps import MAX_PASTES, GapCluster, background_of, mine_gaps
 from bot.core.inflight import InFlight
 from bot.core.knowledge import KnowledgeBase
 from bot.core.masking import mask_secrets
@@ -479,16 +479,28 @@ class SupportService:
         return HomePage(overview, self._help(), shown)
 
     async def staff_overview(self, now: dt.datetime) -> Reply:
-        summary = await self.store.tally(now - dt.timedelta(hours=24), just_after(now))  # counted in SQL
-        incidents = await self.store.list_incidents([IncidentStatus.OPEN, IncidentStatus.ACKNOWLEDGED])
         week = now - dt.timedelta(days=STAFF_CHART_DAYS)
-        unmatched = await self.store.unmatched_between(now - dt.timedelta(days=7), now)
-        # Mining templates is CPU work over up to MAX_PASTES pastes: off the event loop.
-        gaps = await asyncio.to_thread(mine_gaps, unmatched, background_of(self.catalog.entries))
-        answers = await self.store.answers_between(now - dt.timedelta(days=7), now)
-        feedback = await self.store.feedback_summary()
-        chart = reports_chart(await self.store.sightings(week, now), await self.store.list_incidents(None), week, now)
-        return replies.staff_reply(summary.lines(), incidents, gaps, answers, feedback, self.catalog, chart)
+        store = self.store
+
+        async def gaps() -> list[GapCluster]:
+            # Only the pastes that get mined are read (the newest MAX_PASTES), and mining templates is
+            # CPU work over them: off the event loop.
+            unmatched = await store.unmatched_between(now - dt.timedelta(days=7), now, newest=MAX_PASTES)
+            return await asyncio.to_thread(mine_gaps, unmatched, background_of(self.catalog.entries))
+
+        # Everything is counted in SQL, and the reads do not depend on each other: a store with a
+        # connection pool answers them side by side, so the view waits for the slowest, not the sum.
+        summary, every_incident, clusters, top_answers, feedback, people = await asyncio.gather(
+            store.tally(now - dt.timedelta(hours=24), just_after(now)),
+            store.list_incidents(None),  # newest first; the chart shades them all, the view lists the open
+            gaps(),
+            store.top_answers(now - dt.timedelta(days=7), now, replies.TOP_ANSWERS_SHOWN),
+            store.feedback_summary(),
+            store.people_per_period(week, now, bucket_size(now - week)),
+        )
+        incidents = [i for i in every_incident if i.status in (IncidentStatus.OPEN, IncidentStatus.ACKNOWLEDGED)]
+        chart = counted_reports_chart(people, every_incident, week, now)
+        return replies.staff_reply(summary.lines(), incidents, clusters, top_answers, feedback, self.catalog, chart)
 
     async def _on_incident_step(self, incoming: Incoming) -> list[Reply]:
         number = incoming.text.strip().lstrip("#")

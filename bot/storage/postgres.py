@@ -13,6 +13,7 @@ a missing asyncpg is a `StoreError` that says to install `supportbot[postgres]`.
   starting at once apply each version exactly once (PostgreSQL DDL is transactional).
 - A transaction that reads a row and then changes it (or relies on it) locks the row with
   `SELECT ... FOR UPDATE` / `FOR SHARE`: the pool runs transactions side by side.
+- A batch of rows (an import) is added with COPY, a handful (a report from chat) with INSERT.
 - Every asyncpg/OS error is translated to `StoreError` at this edge with the original chained; the
   password is scrubbed from every message.
 """
@@ -32,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 from bot.errors import StoreError
 from bot.storage import schema
 from bot.storage._common import PostgresTarget, scrub, utc
-from bot.storage.sql_store import Row, Session, SQLStore, storable
+from bot.storage.sql_store import Row, Session, SQLStore, insert_sql, storable, storable_rows
 
 if TYPE_CHECKING:
     import asyncpg
@@ -43,6 +44,11 @@ POOL_MIN = 1
 POOL_MAX = 5
 CONNECT_TIMEOUT_S = 10.0
 COMMAND_TIMEOUT_S = 30.0
+#: Rows added at once from which COPY beats INSERT (it first asks the server for the table's columns).
+COPY_FROM_ROWS = 100
+#: Reports an import adds before the planner's statistics are refreshed (and at least as many as the
+#: table held when they last were, so a long import refreshes them a handful of times).
+ANALYZE_AFTER_ROWS = 50_000
 
 # A quoted literal or identifier (skipped whole, so a "?" inside one stays), or a placeholder.
 # The shared SQL only uses standard strings ('' doubles a quote), never E'...' escapes.
@@ -102,7 +108,14 @@ class _PostgresSession:
         return _rowcount(await self._conn.execute(numbered(sql), *storable(args)))
 
     async def executemany(self, sql: str, rows: Sequence[Sequence[object]]) -> None:
-        await self._conn.executemany(numbered(sql), [storable(row) for row in rows])
+        await self._conn.executemany(numbered(sql), storable_rows(rows))
+
+    async def insert_rows(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
+        if len(rows) < COPY_FROM_ROWS:
+            await self.executemany(insert_sql(table, columns), rows)
+            return
+        # COPY streams the rows in one go; the table name is resolved through search_path, as in SQL.
+        await self._conn.copy_records_to_table(table, records=storable_rows(rows), columns=list(columns))
 
     async def insert(self, sql: str, *args: object) -> int:
         return int(await self._conn.fetchval(numbered(sql + " RETURNING id"), *storable(args)))
@@ -121,6 +134,8 @@ class PostgresStore(SQLStore):
         self._errors = _driver_errors(asyncpg_mod)
         self._queued_reports = []
         self._report_writer = None
+        self._rows_at_analyse: int | None = None  # reports in the table when last analysed (see below)
+        self._added_since_analyse = 0
 
     # lifetime --------------------------------------------------------------------------------
     @classmethod
@@ -217,6 +232,23 @@ class PostgresStore(SQLStore):
 
     def _statements(self, migration: schema.Migration) -> tuple[str, ...]:
         return migration.postgres
+
+    async def _after_bulk_insert(self, added: int) -> None:
+        """Refresh the planner's statistics once an import has doubled the report tables (and added
+        at least `ANALYZE_AFTER_ROWS`). Autovacuum would, but only after its next nap, and until then
+        the planner takes a freshly filled table for empty and reads each batch's neighbouring
+        reports by time across everyone instead of by person: an import would slow down as it goes."""
+        if self._rows_at_analyse is None:
+            async with self._read("read the report table's statistics") as db:
+                row = await db.fetchone("SELECT reltuples FROM pg_class WHERE oid = 'quota_reports'::regclass")
+            self._rows_at_analyse = max(0, int(row[0])) if row is not None else 0
+        self._added_since_analyse += added
+        if self._added_since_analyse < max(ANALYZE_AFTER_ROWS, self._rows_at_analyse):
+            return
+        async with self._read("update the report tables' statistics") as db:
+            await db.execute("ANALYZE quota_reports, report_readings, report_symptoms")
+        self._rows_at_analyse += self._added_since_analyse
+        self._added_since_analyse = 0
 
     async def _reserve_report_ids(self, db: Session, count: int) -> list[int]:
         rows = await db.fetch(

@@ -20,10 +20,9 @@ import logging
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager
-from dataclasses import replace
 from typing import Any, ClassVar, Protocol
 
-from bot.core.detection import BUCKET, ChunkQuery, Sighting, bucket_end, bucket_of
+from bot.core.detection import BUCKET, ChunkQuery, Sighting, bucket_end, bucket_of, floor_to_bucket
 from bot.core.models import (
     AnswerRecord,
     FeedbackSummary,
@@ -57,6 +56,8 @@ from bot.storage._common import FORGOTTEN_ACTOR, OPENED_BY, check_transition, li
 
 log = logging.getLogger(__name__)
 
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)  # where bucket numbers count from (see `bucket_of`)
+
 
 def storable(args: Sequence[object]) -> tuple[object, ...]:
     """Statement arguments with the text no database can hold made storable, the same on both backends.
@@ -65,6 +66,15 @@ def storable(args: Sequence[object]) -> tuple[object, ...]:
     that reached us as text); both become U+FFFD, so a paste with them is stored instead of failing.
     """
     return tuple(_storable_text(a) if isinstance(a, str) else a for a in args)
+
+
+def storable_rows(rows: Sequence[Sequence[object]]) -> Sequence[Sequence[object]]:
+    """`storable` for every row of a batch. Text that needs no change (nearly all of it) is found
+    with one check over the whole batch, so a bulk import does not pay for a check per value."""
+    texts = "".join([value for row in rows for value in row if isinstance(value, str)])
+    if "\x00" not in texts and encodable(texts) is texts:
+        return rows
+    return [storable(row) for row in rows]
 
 
 def _storable_text(text: str) -> str:
@@ -88,6 +98,10 @@ class Session(Protocol):
 
     async def executemany(self, sql: str, rows: Sequence[Sequence[object]]) -> None: ...
 
+    async def insert_rows(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
+        """Add rows to a table, as quickly as the driver can (COPY on PostgreSQL for a batch)."""
+        ...
+
     async def insert(self, sql: str, *args: object) -> int:
         """Run one INSERT into a table with an `id` column; the new row's id."""
         ...
@@ -105,19 +119,24 @@ _UNMATCHED_COLUMNS = (
     "id, platform, workspace_id, channel_id, user_id, seen_at, paste, best_entry_id, best_score, reason"
 )
 _INCIDENT_COLUMNS = "id, tool, symptom, opened_at, status, summary, reporters, baseline, entry_id, updated_at"
-_INSERT_REPORT = (
-    "INSERT INTO quota_reports (id, platform, workspace_id, channel_id, user_id, received_at,"
-    " raw_text, tool, plan, model_mode, tool_version, fingerprint) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+_REPORT_TABLE = (
+    "quota_reports",
+    ("id", "platform", "workspace_id", "channel_id", "user_id", "received_at", "raw_text", "tool", "plan",
+     "model_mode", "tool_version", "fingerprint"),
 )
-_INSERT_READING = (
-    "INSERT INTO report_readings (report_id, seq, quota_window, percent, from_percent,"
-    " limit_hit, resets, resets_at, idle, received_at, platform, user_id)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+_READING_TABLE = (
+    "report_readings",
+    ("report_id", "seq", "quota_window", "percent", "from_percent", "limit_hit", "resets", "resets_at", "idle",
+     "received_at", "platform", "user_id"),
 )
-_INSERT_SYMPTOM = (
-    "INSERT INTO report_symptoms (report_id, symptom, tool, bucket, received_at, platform, user_id)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?)"
-)
+_SYMPTOM_TABLE = ("report_symptoms", ("report_id", "symptom", "tool", "bucket", "received_at", "platform", "user_id"))
+
+
+def insert_sql(table: str, columns: Sequence[str]) -> str:
+    """`INSERT INTO table (columns) VALUES (?, ...)`."""
+    return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
+
+
 #: Reports imported per transaction (and per id reservation).
 IMPORT_BATCH = 5_000
 #: Reports from chat written in one transaction at most (see `add_report`).
@@ -125,6 +144,12 @@ REPORT_BATCH = 200
 _INSERT_EVENT = (
     "INSERT INTO incident_events (incident_id, status, actor, event_at, note) VALUES (?, ?, ?, ?, ?)"
 )
+
+
+def _with_id(report: QuotaReport, report_id: int) -> QuotaReport:
+    # What dataclasses.replace does, without its per-call look at the fields: an import makes 200,000.
+    return QuotaReport(report.origin, report.received_at, report.raw_text, report.parsed, report.fingerprint,
+                       report_id)
 
 
 def _origin(row: Row) -> Origin:
@@ -169,6 +194,10 @@ class SQLStore(ABC):
     @abstractmethod
     def _statements(self, migration: schema.Migration) -> tuple[str, ...]:
         """This backend's DDL for `migration`."""
+
+    @abstractmethod
+    async def _after_bulk_insert(self, added: int) -> None:
+        """Called after each transaction of an import with the reports it added."""
 
     @abstractmethod
     async def _reserve_report_ids(self, db: Session, count: int) -> list[int]:
@@ -286,7 +315,7 @@ class SQLStore(ABC):
 
     async def _insert_reports(self, db: Session, reports: Sequence[QuotaReport]) -> None:
         """Insert reports that already carry their (reserved) ids, with their readings."""
-        await db.executemany(_INSERT_REPORT, [self._report_row(r) for r in reports])
+        await db.insert_rows(*_REPORT_TABLE, [self._report_row(r) for r in reports])
         # Booleans go in as Python bools: asyncpg needs them for `boolean`, and sqlite3 stores
         # them as the 0/1 integers its CHECK constraints expect.
         readings = [
@@ -308,7 +337,7 @@ class SQLStore(ABC):
             for seq, r in enumerate(report.parsed.readings)
         ]
         if readings:
-            await db.executemany(_INSERT_READING, readings)
+            await db.insert_rows(*_READING_TABLE, readings)
 
     async def _person_reports(
         self, db: Session, platform: str, user_id: str, lo: dt.datetime | None, hi: dt.datetime | None
@@ -386,7 +415,7 @@ class SQLStore(ABC):
         if removed:
             await db.executemany("DELETE FROM report_symptoms WHERE report_id = ? AND symptom = ?", removed)
         if added:
-            await db.executemany(_INSERT_SYMPTOM, added)
+            await db.insert_rows(*_SYMPTOM_TABLE, added)
 
     async def import_reports(self, reports: Sequence[QuotaReport]) -> ImportCounts:
         """Store reports with their own `received_at`, skipping any already present (same platform,
@@ -406,6 +435,7 @@ class SQLStore(ABC):
                 added = sum(1 for i in ids if i is not None)
                 stored, present = stored + added, present + len(ids) - added
                 batch, size = [], 0
+                await self._after_bulk_insert(added)
         return ImportCounts(stored=stored, present=present)
 
     async def _import_batch(
@@ -436,7 +466,7 @@ class SQLStore(ABC):
                 plans.append((existing, fresh))
             ids = iter(await self._reserve_report_ids(db, fresh_count) if fresh_count else [])
             numbered: list[tuple[list[QuotaReport], list[QuotaReport]]] = [
-                (existing, [replace(r, id=next(ids)) for r in fresh]) for existing, fresh in plans
+                (existing, [_with_id(r, next(ids)) for r in fresh]) for existing, fresh in plans
             ]
             new_ids = iter([r.id for _, fresh in numbered for r in fresh])
             placed = [None if slot is None else next(new_ids) for slot in placed]
@@ -480,21 +510,20 @@ class SQLStore(ABC):
         for part in parts:
             lo = min(ranges[p][0] for p in part)
             hi = max(ranges[p][1] for p in part)
-            # platform = ? AND user_id IN (...): the (platform, user_id, received_at) index answers it.
-            where = (
-                f"q.platform = ? AND q.user_id IN ({', '.join('?' * len(part))})"
-                " AND q.received_at >= ? AND q.received_at <= ?"
-            )
-            args = [part[0][0], *(p[1] for p in part), self._time_in(lo), self._time_in(hi)]
+            # The people as a joined list, not `user_id IN (...)`: PostgreSQL tests a long IN list
+            # value by value on every row it reads, where a join hashes the list (or, on SQLite, looks
+            # each person up in the (platform, user_id, received_at) index).
+            people = ", ".join(["(?)"] * len(part))
             report_rows = await db.fetch(
-                f"SELECT {_REPORT_COLUMNS} FROM quota_reports q WHERE {where} ORDER BY q.received_at, q.id", *args
+                f"SELECT {', '.join('q.' + c for c in _REPORT_COLUMNS.split(', '))} FROM quota_reports q"
+                f" JOIN (VALUES {people}) AS p ON q.user_id = p.column1"
+                " WHERE q.platform = ? AND q.received_at >= ? AND q.received_at <= ? ORDER BY q.received_at, q.id",
+                *(p[1] for p in part),
+                part[0][0],
+                self._time_in(lo),
+                self._time_in(hi),
             )
-            reading_rows = await db.fetch(
-                "SELECT rr.report_id, rr.quota_window, rr.percent, rr.from_percent, rr.limit_hit, rr.resets,"
-                " rr.resets_at, rr.idle FROM report_readings rr JOIN quota_reports q ON q.id = rr.report_id"
-                f" WHERE {where} ORDER BY rr.report_id, rr.seq",
-                *args,
-            )
+            reading_rows = await self._readings_of(db, [int(r[0]) for r in report_rows])
             for report in self._build_reports(report_rows, reading_rows):
                 person = (report.origin.platform, report.origin.user_id)
                 start, end = ranges[person]
@@ -579,6 +608,31 @@ class SQLStore(ABC):
                 )
                 answers[query] = 0 if row is None else int(row[0])
         return answers
+
+    async def people_per_period(
+        self, since: dt.datetime, until: dt.datetime, period: dt.timedelta
+    ) -> dict[tuple[str, int], int]:
+        """Distinct people per symptom and period, grouped in SQL: a week of a busy tracker is a
+        few hundred numbers here, not a row per person and bucket."""
+        per_bucket, rest = divmod(period, BUCKET)
+        if rest or per_bucket < 1:
+            raise StoreError("chart periods must be whole multiples of 5 minutes")
+        micros = dt.timedelta(microseconds=1)
+        # A bucket ends at bucket * BUCKET after the epoch; its period is (end - since) // period.
+        # Only buckets that end by `until` count, so the last one is the one ending at or before it.
+        last = bucket_of(floor_to_bucket(until))
+        async with self._read("count people per period") as db:
+            rows = await db.fetch(
+                "SELECT symptom, p, COUNT(*) FROM (SELECT symptom, (bucket * ? - ?) / ? AS p, platform, user_id"
+                " FROM report_symptoms WHERE bucket > ? AND bucket <= ?"
+                " GROUP BY symptom, p, platform, user_id) AS t GROUP BY symptom, p",
+                BUCKET // micros,
+                (utc(since) - _EPOCH) // micros,
+                period // micros,
+                bucket_of(since),
+                last,
+            )
+        return {(str(row[0]), int(row[1])): int(row[2]) for row in rows}
 
     # tallies -----------------------------------------------------------------------------------
     async def tally(self, since: dt.datetime, until: dt.datetime) -> Tally:
@@ -705,17 +759,22 @@ class SQLStore(ABC):
                 *args,
                 limit,
             )
-            ids = [int(r[0]) for r in report_rows]
-            reading_rows: list[Row] = []
-            for at_index in range(0, len(ids), 500):
-                part = ids[at_index : at_index + 500]
-                reading_rows += await db.fetch(
-                    "SELECT report_id, quota_window, percent, from_percent, limit_hit, resets, resets_at, idle"
-                    f" FROM report_readings WHERE report_id IN ({', '.join('?' * len(part))})"
-                    " ORDER BY report_id, seq",
-                    *part,
-                )
+            reading_rows = await self._readings_of(db, [int(r[0]) for r in report_rows])
         return self._build_reports(report_rows, reading_rows)
+
+    async def _readings_of(self, db: Session, ids: Sequence[int]) -> list[Row]:
+        """The readings of these reports, found by their primary key (whatever the planner knows
+        about the tables), ordered by report and position."""
+        reading_rows: list[Row] = []
+        for at_index in range(0, len(ids), 500):
+            part = ids[at_index : at_index + 500]
+            reading_rows += await db.fetch(
+                "SELECT report_id, quota_window, percent, from_percent, limit_hit, resets, resets_at, idle"
+                f" FROM report_readings WHERE report_id IN ({', '.join('?' * len(part))})"
+                " ORDER BY report_id, seq",
+                *part,
+            )
+        return reading_rows
 
     def _build_reports(self, report_rows: Sequence[Row], reading_rows: Sequence[Row]) -> list[QuotaReport]:
         readings: dict[int, list[Reading]] = {}
@@ -819,14 +878,28 @@ class SQLStore(ABC):
                 paste.reason,
             )
 
-    async def unmatched_between(self, since: dt.datetime, until: dt.datetime) -> Sequence[UnmatchedPaste]:
-        async with self._read("read unmatched pastes") as db:
+    async def top_answers(self, since: dt.datetime, until: dt.datetime, limit: int) -> Sequence[tuple[str, int]]:
+        async with self._read("count answers") as db:
             rows = await db.fetch(
-                f"SELECT {_UNMATCHED_COLUMNS} FROM unmatched_pastes WHERE seen_at >= ? AND seen_at < ?"
-                " ORDER BY seen_at, id",
+                "SELECT entry_id, COUNT(*) AS n FROM answers WHERE answered_at >= ? AND answered_at < ?"
+                " GROUP BY entry_id ORDER BY n DESC, entry_id LIMIT ?",
                 self._time_in(since),
                 self._time_in(until),
+                limit,
             )
+        return [(str(row[0]), int(row[1])) for row in rows]
+
+    async def unmatched_between(
+        self, since: dt.datetime, until: dt.datetime, newest: int | None = None
+    ) -> Sequence[UnmatchedPaste]:
+        span: tuple[object, ...] = (self._time_in(since), self._time_in(until))
+        sql = f"SELECT {_UNMATCHED_COLUMNS} FROM unmatched_pastes WHERE seen_at >= ? AND seen_at < ?"
+        async with self._read("read unmatched pastes") as db:
+            if newest is None:
+                rows = list(await db.fetch(sql + " ORDER BY seen_at, id", *span))
+            else:
+                rows = list(await db.fetch(sql + " ORDER BY seen_at DESC, id DESC LIMIT ?", *span, max(0, newest)))
+                rows.reverse()
         return [
             UnmatchedPaste(
                 origin=_origin(row),

@@ -828,3 +828,84 @@ def test_a_window_named_right_before_a_figure_binds_over_a_metric_word_after_it(
 @pytest.mark.parametrize("text", ["build 77% test", "77% of tests pass weekly"])
 def test_a_figure_of_another_metric_is_still_no_reading(text: str) -> None:
     assert parse_readings(text).readings == ()
+
+
+@pytest.mark.parametrize(
+    ("text", "window", "percent"),
+    [
+        ("weekly at 75 %", "weekly", 75.0),  # a space before the sign
+        ("weekly usage 75,5%", "weekly", 75.5),  # a decimal comma
+        ("weekly ７５％ used", "weekly", 75.0),  # full-width digits and sign
+        ("I used 3/4 of my weekly quota", "weekly", 75.0),  # a fraction of an allowance
+        ("used 2/3 of the 5-hour limit", "session", 66.67),
+        ("5시간 한도가 벌써 50프로 가까이 사용된걸로 나와있습니다", "session", 50.0),  # spoken Korean "프로"
+    ],
+)
+def test_number_formats(text: str, window: str, percent: float) -> None:
+    [reading] = parse_readings(text).readings
+    assert (reading.window, reading.percent) == (window, percent)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "793/1000 of my credits",  # a count, not a fraction
+        "Anthropic said the throttling will only affect 5% of its total users.",  # a share of people
+        "Normally, it uses up about 4–6% of the 5-hour limit.",  # what usually happens
+        "Debería tener el 100% de mi uso restante.",  # what should be
+        "Cold start context usage jumped from ~4% to ~11% overnight",  # the context meter
+    ],
+)
+def test_figures_that_are_no_reading(text: str) -> None:
+    assert parse_readings(text).readings == ()
+
+
+@pytest.mark.parametrize(
+    ("text", "rows"),
+    [
+        # one figure said of two windows
+        ("my usage is 51% for both session and weekly", {("session", 51.0), ("weekly", 51.0)}),
+        # the polarity of the earlier figure carries to the later one
+        ("a Plus user watched their Codex weekly meter drop from 96% remaining to 0% in a single day",
+         {("weekly", 100.0)}),
+        # the whole before the part
+        ("페이블 사용한도를 클로드 앱에는 100퍼센트 중 52퍼센트라고 나오는데", {("unknown", 52.0)}),
+    ],
+)
+def test_figure_assembly(text: str, rows: set[tuple[str, float]]) -> None:
+    assert {(r.window, r.percent) for r in parse_readings(text).readings} == rows
+
+
+@pytest.mark.parametrize(
+    ("text", "window", "hit"),
+    [
+        ("The entire weekly allocation. Gone.", "weekly", True),  # a window's allowance said to be gone
+        ("The weekly credit limit is always not used up.", None, None),  # negated inside the phrase
+        ("it's already filled 90 out of 100 The usage is running out", None, None),  # a count, not "out of"
+        ("I am a paying subscriber and my account has now been blocked by the WEEKLY usage limit", "weekly", True),
+    ],
+)
+def test_limit_notice_wording(text: str, window: str | None, hit: bool | None) -> None:
+    readings = parse_readings(text).readings
+    if window is None:
+        assert not any(r.limit_hit and r.percent is None for r in readings)
+    else:
+        assert [(r.window, r.limit_hit) for r in readings] == [(window, hit)]
+
+
+@pytest.mark.parametrize(
+    ("text", "idle"),
+    [
+        ("You've hit your session limit\n\nMy session limit has been exhausted 3 times just by writing \"continue\".", False),
+        ("16% of my 5-hour usage limit was used by a simple investigation prompt", False),
+        ("my weekly usage percent jumped from about 60% to 100% without any significant activity", True),
+        ("my session usage was showing 32%, but it then jumped to 100% without corresponding usage on my side", True),
+        # a time inside a reset clause says when, not what the reporter did
+        ("my usage is 51% for session, and the session will be reset after 50 min at 8 pm", None),
+        # "haven't used all of them" is not "haven't used it"
+        ("i havent use all of them. but they all have the same issue: weekly usage limit reached.", None),
+    ],
+)
+def test_activity_wording(text: str, idle: bool | None) -> None:
+    readings = parse_readings(text).readings
+    assert readings and {r.idle for r in readings} == {idle}

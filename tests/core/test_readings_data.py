@@ -155,6 +155,42 @@ LANGUAGE_CASES = [
     ),
     ("zh", "codex 周限额从 40% 涨到 100%，什么都没做", [("weekly", 100, 40, True, None, True)]),
     ("ko", "저도 1-2일만에 주간 한도에 도달했습니다.", [("weekly", None, None, True, None, None)]),
+    # Further real reports, from public issue threads and blog posts (tests/data/readings-extra/dev.jsonl).
+    (
+        "ja-usage-blog",
+        "Claude Code を使い始めて、気づいたら「週間制限 100% 使用済み」の表示が...!\n"
+        "スクリーンショットを見ると「Sonnetのみ」は2%しか使用していません",
+        [("weekly", 100, None, True, None, None), ("weekly-sonnet", 2, None, False, None, None)],
+    ),
+    ("ja-caught", "「さっき課金したばかりなのに、もうUsage Limitに引っかかった」——Claude Codeを日常的に使う開発者なら",
+     [("unknown", None, None, True, None, None)]),
+    (
+        "ko-whole-before-part",
+        "페이블 사용한도를 클로드 앱에는 100퍼센트 중 52퍼센트라고 나오는데",
+        [("unknown", 52, None, False, None, None)],
+    ),
+    (
+        "ko-spoken-percent",
+        "방금 한 10분정도 사용시작했는데 5시간 한도가 벌써 50프로 가까이 이미 사용된걸로 나와있습니다.",
+        [("session", 50, None, False, None, False)],
+    ),
+    ("zh-monthly-used-up", "Kiro免费限额已出\n\n月度额度用完，全是 429 了", [("monthly", None, None, True, None, None)]),
+    (
+        "de-despite",
+        "[BUG] Usage limit erreicht trotz verfügbarer Weekly Quota (85% verbraucht laut claude.ai)",
+        [("unknown", None, None, True, None, None), ("weekly", 85, None, False, None, None)],
+    ),
+    (
+        "pt-notice",
+        "“Limite de uso do Claude atingido. Seu limite será redefinido às 7h (horário de Tóquio)”.",
+        [("unknown", None, None, True, "7h (horário de Tóquio)", None)],
+    ),
+    (
+        "it-notice",
+        "\"Limite di utilizzo di Claude raggiunto. Il limite verrà reimpostato alle 19:00 (Asia/Tokyo)\".",
+        [("unknown", None, None, True, "19:00 (Asia/Tokyo)", None)],
+    ),
+    ("es-no-reading", "Vas a chocar con los rate limits de Claude Code. No es un \"si\", sino un \"cuándo\".", []),
     (
         "ko-percent-word",
         "You've hit your session limit · resets 2:50pm (Asia/Seoul)\n\n10시에 세션자체가 바로 100퍼센트 리밋에 걸렸습니다.",

@@ -31,6 +31,8 @@ FRAGMENTS = st.sampled_from(
         "(Europe/Berlin)", "Jul 26,", "2026-07-20T10:00:00Z", "1789435590", "left", "used",
         "40%", "100%", "0.0%", "Current week (Sonnet only)", "{\"used_percent\": 12,", "}",
         "nothing running", "after one prompt", "e.g.", "gemini-2.5-pro", "Max 20x", "pro",
+        "for both", "and", "50프로", " 중 ", "out of", "normally", "remaining to", "Sonnetのみ",
+        "$200/month", "in a day", "allocation. Gone.", "not used up", "1h30 of use", "just 3 prompts",
     ]
 )  # fmt: skip
 HOSTILE_TEXT = st.one_of(

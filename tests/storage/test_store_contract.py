@@ -235,6 +235,17 @@ async def test_an_answer_marks_its_thread_answered(store: IncidentStore) -> None
     assert not await store.answered_in_thread("discord", "C1", "1700.1")
 
 
+async def test_top_answers_counts_entries_in_the_window_most_first(store: IncidentStore) -> None:
+    for minute, entry in ((0, "b-entry"), (1, "a-entry"), (2, "c-entry"), (3, "c-entry"), (4, "a-entry"),
+                          (5, "c-entry"), (30, "b-entry")):
+        await store.add_answer(make_answer(at=T0 + minutes(minute), entry_id=entry))
+    window = (T0, T0 + minutes(10))
+    assert await store.top_answers(*window, 5) == [("c-entry", 3), ("a-entry", 2), ("b-entry", 1)]
+    assert await store.top_answers(*window, 2) == [("c-entry", 3), ("a-entry", 2)]
+    assert await store.top_answers(T0 + minutes(20), T0 + minutes(40), 5) == [("b-entry", 1)]
+    assert await store.top_answers(T0 - minutes(9), T0, 5) == []
+
+
 async def test_unmatched_round_trip(store: IncidentStore) -> None:
     paste = make_unmatched()
     wrong = UnmatchedPaste(
@@ -261,6 +272,16 @@ async def test_unmatched_round_trip(store: IncidentStore) -> None:
     assert (got[1].best_entry_id, got[1].reason) == (None, "wrong_error")
     assert got[0].seen_at == T0
     assert_utc(got[1].seen_at)
+
+
+async def test_unmatched_newest_keeps_the_latest_pastes_oldest_first(store: IncidentStore) -> None:
+    ids = [await store.add_unmatched(make_unmatched(at=T0 + minutes(n))) for n in (3, 0, 2, 1)]
+    by_time = [ids[1], ids[3], ids[2], ids[0]]
+    window = (T0, T0 + minutes(10))
+    assert [p.id for p in await store.unmatched_between(*window, newest=2)] == by_time[2:]
+    assert [p.id for p in await store.unmatched_between(*window, newest=10)] == by_time
+    assert [p.id for p in await store.unmatched_between(*window)] == by_time
+    assert await store.unmatched_between(*window, newest=0) == []
 
 
 async def test_feedback_last_word_wins_and_is_summarised_per_entry(store: IncidentStore) -> None:

@@ -2,7 +2,7 @@
 in SQL, imports, and one open incident per tool and symptom. Run against every backend.
 
 The counting paths are checked against the in-memory functions they replace (`tally`, `detect`) on
-the simulated streams of tests/core/test_detection.py, so both describe the same numbers.
+the simulated streams of benchmarks/detection_sim.py (as tests/core/test_detection.py), so both describe the same numbers.
 """
 
 from __future__ import annotations
@@ -11,14 +11,18 @@ import asyncio
 import datetime as dt
 import random
 
+import pytest
+
+from benchmarks.detection_sim import HOUR, MINUTE, T0, WEEK, burst, flood, noise, report
+from bot.core.charts import bucket_size, counted_reports_chart, reports_chart
 from bot.core.detection import DetectionConfig, detect, floor_to_bucket
 from bot.core.models import Incident, IncidentStatus, QuotaReport
 from bot.core.ports import IncidentStore
 from bot.core.service import stored_spikes
 from bot.core.tallies import Count, tally
+from bot.errors import StoreError
 from bot.storage import schema
 from tests.core.factories import reading
-from tests.core.test_detection import HOUR, MINUTE, T0, WEEK, burst, flood, noise, report
 
 from .conftest import Backend
 
@@ -117,6 +121,25 @@ async def test_detection_from_stored_counts_equals_detection_over_the_reports(st
         fired += bool(expected)
         now += 5 * MINUTE
     assert fired  # the burst was seen, so the comparison covered spikes, not only silence
+
+
+async def test_people_per_period_equals_the_chart_drawn_from_sightings(store: IncidentStore) -> None:
+    reports, start = stream(9)
+    await store.import_reports(reports)
+    incidents = [incident()]
+    # A week (6-hour periods) and a day (hours), ending off a 5-minute boundary and on one.
+    for since, until in ((start - 6 * 24 * HOUR, start + 2 * HOUR + 3 * MINUTE), (start - 20 * HOUR, start + 4 * HOUR)):
+        period = bucket_size(until - since)
+        counted = await store.people_per_period(since, until, period)
+        expected = reports_chart(await store.sightings(since, until), incidents, since, until)
+        assert counted_reports_chart(counted, incidents, since, until) == expected
+        assert any(any(series.values) for series in expected.series)
+    # People, not reports: the flooder is one person in the period holding the flood.
+    flood_start = start - 5 * HOUR
+    counted = await store.people_per_period(flood_start - HOUR, flood_start + HOUR, HOUR)
+    assert counted[("idle_jump", 1)] == 1
+    with pytest.raises(StoreError):
+        await store.people_per_period(since, until, dt.timedelta(minutes=7))
 
 
 async def test_import_is_idempotent_and_skips_what_is_present(store: IncidentStore) -> None:

@@ -29,6 +29,7 @@ from bot.core.models import ParsedReadings, Reading
 from bot.core.readings.fingerprint import reading_fingerprint
 from bot.core.readings.formats import FORMATS
 from bot.core.readings.lexicon import LEXICON as LX
+from bot.core.readings.lexicon import alternation
 from bot.core.readings.times import EPOCH_RE, resolve_reset, scan_time_expression
 
 __all__ = ["parse_readings", "reading_fingerprint"]
@@ -156,6 +157,8 @@ class _Statement:
     paragraphs: set[int] = field(default_factory=set)
     idle: bool | None = None
     is_figure: bool = False  # a percent figure (candidate for jump pairing)
+    raw: float | None = None  # the figure as written, before "left" was turned into "used"
+    polarity: str | None = None  # "left" / "used" when the text says which
 
     def effective_hit(self) -> bool | None:
         if self.hit:
@@ -177,8 +180,8 @@ _WINDOW_RE = re.compile(
     r"|(?:\bcurrent\s+)?\bweek(?:ly)?\s*\(\s*(?P<wm>[a-z][\w .-]{0,24}?)\s*\)"
     rf"|(?:\bcurrent\s+)?\bweek(?:ly)?\s*\(\s*(?P<wf>{_MODEL_FAMILIES})\b"  # a clipped "Current week (Sonnet"
     rf"|\b(?P<mw>{_MODEL_FAMILIES})(?:\s+\d(?:\.\d)?)?\s+" + LX.alt("window.weekly") + ""
-    r"|" + LX.alt("window.weekly") + rf"\s+(?P<wmm>{_MODEL_FAMILIES})\b"
-    rf"|\b(?P<mo>{_MODEL_FAMILIES})[\s-]*only\b"
+    r"|" + LX.alt("window.weekly") + rf"[\s,·∙:–—-]+(?P<wmm>{_MODEL_FAMILIES})\b"
+    rf"|\b(?P<mo>{_MODEL_FAMILIES})[\s-]*(?:" + LX.alt("only_words") + ")"
     r"|\bseven_day_(?P<js>[a-z]+)\b"
     # a bare family used as a bucket label next to its figure: "opus 4%", "18% opus"
     rf"|\b(?P<mp>{_MODEL_FAMILIES})(?:\s+\d(?:\.\d)?)?"
@@ -198,6 +201,14 @@ _DETERMINER_RES = {
     window: re.compile("(?:" + LX.alt(f"determiners.{window}") + r")\s*$", re.IGNORECASE)
     for window in ("session", "weekly")
 }
+
+
+_LIMIT_AFTER_RE = re.compile(r"\s*(?:" + _LIMIT + r"|usage\b)", re.IGNORECASE)
+_PRICE_BEFORE_RE = re.compile(
+    r"(?:[$€£¥]\s?\d[\d,.]*|\d[\d,.]*\s*(?:usd|eur|gbp|dollars?|euros?|bucks))\s*(?:/|\ba\b|\bper\b)?\s*$",
+    re.IGNORECASE,
+)
+_DURATION_BEFORE_RE = re.compile("(?:" + LX.alt("duration_before") + r")\s*$", re.IGNORECASE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -236,11 +247,19 @@ def _find_window_keywords(text: str, masked: list[tuple[int, int]]) -> list[_Key
         elif kind in ("wm", "wf", "mw", "wmm", "mo", "js"):
             window = _model_window(m.group(kind))
         elif kind in ("session", "weekly"):
-            if word in _TIME_NOUNS[kind] and _DETERMINER_RES[kind].search(before):
+            if (
+                word in _TIME_NOUNS[kind]
+                and _DETERMINER_RES[kind].search(before)
+                and not _LIMIT_AFTER_RE.match(text, m.end())  # "10% of a session limit" names the window
+            ):
                 continue
             window = kind
         else:
             window = kind or "unknown"
+        if window in ("weekly", "daily", "monthly") and _PRICE_BEFORE_RE.search(before):
+            continue  # "$200/month", "($100 USD/monthly)": a price, not a quota window
+        if word.startswith("a ") and _DURATION_BEFORE_RE.search(before):
+            continue  # "in a day", "within a month": how long something took
         keywords.append(_Keyword(m.start(), m.end(), window))
     return keywords
 
@@ -362,9 +381,27 @@ _COMPARATIVE_AFTER_RE = re.compile(
 )
 _CHANGE_AMOUNT_BEFORE_RE = re.compile(r"(?:\bby|\bup\s+to|%\s*/|%\s+of|\bextra|\bbonus)\s*$", re.IGNORECASE)
 _OF_NOUN_RE = re.compile(
-    r"\s*(?:used\s+|left\s+)?of\s+(?:(?:the|this|my|your|our|their|a|an|all|its)\s+)?(?P<noun>[\w-]+)",
+    r"\s*(?:used\s+|left\s+)?of\s+(?:(?:the|this|my|your|our|their|a|an|all|its)\s+)?(?P<noun>[\w-]+)"
+    r"(?:\s+(?P<noun2>[\w-]+))?(?:\s+(?P<noun3>[\w-]+))?",  # "of the allowed quota", "of my total weekly limit"
     re.IGNORECASE,
 )
+# The later figure of a jump ("from 98% to 100% faster"): a level, whatever follows it.
+_JUMP_TARGET_BEFORE_RE = re.compile(
+    r"\d\s*%\s*(?:->|→|=>|➜|⟶|-|" + LX.alt("arrow") + r")\s*~?\s*$", re.IGNORECASE
+)
+# The whole before the part ("100퍼센트 중 52퍼센트", "100%のうち52%"): the first figure is the scale.
+_SCALE_AFTER_RE = re.compile(
+    r"\s*(?:" + LX.alt("scale_words") + r")\s*~?\d{1,3}(?:[.,]\d{1,2})?\s?(?:%|" + LX.alt("percent_words") + ")",
+    re.IGNORECASE,
+)
+_POPULATION_RE = re.compile(LX.alt("population_nouns"), re.IGNORECASE)
+_POPULATION_AFTER_RE = re.compile(r"\s*(?:" + LX.alt("population_after") + ")", re.IGNORECASE)
+_LEFT_AFTER_NOUN_RE = re.compile(r"\s+(?:" + LX.alt("left") + ")", re.IGNORECASE)
+_USED_NOUN_RE = re.compile(LX.alt("used_noun"), re.IGNORECASE)
+_BOTH_RE = re.compile(
+    r"\s*(?:(?:for|on|in|of|across)\s+)?(?:" + LX.alt("both_words") + r")\s+(?:(?:the|my|of)\s+)?", re.IGNORECASE
+)
+_PAIR_JOIN_RE = re.compile(r"\s*(?:and|&|,|y|e|et|und)\s*(?:(?:the|my)\s+)?", re.IGNORECASE)
 _QUOTA_NOUNS = frozenset(
     "limit limits quota usage allowance cap window session week weekly 5h 5-hour 5hr five budget credits credit "
     "requests request plan bucket included monthly daily rate tokens token messages max pro opus sonnet "
@@ -397,12 +434,18 @@ class _Figure:
     subject: str | None
     keyword: _Keyword | None
     from_used: float | None = None  # "from 0 to 100%": the earlier value written without "%"
+    raw: float | None = None
+    polarity: str | None = None
 
 
 def _local_cue(text: str, m: re.Match[str]) -> str | None:
     after = _CUE_AFTER_RE.match(text, m.end(), min(len(text), m.end() + 30))
     if after:
-        return "left" if _LEFT_WORD_RE.fullmatch(after.group("cue")) else "used"
+        if _LEFT_WORD_RE.fullmatch(after.group("cue")):
+            return "left"
+        if _USED_NOUN_RE.fullmatch(after.group("cue")) and _LEFT_AFTER_NOUN_RE.match(text, after.end()):
+            return "left"  # "2% of usage remaining"
+        return "used"
     before = text[max(0, m.start() - 30) : m.start()]
     if _CUE_BEFORE_LEFT_RE.search(before):
         return "left"
@@ -449,6 +492,14 @@ def _left_table_header(text: str, layout: _Layout, pos: int) -> bool:
 
 
 _EXAMPLE_RE = re.compile(LX.alt("example_markers"), re.IGNORECASE)
+_HABITUAL_RE = re.compile(LX.alt("habitual"), re.IGNORECASE)
+_EXPECTATION_RE = re.compile(LX.alt("expectation"), re.IGNORECASE)
+
+
+def _skip_space(text: str, pos: int) -> int:
+    while pos < len(text) and text[pos] in " \t\n-*>":
+        pos += 1
+    return pos
 
 
 def _left_row(text: str, pos: int) -> bool:
@@ -469,21 +520,47 @@ def _window_right_before(text: str, start: int, m: re.Match[str]) -> bool:
     return bool(last and not last.group("anti") and not text[last.end() : m.start()].strip(" \t:=~"))
 
 
+_OF_WINDOW_LEAD_RE = re.compile(r"\s*(?:used\s+)?of\s+(?:(?:a|an|the|my|your|our|their)\s+)?", re.IGNORECASE)
+
+
+def _window_named_after(text: str, m: re.Match[str]) -> bool:
+    """The figure is "of" an AI tool's own window: "consumed roughly 10% of a session limit".
+
+    Only the session and weekly windows count: other services meter by the day and the month too
+    ("CI minutes at 60% of the monthly allowance")."""
+    lead = _OF_WINDOW_LEAD_RE.match(text, m.end(), min(len(text), m.end() + 30))
+    if not lead:
+        return False
+    window = _WINDOW_RE.match(text, lead.end())
+    return bool(window and window.lastgroup in ("session", "weekly"))
+
+
 def _is_other_metric(text: str, layout: _Layout, m: re.Match[str]) -> bool:
     c_start, c_end = layout.clause_span(m.start())
     metric = _OTHER_METRIC_RE.search(text, max(c_start, m.start() - 80), min(c_end, m.end() + 60))
     # A metric word after the figure ("77% tests") yields to a window named right before it: "weekly
-    # 77% test A" is a weekly reading with a remark after it.
-    if metric and not (metric.start() >= m.end() and _window_right_before(text, c_start, m)):
+    # 77% test A" is a weekly reading with a remark after it. One before it yields to a window the
+    # figure is "of": "a 250,000-token context consumed roughly 10% of a session limit".
+    if metric and not (
+        (metric.start() >= m.end() and _window_right_before(text, c_start, m))
+        or (metric.start() < m.start() and _window_named_after(text, m))
+    ):
         return True
-    if _COMPARATIVE_AFTER_RE.match(text, m.end(), min(len(text), m.end() + 40)):
+    if _COMPARATIVE_AFTER_RE.match(text, m.end(), min(len(text), m.end() + 40)) and not (
+        _JUMP_TARGET_BEFORE_RE.search(text, max(0, m.start() - 25), m.start())
+    ):
         return True
     if _CHANGE_AMOUNT_BEFORE_RE.search(text, max(0, m.start() - 20), m.start()):
         return True  # "limits cut by 50%", "45%/100%": an amount or a scale, not a level
+    if _POPULATION_AFTER_RE.match(text, m.end(), min(len(text), m.end() + 12)):
+        return True  # "不到 5% 的用户"
     of = _OF_NOUN_RE.match(text, m.end(), min(len(text), m.end() + 60))
-    return bool(
-        of and of.group("noun").lower() not in _QUOTA_NOUNS and not _WINDOW_RE.match(of.group("noun"))
-    )
+    if not of:
+        return False
+    nouns = [n for n in of.group("noun", "noun2", "noun3") if n]
+    if any(_POPULATION_RE.fullmatch(n) for n in nouns):
+        return True  # "will affect less than 5% of its total users"
+    return not any(n.lower() in _QUOTA_NOUNS or _WINDOW_RE.match(n) for n in nouns)
 
 
 def _window_for_figure(
@@ -544,6 +621,14 @@ def _find_figures(
             continue
         if _EXAMPLE_RE.search(text, max(0, m.start() - 40), m.start()):
             continue  # "alert me at (e.g., 50%, 75%)": thresholds given as examples, not readings
+        if _EXPECTATION_RE.search(text, *layout.clause_span(m.start())):
+            continue  # "Debería tener el 100% de mi uso restante": what should be, not what is
+        if _HABITUAL_RE.search(text, *layout.clause_span(m.start())) or _HABITUAL_RE.match(
+            text, _skip_space(text, layout.sentence_span(m.start())[0])
+        ):
+            continue  # "normally it uses up about 4-6%": what usually happens, not a reading
+        if _SCALE_AFTER_RE.match(text, m.end(), min(len(text), m.end() + 40)):
+            continue  # "100퍼센트 중 52퍼센트": the whole, not a reading
         keyword = _window_for_figure(text, layout, m, keywords, starts, notice_sentences)
         if keyword is not None and keyword.window == "anti":
             continue  # "Context window: 100% left", "Extra usage 40% used"
@@ -576,7 +661,49 @@ def _find_figures(
         if bare:
             earlier = float(bare.group("n"))
             from_used = round(100 - earlier, 2) if polarity == "left" else earlier
-        figures.append(_Figure(m.start(), m.end(), used, window, subject, keyword, from_used))
+        both = _BOTH_RE.match(text, m.end(), min(len(text), m.end() + 30))
+        pair = (
+            [k for k in _keywords_in(keywords, starts, both.end(), both.end() + 40) if k.window != "anti"][:2]
+            if both
+            else []
+        )
+        if (
+            len(pair) == 2
+            and pair[0].window != pair[1].window
+            and _PAIR_JOIN_RE.fullmatch(text, pair[0].end, pair[1].start)
+        ):
+            # "51% for both session and weekly": one figure, two readings
+            figures += [
+                _Figure(m.start(), m.end(), used, k.window, subject, k, from_used, value, polarity) for k in pair
+            ]
+            continue
+        figures.append(_Figure(m.start(), m.end(), used, window, subject, keyword, from_used, value, polarity))
+    return figures
+
+
+# "I used 3/4 of my weekly quota": a small fraction of an allowance is a share like a percentage
+# (a count such as "793/1000 credits" is not: its denominator is not a fraction's).
+_FRACTION_RE = re.compile(
+    r"(?<![\d/.,])(?P<n>[1-9])\s*/\s*(?P<d>[2-9]|10)(?![\d/.,])\s+of\s+(?:(?:the|my|your|our|their|this)\s+)?"
+    r"(?:[\w-]+\s+){0,2}?(?:" + _LIMIT + r"|usage|allowance|budget)\b",
+    re.IGNORECASE,
+)
+
+
+def _find_fraction_figures(text: str, layout: _Layout, keywords: list[_Keyword]) -> list[_Figure]:
+    starts = [k.start for k in keywords]
+    figures = []
+    for m in _bounded(_FRACTION_RE.finditer(text)):
+        n, d = int(m.group("n")), int(m.group("d"))
+        if n > d:
+            continue
+        inside = _keywords_in(keywords, starts, m.start(), m.end())  # "3/4 of my weekly quota"
+        keyword = inside[-1] if inside else _window_for_figure(text, layout, m, keywords, starts)
+        if keyword is not None and keyword.window == "anti":
+            continue
+        window = keyword.window if keyword else "unknown"
+        used = round(n / d * 100, 2)
+        figures.append(_Figure(m.start(), m.end(), used, window, None, keyword, None, used, "used"))
     return figures
 
 
@@ -590,8 +717,12 @@ _HIT_RE = re.compile(
     + r"|(?<!/)\busage\b(?!\s*(?:page|screen|dashboard|panel|tab|command|stats|bar|meter)))"
     r"|\b(?:ran|run|running)\s+out\s+of\s+(?:(?:my|the|your|all|our)\s+)?(?:\w+\s+)?(?:usage|quota|credits|limit|requests|messages)\b"
     r"|\bout\s+of\s+(?:(?:fast|premium|free)\s+)?(?:usage|quota|credits|requests)\b"
-    "|(?:" + _LIMIT + r")[^.\n;!?%]{0,20}?(?:" + LX.alt("hit.after") + ")"
+    # translated notices put the product between ("Limite di utilizzo di Claude raggiunto")
+    "|(?:" + _LIMIT + r")[^.\n;!?%]{0,32}?(?:" + LX.alt("hit.after") + ")"
     "|" + LX.alt("hit.phrases") + ""
+    # the allowance of a named window said to be gone: "the entire weekly allocation. Gone."
+    "|(?:" + LX.alt("window.session", "window.weekly", "window.daily", "window.monthly") + r")\s+(?:[\w-]+\s+)?"
+    "(?:" + LX.alt("hit.depleted_nouns") + r")(?:[^.\n;!?%]{0,20}?|\s*[.!]\s*)(?:" + LX.alt("hit.depleted") + ")"
     r"|\bcan(?:'t|not|\s+not)\s+use\s+\w+(?:\s+\w+)?\s+at\s+all\b"
     r"|\b(?:been|got|getting|being|was|were|am|are|is)\s+rate[- ]limited\b|\brate[- ]limit(?:s|ed|ing)\s+me\b",
     re.IGNORECASE,
@@ -602,12 +733,17 @@ _WARN_RE = re.compile(
     "|" + LX.alt("warn.phrases"),
     re.IGNORECASE,
 )
+# A negation inside "limit ... reached": "the weekly credit limit is always not used up".
+_LIMIT_FIRST_RE = re.compile("(?:" + _LIMIT + ")", re.IGNORECASE)
+_INNER_NEGATION_RE = re.compile(r"(?:" + LX.alt("negation") + r"|n't|n’t)", re.IGNORECASE)
+# "90 out of 100": a count, not a limit run out of.
+_COUNT_OUT_OF_RE = re.compile(r"out\s+of\s+\d", re.IGNORECASE)
 _NEGATED_RE = re.compile(
     "(?:" + LX.alt("negation") + r"|n't|n’t)\s*(?:\w+\s+)?(?:even\s+)?$", re.IGNORECASE
 )
 # Limits that are not AI-tool quotas: context/token windows, other services' API limits.
 _NOT_QUOTA_LIMIT_RE = re.compile(
-    r"\btoken\s+limit\b|\bheap\s+limit\b|\bcontext\b|\bretry\s+limit\b|\bper[\s-]minute\b|\btokens\s+per\b",
+    r"(?<!monthly )(?<!weekly )(?<!daily )\btoken\s+limit\b|\bheap\s+limit\b|\bcontext\b|\bretry\s+limit\b|\bper[\s-]minute\b|\btokens\s+per\b",
     re.IGNORECASE,
 )
 _HARDWARE_RE = re.compile(
@@ -656,6 +792,7 @@ def _find_notices(
     keywords: list[_Keyword],
     claimed: set[_Keyword],
     has_context: bool,
+    idle_sentences: frozenset[int] = frozenset(),
 ) -> list[_Statement]:
     """Limit-reached notices (hit) and "approaching" warnings (not hit), with the window they name."""
     starts = [k.start for k in keywords]
@@ -675,10 +812,18 @@ def _find_notices(
                 continue
             if hit and _NEGATED_RE.search(text, max(c_start, m.start() - 25), m.start()):
                 continue  # "I haven't hit the limit", "without reaching my quota"
+            if hit and (
+                (_LIMIT_FIRST_RE.match(phrase) and _INNER_NEGATION_RE.search(phrase))
+                or _COUNT_OUT_OF_RE.match(phrase)
+            ):
+                continue  # "the limit is not used up", "90 out of 100 ... usage"
             window = _notice_window(text, layout, m.start(), m.end(), keywords, starts, claimed)
-            # The words just before count too: in "Usage limit reached" the match is "limit reached".
-            lead_in = text[max(c_start, m.start() - 20) : m.end()]
-            if not has_context and window == "unknown" and not _QUOTA_PHRASE_RE.search(lead_in):
+            # The words around count too: in "Usage limit reached" the match is "limit reached", and
+            # "显示150额度，...就提示限制了" names the quota in the clause before.
+            lead_in = text[max(s_start, m.start() - 40) : m.end()]
+            # Someone saying they were not using anything is talking about their own tool's quota.
+            context = has_context or layout.sentence(m.start()) in idle_sentences
+            if not context and window == "unknown" and not _QUOTA_PHRASE_RE.search(lead_in):
                 continue  # "hit the rate limit" with no AI tool or quota figure in sight is someone else's
             i = bisect.bisect_right(hit_spans, (m.end(), m.end())) - 1
             if not hit and i >= 0 and hit_spans[i][1] > m.start():
@@ -722,6 +867,8 @@ _HEADER_RESET_RE = re.compile(
     r"anthropic-ratelimit-unified-(?P<w>5h|7d)-reset\W{1,4}(?P<v>\d{10})", re.IGNORECASE
 )
 
+_KEYED_BUCKET_RE = re.compile(r'"(?P<key>[A-Za-z_]{2,20})"\s*:\s*\{(?P<body>[^{}]{0,400})\}')
+_KEYED_PERCENT_RE = re.compile(r'"(?:percent|used_?percent|usedPercent|percent_?used)"\s*:\s*(?P<v>\d{1,3}(?:\.\d+)?)\b')
 _MINUTES_TO_WINDOW = {300: "session", 1440: "daily", 10080: "weekly", 43200: "monthly", 44640: "monthly"}
 
 
@@ -756,6 +903,21 @@ def _find_structured(text: str, layout: _Layout) -> list[_Statement]:
         window = _MINUTES_TO_WINDOW.get(int(minutes.group("v")), "unknown") if minutes else "unknown"
         reset = _RESETS_AT_NUM_RE.search(body) or _RESETS_AT_STR_RE.search(body)
         add(m.start(), m.end(), window, float(used.group("v")), reset.group("v") if reset else None)
+
+    # Usage endpoints that key each bucket by its window: {"weekly": {"percent": 39, "resetsAt": "..."}}.
+    taken = [(st.start, st.end) for st in statements]
+    for m in _bounded(_KEYED_BUCKET_RE.finditer(text)):
+        if any(m.start() < e and s < m.end() for s, e in taken):
+            continue  # a bucket already read as Claude's or Codex's own JSON
+        pct = _KEYED_PERCENT_RE.search(m.group("body"))
+        if not pct:
+            continue
+        key = _WINDOW_RE.fullmatch(m.group("key"))
+        window = (key.lastgroup or "unknown") if key else "unknown"
+        if window == "anti" or window not in ("session", "weekly", "daily", "monthly", "unknown"):
+            continue
+        reset = _RESETS_AT_STR_RE.search(m.group("body")) or _RESETS_AT_NUM_RE.search(m.group("body"))
+        add(m.start(), m.end(), window, float(pct.group("v")), reset.group("v") if reset else None)
 
     header_resets: dict[str, str] = {}
     for m in _HEADER_RESET_RE.finditer(text):
@@ -889,6 +1051,8 @@ def _figure_statements(figures: list[_Figure], layout: _Layout) -> list[_Stateme
             from_percent=fig.from_used,
             subject=fig.subject,
             is_figure=True,
+            raw=fig.raw,
+            polarity=fig.polarity,
         )
         for fig in figures
     ]
@@ -940,6 +1104,8 @@ def _pair_jumps(statements: list[_Statement], text: str, layout: _Layout) -> lis
         ):
             if previous.window == "unknown":
                 previous.window = stmt.window
+            if previous.polarity == "left" and stmt.polarity is None and stmt.raw is not None:
+                stmt.percent = round(100 - stmt.raw, 2)  # "from 96% remaining to 0%": both are shares left
             swapped = first_rank is not None and second_rank is not None and first_rank > second_rank
             if swapped:  # written latest-first: "today 56% left / yesterday 65% left"
                 previous.from_percent, previous.percent = stmt.percent, previous.percent
@@ -1029,11 +1195,14 @@ def _join_unnamed_notice(merged: list[_Statement]) -> list[_Statement]:
     for r in merged:
         if (
             r.window == "unknown"
-            and r.hit
-            and r.percent is None
+            and r.effective_hit()
+            and (r.hit or r.percent is None or r.percent >= 100)
             and r.subject is None
             and _consistent(target, r)
         ):
+            # "seeing 100% usage limits" + "You've hit your session limit": one reading
+            target.percent = target.percent if target.percent is not None else r.percent
+            target.from_percent = target.from_percent if target.from_percent is not None else r.from_percent
             target.resets = target.resets or r.resets
             target.idle = target.idle if target.idle is not None else r.idle
             target.sentences |= r.sentences
@@ -1050,29 +1219,61 @@ _IDLE_RE = re.compile(
     LX.alt("idle.phrases", "idle.more")
     + "|(?:" + LX.alt("idle.negators") + r")\s+(?:even\s+)?(?:" + LX.alt("idle.verbs") + ")"
     + r"(?!\s+(?:" + LX.alt("idle.not_followed_by") + "))"
-    + "|(?:" + LX.alt("idle.none") + r")\s+(?:(?:single|active|open|running)\s+)?(?:" + LX.alt("idle.nouns") + ")",
+    + "|(?:" + LX.alt("idle.none") + r")\s+(?:(?:" + LX.alt("idle.adjectives") + r")\s+)?(?:" + LX.alt("idle.nouns") + ")",
     re.IGNORECASE,
 )
 _IDLE_LIMITER_RE = re.compile(LX.alt("idle.limiters"), re.IGNORECASE)
 _ACTIVE_RE = re.compile(
     "(?:" + LX.alt("active.after") + r")\s+(?:(?:" + LX.alt("active.fillers") + r")\s+)?"
-    r"(?:" + LX.alt("active.counts") + r"|~?\d+)\s+(?:(?:single|short|simple)\s+)?(?:" + LX.alt("active.nouns") + r"|/\w+)"
+    r"(?:" + LX.alt("active.counts") + r"|~?\d+\+?)\s+(?:[\w-]+\s+)?(?:" + LX.alt("active.nouns") + r"|/\w+)"
+    r"(?!\s*(?:per|a|an|/|left|remaining)\b)"  # "only 2 prompts left", "50 requests per day": an allowance
+    # "just about 3 prompts (and it hit the limit)": a count of things sent, not of time passed
+    "|(?:" + LX.alt("active.count_leads") + r")\s+(?:(?:used|sent|did)\s+)?(?:(?:" + LX.alt("active.fillers")
+    + r")\s+)?(?:" + LX.alt("active.counts") + r"|~?\d+\+?)(?:\s+or\s+\d+)?\s+(?:[\w-]+\s+){0,2}(?:"
+    + LX.alt("active.sent_nouns") + ")"
+    r"(?!\s*(?:per|a|an|/|left|remaining|of)\b)"
+    "|(?:" + LX.alt("active.few_leads") + r")\s+(?:used\s+)?(?:(?:" + LX.alt("active.fillers") + r")\s+)?(?:"
+    + LX.alt("active.counts") + r"|\d+)(?:\s+or\s+\d+)?\s+(?:[\w-]+\s+){0,2}(?:" + LX.alt("active.few_nouns") + ")"
+    # "a single 'hello'", "just \"continue\"": one message, quoted
+    r"|\b(?:a\s+single|one|just|only)\s+(?:(?:by\s+)?(?:writing|typing|sending|saying)\s+)?['\"“‘][^'\"”’\n]{1,20}['\"”’]"
     r"|(?:\b(?:one|a|1|single)\s+)/\w+"
     "|" + LX.alt("active.phrases") + ""
-    r"|\b~?\d+(?:\.\d+)?\s*(?:min(?:ute)?s?|h|hrs?|hours?)\s+of\s+(?:work|use|usage|coding|sonnet|opus|claude|codex)\b",
+    # "after ~40 min of sonnet", "in less than an hour of usage", "2 days of use"
+    r"|(?:\b~?\d+(?:\.\d+)?|" + alternation(LX.numbers.get("number_words", {})) + r")\s*(?:"
+    + LX.alt("active.spans") + r")(?:\s*\d{1,2}\s*(?:m|min|mins|minutes)?)?\s+of\s+(?:(?:my|the|a|an|our)\s+)?"
+    r"(?:(?:first|second|one|single)\s+)?(?:" + LX.alt("active.span_of") + ")"
+    r"|\b\d{1,2}h\d{2}\s+of\s+(?:" + LX.alt("active.span_of") + ")"  # "1h30 of use"
+    # "I sent one refactoring prompt", "asked a single question"
+    "|(?:" + LX.alt("active.send_verbs") + r")\s+(?:(?:only|just)\s+)?(?:" + LX.alt("active.sent_counts")
+    + r"|\d+)\s+(?:[\w-]+\s+)?(?:" + LX.alt("active.sent_nouns") + ")"
+    "|(?:" + LX.alt("active.sent_verbs_past") + r")\s+(?:(?:only|just)\s+)?(?:a|an)\s+(?:[\w-]+\s+)?(?:"
+    + LX.alt("active.sent_nouns") + ")",
     re.IGNORECASE,
 )
 
 
-def _idle_cues(text: str, layout: _Layout) -> list[tuple[int, int, bool]]:
-    """(sentence, paragraph, idle) for each thing the reporter says about activity."""
+def _idle_cues(
+    text: str, layout: _Layout, reset_spans: list[tuple[int, int]] | None = None
+) -> list[tuple[int, int, bool]]:
+    """(sentence, paragraph, idle) for each thing the reporter says about activity.
+
+    Words inside a reset time ("reset after 50 min") say when, not what the reporter did."""
+    spans = reset_spans or []
+    span_starts = [s for s, _ in spans]
+
+    def in_reset(pos: int) -> bool:
+        i = bisect.bisect_right(span_starts, pos) - 1
+        return i >= 0 and spans[i][0] <= pos < spans[i][1]
+
     cues = [
         (layout.sentence(m.start()), layout.paragraph(m.start()), True)
         for m in _IDLE_RE.finditer(text)
         if not _IDLE_LIMITER_RE.search(text, m.end(), layout.clause_span(m.start())[1])
     ]
     cues += [
-        (layout.sentence(m.start()), layout.paragraph(m.start()), False) for m in _ACTIVE_RE.finditer(text)
+        (layout.sentence(m.start()), layout.paragraph(m.start()), False)
+        for m in _ACTIVE_RE.finditer(text)
+        if not in_reset(m.start())
     ]
     return cues
 
@@ -1144,7 +1345,7 @@ _PLAN_BEFORE_RE = re.compile(
     re.IGNORECASE,
 )
 _PLAN_AFTER_RE = re.compile(
-    r"\s*(?:plan|subscription|tier|user|account|seat|sub|member|customer)\b", re.IGNORECASE
+    r"\s*(?:plan|subscription|subscribers?|tier|users?|account|seat|sub|members?|customers?)\b", re.IGNORECASE
 )
 _PLAN_TYPE_RE = re.compile(r'"?plan_?type"?\s*[:=]\s*"(?P<v>[a-z_+]+)"', re.IGNORECASE)
 _PLAN_NAMES = {
@@ -1274,16 +1475,17 @@ def parse_readings(text: str, now: dt.datetime | None = None) -> ParsedReadings:
     tool = _detect_tool(body, prepared) or max_plan_tool
     reset_clauses = _find_reset_clauses(body)
     keywords = _find_window_keywords(body, [(c.start, c.end) for c in reset_clauses])
-    cues = _idle_cues(body, layout)
+    cues = _idle_cues(body, layout, sorted((c.lead_start, c.end) for c in reset_clauses))
 
     figures = _find_figures(body, layout, keywords, tool is not None, {c[0] for c in cues if c[2]})
+    figures += _find_fraction_figures(body, layout, keywords)
     claimed = {f.keyword for f in figures if f.keyword is not None}
     statements = _find_structured(body, layout)
     statements += _figure_statements(figures, layout)
     statements += _find_request_ratios(body, layout, keywords, tool is not None)
     # A named plan ("I just paid the Pro plan") says the limit is a subscription's, as a tool name does.
     has_context = tool is not None or plan is not None or bool(figures)
-    statements += _find_notices(body, layout, keywords, claimed, has_context)
+    statements += _find_notices(body, layout, keywords, claimed, has_context, frozenset(c[0] for c in cues))
     if not statements:
         return ParsedReadings(tool=None, plan=None, model_mode=None, version=None, readings=())
 

@@ -61,7 +61,9 @@ _TIME_TOKEN_RE = re.compile(
     r"|(?P<day>\d{1,2}(?:st|nd|rd|th|º|°)?)(?![\d:.%,]\d|[\d:%])"
     rf"|(?P<word>{_DAY_WORDS}|next\s+(?:week|month|{_WEEKDAYS}))(?![^\W\d_])"
     r"|(?P<zone>\((?:[A-Za-z_]+(?:/[A-Za-z0-9_+-]+)+|UTC|GMT|(?-i:[A-Z]{2,5})|UTC[+-]\d{1,2}(?::?\d{2})?)\)"
-    r"|\b(?:UTC|GMT)(?:[+-]\d{1,2}(?::?\d{2})?)?\b|(?-i:\b[A-Z]{1,3}[SD]?T\b)|(?-i:\b[A-Z][a-z]+/[A-Z][A-Za-z_]+\b))"
+    r"|\b(?:UTC|GMT)(?:[+-]\d{1,2}(?::?\d{2})?)?\b|(?-i:\b[A-Z]{1,3}[SD]?T\b)|(?-i:\b[A-Z][a-z]+/[A-Z][A-Za-z_]+\b)"
+    # a zone spelled out in words, as translated notices write it: "(horário de Tóquio)", "(heure de Paris)"
+    r"|\((?:horário|hora|heure|ora|orario|Uhrzeit)\s+(?:de|di|d'|da|do|von)\s*[^()\n]{1,30}\))"
     r"|(?P<connector>at|on|de|del|the|às|à|a\s+las|alle|um|,|-)(?![^\W\d_])",
     re.IGNORECASE,
 )
@@ -73,6 +75,7 @@ _RELATIVE_IN_RE = re.compile(
     re.IGNORECASE,
 )
 EPOCH_RE = re.compile(r"\d{10}\b")
+_HOUR_ONLY_RE = re.compile(r"\d{1,2}\s*h", re.IGNORECASE)
 
 
 def scan_time_expression(text: str, pos: int) -> tuple[int, list[tuple[str, str]]] | None:
@@ -94,6 +97,8 @@ def scan_time_expression(text: str, pos: int) -> tuple[int, list[tuple[str, str]
         if not m:
             break
         kind = m.lastgroup or ""
+        if kind == "duration" and tokens and tokens[-1][0] == "connector" and _HOUR_ONLY_RE.fullmatch(m.group(0)):
+            kind = "clock"  # "às 7h", "um 19h": an hour of the clock, not a span of hours
         if relative and not tokens and kind != "duration":
             return None  # "in" must be followed by a duration ("in 3h"), else it is not a time
         tokens.append((kind, m.group(0)))
