@@ -163,16 +163,60 @@ def top1(best: Callable[[str], str | None], pastes: list[dict[str, object]], kno
     return sum(best(str(p["text"])) == str(p["expect"]) for p in labelled), len(labelled)
 
 
-def one_catalog(folder: Path, repeat: int, difflib_seconds: float) -> dict[str, Any]:
+def process_start(folder: Path, cache_dir: Path) -> tuple[float, float]:
+    """Start-up: wall time from spawning a fresh interpreter to its first answer, and the catalog's part.
+
+    The child (benchmarks/start_once.py) imports what matching needs, opens the catalog through the
+    cache in `cache_dir` and answers one paste; it is timed until that answer's line arrives.
+    """
+    started = time.perf_counter()
+    child = subprocess.Popen([sys.executable, "-m", "benchmarks.start_once", str(folder), str(cache_dir)],
+                             cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert child.stdout is not None
+    line = child.stdout.readline()
+    ready = time.perf_counter() - started
+    _, errors = child.communicate()
+    if child.returncode or not line:
+        raise RuntimeError(f"start-up of {folder} failed:\n{errors[-2000:]}")
+    reported: dict[str, Any] = json.loads(line)
+    if not reported["answered"]:
+        raise RuntimeError(f"the catalog in {folder} did not answer its own error after starting")
+    return ready, float(reported["catalog_s"])
+
+
+def interleaved(first: Callable[[str], Any], second: Callable[[str], Any], texts: list[str],
+                repeat: int) -> tuple[list[float], list[float]]:
+    """Per-paste times of two matchers, alternating paste by paste, so a machine busy with other work
+    slows both alike and their ratio stays fair."""
+    times: tuple[list[float], list[float]] = ([], [])
+    for _ in range(repeat):
+        for text in texts:
+            for best, samples in ((first, times[0]), (second, times[1])):
+                started = time.perf_counter()
+                best(text)
+                samples.append(time.perf_counter() - started)
+    return times
+
+
+def baseline_sample(pastes: list[dict[str, object]], known: set[str], size: int) -> list[dict[str, object]]:
+    """`size` labelled pastes spread evenly over the set: the slow baselines are timed and scored on these."""
+    labelled = [p for p in pastes if str(p["expect"]) in known]
+    step = max(1, len(labelled) // size)
+    return labelled[::step][:size]
+
+
+def one_catalog(folder: Path, repeat: int, difflib_seconds: float, baseline_pastes: int) -> dict[str, Any]:
     """Every per-catalog figure, measured in this (fresh) process."""
-    gc.collect()
-    base_rss = rss_mb()
     with tempfile.TemporaryDirectory(prefix="supportbot-bench-cache-") as cache_dir:
-        cold, (catalog, matcher) = timed(lambda: _start(Path(cache_dir), folder))
-        after_rss = rss_mb()
-        warm, _ = timed(lambda: _start(Path(cache_dir), folder))
-        # An unchanged restart reads a cache file written by this same code; a hot reload with one
-        # file edited prepares that file only: both are what a running bot sees.
+        cold, cold_catalog = process_start(folder, Path(cache_dir))
+        # An unchanged restart finds the ready catalog its previous start saved.
+        warm_runs = [process_start(folder, Path(cache_dir)) for _ in range(3)]
+        warm = statistics.median(run[0] for run in warm_runs)
+        warm_catalog = statistics.median(run[1] for run in warm_runs)
+        gc.collect()
+        base_rss = rss_mb()
+        catalog, matcher = _start(Path(cache_dir), folder)
+        memory = rss_mb() - base_rss
     pastes, negatives = dev_sets()
     texts = [str(d["text"]) for d in pastes + negatives]
     for text in texts:  # first use compiles the regular expressions a paste wakes
@@ -180,10 +224,23 @@ def one_catalog(folder: Path, repeat: int, difflib_seconds: float) -> dict[str, 
     ours = per_paste(matcher.match, texts, repeat)
     report = evaluate(matcher, pastes, negatives)
     known = set(catalog.ids)
+    paired: dict[str, float] = {}
+    if folder.resolve() != default_catalog_dir().resolve():
+        with tempfile.TemporaryDirectory(prefix="supportbot-bench-cache-") as shipped_cache:
+            _, shipped = _start(Path(shipped_cache), default_catalog_dir())
+        for text in texts:
+            shipped.match(text)
+        mine, theirs_shipped = interleaved(matcher.match, shipped.match, texts, repeat)
+        paired = {"p50": statistics.median(mine), "shipped_p50": statistics.median(theirs_shipped)}
 
+    # rapidfuzz over every literal takes about a second a paste at 10,000 entries: it is timed and
+    # scored on a fixed sample of labelled pastes, and our matcher is timed on the same sample.
+    sample = baseline_sample(pastes, known, baseline_pastes)
+    sample_texts = [str(p["text"]) for p in sample]
     literal = LiteralBaseline(catalog)
-    theirs = per_paste(literal.best, texts, max(1, repeat // 2))
-    literal_right, labelled = top1(literal.best, pastes, known)
+    theirs = per_paste(literal.best, sample_texts, 1)
+    ours_on_sample = per_paste(matcher.match, sample_texts, max(1, repeat))
+    literal_right, labelled = top1(literal.best, sample, known)
 
     # The naive matcher takes seconds a paste on a large catalog: labelled pastes, in order, for at
     # most difflib_seconds (and at least one), timed and scored together.
@@ -197,7 +254,6 @@ def one_catalog(folder: Path, repeat: int, difflib_seconds: float) -> dict[str, 
         if sum(naive_times) > difflib_seconds:
             break
     naive_labelled = len(naive_times)
-    sample = naive_times
 
     log = "\n".join(f"2026-01-01T00:00:{i % 60:02d}Z INFO worker {i} step ok" for i in range(24_000))
     target = catalog.get("claude-code-529-overloaded") or catalog.entries[0]
@@ -208,15 +264,19 @@ def one_catalog(folder: Path, repeat: int, difflib_seconds: float) -> dict[str, 
         "entries": len(catalog),
         "start_cold_s": cold,
         "start_warm_s": warm,
-        "memory_mb": after_rss - base_rss,
+        "catalog_cold_s": cold_catalog,
+        "catalog_warm_s": warm_catalog,
+        "memory_mb": memory,
         "ours": {"p50": statistics.median(ours), "p99": percentile(ours, 0.99), "rate": len(ours) / sum(ours)},
+        "paired": paired,
+        "ours_on_sample_p50": statistics.median(ours_on_sample),
         "ours_top1": (report.correct, report.pastes),
         "ours_false": (report.false_triggers, report.negatives),
         "rapidfuzz": {"p50": statistics.median(theirs), "p99": percentile(theirs, 0.99),
-                      "rate": len(theirs) / sum(theirs)},
+                      "rate": len(theirs) / sum(theirs), "sample": len(theirs)},
         "rapidfuzz_top1": (literal_right, labelled),
         "difflib": {"p50": statistics.median(naive_times), "p99": percentile(naive_times, 0.99),
-                    "rate": len(naive_times) / sum(naive_times), "sample": len(sample)},
+                    "rate": len(naive_times) / sum(naive_times), "sample": len(naive_times)},
         "difflib_top1": (naive_right, naive_labelled),
         "huge": {"chars": len(huge), "p50": statistics.median(huge_times),
                  "found": bool(huge_hit and huge_hit.entry_id == target.id)},
@@ -226,14 +286,12 @@ def one_catalog(folder: Path, repeat: int, difflib_seconds: float) -> dict[str, 
 
 def _start(cache_dir: Path, folder: Path) -> tuple[Catalog, Matcher]:
     """What the bot does at start-up: read, validate and prepare the catalog through the cache."""
-    cache = CatalogCache(cache_dir, str(folder))
-    catalog = cache.load(folder)
-    return catalog, cache.matcher(catalog)
+    return CatalogCache(cache_dir, str(folder)).open(folder)
 
 
-def run_catalog_process(folder: Path, repeat: int, difflib_seconds: float) -> dict[str, Any]:
+def run_catalog_process(folder: Path, repeat: int, difflib_seconds: float, baseline_pastes: int) -> dict[str, Any]:
     command = [sys.executable, "-m", "benchmarks.run", "--one", str(folder), "--repeat", str(repeat),
-               "--difflib-seconds", str(difflib_seconds)]
+               "--difflib-seconds", str(difflib_seconds), "--baseline-pastes", str(baseline_pastes)]
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         raise RuntimeError(f"catalog benchmark for {folder} failed:\n{done.stderr[-2000:]}")
@@ -338,8 +396,8 @@ def share(pair: Sequence[int]) -> str:
     return f"{right}/{total} = {100 * right / total:.1f}%" if total else "–"
 
 
-def render(info: dict[str, str], catalogs: list[dict[str, Any]], readings: dict[str, float],
-           ingest: dict[str, dict[int, float | str]], standalone: list[tuple[str, str, float, str]],
+def render(info: dict[str, str], catalogs: list[dict[str, Any]], readings: dict[str, float] | None,
+           ingest: dict[str, dict[int, float | str]] | None, standalone: list[tuple[str, str, float, str]],
            elapsed: float, command: str) -> str:
     shipped = catalogs[0]
     out = [
@@ -359,58 +417,68 @@ def render(info: dict[str, str], catalogs: list[dict[str, Any]], readings: dict[
         "",
         f"Each catalog: its {shipped['texts']} development texts (pastes and negatives), each timed alone.",
         "Baselines over the same normalised literal strings (signatures and variants): (a) rapidfuzz",
-        "`process.extractOne` with `partial_ratio`, (b) a naive `difflib` matcher (ratio against every literal,",
-        "quick ratios first), timed on the first labelled pastes for a bounded time because it is slow (the",
-        "number in brackets). Top-1 is on the development pastes; false triggers on the development negatives.",
+        "`process.extractOne` with `partial_ratio`, timed and scored on a fixed sample of labelled pastes spread",
+        "over the set (the number in brackets; the last column times our matcher on the same sample), (b) a naive",
+        "`difflib` matcher (ratio against every literal, quick ratios first), timed on the first labelled pastes",
+        "for a bounded time because it is slow (the number in brackets). Top-1 is on the development pastes;",
+        "false triggers on the development negatives.",
         "",
-        "| catalog | matcher p50 / p99 | pastes/s | top-1 | false triggers | (a) rapidfuzz p50 / p99 | (a) top-1 "
-        "| (b) difflib p50 (sample) | (b) top-1 (sample) | matcher vs (a) p50 |",
+        "| catalog | matcher p50 / p99 | pastes/s | top-1 | false triggers | (a) rapidfuzz p50 / p99 (sample) "
+        "| (a) top-1 (sample) | (b) difflib p50 (sample) | (b) top-1 (sample) | matcher vs (a) p50, same sample |",
         "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for c in catalogs:
         o, a, b = c["ours"], c["rapidfuzz"], c["difflib"]
         out.append(
             f"| {c['entries']:,} entries | {ms(o['p50'])} / {ms(o['p99'])} | {o['rate']:,.0f} | {share(c['ours_top1'])} "
-            f"| {share(c['ours_false'])} | {ms(a['p50'])} / {ms(a['p99'])} | {share(c['rapidfuzz_top1'])} "
-            f"| {ms(b['p50'])} ({b['sample']}) | {share(c['difflib_top1'])} | {ratio(o['p50'], a['p50'])} |"
+            f"| {share(c['ours_false'])} | {ms(a['p50'])} / {ms(a['p99'])} ({a['sample']}) "
+            f"| {share(c['rapidfuzz_top1'])} | {ms(b['p50'])} ({b['sample']}) | {share(c['difflib_top1'])} "
+            f"| {ratio(c['ours_on_sample_p50'], a['p50'])} |"
         )
     out += [
         "",
         "## Scaling, against the shipped catalog in the same run",
         "",
-        "Start-up is what the bot does before it can answer: read and validate every file, then prepare the",
-        "matcher. Cold: nothing cached. Warm: a restart with the catalog cache from the previous start",
-        "(`SUPPORTBOT_CACHE_DIR`); unchanged files are neither parsed nor prepared again. Memory is the growth",
-        "of the process's resident set while loading.",
+        "Per paste: each larger catalog's matcher and the shipped one are timed alternately, paste by paste, in",
+        "one process, so other work on the machine slows both alike; the ratio is of those two medians.",
         "",
-        "| catalog | per paste p50 | ×shipped | start-up cold | ×shipped | start-up warm | ×shipped warm "
-        "| memory | per 1,000 entries | top-1 change |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "Start-up is from starting a fresh Python process to its first answer: interpreter, imports, reading",
+        "the catalog, then matching one paste (`benchmarks/start_once.py`, timed from outside). Cold: nothing",
+        "cached, so every file is read, validated and prepared. Warm (median of 3): a restart with the cache",
+        "the previous start left (`SUPPORTBOT_CACHE_DIR`) and no catalog file changed, so the ready matcher is",
+        "loaded and no file is read. \"Catalog\" columns are the part of it spent loading the catalog, measured",
+        "inside the process. Memory is the growth of the resident set while a warm start loads.",
+        "",
+        "| catalog | per paste p50 | ×shipped | start-up cold | ×shipped | start-up warm | ×shipped "
+        "| catalog cold / warm | ×shipped warm | memory | per 1,000 entries | top-1 change |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     base_top1 = shipped["ours_top1"][0] / max(1, shipped["ours_top1"][1])
     for c in catalogs:
         points = 100 * (c["ours_top1"][0] / max(1, c["ours_top1"][1]) - base_top1)
         out.append(
-            f"| {c['entries']:,} | {ms(c['ours']['p50'])} | {ratio(c['ours']['p50'], shipped['ours']['p50'])} "
+            f"| {c['entries']:,} | {ms(c['ours']['p50'])} | {paste_cost(c, shipped):.2f}× "
             f"| {ms(c['start_cold_s'])} | {ratio(c['start_cold_s'], shipped['start_cold_s'])} "
             f"| {ms(c['start_warm_s'])} | {ratio(c['start_warm_s'], shipped['start_warm_s'])} "
+            f"| {ms(c['catalog_cold_s'])} / {ms(c['catalog_warm_s'])} "
+            f"| {ratio(c['catalog_warm_s'], shipped['catalog_warm_s'])} "
             f"| {c['memory_mb']:.0f} MB | {1000 * c['memory_mb'] / c['entries']:.1f} MB | {points:+.1f} points |"
         )
     out += ["", "### Targets", ""]
     largest = catalogs[-1]
     if largest["entries"] >= 10_000:
-        cost = largest["ours"]["p50"] / shipped["ours"]["p50"]
+        cost = paste_cost(largest, shipped)
         warm = largest["start_warm_s"] / shipped["start_warm_s"]
-        warm_vs_cold = largest["start_warm_s"] / shipped["start_cold_s"]
         cold = largest["start_cold_s"] / shipped["start_cold_s"]
+        catalog_warm = largest["catalog_warm_s"] / shipped["catalog_warm_s"]
         points = 100 * (largest["ours_top1"][0] / max(1, largest["ours_top1"][1]) - base_top1)
         out += [
             _target(f"per-paste cost at {largest['entries']:,} entries ≤ {PASTE_COST_TARGET:.0f}× the shipped catalog's",
                     cost <= PASTE_COST_TARGET, f"{cost:.1f}×"),
-            _target(f"start-up ≤ {STARTUP_TARGET:.0f}× the shipped catalog's, warm against warm",
-                    warm <= STARTUP_TARGET, f"{warm:.1f}×"),
-            _target(f"start-up ≤ {STARTUP_TARGET:.0f}× the shipped catalog's, warm against the shipped cold start",
-                    warm_vs_cold <= STARTUP_TARGET, f"{warm_vs_cold:.1f}×"),
+            _target(f"start-up (process start to first answer) ≤ {STARTUP_TARGET:.0f}× the shipped catalog's, "
+                    "warm against warm", warm <= STARTUP_TARGET, f"{warm:.1f}×"),
+            _target(f"the catalog's part of that start-up alone ≤ {STARTUP_TARGET:.0f}× the shipped catalog's, "
+                    "warm against warm", catalog_warm <= STARTUP_TARGET, f"{catalog_warm:.1f}×"),
             _target(f"start-up ≤ {STARTUP_TARGET:.0f}× the shipped catalog's, cold against cold (first start ever)",
                     cold <= STARTUP_TARGET, f"{cold:.1f}×"),
             _target(f"top-1 on the development pastes within {ACCURACY_TARGET:.0f} points",
@@ -431,40 +499,51 @@ def render(info: dict[str, str], catalogs: list[dict[str, Any]], readings: dict[
         h = c["huge"]
         out.append(f"| {c['entries']:,} entries | {h['chars'] / 1e6:.1f} MB | {ms(h['p50'])} "
                    f"| {ratio(h['p50'], c['ours']['p50'])} | {'yes' if h['found'] else 'NO'} |")
-    out += [
-        "",
-        "## Readings parsed per second",
-        "",
-        "The development reading lines, repeated; baseline: only cleaning and normalising the same text.",
-        "",
-        "| lines | parsed/s | cleaned/s (baseline) | parse cost × cleaning |",
-        "|---|---|---|---|",
-        f"| {readings['lines']:,} | {readings['rate']:,.0f} | {readings['clean_rate']:,.0f} "
-        f"| {readings['clean_rate'] / readings['rate']:.1f}× |",
-        "",
-        "## Store ingest",
-        "",
-        "Quota reports written through the store, concurrent reporters each writing their share of the same",
-        "total; baseline: one reporter on the same database.",
-        "",
-        "| database | 1 reporter | 10 reporters | 50 reporters | 50 vs 1 |",
-        "|---|---|---|---|---|",
-    ]
-    for name, rows in ingest.items():
-        cells = [f"{v:,.0f}/s" if isinstance(v, float) else str(v) for v in rows.values()]
-        one, fifty = rows.get(1), rows.get(50)
-        versus = ratio(fifty, one) if isinstance(one, float) and isinstance(fifty, float) else "–"
-        out.append(f"| {name} | {' | '.join(cells)} | {versus} |")
-    out += [
-        "",
-        "Slack HTTP acknowledgements and start-up to ready are measured by `benchmarks/slack_ack.py`, below.",
-        "",
-        "## Standalone benchmarks",
-        "",
-    ]
+    if readings is not None:
+        out += [
+            "",
+            "## Readings parsed per second",
+            "",
+            "The development reading lines, repeated; baseline: only cleaning and normalising the same text.",
+            "",
+            "| lines | parsed/s | cleaned/s (baseline) | parse cost × cleaning |",
+            "|---|---|---|---|",
+            f"| {readings['lines']:,} | {readings['rate']:,.0f} | {readings['clean_rate']:,.0f} "
+            f"| {readings['clean_rate'] / readings['rate']:.1f}× |",
+        ]
+    if ingest is not None:
+        out += [
+            "",
+            "## Store ingest",
+            "",
+            "Quota reports written through the store, concurrent reporters each writing their share of the same",
+            "total; baseline: one reporter on the same database.",
+            "",
+            "| database | 1 reporter | 10 reporters | 50 reporters | 50 vs 1 |",
+            "|---|---|---|---|---|",
+        ]
+        for name, rows in ingest.items():
+            cells = [f"{v:,.0f}/s" if isinstance(v, float) else str(v) for v in rows.values()]
+            one, fifty = rows.get(1), rows.get(50)
+            versus = ratio(fifty, one) if isinstance(one, float) and isinstance(fifty, float) else "–"
+            out.append(f"| {name} | {' | '.join(cells)} | {versus} |")
+        out += [
+            "",
+            "Slack HTTP acknowledgements and start-up to ready are measured by `benchmarks/slack_ack.py`, below.",
+        ]
+    if standalone:
+        out += ["", "## Standalone benchmarks", ""]
     for module, what, seconds, output in standalone:
         out += [f"### `python -m benchmarks.{module}` — {what} ({seconds:.0f} s)", "", "```", output, "```", ""]
     return "\n".join(out) + "\n"
+
+
+def paste_cost(catalog: dict[str, Any], shipped: dict[str, Any]) -> float:
+    """Per-paste cost against the shipped catalog's: interleaved in one process when measured so."""
+    paired = catalog.get("paired") or {}
+    if paired:
+        return float(paired["p50"] / paired["shipped_p50"])
+    return float(catalog["ours"]["p50"] / shipped["ours"]["p50"])
 
 
 def _target(what: str, met: bool, value: str) -> str:
@@ -477,15 +556,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=3, help="times each development text is timed")
     parser.add_argument("--difflib-seconds", type=float, default=12.0,
                         help="time the slow difflib baseline may take per catalog (at least one paste)")
+    parser.add_argument("--baseline-pastes", type=int, default=20,
+                        help="labelled pastes the rapidfuzz baseline is timed and scored on")
     parser.add_argument("--ingest", type=int, default=1000, help="reports written per store measurement")
     parser.add_argument("--quick", action="store_true", help="1,000 entries only, fewer repeats")
     parser.add_argument("--no-standalone", action="store_true")
-    parser.add_argument("--out", type=Path, default=DOC)
+    parser.add_argument("--matcher-only", action="store_true",
+                        help="only the matcher's figures (per paste, start-up, scaling), printed, not written "
+                             "unless --out is given")
+    parser.add_argument("--out", type=Path, help=f"where to write the report (default {DOC.relative_to(ROOT)})")
     parser.add_argument("--one", type=Path, help=argparse.SUPPRESS)  # internal: one catalog, JSON out
     args = parser.parse_args(argv)
 
     if args.one:
-        print(json.dumps(one_catalog(args.one, args.repeat, args.difflib_seconds)))
+        print(json.dumps(one_catalog(args.one, args.repeat, args.difflib_seconds, args.baseline_pastes)))
         return 0
 
     from benchmarks.synthetic import make_catalog
@@ -501,23 +585,28 @@ def main(argv: list[str] | None = None) -> int:
     catalogs = []
     for folder in folders:
         print(f"measuring {folder.name}…", flush=True)
-        catalogs.append(run_catalog_process(folder, repeat, args.difflib_seconds))
-    print("readings…", flush=True)
-    readings = readings_speed()
-    print("store ingest…", flush=True)
-    ingest = store_ingest(args.ingest)
+        catalogs.append(run_catalog_process(folder, repeat, args.difflib_seconds, args.baseline_pastes))
+    readings: dict[str, float] | None = None
+    ingest: dict[str, dict[int, float | str]] | None = None
     standalone = []
-    if not args.no_standalone:
+    if not args.matcher_only:
+        print("readings…", flush=True)
+        readings = readings_speed()
+        print("store ingest…", flush=True)
+        ingest = store_ingest(args.ingest)
+    if not args.no_standalone and not args.matcher_only:
         for module, arguments, what in STANDALONE:
             print(f"benchmarks.{module}…", flush=True)
             seconds, output = run_standalone(module, arguments)
             standalone.append((module, what, seconds, output))
     command = " ".join(["python -m benchmarks", *(sys.argv[1:] if argv is None else argv)])
     text = render(info, catalogs, readings, ingest, standalone, time.perf_counter() - started, command.strip())
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(text, encoding="utf-8")
     print(text)
-    print(f"written to {args.out}")
+    out = args.out if args.out is not None or args.matcher_only else DOC
+    if out is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(text, encoding="utf-8")
+        print(f"written to {out}")
     return 0
 
 

@@ -18,8 +18,6 @@ from aiohttp import web
 
 from bot.config import Settings, mask_url
 from bot.core.catalog_cache import CatalogCache
-from bot.core.catalog_folders import load_folders
-from bot.core.knowledge import KnowledgeBase
 from bot.core.ports import IncidentStore
 from bot.core.service import SupportService
 from bot.errors import StoreError
@@ -91,11 +89,11 @@ def catalog_folder(settings: Settings) -> Path:
 async def open_app(settings: Settings) -> AsyncIterator[App]:
     """Load the catalog, open the store, build the service; close the store on the way out."""
     folders = settings.knowledge_folders
-    catalog = await asyncio.to_thread(load_folders, folders)
-    # Preparing the matcher is CPU work: a worker thread does it, and the cache spares it for every
-    # entry that has not changed since the last start.
-    cache = await asyncio.to_thread(CatalogCache, settings.cache_dir, ":".join(str(f.resolve()) for f in folders))
-    knowledge = await asyncio.to_thread(KnowledgeBase, catalog, folders, cache)
+    # Reading, validating and preparing the catalog is file and CPU work: a worker thread does it, and
+    # the cache spares all of it when no catalog file changed since the last start, and otherwise
+    # every file and entry that did not change.
+    cache = CatalogCache(settings.cache_dir, ":".join(str(f.resolve()) for f in folders))
+    knowledge = await asyncio.to_thread(cache.knowledge, folders)
     try:
         store = await open_store(settings.database_url)
     except StoreError as exc:

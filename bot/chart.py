@@ -8,13 +8,10 @@ and Agg canvas, so concurrent renders share no global state.
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import io
-from collections.abc import Sequence
 from pathlib import Path
 
-from bot.core.charts import ChartData, reports_chart, sightings_of, text_chart
-from bot.core.models import Incident, QuotaReport
+from bot.core.charts import ChartData, text_chart
 from bot.errors import UsageError
 
 WIDTH_IN, HEIGHT_IN, DPI = 11.0, 4.8, 100
@@ -80,11 +77,9 @@ def chart_text(chart: ChartData) -> str:
     return "\n".join(text_chart(chart))
 
 
-def render_chart(
-    reports: Sequence[QuotaReport], incidents: Sequence[Incident], since: dt.datetime, until: dt.datetime, out: Path
-) -> None:
-    """`supportbot chart`: reports over time by kind of symptom, incidents shaded, written to `out`."""
-    png = render_png(reports_chart(sightings_of(reports), incidents, since, until))
+def render_chart(chart: ChartData, out: Path) -> None:
+    """`supportbot chart`: the reports chart (by kind of symptom, incidents shaded) written to `out`."""
+    png = render_png(chart)
     if png is None:
         raise UsageError("the chart needs matplotlib: pip install matplotlib")
     out.write_bytes(png)

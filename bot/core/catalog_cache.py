@@ -1,32 +1,39 @@
 """The validated, prepared catalog kept on disk, so a restart or reload pays only for what changed.
 
-Reading a catalog means parsing and validating every file, then normalising every text and parsing
-every regular expression for the matcher. All of it depends on one file's content alone, so both
-results are kept per file content: a parsed entry under (file name, SHA-256 of its bytes), the
-matcher's features under the entry itself. A restart with an unchanged catalog reads the files (to
-know they are unchanged) and rebuilds only the indexes; a catalog with one edited file parses and
-prepares that one file again. Cross-file checks (duplicate ids, related ids) always run.
+Two files per catalog (its folders, in order):
 
-The cache is a pickle, so it is only read from a file this user owns that nobody else can write, in a
-folder nobody else can write; anything else, and any file that fails to load, is ignored and
-rebuilt. A folder that cannot be written is no error: the bot runs without saving.
+* the ready catalog: the validated catalog and its prepared matcher, as they were when every catalog
+  file had the names, sizes, inodes and modification and change times recorded with it. A restart
+  that finds exactly those files loads this one file and is ready: nothing is read, parsed,
+  validated or indexed again. Any difference at all (a file added, removed, touched, replaced) and it
+  is not used.
+* the parts: every parsed entry under (file name, SHA-256 of its bytes), and the matcher's features
+  under the entry itself. When the ready catalog does not fit, the files are read and only those
+  whose content is new are parsed and prepared; cross-file checks (duplicate ids, related ids) and
+  the matcher's indexes are redone over the whole catalog.
+
+Both are pickles, so they are only read from a file this user owns that nobody else can write, in a
+folder nobody else can write; anything else, and any file that fails to load, is ignored (with a log
+line) and rebuilt. A folder that cannot be written is no error: the bot runs without saving.
 """
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import logging
 import os
 import pickle
 import stat
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, MutableMapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bot.core import catalog as catalog_module
-from bot.core import matching, normalize, regex_prefilter
-from bot.core.catalog import Catalog, CheckResult, Entry, EntryMemo, check_catalog
+from bot.core import catalog_folders, catalog_safety, matching, normalize, regex_prefilter, sparse
+from bot.core.catalog import Catalog, CheckResult, Entry
+from bot.core.catalog_folders import check_folders
 from bot.core.errors import CatalogError
 from bot.core.matching import EntryFeatures, Matcher
 
@@ -35,111 +42,231 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-FORMAT = 1
+FORMAT = 2
+Folders = Path | str | Sequence[Path | str]
+# What a catalog file looked like: (folder, name, size, inode, modification and change time in ns).
+FileStamp = tuple[str, str, int, int, int, int]
 
 
 def _code_version() -> str:
     """Entries and features are only valid for the code that made them: its source is part of the key."""
     digest = hashlib.sha256(f"{FORMAT}:{matching.FEATURES_VERSION}".encode())
-    for module in (catalog_module, matching, normalize, regex_prefilter):
+    for module in (catalog_module, catalog_folders, catalog_safety, matching, normalize, regex_prefilter, sparse):
         digest.update(Path(module.__file__ or "").read_bytes())
     return digest.hexdigest()[:16]
 
 
+def _folders(folders: Folders) -> tuple[Path, ...]:
+    return (Path(folders),) if isinstance(folders, Path | str) else tuple(Path(f) for f in folders)
+
+
+def stamp(folders: Folders) -> tuple[FileStamp, ...]:
+    """Every catalog file of `folders` as the file system describes it, without reading any.
+
+    The change time moves on every write and rename and cannot be set back by a copy that keeps
+    modification times, so equal stamps mean the files were not touched since.
+    """
+    found: list[FileStamp] = []
+    for folder in _folders(folders):
+        for path in sorted([*folder.glob("*.yaml"), *folder.glob("*.yml")]):
+            try:
+                info = path.stat()
+            except OSError:
+                continue
+            found.append((str(folder.resolve()), path.name, info.st_size, info.st_ino, info.st_mtime_ns,
+                          info.st_ctime_ns))
+    return tuple(found)
+
+
+class _Recording(MutableMapping[tuple[str, str], Entry]):
+    """The parsed-entry memo, noting which keys the current catalog used (the rest is dropped on save)."""
+
+    def __init__(self, known: dict[tuple[str, str], Entry]) -> None:
+        self.known = known
+        self.used: set[tuple[str, str]] = set()
+
+    def __getitem__(self, key: tuple[str, str]) -> Entry:
+        found = self.known[key]
+        self.used.add(key)
+        return found
+
+    def __setitem__(self, key: tuple[str, str], entry: Entry) -> None:
+        self.known[key] = entry
+        self.used.add(key)
+
+    def __delitem__(self, key: tuple[str, str]) -> None:
+        del self.known[key]
+
+    def __iter__(self) -> Iterator[tuple[str, str]]:
+        return iter(self.known)
+
+    def __len__(self) -> int:
+        return len(self.known)
+
+
 class CatalogCache:
-    """Parsed entries and matcher features for one catalog, loaded from and saved to `directory`.
+    """The ready catalog and its parts for one catalog, loaded from and saved to `directory`.
 
     `directory=None` keeps everything in memory only (still useful: a hot reload reuses it).
     """
 
     def __init__(self, directory: Path | None, name: str = "catalog") -> None:
         self.directory = directory
-        self.path = None if directory is None else directory / f"{_slug(name)}.pickle"
-        self.entries: EntryMemo = {}
+        slug = _slug(name)
+        self.path = None if directory is None else directory / f"{slug}.pickle"
+        self.ready_path = None if directory is None else directory / f"{slug}.ready.pickle"
+        self._entries: dict[tuple[str, str], Entry] = {}
+        self._used: set[tuple[str, str]] = set()
         self.features: dict[Entry, EntryFeatures] = {}
         self._code = _code_version()
+        self._parts_loaded = False
         self._saved: frozenset[tuple[str, str]] | None = None
+        self._stamps: dict[str, tuple[FileStamp, ...]] = {}  # catalog version -> the files it was read from
         self._writable = directory is not None
-        self._load()
 
-    # -- the two uses ----------------------------------------------------------------------------
+    @property
+    def entries(self) -> dict[tuple[str, str], Entry]:
+        self._load_parts()
+        return self._entries
 
-    def check(self, folder: Path | str) -> CheckResult:
-        """`check_catalog`, parsing only the files whose content is not known yet."""
-        return check_catalog(folder, memo=self.entries)
+    # -- the uses ----------------------------------------------------------------------------------
 
-    def load(self, folder: Path | str) -> Catalog:
-        """`load_catalog` through the cache: raise `CatalogError` listing every problem if any exists."""
-        result = self.check(folder)
+    def open(self, folders: Folders) -> tuple[Catalog, Matcher]:
+        """The catalog in `folders` and its matcher, ready to serve: from the ready file when no
+        catalog file changed since it was written, else loaded and prepared (and saved for next time).
+        Raise `CatalogError` listing every problem if any exists."""
+        ready = self._load_ready(stamp(folders))
+        if ready is not None:
+            log.info("catalog ready from cache: %d entries, version %s", len(ready[0]), ready[0].version)
+            return ready
+        catalog = self.load(folders)
+        return catalog, self.matcher(catalog)
+
+    def check(self, folders: Folders) -> CheckResult:
+        """`check_folders`, parsing only the files whose content is not known yet."""
+        files = stamp(folders)  # before reading: a file changed meanwhile then fails the next comparison
+        memo = _Recording(self.entries)
+        result = check_folders(_folders(folders), memo=memo)
+        self._used = memo.used
+        if result.ok:
+            self._stamps[result.version] = files
+        return result
+
+    def load(self, folders: Folders) -> Catalog:
+        """`load_folders` through the cache: raise `CatalogError` listing every problem if any exists."""
+        result = self.check(folders)
         if not result.ok:
             raise CatalogError(list(result.problems))
-        log.info("catalog loaded: %d entries, version %s, from %s", len(result.entries), result.version, folder)
-        return Catalog.of(result.entries, result.version, str(folder))
+        paths = _folders(folders)
+        log.info("catalog loaded: %d entries, version %s, from %s", len(result.entries), result.version,
+                 ":".join(map(str, paths)))
+        return Catalog.of(result.entries, result.version, ":".join(map(str, paths)))
 
-    def knowledge(self, folder: Path) -> KnowledgeBase:
-        """The catalog in `folder` and its matcher, ready to serve, kept up to date through this cache."""
+    def knowledge(self, folders: Folders) -> KnowledgeBase:
+        """The catalog in `folders` and its matcher, ready to serve, kept up to date through this cache."""
         from bot.core.knowledge import KnowledgeBase  # it imports this module
 
-        return KnowledgeBase(self.load(folder), (folder,), self)
+        catalog, matcher = self.open(folders)
+        return KnowledgeBase(catalog, _folders(folders), self, matcher=matcher)
 
     def matcher(self, catalog: Catalog) -> Matcher:
         """A matcher for `catalog`, preparing only the entries not prepared before; then saved."""
+        self._load_parts()
         matcher = Matcher(catalog, features=self.features)
         self._forget_all_but(catalog.entries)
         self.save()
+        files = self._stamps.pop(catalog.version, None)
+        if files is not None:
+            self._save_ready(files, catalog, matcher)
         return matcher
 
     # -- disk ----------------------------------------------------------------------------------------
 
-    def _load(self) -> None:
-        if self.path is None or not self.path.exists():
-            return
-        problem = _unsafe(self.path)
+    def _read(self, path: Path | None) -> Any:
+        """The unpickled content of one of our files, or None when absent, unsafe or unreadable."""
+        if path is None or not path.exists():
+            return None
+        problem = _unsafe(path)
         if problem:
-            log.warning("catalog cache %s ignored: %s", self.path, problem)
-            return
+            log.warning("catalog cache %s ignored: %s", path, problem)
+            return None
+        # Unpickling a large catalog creates millions of objects and no garbage: the cyclic collector
+        # would only walk the growing heap again and again (it doubles the time), so it waits.
+        collecting = gc.isenabled()
+        gc.disable()
         try:
-            with self.path.open("rb") as handle:
+            with path.open("rb") as handle:
                 data: Any = pickle.load(handle)
-            if not isinstance(data, dict) or data.get("code") != self._code:
-                return  # written by other code: rebuilt and overwritten on the next save
-            entries, features = data["entries"], data["features"]
-            if isinstance(entries, dict) and isinstance(features, dict):
-                self.entries, self.features = entries, features
-                self._saved = frozenset(entries)
         except Exception as exc:  # a truncated or foreign file is only a slower start
-            log.warning("catalog cache %s unreadable (%s: %s); rebuilding", self.path, type(exc).__name__, exc)
+            log.warning("catalog cache %s unreadable (%s: %s); rebuilding", path, type(exc).__name__, exc)
+            return None
+        finally:
+            if collecting:
+                gc.enable()
+        if not isinstance(data, dict) or data.get("code") != self._code:
+            return None  # written by other code: rebuilt and overwritten on the next save
+        return data
+
+    def _load_ready(self, files: tuple[FileStamp, ...]) -> tuple[Catalog, Matcher] | None:
+        data = self._read(self.ready_path)
+        if data is None or data.get("files") != files:
+            return None
+        catalog, matcher = data.get("catalog"), data.get("matcher")
+        if not isinstance(catalog, Catalog) or not isinstance(matcher, Matcher) or matcher.catalog is not catalog:
+            log.warning("catalog cache %s holds something else; rebuilding", self.ready_path)
+            return None
+        return catalog, matcher
+
+    def _load_parts(self) -> None:
+        if self._parts_loaded:
+            return
+        self._parts_loaded = True
+        data = self._read(self.path)
+        if data is None:
+            return
+        entries, features = data.get("entries"), data.get("features")
+        if isinstance(entries, dict) and isinstance(features, dict):
+            self._entries, self.features = entries, features
+            self._saved = frozenset(entries)
 
     def save(self) -> None:
-        """Write the cache atomically when it changed; a failure only disables saving."""
-        if self.path is None or not self._writable:
+        """Write the parts atomically when they changed; a failure only disables saving."""
+        if self._saved == frozenset(self._entries):
             return
-        if self._saved == frozenset(self.entries):
-            return
+        if self._write(self.path, {"code": self._code, "entries": self._entries, "features": self.features}):
+            self._saved = frozenset(self._entries)
+
+    def _save_ready(self, files: tuple[FileStamp, ...], catalog: Catalog, matcher: Matcher) -> None:
+        self._write(self.ready_path, {"code": self._code, "files": files, "catalog": catalog, "matcher": matcher})
+
+    def _write(self, path: Path | None, data: dict[str, Any]) -> bool:
+        if path is None or not self._writable:
+            return False
         assert self.directory is not None
         try:
             self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
             handle, temporary = tempfile.mkstemp(dir=self.directory, prefix=".catalog-", suffix=".tmp")
             try:
                 with os.fdopen(handle, "wb") as out:
-                    pickle.dump({"code": self._code, "entries": self.entries, "features": self.features},
-                                out, protocol=pickle.HIGHEST_PROTOCOL)
-                os.replace(temporary, self.path)
+                    pickle.dump(data, out, protocol=pickle.HIGHEST_PROTOCOL)
+                os.replace(temporary, path)
             except BaseException:
                 Path(temporary).unlink(missing_ok=True)
                 raise
-            self._saved = frozenset(self.entries)
-            _prune(self.directory, keep=self.path)
+            _prune(self.directory, keep={p for p in (self.path, self.ready_path) if p is not None})
+            return True
         except OSError as exc:
             self._writable = False
             log.warning("catalog cache not saved to %s (%s); running without it", self.directory,
                         exc.strerror or exc)
+            return False
 
     def _forget_all_but(self, entries: Iterable[Entry]) -> None:
         """Keep only what the current catalog uses, so the file does not grow with every edit."""
         keep = set(entries)
         self.features = {entry: f for entry, f in self.features.items() if entry in keep}
-        self.entries = {key: entry for key, entry in self.entries.items() if entry in keep}
+        # Parsed entries are kept as parsed (an overlay folder's are renamed after), so by key.
+        self._entries = {key: entry for key, entry in self._entries.items() if key in self._used}
 
 
 def _unsafe(path: Path) -> str | None:
@@ -153,11 +280,11 @@ def _unsafe(path: Path) -> str | None:
     return None
 
 
-def _prune(directory: Path, keep: Path, most: int = 8) -> None:
-    """Every catalog folder gets its own file; only the most recently written few are kept."""
+def _prune(directory: Path, keep: set[Path], most: int = 16) -> None:
+    """Every catalog gets its own two files; only the most recently written few are kept."""
     files = sorted(directory.glob("catalog-*.pickle"), key=lambda p: p.stat().st_mtime, reverse=True)
     for path in files[most:]:
-        if path != keep:
+        if path not in keep:
             path.unlink(missing_ok=True)
 
 

@@ -13,7 +13,15 @@ from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
-from bot.core.catalog import Catalog, CheckResult, Entry, check_catalog, default_catalog_dir, related_problems
+from bot.core.catalog import (
+    Catalog,
+    CheckResult,
+    Entry,
+    EntryMemo,
+    check_catalog,
+    default_catalog_dir,
+    related_problems,
+)
 from bot.core.catalog_problem import CatalogProblem
 from bot.core.errors import CatalogError
 
@@ -53,17 +61,21 @@ def folder_label(folder: Path, builtin: Path | None = None) -> str:
     return str(folder)
 
 
-def check_folders(folders: Sequence[Path | str]) -> CheckResult:
-    """Validate `folders` as one catalog (later folders replace entries by id); never raises."""
+def check_folders(folders: Sequence[Path | str], memo: EntryMemo | None = None) -> CheckResult:
+    """Validate `folders` as one catalog (later folders replace entries by id); never raises.
+
+    With `memo`, a file whose exact content was validated before is not parsed again (see
+    `check_catalog`), in whichever folder it is.
+    """
     paths = [Path(f) for f in folders]
     if len(paths) == 1:
-        return check_catalog(paths[0])
+        return check_catalog(paths[0], memo=memo)
     problems: list[CatalogProblem] = []
     by_id: dict[str, Entry] = {}
     digest = hashlib.sha256()
     for folder in paths:
         label = folder_label(folder)
-        result = check_catalog(folder, check_related=False)
+        result = check_catalog(folder, check_related=False, memo=memo)
         digest.update(f"{label}\0{result.version}\0".encode())
         problems.extend(replace(p, file=f"{label}/{p.file}" if p.file != str(folder) else label)
                         for p in result.problems)

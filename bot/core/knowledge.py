@@ -18,17 +18,16 @@ log = logging.getLogger(__name__)
 class KnowledgeBase:
     """The catalog in use and its matcher; reloads keep the last good catalog on failure."""
 
-    def __init__(self, catalog: Catalog, folder: Path | Sequence[Path], cache: CatalogCache | None = None) -> None:
+    def __init__(self, catalog: Catalog, folder: Path | Sequence[Path], cache: CatalogCache | None = None,
+                 *, matcher: Matcher | None = None) -> None:
         # Several folders: the shipped catalog and a team's own (later ones replace entries by id).
         self.folders: tuple[Path, ...] = (folder,) if isinstance(folder, Path) else tuple(folder)
         self.folder = self.folders[-1]
         self.cache = cache
-        self._set(catalog)
-        self.last_problems: tuple[str, ...] = ()
-
-    def _set(self, catalog: Catalog) -> None:
         self.catalog = catalog
-        self.matcher = self._prepare(catalog)
+        # A matcher already prepared for this catalog (the cache's ready one) is used as it is.
+        self.matcher = matcher if matcher is not None and matcher.catalog is catalog else self._prepare(catalog)
+        self.last_problems: tuple[str, ...] = ()
 
     def _prepare(self, catalog: Catalog) -> Matcher:
         return self.cache.matcher(catalog) if self.cache is not None else Matcher(catalog)
@@ -39,7 +38,8 @@ class KnowledgeBase:
         Reading the files, parsing the YAML and building the new matcher run in a worker thread, so
         the bot keeps answering while a large catalog loads; the swap itself happens on the loop.
         """
-        result = await asyncio.to_thread(check_folders, self.folders)
+        check = self.cache.check if self.cache is not None else check_folders
+        result = await asyncio.to_thread(check, self.folders)
         if result.ok:
             if result.version != self.catalog.version:
                 catalog = Catalog.of(result.entries, result.version, ":".join(map(str, self.folders)))

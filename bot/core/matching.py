@@ -25,6 +25,7 @@ from importlib import resources
 from typing import Any
 
 import ahocorasick
+import numpy as np
 import yaml
 from rapidfuzz import fuzz, process
 
@@ -32,6 +33,7 @@ from bot.core.catalog import Catalog, Entry
 from bot.core.models import Candidate, MatchResult
 from bot.core.normalize import clean, normalize_cleaned, tokens
 from bot.core.regex_prefilter import PrefilteredPattern, Requirement, required_fragments
+from bot.core.sparse import PasteVector, SparseRows
 
 # Scores are on a 0-100 scale. A paste is answered in a channel at or above CONFIDENT.
 CONFIDENT = 62.0
@@ -98,14 +100,6 @@ class _Literal:
     kind: str  # "signature" | "variant"
     shown: str  # the literal as the catalog quotes it, for "why this answer"
     words: frozenset[str]
-
-
-@dataclass(frozen=True, slots=True)
-class _Doc:
-    entry_index: int
-    weights: dict[str, float]
-    norm: float
-    text: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -236,10 +230,12 @@ class Matcher:
         for phrase, index, clause_score in self._build_clauses(prepared):
             words = tuple(phrase.split())
             self._clauses.setdefault((words[0], words[1], words[2]), []).append((words, index, clause_score))
+        # Every word of the keyword documents and profiles, by number.
+        self._words: list[str] = sorted({word for features in prepared for word in features.words}
+                                        | {word for features in prepared for word, _ in features.vocabulary})
+        self._word_numbers = {word: number for number, word in enumerate(self._words)}
         self._build_docs(prepared)
         self._build_profiles(prepared)
-        # The words of each entry's error texts, not its prose (see _explains_quoted_errors).
-        self._error_words = [features.words for features in prepared]
 
     # -- preprocessing ----------------------------------------------------------------------------
 
@@ -345,33 +341,45 @@ class Matcher:
         `_keyword_evidence`), so reaching KEYWORD_MIN needs a share of at least KEYWORD_SHARE; the words
         past the point where what is left weighs less than that are never needed to find it.
         """
-        self._docs: list[_Doc] = []
+        rows: list[list[tuple[int, float]]] = []
+        owners: list[int] = []
+        norms: list[float] = []
+        # word -> doc numbers: a paste is compared only with the docs it shares a needed word with.
+        filed: list[tuple[int, int, float]] = []
         for index, features in enumerate(prepared):
             for text in features.texts:
-                doc = self._doc(index, text)
-                if doc is not None:
-                    self._docs.append(doc)
-        # word -> [doc number]: a paste is compared only with the docs it shares a needed word with.
-        self._postings: dict[str, list[int]] = {}
-        for number, doc in enumerate(self._docs):
-            heaviest = sorted(doc.weights.items(), key=lambda item: (-item[1], item[0]))
-            left = doc.norm * doc.norm
-            for word, weight in heaviest:
-                self._postings.setdefault(word, []).append(number)
-                left -= weight * weight
-                if left < KEYWORD_SHARE * doc.norm * doc.norm:
-                    break
+                weights = self._weights(tokens(text))
+                if not weights:
+                    continue
+                number = len(rows)
+                heaviest = sorted(weights.items(), key=lambda item: (-item[1], item[0]))
+                rows.append([(self._word_numbers[word], weight) for word, weight in heaviest])
+                owners.append(index)
+                norm = math.sqrt(sum(w * w for w in weights.values()))
+                norms.append(norm)
+                left = norm * norm
+                for word, weight in heaviest:
+                    filed.append((self._word_numbers[word], number, 1.0))
+                    left -= weight * weight
+                    if left < KEYWORD_SHARE * norm * norm:
+                        break
+        self._doc_rows = SparseRows.build(rows)
+        self._doc_entry = np.array(owners, dtype=np.int64)
+        # Each entry's documents are consecutive: entry i has numbers _entry_docs[i] to _entry_docs[i + 1].
+        self._entry_docs = np.searchsorted(self._doc_entry, np.arange(len(prepared) + 1))
+        self._doc_norms = np.array(norms, dtype=np.float64)
+        self._doc_postings = SparseRows.transposed(filed, len(self._words))
 
     def _build_profiles(self, prepared: list[EntryFeatures]) -> None:
         """Each entry's whole vocabulary: a casual description rarely shares two words with one example,
-        but its rare words are often spread over an entry's examples and literals."""
-        self._vocabularies: list[dict[str, float]] = [dict(features.vocabulary) for features in prepared]
-        self._profiles: dict[str, list[int]] = {}
-        self._profile_factor: dict[str, float] = {}  # the most a word counts in any entry
-        for index, vocabulary in enumerate(self._vocabularies):
-            for word, factor in vocabulary.items():
-                self._profiles.setdefault(word, []).append(index)
-                self._profile_factor[word] = max(factor, self._profile_factor.get(word, 0.0))
+        but its rare words are often spread over an entry's examples and literals.
+
+        Kept by word (word -> the entries using it, and how much it counts there), so a paste sums its
+        words' contributions to every entry at once."""
+        cells = [(self._word_numbers[word], index, factor)
+                 for index, features in enumerate(prepared) for word, factor in features.vocabulary]
+        self._profiles = SparseRows.transposed(cells, len(self._words))
+        self._generic = np.array([word in GENERIC_ERROR_WORDS for word in self._words], dtype=np.bool_)
 
     def _distinctive(self, normalized: str) -> dict[str, float]:
         return {
@@ -390,13 +398,6 @@ class Matcher:
             for word in set(words)
             if word not in STOPWORDS
         }
-
-    def _doc(self, index: int, normalized: str) -> _Doc | None:
-        weights = self._weights(tokens(normalized))
-        if not weights:
-            return None
-        norm = math.sqrt(sum(w * w for w in weights.values()))
-        return _Doc(index, weights, norm, normalized)
 
     # -- matching ---------------------------------------------------------------------------------
 
@@ -453,7 +454,10 @@ class Matcher:
         }
         if len(weights) < QUOTED_MIN_WORDS:
             return True
-        known = sum(weight for word, weight in weights.items() if word in self._error_words[index])
+        # The words of the entry's error texts, not its prose: those of its keyword documents.
+        docs = self._doc_rows.starts[self._entry_docs[index] : self._entry_docs[index + 1] + 1]
+        error_words = set(self._doc_rows.columns[docs[0] : docs[-1]].tolist())
+        known = sum(weight for word, weight in weights.items() if self._word_numbers.get(word, -1) in error_words)
         return known / sum(weights.values()) >= QUOTED_MIN_COVERAGE
 
     def _pattern_evidence(self, cleaned: str, evidence: _Evidence) -> None:
@@ -523,71 +527,74 @@ class Matcher:
                 if tuple(words[position : position + len(phrase_words)]) == phrase_words:
                     evidence.offer(index, clause_score, " ".join(phrase_words), "phrase")
 
+    def _paste_vector(self, paste_weights: dict[str, float]) -> PasteVector:
+        numbers = self._word_numbers
+        return PasteVector.of([(numbers[word], weight) for word, weight in paste_weights.items() if word in numbers])
+
     def _keyword_evidence(self, normalized: str, evidence: _Evidence) -> None:
         paste_weights = self._weights(tokens(normalized))
         if not paste_weights:
             return
         paste_norm = math.sqrt(sum(w * w for w in paste_weights.values()))
-        candidates: set[int] = set()
-        for word in paste_weights:
-            candidates.update(self._postings.get(word, ()))
-        for number in sorted(candidates):
-            doc = self._docs[number]
-            shared = [word for word in doc.weights if word in paste_weights]
-            if len(shared) < 2:
-                continue
-            if all(word in GENERIC_ERROR_WORDS for word in shared):
-                continue  # nothing but words every program prints
-            dot = sum(doc.weights[word] * paste_weights[word] for word in shared)
-            # Cosine, but measured mostly against the example: a long paste that contains all of an
-            # example's key words should not be punished for its other lines.
-            score = 100 * min(1.0, dot / (doc.norm * math.sqrt(doc.norm * paste_norm)))
-            if score >= KEYWORD_MIN:
-                shared_words = " ".join(sorted(shared, key=lambda w: -doc.weights[w])[:6])
-                evidence.offer(doc.entry_index, score, shared_words, "keywords")
+        paste = self._paste_vector(paste_weights)
+        candidates = self._doc_postings.union(paste.columns)
+        if not len(candidates):
+            return
+        owner, words, weights = self._doc_rows.gather(candidates)
+        held, paste_weight = paste.lookup(words)
+        size = len(candidates)
+        dot = np.bincount(owner, weights=weights * paste_weight, minlength=size)
+        shared = np.bincount(owner, weights=held, minlength=size)
+        # Nothing but words every program prints is no evidence.
+        telling = np.bincount(owner, weights=held & ~self._generic[words], minlength=size)
+        norms = self._doc_norms[candidates]
+        # Cosine, but measured mostly against the example: a long paste that contains all of an
+        # example's key words should not be punished for its other lines.
+        scores = 100 * np.minimum(1.0, dot / (norms * np.sqrt(norms * paste_norm)))
+        # Only each entry's best document can be its candidate: the words shown are looked up for that one.
+        best: dict[int, tuple[float, int]] = {}
+        for position in np.flatnonzero((shared >= 2) & (telling >= 1) & (scores >= KEYWORD_MIN)).tolist():
+            number = int(candidates[position])
+            index, score = int(self._doc_entry[number]), float(scores[position])
+            if index not in best or score > best[index][0]:
+                best[index] = (score, number)
+        for index, (score, number) in best.items():
+            row_words = self._doc_rows.row(number)[0]  # stored heaviest word first
+            shared_words = " ".join(self._words[w] for w in row_words[paste.lookup(row_words)[0]][:6])
+            evidence.offer(index, score, shared_words, "keywords")
 
     def _profile_evidence(self, normalized: str, evidence: _Evidence) -> None:
         """How much of a casual description one entry's whole vocabulary explains.
 
         An entry must explain at least PROFILE_NEED of the paste's informative weight (and PROFILE_MASS
-        times the same share in absolute terms) to score; the paste's lightest known words, as long as
-        together they weigh less than that, cannot bring an entry there alone, so only entries sharing
-        one of the heavier words are looked at.
+        times the same share in absolute terms) to score; every entry's share is summed at once over
+        the postings of the paste's words, so only those that reach it are looked at one by one.
         """
         paste_weights = self._weights(tokens(normalized))
         informative = sum(paste_weights.values())
         if not informative:
             return
         needed = PROFILE_NEED_MARGIN * max(PROFILE_NEED * informative, PROFILE_MASS * PROFILE_MIN / PROFILE_MAX)
-        known = sorted(((weight * self._profile_factor[word], word) for word, weight in paste_weights.items()
-                        if word in self._profiles), reverse=True)
-        light = 0.0
-        while known and light + known[-1][0] < needed:
-            light += known.pop()[0]
-        candidates: set[int] = set()
-        for _, word in known:
-            candidates.update(self._profiles[word])
-        present = [(word, weight) for word, weight in paste_weights.items() if word in self._profiles]
-        for index in sorted(candidates):
-            vocabulary = self._vocabularies[index]
-            mass = 0.0
-            words: list[tuple[float, str]] = []
-            for word, weight in present:
-                factor = vocabulary.get(word)
-                if factor is None:
-                    continue
-                mass += weight * factor
-                if word not in GENERIC_ERROR_WORDS:
-                    words.append((weight * factor, word))
-            if len(words) < PROFILE_MIN_WORDS:
-                continue
+        paste = self._paste_vector(paste_weights)
+        if not len(paste.columns):
+            return
+        owner, entries, factors = self._profiles.gather(paste.columns)
+        contribution = factors * paste.weights[owner]
+        total = len(self._entries)
+        mass = np.bincount(entries, weights=contribution, minlength=total)
+        telling = ~self._generic[paste.columns[owner]]
+        words = np.bincount(entries[telling], minlength=total)
+        for index in np.flatnonzero((words >= PROFILE_MIN_WORDS) & (mass >= needed)):
+            explained = float(mass[index])
             # The share of the paste's informative words this entry explains, discounted while the
             # explained amount is still small (three rare words are not yet a description).
             # Capped below literal evidence: shared vocabulary ranks entries, the error's own text decides.
-            score = PROFILE_MAX * (mass / informative) ** PROFILE_EXPONENT * min(1.0, mass / PROFILE_MASS)
+            score = PROFILE_MAX * (explained / informative) ** PROFILE_EXPONENT * min(1.0, explained / PROFILE_MASS)
             if score >= PROFILE_MIN:
-                strongest = " ".join(word for _, word in sorted(words, reverse=True)[:6])
-                evidence.offer(index, score, strongest, "keywords")
+                mine = np.flatnonzero((entries == index) & telling)
+                strongest = sorted(((float(contribution[k]), self._words[paste.columns[owner[k]]]) for k in mine),
+                                   reverse=True)
+                evidence.offer(int(index), score, " ".join(word for _, word in strongest[:6]), "keywords")
 
     def _weigh_tools(self, named_tools: list[str], evidence: _Evidence) -> None:
         """The tool a paste names is evidence for its entries and against the others."""

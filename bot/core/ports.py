@@ -152,7 +152,7 @@ class IncidentStore(Protocol):
 
     Nothing a single report or a detection run needs grows with the stored history: the store
     keeps, per report, the symptoms it shows (by tool, 5-minute bucket and person), and answers
-    counts with indexed queries. `reports_between` loads rows and is for exports and charts only.
+    counts with indexed queries. `reports_between` and `reports_page` load rows: for exports only.
     """
 
     # quota reports ---------------------------------------------------------------------------

@@ -105,6 +105,14 @@ class PrefilteredPattern:
         self._regex: re.Pattern[str] | None = None
         self.requirements = required_fragments(pattern) if requirements is None else requirements
 
+    def __getstate__(self) -> tuple[str, int, tuple[Requirement, ...]]:
+        # A kept pattern is compiled again only when a text first needs it, as a new one is.
+        return self.pattern, self.flags, self.requirements
+
+    def __setstate__(self, state: tuple[str, int, tuple[Requirement, ...]]) -> None:
+        self.pattern, self.flags, self.requirements = state
+        self._regex = None
+
     @property
     def regex(self) -> re.Pattern[str]:
         if self._regex is None:

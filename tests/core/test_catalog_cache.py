@@ -48,8 +48,15 @@ def counted(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
 
 
 def start(cache_dir: Path | None, folder: Path) -> Matcher:
+    """A start that reads the files (never the ready catalog): what the parts of the cache spare."""
     cache = CatalogCache(cache_dir, str(folder))
     return cache.matcher(cache.load(folder))
+
+
+def ready_start(cache_dir: Path | None, folders: Path | list[Path]) -> Matcher:
+    """What the bot does at start: the ready catalog when nothing changed, else the files."""
+    name = str(folders) if isinstance(folders, Path) else ":".join(map(str, folders))
+    return CatalogCache(cache_dir, name).open(folders)[1]
 
 
 def test_a_restart_parses_and_prepares_nothing_again(tmp_path: Path, folder: Path, counted: dict[str, int]) -> None:
@@ -111,22 +118,120 @@ def test_no_folder_means_no_file(tmp_path: Path, folder: Path) -> None:
 
 @pytest.mark.skipif(not hasattr(os, "getuid"), reason="file ownership is a POSIX notion")
 def test_a_cache_file_others_can_write_is_not_loaded(tmp_path: Path, folder: Path, counted: dict[str, int]) -> None:
-    start(tmp_path / "cache", folder)
-    [written] = (tmp_path / "cache").glob("*.pickle")
-    written.chmod(0o666)
+    ready_start(tmp_path / "cache", folder)
+    for written in (tmp_path / "cache").glob("*.pickle"):
+        written.chmod(0o666)
     counted.update(parse=0, features=0)
-    start(tmp_path / "cache", folder)
+    ready_start(tmp_path / "cache", folder)
     assert counted == {"parse": len(SHIPPED), "features": len(SHIPPED)}  # everything done again
 
 
-def test_a_corrupt_cache_file_is_rebuilt(tmp_path: Path, folder: Path, counted: dict[str, int]) -> None:
-    start(tmp_path / "cache", folder)
-    [written] = (tmp_path / "cache").glob("*.pickle")
-    written.write_bytes(b"not a pickle at all")
+def test_a_corrupt_cache_file_is_rebuilt(
+    tmp_path: Path, folder: Path, counted: dict[str, int], caplog: pytest.LogCaptureFixture
+) -> None:
+    ready_start(tmp_path / "cache", folder)
+    written = sorted((tmp_path / "cache").glob("*.pickle"))
+    assert len(written) == 2  # the parts and the ready catalog
+    for path in written:
+        path.write_bytes(b"not a pickle at all")
     counted.update(parse=0, features=0)
-    matcher = start(tmp_path / "cache", folder)
+    matcher = ready_start(tmp_path / "cache", folder)
     assert counted == {"parse": len(SHIPPED), "features": len(SHIPPED)}
     assert len(matcher.catalog) == len(SHIPPED)
+    assert "unreadable" in caplog.text
     counted.update(parse=0, features=0)
     start(tmp_path / "cache", folder)
     assert counted == {"parse": 0, "features": 0}  # and written anew
+
+
+@pytest.fixture
+def reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The catalog files read from disk."""
+    seen: list[str] = []
+    read = catalog_module.read_entry_file
+
+    def counting_read(path: Path, *args: object) -> bytes:
+        seen.append(path.name)
+        return read(path, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(catalog_module, "read_entry_file", counting_read)
+    return seen
+
+
+def test_an_unchanged_catalog_is_ready_without_reading_a_file(
+    tmp_path: Path, folder: Path, counted: dict[str, int], reads: list[str]
+) -> None:
+    first = ready_start(tmp_path / "cache", folder)
+    assert len(reads) == len(SHIPPED)
+    reads.clear()
+    counted.update(parse=0, features=0)
+    second = ready_start(tmp_path / "cache", folder)
+    assert reads == [] and counted == {"parse": 0, "features": 0}
+    assert second.catalog.version == first.catalog.version
+    assert second.catalog.entries == first.catalog.entries
+    for name in PICKED:
+        entry = first.catalog.get(name)
+        assert entry is not None
+        for text in (*entry.examples, entry.signature):
+            assert second.match(text) == first.match(text)
+
+
+def test_a_touched_file_is_read_again_but_not_parsed(
+    tmp_path: Path, folder: Path, counted: dict[str, int], reads: list[str]
+) -> None:
+    ready_start(tmp_path / "cache", folder)
+    touched = folder / f"{PICKED[2]}.yaml"
+    touched.write_bytes(touched.read_bytes())  # same content, new times
+    reads.clear()
+    counted.update(parse=0, features=0)
+    ready_start(tmp_path / "cache", folder)
+    assert len(reads) == len(SHIPPED)  # the ready catalog no longer fits: every file is compared
+    assert counted == {"parse": 0, "features": 0}  # but none has new content
+
+
+def test_a_ready_catalog_never_hides_an_edit(tmp_path: Path, folder: Path) -> None:
+    ready_start(tmp_path / "cache", folder)
+    edited = folder / f"{PICKED[0]}.yaml"
+    text = edited.read_text(encoding="utf-8")
+    # Same size and modification time as before, only the content differs: the change time gives it away.
+    info = edited.stat()
+    at = text.index("\ntitle: ") + len("\ntitle: ")
+    assert text[at] != "Z"
+    edited.write_text(text[:at] + "Z" + text[at + 1 :], encoding="utf-8")
+    os.utime(edited, ns=(info.st_atime_ns, info.st_mtime_ns))
+    assert edited.stat().st_size == info.st_size
+    matcher = ready_start(tmp_path / "cache", folder)
+    assert matcher.catalog.get(PICKED[0]).title.startswith("Z")  # type: ignore[union-attr]
+    added = folder / "zz-team-entry.yaml"
+    added.write_text(text.replace(f"id: {PICKED[0]}", "id: zz-team-entry"), encoding="utf-8")
+    assert ready_start(tmp_path / "cache", folder).catalog.get("zz-team-entry") is not None
+    added.unlink()
+    assert ready_start(tmp_path / "cache", folder).catalog.get("zz-team-entry") is None
+
+
+def test_an_overlay_folder_edit_parses_that_file_alone(
+    tmp_path: Path, folder: Path, counted: dict[str, int], reads: list[str]
+) -> None:
+    team = tmp_path / "team"
+    team.mkdir()
+    source = (folder / f"{PICKED[1]}.yaml").read_text(encoding="utf-8")
+    (team / f"{PICKED[1]}.yaml").write_text(source.replace("\ntitle: ", "\ntitle: Team ", 1), encoding="utf-8")
+    folders = [folder, team]
+    first = ready_start(tmp_path / "cache", folders)
+    assert first.catalog.get(PICKED[1]).title.startswith("Team ")  # type: ignore[union-attr]
+    reads.clear()
+    counted.update(parse=0, features=0)
+    ready_start(tmp_path / "cache", folders)
+    assert reads == [] and counted == {"parse": 0, "features": 0}
+    (team / f"{PICKED[1]}.yaml").write_text(source.replace("\ntitle: ", "\ntitle: Ours ", 1), encoding="utf-8")
+    matcher = ready_start(tmp_path / "cache", folders)
+    assert counted == {"parse": 1, "features": 1}
+    assert matcher.catalog.get(PICKED[1]).title.startswith("Ours ")  # type: ignore[union-attr]
+    assert matcher.catalog.get(PICKED[1]).source_file == f"{team}/{PICKED[1]}.yaml"  # type: ignore[union-attr]
+
+
+def test_a_broken_catalog_is_refused_even_after_a_ready_start(tmp_path: Path, folder: Path) -> None:
+    ready_start(tmp_path / "cache", folder)
+    (folder / f"{PICKED[1]}.yaml").write_text("id: [unclosed\n", encoding="utf-8")
+    with pytest.raises(CatalogError):
+        ready_start(tmp_path / "cache", folder)

@@ -11,6 +11,7 @@ import copy
 import itertools
 from collections.abc import Iterator
 
+import numpy as np
 import pytest
 
 from bot.core import matching
@@ -43,11 +44,19 @@ def exhaustive(matcher: Matcher, monkeypatch: pytest.MonkeyPatch) -> Matcher:
     brute._fragments = None
     brute._unfiltered = list(range(len(matcher._patterns)))
     brute._literal_postings = _Everything(list(range(len(matcher._literals))))  # type: ignore[assignment]
-    brute._postings = _Everything(list(range(len(matcher._docs))))  # type: ignore[assignment]
-    brute._profiles = _Everything(list(range(len(matcher.catalog))))  # type: ignore[assignment]
-    brute._profile_factor = _Everything([], 1.0)  # type: ignore[assignment]
+    brute._doc_postings = _EveryRow(matcher._doc_rows.rows)  # type: ignore[assignment]
     monkeypatch.setattr(matching, "PROFILE_NEED_MARGIN", 0.0)  # no word is too light to look at
     return brute
+
+
+class _EveryRow:
+    """A stand-in postings index: any words lead to every row."""
+
+    def __init__(self, rows: int) -> None:
+        self.rows = rows
+
+    def union(self, columns: object) -> np.ndarray:
+        return np.arange(self.rows, dtype=np.int64)
 
 
 def texts(catalog: Catalog) -> Iterator[str]:
@@ -81,6 +90,6 @@ def test_the_indexes_look_at_few_entries_for_a_typical_paste(matcher: Matcher, c
     assert entry is not None
     words = set(matching.tokens(matching.normalize_cleaned(matching.clean(entry.signature))))
     literals = {p for w in words for p in matcher._literal_postings.get(w, ())}
-    docs = {d for w in words for d in matcher._postings.get(w, ())}
+    docs = matcher._doc_postings.union(np.array(sorted(matcher._word_numbers[w] for w in words)))
     assert 0 < len(literals) < len(matcher._literals) / 4
-    assert 0 < len(docs) < len(matcher._docs) / 4
+    assert 0 < len(docs) < matcher._doc_rows.rows / 4

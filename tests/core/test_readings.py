@@ -307,12 +307,6 @@ CASES: list[tuple[str, str, str | None, list[Row]]] = [
         "GitHub Copilot",
         [("session", 64, None, False, None, None)],
     ),
-    (
-        "copilot-request-count",
-        "copilot says I've used 290 of 300 premium requests and it's only the 20th",
-        "GitHub Copilot",
-        [("unknown", 96.7, None, False, None, None)],
-    ),
     # Cursor
     (
         "cursor-monthly-cycle",
@@ -854,6 +848,20 @@ def test_number_formats(text: str, window: str, percent: float) -> None:
         "Normally, it uses up about 4–6% of the 5-hour limit.",  # what usually happens
         "Debería tener el 100% de mi uso restante.",  # what should be
         "Cold start context usage jumped from ~4% to ~11% overnight",  # the context meter
+        # a range of shares of people
+        "They said the weekly rate limit would matter for between 2%-5% of the users.",
+        "Anthropic expects the new caps to touch only 1–2% of subscribers.",
+        "the weekly cap should only affect between 5 and 10% of developers",
+        # a figure asked about, not seen
+        "I want to know if I am at 80% of usage at the beginning of the 5 hour window.",
+        "what happens if you are at 95% of the weekly limit and start a long task?",
+        "Is there a way to tell whether I am at 50% of my session quota?",
+        "¿cómo sé si estoy al 80% del límite semanal?",
+        # counts of requests are no percentages (READINGS.md: "215 credits of 500")
+        "copilot says I've used 290 of 300 premium requests and it's only the 20th",
+        "AI usage as reported in the settings shows 74/100 requests",
+        # thresholds listed after an example marker
+        "alert me at e.g. 50% or 75% of the weekly limit",
     ],
 )
 def test_figures_that_are_no_reading(text: str) -> None:
@@ -870,10 +878,44 @@ def test_figures_that_are_no_reading(text: str) -> None:
          {("weekly", 100.0)}),
         # the whole before the part
         ("페이블 사용한도를 클로드 앱에는 100퍼센트 중 52퍼센트라고 나오는데", {("unknown", 52.0)}),
+        # a part of the allowance said as an amount is not the level the jump is read from
+        ("the outage ate the last 15% of my weekly limit, taking it from 85% to 100%", {("weekly", 100.0)}),
+        ("Codex used another 20% of my 5-hour limit: 60% -> 80% after one prompt", {("session", 80.0)}),
     ],
 )
 def test_figure_assembly(text: str, rows: set[tuple[str, float]]) -> None:
     assert {(r.window, r.percent) for r in parse_readings(text).readings} == rows
+
+
+@pytest.mark.parametrize(
+    ("text", "rows"),
+    [
+        # an example marker that opens a story does not make its figures examples
+        ("For example, last week I had used 30% of my weekly limit by Tuesday.", [("weekly", 30.0, None, None)]),
+        ("For instance, I had used about 20% of my 5-hour limit. Then it went back to 0% on its own.",
+         [("session", 0.0, 20.0, None)]),
+        # a warning whose reset is a date merges with the figure whose reset is a duration
+        ('Weekly usage: 26% (resets 6d)\nWarning shown: "Approaching weekly usage limit - Resets Sun, Jun 7, 6:00"',
+         [("weekly", 26.0, None, "6d")]),
+        ('- 5-hour usage: 40% (resets in 3h)\n- Banner: "Approaching 5-hour limit · resets 7:00pm"',
+         [("session", 40.0, None, "in 3h")]),
+        ('- Uso semanal: 30% (reinicia 5d)\n- Aviso: "Cerca del límite de uso semanal - Reinicia lun., 8 de jun., 9:00"',
+         [("weekly", 30.0, None, "5d")]),
+        # a lone figure in a report about one window is that window's; a labelled bucket keeps its own
+        ("Weekly limits always reset early. Yesterday I had around 60% left and planned a big task.",
+         [("weekly", 40.0, None, None)]),
+        ("The 5-hour window is confusing. I am at 80% now.", [("session", 80.0, None, None)]),
+        ("El límite semanal se reinicia antes de tiempo. Todavía tenía un 60% disponible.",
+         [("weekly", 40.0, None, None)]),
+        ("Claude Design: 0% used. My weekly limit reset fine.", [("unknown", 0.0, None, None)]),
+        # two notices with different clock times stay two readings
+        ("You've hit your session limit · resets 2:30pm\ncmd says You've hit your session limit · resets 2:20pm",
+         [("session", None, None, "2:30pm"), ("session", None, None, "2:20pm")]),
+    ],
+)
+def test_statements_joined_or_kept_apart(text: str, rows: list[tuple[str, float | None, float | None, str | None]]) -> None:
+    got = [(r.window, r.percent, r.from_percent, r.resets) for r in parse_readings(text).readings]
+    assert sorted(got, key=str) == sorted(rows, key=str)
 
 
 @pytest.mark.parametrize(
@@ -883,6 +925,17 @@ def test_figure_assembly(text: str, rows: set[tuple[str, float]]) -> None:
         ("The weekly credit limit is always not used up.", None, None),  # negated inside the phrase
         ("it's already filled 90 out of 100 The usage is running out", None, None),  # a count, not "out of"
         ("I am a paying subscriber and my account has now been blocked by the WEEKLY usage limit", "weekly", True),
+        # the whole allowance used
+        ("One developer reported consuming their entire monthly quota in a single afternoon.", "monthly", True),
+        ("Codex consumed my entire weekly quota in two hours", "weekly", True),
+        ("I used the whole 5-hour allowance in 20 minutes", "session", True),
+        ("the agent drained their entire monthly credits overnight", "monthly", True),
+        ("I did not consume my entire weekly quota", None, None),
+        # a window's limit arriving
+        ("I just subscribed one month and suddenly get weekly limit.", "weekly", True),
+        ("got the 5-hour limit again after lunch", "session", True),
+        ("I keep getting the daily limit even on a fresh account", "daily", True),
+        ("Upgrade to get higher weekly limits", None, None),
     ],
 )
 def test_limit_notice_wording(text: str, window: str | None, hit: bool | None) -> None:
@@ -904,6 +957,17 @@ def test_limit_notice_wording(text: str, window: str | None, hit: bool | None) -
         ("my usage is 51% for session, and the session will be reset after 50 min at 8 pm", None),
         # "haven't used all of them" is not "haven't used it"
         ("i havent use all of them. but they all have the same issue: weekly usage limit reached.", None),
+        # what the reporter did, said as the way the limit was reached
+        ("I hit my session limit just by chatting", False),
+        ("I hit my weekly limit simply by asking questions about the repo", False),
+        ("reached the 5-hour limit just by reviewing one PR", False),
+        # a count of things sent, then the limit
+        ("two prompts and I reached session limit, in literally 30 minutes", False),
+        ("three messages and Codex says I am out of usage", False),
+        ("a couple of prompts, and I hit the weekly limit", False),
+        # a little use
+        ("i used it a little on saturday and i hit the weekly limit already", False),
+        ("used it briefly this morning and hit the session limit", False),
     ],
 )
 def test_activity_wording(text: str, idle: bool | None) -> None:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
+import functools
 import re
 import unicodedata
 from collections.abc import Iterator
@@ -379,7 +380,14 @@ _COMPARATIVE_AFTER_RE = re.compile(
     r"|(?:per|a|an|each|every)\s+(?:session|prompt|message|request|day|hour|call|turn))\b",
     re.IGNORECASE,
 )
-_CHANGE_AMOUNT_BEFORE_RE = re.compile(r"(?:\bby|\bup\s+to|%\s*/|%\s+of|\bextra|\bbonus)\s*$", re.IGNORECASE)
+_CHANGE_AMOUNT_BEFORE_RE = re.compile(
+    r"(?:\bby|\bup\s+to|%\s*/|%\s+of|\bextra|\bbonus|" + LX.alt("amount_before") + r")\s*$", re.IGNORECASE
+)
+# "between 2%-5% of the users": the second figure of a range, before what both are "of"
+_RANGE_TAIL_RE = re.compile(
+    r"\s*(?:-|–|—|~|to|and|or|y|a|et|bis|und|e|o)\s*(?:(?:the|el|la|le|les|o|der|die|il)\s+)?\d{1,3}(?:[.,]\d{1,2})?\s?%",
+    re.IGNORECASE,
+)
 _OF_NOUN_RE = re.compile(
     r"\s*(?:used\s+|left\s+)?of\s+(?:(?:the|this|my|your|our|their|a|an|all|its)\s+)?(?P<noun>[\w-]+)"
     r"(?:\s+(?P<noun2>[\w-]+))?(?:\s+(?P<noun3>[\w-]+))?",  # "of the allowed quota", "of my total weekly limit"
@@ -492,8 +500,15 @@ def _left_table_header(text: str, layout: _Layout, pos: int) -> bool:
 
 
 _EXAMPLE_RE = re.compile(LX.alt("example_markers"), re.IGNORECASE)
+# Only figures listed right after the marker are examples; "For example, I had used 10% of my
+# weekly limit" tells what happened.
+_EXAMPLE_LIST_RE = re.compile(
+    r"[\s,;:()/-]*(?:(?:and|or|y|o|e|et|und|oder)\s+|~?\d{1,3}(?:[.,]\d{1,2})?\s?%[\s,;:()/-]*)*",
+    re.IGNORECASE,
+)
 _HABITUAL_RE = re.compile(LX.alt("habitual"), re.IGNORECASE)
 _EXPECTATION_RE = re.compile(LX.alt("expectation"), re.IGNORECASE)
+_HYPOTHETICAL_RE = re.compile("(?:" + LX.alt("hypothetical") + r")\s*(?:(?:" + LX.alt("approx") + r")\s*)?$", re.IGNORECASE)
 
 
 def _skip_space(text: str, pos: int) -> int:
@@ -550,11 +565,13 @@ def _is_other_metric(text: str, layout: _Layout, m: re.Match[str]) -> bool:
         _JUMP_TARGET_BEFORE_RE.search(text, max(0, m.start() - 25), m.start())
     ):
         return True
-    if _CHANGE_AMOUNT_BEFORE_RE.search(text, max(0, m.start() - 20), m.start()):
+    if _CHANGE_AMOUNT_BEFORE_RE.search(text, max(0, m.start() - 25), m.start()):
         return True  # "limits cut by 50%", "45%/100%": an amount or a scale, not a level
-    if _POPULATION_AFTER_RE.match(text, m.end(), min(len(text), m.end() + 12)):
+    tail = _RANGE_TAIL_RE.match(text, m.end(), min(len(text), m.end() + 16))
+    end = tail.end() if tail else m.end()
+    if _POPULATION_AFTER_RE.match(text, end, min(len(text), end + 12)):
         return True  # "不到 5% 的用户"
-    of = _OF_NOUN_RE.match(text, m.end(), min(len(text), m.end() + 60))
+    of = _OF_NOUN_RE.match(text, end, min(len(text), end + 60))
     if not of:
         return False
     nouns = [n for n in of.group("noun", "noun2", "noun3") if n]
@@ -619,10 +636,13 @@ def _find_figures(
         value = float(m.group("num").replace(",", "."))
         if value > 999 or _is_other_metric(text, layout, m):
             continue
-        if _EXAMPLE_RE.search(text, max(0, m.start() - 40), m.start()):
+        example = _EXAMPLE_RE.search(text, max(0, m.start() - 40), m.start())
+        if example and _EXAMPLE_LIST_RE.fullmatch(text, example.end(), m.start()):
             continue  # "alert me at (e.g., 50%, 75%)": thresholds given as examples, not readings
         if _EXPECTATION_RE.search(text, *layout.clause_span(m.start())):
             continue  # "Debería tener el 100% de mi uso restante": what should be, not what is
+        if _HYPOTHETICAL_RE.search(text, max(0, m.start() - 30), m.start()):
+            continue  # "I want to know if I am at 80% of usage": a figure asked about, not seen
         if _HABITUAL_RE.search(text, *layout.clause_span(m.start())) or _HABITUAL_RE.match(
             text, _skip_space(text, layout.sentence_span(m.start())[0])
         ):
@@ -713,7 +733,9 @@ def _find_fraction_figures(text: str, layout: _Layout, keywords: list[_Keyword])
 # Limit-reached notices and "approaching" warnings. The sentence shapes are few ("hit ... limit",
 # "limit ... reached", a stand-alone phrase); the words in them come from the lexicon.
 _HIT_RE = re.compile(
-    "(?:" + LX.alt("hit.before") + r")(?!\s+out\b)(?:[^.\n;!?]|\.(?=\d)){0,40}?(?:" + _LIMIT
+    "(?:" + LX.alt("hit.before") + "|(?:" + LX.alt("hit.whole_verbs") + r")\s+(?:up\s+)?(?:all\s+of\s+)?"
+    r"(?:(?:my|their|the|our|his|her|your|its)\s+)?(?:" + LX.alt("hit.whole_words") + r"))"
+    r"(?!\s+out\b)(?:[^.\n;!?]|\.(?=\d)){0,40}?(?:" + _LIMIT
     + r"|(?<!/)\busage\b(?!\s*(?:page|screen|dashboard|panel|tab|command|stats|bar|meter)))"
     r"|\b(?:ran|run|running)\s+out\s+of\s+(?:(?:my|the|your|all|our)\s+)?(?:\w+\s+)?(?:usage|quota|credits|limit|requests|messages)\b"
     r"|\bout\s+of\s+(?:(?:fast|premium|free)\s+)?(?:usage|quota|credits|requests)\b"
@@ -723,6 +745,8 @@ _HIT_RE = re.compile(
     # the allowance of a named window said to be gone: "the entire weekly allocation. Gone."
     "|(?:" + LX.alt("window.session", "window.weekly", "window.daily", "window.monthly") + r")\s+(?:[\w-]+\s+)?"
     "(?:" + LX.alt("hit.depleted_nouns") + r")(?:[^.\n;!?%]{0,20}?|\s*[.!]\s*)(?:" + LX.alt("hit.depleted") + ")"
+    "|(?:" + LX.alt("hit.get_verbs") + r")\s+(?:(?:the|my|a|that|this)\s+)?(?:"
+    + LX.alt("window.session", "window.weekly", "window.daily", "window.monthly") + r")\s+(?:" + _LIMIT + ")"
     r"|\bcan(?:'t|not|\s+not)\s+use\s+\w+(?:\s+\w+)?\s+at\s+all\b"
     r"|\b(?:been|got|getting|being|was|were|am|are|is)\s+rate[- ]limited\b|\brate[- ]limit(?:s|ed|ing)\s+me\b",
     re.IGNORECASE,
@@ -931,39 +955,6 @@ def _find_structured(text: str, layout: _Layout) -> list[_Statement]:
     return statements
 
 
-# Copilot and Cursor count requests instead of printing a percentage: "290 of 300 premium requests".
-_REQUEST_RATIO_RE = re.compile(
-    r"\b(?P<n>\d+(?:\.\d+)?)\s*(?:/|of|out\s+of)\s*(?P<d>\d+)\s+(?P<kind>(?:(?:premium|fast|slow|chat)\s+)?"
-    r"(?:requests|messages|completions))\b(?!\s*(?:per|/|an?\s+(?:minute|hour)))",
-    re.IGNORECASE,
-)
-
-
-def _find_request_ratios(
-    text: str, layout: _Layout, keywords: list[_Keyword], has_tool: bool
-) -> list[_Statement]:
-    starts = [k.start for k in keywords]
-    statements = []
-    for m in _REQUEST_RATIO_RE.finditer(text):
-        n, d = float(m.group("n")), float(m.group("d"))
-        counted = m.group("kind").lower()
-        if d <= 0 or n > d or not (has_tool or counted.startswith(("premium", "fast"))):
-            continue
-        keyword = _window_for_figure(text, layout, m, keywords, starts)
-        window = keyword.window if keyword and keyword.window != "anti" else "unknown"
-        statements.append(
-            _Statement(
-                m.start(),
-                m.end(),
-                window,
-                layout.paragraph(m.start()),
-                percent=round(n / d * 100, 1),
-                is_figure=True,
-            )
-        )
-    return statements
-
-
 # ---------------------------------------------------------------------------------------------
 # Attaching resets, pairing jumps, merging
 
@@ -1134,6 +1125,31 @@ def _resets_agree(a: str, b: str) -> bool:
     return x == y or (x.startswith(y) and x[len(y)] == "(") or (y.startswith(x) and y[len(x)] == "(")
 
 
+# A reset said as a duration ("6d", "in 4h 10m") and one said as a date or clock ("Sun 7 Jun, 6:00")
+# cannot be compared without knowing when they were read: they do not contradict each other.
+_DURATION_UNITS = "|".join(
+    re.escape(u)
+    for u in sorted(
+        {w for k in ("weeks", "days", "hours", "minutes", "seconds") for w in LX.words("units." + k)},
+        key=len,
+        reverse=True,
+    )
+)
+_DURATION_RESET_RE = re.compile(
+    r"(?:in\s+)?\d+\s*(?:" + _DURATION_UNITS + r")\.?(?:,?\s*\d+\s*(?:" + _DURATION_UNITS + r")\.?){0,3}",
+    re.IGNORECASE,
+)
+
+
+def _resets_comparable(a: str, b: str) -> bool:
+    return _is_duration(a) == _is_duration(b)
+
+
+@functools.lru_cache(maxsize=1024)
+def _is_duration(reset: str) -> bool:
+    return bool(_DURATION_RESET_RE.fullmatch(reset.strip()))
+
+
 def _consistent(a: _Statement, b: _Statement) -> bool:
     """Two statements can be one reading when nothing they say disagrees."""
     if a.subject and b.subject and a.subject != b.subject:
@@ -1145,7 +1161,9 @@ def _consistent(a: _Statement, b: _Statement) -> bool:
     ha, hb = a.effective_hit(), b.effective_hit()
     if ha is not None and hb is not None and ha != hb:
         return False
-    return not (a.resets and b.resets and not _resets_agree(a.resets, b.resets))
+    return not (
+        a.resets and b.resets and _resets_comparable(a.resets, b.resets) and not _resets_agree(a.resets, b.resets)
+    )
 
 
 def _can_merge(into: _Statement, new: _Statement) -> bool:
@@ -1171,7 +1189,11 @@ def _merge(statements: list[_Statement], layout: _Layout) -> list[_Statement]:
                     into.window = stmt.window
                 into.percent = into.percent if into.percent is not None else stmt.percent
                 into.from_percent = into.from_percent if into.from_percent is not None else stmt.from_percent
-                if not into.resets or (stmt.resets and len(stmt.resets) > len(into.resets)):
+                if not into.resets or (
+                    stmt.resets
+                    and len(stmt.resets) > len(into.resets)
+                    and _resets_comparable(into.resets, stmt.resets)
+                ):
                     into.resets = stmt.resets or into.resets  # the fuller spelling of the same time
                 into.subject = into.subject or stmt.subject
                 if stmt.hit is not None and into.hit is not True:
@@ -1212,6 +1234,29 @@ def _join_unnamed_notice(merged: list[_Statement]) -> list[_Statement]:
     return out
 
 
+# A figure under its own label ("Claude Design: 0% used") is that bucket's, whatever else is named.
+_ROW_LABEL_BEFORE_RE = re.compile(r"[^\W\d_][^:\n]{0,40}:\s*(?:~\s*)?$")
+
+
+def _figure_of_the_one_window(merged: list[_Statement], keywords: list[_Keyword], text: str) -> list[_Statement]:
+    """A lone figure in a report about one window is that window's: "Weekly limits always reset
+    early. ... I had around 60% left". Only when the text names no other window, says nothing is hit,
+    and the figure is not a labelled row of some other bucket."""
+    if len(merged) != 1 or merged[0].window != "unknown" or merged[0].percent is None or merged[0].hit:
+        return merged
+    windows = {k.window for k in keywords}
+    if len(windows) != 1 or "anti" in windows:
+        return merged
+    figure = merged[0]
+    if figure.subject is not None or figure.effective_hit():
+        return merged
+    line_start = text.rfind("\n", max(0, figure.start - 200), figure.start) + 1
+    if _ROW_LABEL_BEFORE_RE.search(text, max(line_start, figure.start - 50), figure.start):
+        return merged
+    figure.window = windows.pop()
+    return merged
+
+
 # ---------------------------------------------------------------------------------------------
 # Idle: was anything running?
 
@@ -1238,6 +1283,11 @@ _ACTIVE_RE = re.compile(
     r"|\b(?:a\s+single|one|just|only)\s+(?:(?:by\s+)?(?:writing|typing|sending|saying)\s+)?['\"“‘][^'\"”’\n]{1,20}['\"”’]"
     r"|(?:\b(?:one|a|1|single)\s+)/\w+"
     "|" + LX.alt("active.phrases") + ""
+    # "just by chatting", "simply by asking questions"
+    "|(?:" + LX.alt("active.by_leads") + r")\s+\w+ing\b"
+    # "two prompts and I reached the session limit": a count of things sent, then the limit
+    r"|\b(?:" + LX.alt("active.sent_counts") + r")\s+(?:[\w-]+\s+)?(?:" + LX.alt("active.sent_nouns")
+    + r")\s*,?\s+(?:and|&)\s"
     # "after ~40 min of sonnet", "in less than an hour of usage", "2 days of use"
     r"|(?:\b~?\d+(?:\.\d+)?|" + alternation(LX.numbers.get("number_words", {})) + r")\s*(?:"
     + LX.alt("active.spans") + r")(?:\s*\d{1,2}\s*(?:m|min|mins|minutes)?)?\s+of\s+(?:(?:my|the|a|an|our)\s+)?"
@@ -1482,7 +1532,6 @@ def parse_readings(text: str, now: dt.datetime | None = None) -> ParsedReadings:
     claimed = {f.keyword for f in figures if f.keyword is not None}
     statements = _find_structured(body, layout)
     statements += _figure_statements(figures, layout)
-    statements += _find_request_ratios(body, layout, keywords, tool is not None)
     # A named plan ("I just paid the Pro plan") says the limit is a subscription's, as a tool name does.
     has_context = tool is not None or plan is not None or bool(figures)
     statements += _find_notices(body, layout, keywords, claimed, has_context, frozenset(c[0] for c in cues))
@@ -1493,6 +1542,7 @@ def parse_readings(text: str, now: dt.datetime | None = None) -> ParsedReadings:
     statements = _attach_resets(statements, reset_clauses, layout, keywords)
     statements = _pair_jumps(statements, body, layout)
     merged = _join_unnamed_notice(_merge(statements, layout))
+    merged = _figure_of_the_one_window(merged, keywords, body)
     if tool is not None:
         tool = _detect_tool(body, prepared, [st.start for st in statements]) or tool
     _apply_idle(merged, cues[:_MAX_STATEMENTS])

@@ -1,0 +1,97 @@
+"""Rows of weighted words in flat arrays, so that one paste is compared with thousands of rows at once.
+
+A row is a keyword document or an entry's vocabulary; a column is a word, by its number. Scoring a
+paste against its candidate rows is then a handful of array operations whose cost follows the number
+of words those rows hold, instead of a Python loop per row and word; and the arrays are a few large
+objects, which the catalog cache writes and reads back much faster than many small dictionaries.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+Ints = npt.NDArray[np.int64]
+Floats = npt.NDArray[np.float64]
+Bools = npt.NDArray[np.bool_]
+
+
+@dataclass(frozen=True, slots=True)
+class SparseRows:
+    """Compressed sparse rows: row r holds columns[starts[r]:starts[r + 1]] with their values."""
+
+    starts: Ints
+    columns: Ints
+    values: Floats
+
+    @classmethod
+    def build(cls, rows: Sequence[Sequence[tuple[int, float]]]) -> SparseRows:
+        lengths = np.fromiter((len(row) for row in rows), dtype=np.int64, count=len(rows))
+        starts = np.zeros(len(rows) + 1, dtype=np.int64)
+        np.cumsum(lengths, out=starts[1:])
+        total = int(starts[-1])
+        columns = np.fromiter((column for row in rows for column, _ in row), dtype=np.int64, count=total)
+        values = np.fromiter((value for row in rows for _, value in row), dtype=np.float64, count=total)
+        return cls(starts, columns, values)
+
+    @classmethod
+    def transposed(cls, pairs: Sequence[tuple[int, int, float]], rows: int) -> SparseRows:
+        """Rows from (row, column, value) triples in any order; within a row, in the order given."""
+        if not pairs:
+            return cls(np.zeros(rows + 1, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0))
+        keys = np.fromiter((row for row, _, _ in pairs), dtype=np.int64, count=len(pairs))
+        order = np.argsort(keys, kind="stable")
+        columns = np.fromiter((column for _, column, _ in pairs), dtype=np.int64, count=len(pairs))[order]
+        values = np.fromiter((value for _, _, value in pairs), dtype=np.float64, count=len(pairs))[order]
+        starts = np.zeros(rows + 1, dtype=np.int64)
+        np.cumsum(np.bincount(keys, minlength=rows), out=starts[1:])
+        return cls(starts, columns, values)
+
+    @property
+    def rows(self) -> int:
+        return len(self.starts) - 1
+
+    def row(self, number: int) -> tuple[Ints, Floats]:
+        start, end = self.starts[number], self.starts[number + 1]
+        return self.columns[start:end], self.values[start:end]
+
+    def gather(self, rows: Ints) -> tuple[Ints, Ints, Floats]:
+        """Every cell of `rows`, flat: (position of its row in `rows`, column, value)."""
+        begin = self.starts[rows]
+        lengths = self.starts[rows + 1] - begin
+        total = int(lengths.sum())
+        owner = np.repeat(np.arange(len(rows), dtype=np.int64), lengths)
+        # Cell k of the gathered rows sits at begin[owner[k]] + (k - where its row starts in the output).
+        offsets = np.zeros(len(rows), dtype=np.int64)
+        np.cumsum(lengths[:-1], out=offsets[1:])
+        positions = np.arange(total, dtype=np.int64) + np.repeat(begin - offsets, lengths)
+        return owner, self.columns[positions], self.values[positions]
+
+    def union(self, rows: Ints) -> Ints:
+        """The distinct columns of `rows`, in increasing order (a postings list's union)."""
+        return np.unique(self.gather(rows)[1])
+
+
+@dataclass(frozen=True, slots=True)
+class PasteVector:
+    """A paste's known words as sorted column numbers with their weights, for lookups in gathered cells."""
+
+    columns: Ints
+    weights: Floats
+
+    @classmethod
+    def of(cls, weighted: Sequence[tuple[int, float]]) -> PasteVector:
+        ordered = sorted(weighted)
+        return cls(np.fromiter((c for c, _ in ordered), dtype=np.int64, count=len(ordered)),
+                   np.fromiter((w for _, w in ordered), dtype=np.float64, count=len(ordered)))
+
+    def lookup(self, columns: Ints) -> tuple[Bools, Floats]:
+        """For each column: whether the paste holds it, and its weight there (0 where not)."""
+        if not len(self.columns):
+            return np.zeros(len(columns), dtype=np.bool_), np.zeros(len(columns))
+        at = np.minimum(np.searchsorted(self.columns, columns), len(self.columns) - 1)
+        held = self.columns[at] == columns
+        return held, np.where(held, self.weights[at], 0.0)
