@@ -27,6 +27,7 @@ import pickle
 import stat
 import tempfile
 from collections.abc import Iterable, Iterator, MutableMapping, Sequence
+from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -53,6 +54,8 @@ def _code_version() -> str:
     digest = hashlib.sha256(f"{FORMAT}:{matching.FEATURES_VERSION}".encode())
     for module in (catalog_module, catalog_folders, catalog_safety, matching, normalize, regex_prefilter, sparse):
         digest.update(Path(module.__file__ or "").read_bytes())
+    # The tool names are data the matcher's features are made with.
+    digest.update(resources.files("bot.core").joinpath("tool_names.yaml").read_bytes())
     return digest.hexdigest()[:16]
 
 

@@ -99,7 +99,7 @@ class _Literal:
     text: str  # normalised
     kind: str  # "signature" | "variant"
     shown: str  # the literal as the catalog quotes it, for "why this answer"
-    words: frozenset[str]
+    words: tuple[str, ...]  # distinct, sorted (a tuple: the ready catalog loads it without hashing)
 
 
 @dataclass(frozen=True, slots=True)
@@ -288,7 +288,7 @@ class Matcher:
         self._literals: list[_Literal] = []
         for index, features in enumerate(prepared):
             for text, kind, shown in features.literals:
-                self._literals.append(_Literal(index, text, kind, shown, frozenset(tokens(text))))
+                self._literals.append(_Literal(index, text, kind, shown, tuple(sorted(set(tokens(text))))))
         # What sets each literal apart from the error frames every tool shares ("API Error: 400
         # {"type":"error",...}"): an alignment that covers the frame but not these words is no match.
         self._literal_marks = [self._distinctive(lit.text) for lit in self._literals]
@@ -493,7 +493,7 @@ class Matcher:
             candidates.update(self._literal_postings.get(word, ()))
         for position in sorted(candidates):
             literal = self._literals[position]
-            shared = literal.words & paste_words
+            shared = paste_words.intersection(literal.words)
             if len(shared) < _literal_need(len(literal.words)):
                 continue
             marks = self._literal_marks[position]
