@@ -1,6 +1,6 @@
 """One person floods the bot with hostile pastes; how fast are everyone else and /healthz still served?
 
-Starts a real `supportbot slack --http` on 127.0.0.1 against a small local Slack Web API fake, then runs
+Starts a real `supportbot slack --http` on 127.0.0.1 against a local Slack Web API fake (slack_rig.py), then runs
 two phases of the same length: a baseline (only the other person's pastes and /healthz probes), and
 under load (the same, while a hostile client keeps sending signed pastes of repeated `pwd-`, `token-`,
 `a-`, `1.1.` and newlines, up to Discord's 2,000/4,000 and Slack's 40,000-character message limits).
@@ -16,137 +16,47 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import hashlib
-import hmac
 import itertools
-import json
-import os
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-from aiohttp import ClientSession, ClientTimeout, web
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-SIGNING_SECRET = "bench-signing-secret-0123456789ab"
-TEAM = "T0BENCH"
-BOT_USER = "U0BOT"
-CHANNEL = "C0HELP"
+from slack_rig import SlackRig
+
 PASTE = 'API Error: 529 {"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}'
 UNITS = ("pwd-", "token-", "a-", "1.1.", "\n")
 LIMITS = (2_000, 4_000, 40_000)  # Discord (normal / Nitro) and Slack message limits, in characters
 ANSWER_TARGET, HEALTH_TARGET = 2.0, 1.0
+_people = itertools.count(1)
 
 
-class SlackFake:
-    """Just enough of Slack's Web API: every method answers ok; answers in threads are timed."""
-
-    def __init__(self) -> None:
-        self.answered: dict[str, float] = {}  # thread ts -> when the answer arrived
-        self._ts = itertools.count(1)
-        self._runner: web.AppRunner | None = None
-        self.base_url = ""
-
-    async def start(self) -> None:
-        app = web.Application(client_max_size=8 * 1024 * 1024)
-        app.router.add_route("*", "/api/{method}", self._api)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-        self.base_url = f"http://127.0.0.1:{port}/api/"
-
-    async def stop(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
-
-    async def _api(self, request: web.Request) -> web.Response:
-        method = request.match_info["method"]
-        if request.content_type == "application/json":
-            args = await request.json()
-        else:
-            args = dict(await request.post())
-        if method == "auth.test":
-            return web.json_response({"ok": True, "team_id": TEAM, "user_id": BOT_USER, "bot_id": "B0BOT",
-                                      "team": "Bench", "user": "supportbot", "url": "https://bench.slack/"})
-        if method == "chat.postMessage":
-            thread = str(args.get("thread_ts") or "")
-            if thread and thread not in self.answered:
-                self.answered[thread] = time.perf_counter()
-            return web.json_response({"ok": True, "channel": args.get("channel"), "ts": f"1.{next(self._ts)}"})
-        if method == "conversations.replies":
-            return web.json_response({"ok": True, "messages": [], "has_more": False})
-        return web.json_response({"ok": True})
-
-
-def signed(body: str) -> dict[str, str]:
-    ts = str(int(time.time()))
-    digest = hmac.new(SIGNING_SECRET.encode(), f"v0:{ts}:{body}".encode(), hashlib.sha256).hexdigest()
-    return {"X-Slack-Request-Timestamp": ts, "X-Slack-Signature": f"v0={digest}",
-            "Content-Type": "application/json"}
-
-
-_serial = itertools.count(1)
-
-
-def message(text: str, user: str) -> tuple[str, str]:
-    n = next(_serial)
-    ts = f"1710000000.{n:06d}"
-    body = {"token": "x", "team_id": TEAM, "api_app_id": "A0", "type": "event_callback", "event_id": f"Ev{n}",
-            "event_time": 1710000000, "event": {"type": "message", "user": user, "text": text, "channel": CHANNEL,
-                                                "ts": ts, "channel_type": "channel", "team": TEAM}}
-    return json.dumps(body), ts
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-async def wait_healthy(session: ClientSession, url: str, process: subprocess.Popen[bytes]) -> None:
-    for _ in range(600):
-        if process.poll() is not None:
-            raise SystemExit(f"supportbot exited early with status {process.returncode}")
-        try:
-            async with session.get(url + "/healthz") as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            pass
-        await asyncio.sleep(0.1)
-    raise SystemExit("supportbot did not become healthy in 60 s")
-
-
-async def other_person(session: ClientSession, url: str, fake: SlackFake, stop: asyncio.Event,
-                       times: list[float]) -> None:
+async def other_person(rig: SlackRig, stop: asyncio.Event, times: list[float]) -> None:
     """A paste every 0.5 s from a different person each time; the time until its threaded answer."""
     while not stop.is_set():
-        body, ts = message(PASTE, f"U0PERSON{next(_serial)}")
+        body, ts = rig.message_event(PASTE, f"U0PERSON{next(_people)}")
         sent = time.perf_counter()
-        async with session.post(url + "/slack/events", data=body.encode(), headers=signed(body)) as response:
-            await response.read()
-        while ts not in fake.answered and time.perf_counter() - sent < 30:
+        await rig.post_event(body)
+        while ts not in rig.api.answered and time.perf_counter() - sent < 30:
             await asyncio.sleep(0.005)
-        times.append(fake.answered.get(ts, time.perf_counter()) - sent)
+        times.append(rig.api.answered.get(ts, time.perf_counter()) - sent)
         await asyncio.sleep(0.5)
 
 
-async def health_probe(session: ClientSession, url: str, stop: asyncio.Event, times: list[float]) -> None:
+async def health_probe(rig: SlackRig, stop: asyncio.Event, times: list[float]) -> None:
     while not stop.is_set():
         started = time.perf_counter()
-        async with session.get(url + "/healthz") as response:
+        async with rig.session.get(rig.url + "/healthz") as response:
             await response.read()
         times.append(time.perf_counter() - started)
         await asyncio.sleep(0.2)
 
 
-async def hostile(session: ClientSession, url: str, stop: asyncio.Event, sent: list[int],
-                  limits: tuple[int, ...], rate: float) -> None:
+async def hostile(rig: SlackRig, stop: asyncio.Event, sent: list[int], limits: tuple[int, ...],
+                  rate: float) -> None:
     """Hostile pastes at `rate` a second (0: as fast as the bot acknowledges them)."""
     started = time.perf_counter()
     for unit, limit in itertools.cycle([(u, n) for n in limits for u in UNITS]):
@@ -155,21 +65,20 @@ async def hostile(session: ClientSession, url: str, stop: asyncio.Event, sent: l
         if rate > 0:
             await asyncio.sleep(max(0.0, started + sent[0] / rate - time.perf_counter()))
         text = (unit * (limit // len(unit) + 1))[:limit]
-        body, _ = message(text, "U0HOSTILE")
-        async with session.post(url + "/slack/events", data=body.encode(), headers=signed(body)) as response:
-            await response.read()
+        body, _ = rig.message_event(text, "U0HOSTILE")
+        await rig.post_event(body)
         sent[0] += 1
 
 
-async def phase(session: ClientSession, url: str, fake: SlackFake, seconds: float,
-                hostile_clients: int, limits: tuple[int, ...], rate: float) -> tuple[list[float], list[float], int]:
+async def phase(rig: SlackRig, seconds: float, hostile_clients: int, limits: tuple[int, ...],
+                rate: float) -> tuple[list[float], list[float], int]:
     stop = asyncio.Event()
     answers: list[float] = []
     health: list[float] = []
     sent = [0]
-    tasks = [asyncio.create_task(other_person(session, url, fake, stop, answers)),
-             asyncio.create_task(health_probe(session, url, stop, health)),
-             *(asyncio.create_task(hostile(session, url, stop, sent, limits, rate)) for _ in range(hostile_clients))]
+    tasks = [asyncio.create_task(other_person(rig, stop, answers)),
+             asyncio.create_task(health_probe(rig, stop, health)),
+             *(asyncio.create_task(hostile(rig, stop, sent, limits, rate)) for _ in range(hostile_clients))]
     await asyncio.sleep(seconds)
     stop.set()
     await asyncio.gather(*tasks)
@@ -183,35 +92,11 @@ def summary(values: list[float]) -> tuple[float, float, float]:
 
 
 async def run(seconds: float, hostile_clients: int, limits: tuple[int, ...], rate: float) -> None:
-    fake = SlackFake()
-    await fake.start()
-    port = free_port()
-    with tempfile.TemporaryDirectory() as scratch:
-        env = {**{k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DISCORD_", "SUPPORTBOT_"))},
-               "SLACK_BOT_TOKEN": "xoxb-bench-token", "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-               "SLACK_API_URL": fake.base_url, "SUPPORTBOT_DB": f"sqlite:///{Path(scratch) / 'bench.db'}",
-               "LOG_LEVEL": "WARNING"}
-        env.pop("DATABASE_URL", None)
-        command = [sys.executable, "-m", "bot", "slack", "--http", "--port", str(port)]
-        if os.environ.get("BENCH_SERVER"):  # e.g. a profiling wrapper; gets the port in BENCH_PORT
-            command = [sys.executable, os.environ["BENCH_SERVER"]]
-            env["BENCH_PORT"] = str(port)
-        process = subprocess.Popen(command,
-                                   env=env, cwd=scratch, stdout=None if os.environ.get("BENCH_SERVER") else subprocess.DEVNULL,
-                                   stderr=subprocess.PIPE)
-        url = f"http://127.0.0.1:{port}"
-        try:
-            async with ClientSession(timeout=ClientTimeout(total=60)) as session:
-                await wait_healthy(session, url, process)
-                base = await phase(session, url, fake, seconds, 0, limits, rate)
-                load = await phase(session, url, fake, seconds, hostile_clients, limits, rate)
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-            await fake.stop()
+    with tempfile.TemporaryDirectory(prefix="supportbot-bench-hostile-") as scratch:
+        async with SlackRig(f"sqlite:///{Path(scratch) / 'bench.db'}") as rig:
+            port = rig.port
+            base = await phase(rig, seconds, 0, limits, rate)
+            load = await phase(rig, seconds, hostile_clients, limits, rate)
     print(f"supportbot slack --http on 127.0.0.1:{port}, {seconds:g} s per phase, "
           f"{hostile_clients} hostile client(s) at {rate or 'unlimited'}/s each; units {', '.join(map(repr, UNITS))} at {limits} characters")
     print(f"{'':28}{'median':>9}{'p95':>9}{'max':>9}{'n':>6}")

@@ -18,6 +18,7 @@ from aiohttp import web
 
 from bot.config import Settings, mask_url
 from bot.core.catalog_cache import CatalogCache
+from bot.core.catalog_folders import fingerprint
 from bot.core.ports import IncidentStore
 from bot.core.service import SupportService
 from bot.errors import StoreError
@@ -39,19 +40,30 @@ class App:
     store: IncidentStore
     # Front end name -> "running" | "reconnecting" | "stopped", kept by the runner.
     front_end_status: dict[str, str] = field(default_factory=dict)
+    # The catalog files (names, times, sizes) as they were just before they were loaded: where the
+    # catalog watcher starts, so its first look reloads only what changed since, not the whole catalog.
+    catalog_files: tuple[tuple[str, str, float, int], ...] | None = None
+    _store_check: asyncio.Future[str] | None = field(default=None, init=False, repr=False)
 
     async def health(self) -> dict[str, Any]:
         """What `GET /healthz` answers: the store, the catalog in use, and each front end's state."""
-        store = "ok"
-        try:
-            await self.store.ping()
-        except Exception as exc:  # the reason class is enough; the message could carry a URL
-            store = f"error: {type(exc).__name__}"
+        # Checks that arrive while one is asking the store share its answer: a burst of probes costs
+        # one round trip to the database thread, not one each in a queue.
+        if self._store_check is None or self._store_check.done():
+            self._store_check = asyncio.ensure_future(self._check_store())
+        store = await asyncio.shield(self._store_check)
         catalog = self.service.catalog
         front_ends = dict(self.front_end_status)
         healthy = store == "ok" and all(state == "running" for state in front_ends.values())
         return {"ok": healthy, "store": store, "catalog": {"entries": len(catalog), "version": catalog.version},
                 "front_ends": front_ends}
+
+    async def _check_store(self) -> str:
+        try:
+            await self.store.ping()
+        except Exception as exc:  # the reason class is enough; the message could carry a URL
+            return f"error: {type(exc).__name__}"
+        return "ok"
 
     def http_routes(self) -> list[web.RouteDef]:
         """`GET /healthz` (the report above, as JSON) and `GET /metrics` (the service's counters)."""
@@ -89,6 +101,7 @@ def catalog_folder(settings: Settings) -> Path:
 async def open_app(settings: Settings) -> AsyncIterator[App]:
     """Load the catalog, open the store, build the service; close the store on the way out."""
     folders = settings.knowledge_folders
+    files = await asyncio.to_thread(fingerprint, folders)
     # Reading, validating and preparing the catalog is file and CPU work: a worker thread does it, and
     # the cache spares all of it when no catalog file changed since the last start, and otherwise
     # every file and entry that did not change.
@@ -101,7 +114,7 @@ async def open_app(settings: Settings) -> AsyncIterator[App]:
     log.info("store opened: %s", mask_url(settings.database_url))
     try:
         service = SupportService(knowledge, store, settings.policy())
-        yield App(settings, service, store)
+        yield App(settings, service, store, catalog_files=files)
     finally:
         await store.close()
         log.info("store closed")

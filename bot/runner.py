@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import logging
 import signal
+import sys
 from collections.abc import Awaitable, Callable
 from typing import TextIO
 
@@ -25,11 +26,24 @@ from bot.errors import ConfigError, StartupError
 log = logging.getLogger(__name__)
 
 DRAIN_SECONDS = 8.0
+# How long a thread may keep the interpreter lock while another waits for it. CPU work (matching,
+# parsing) runs on a worker thread; at Python's default of 5 ms, every wake-up of the event loop
+# waits up to that long behind it, and a burst of acknowledgements pays it request after request.
+LOOP_SWITCH_SECONDS = 0.0005
 CATALOG_POLL_SECONDS = 5.0
 BACKOFF_START, BACKOFF_MAX = 1.0, 60.0
 
 
 async def serve(app: App, front_ends: list[str], *, port: int, stdin: TextIO, stdout: TextIO) -> int:
+    switch_interval = sys.getswitchinterval()
+    sys.setswitchinterval(min(switch_interval, LOOP_SWITCH_SECONDS))
+    try:
+        return await _serve(app, front_ends, port=port, stdin=stdin, stdout=stdout)
+    finally:
+        sys.setswitchinterval(switch_interval)
+
+
+async def _serve(app: App, front_ends: list[str], *, port: int, stdin: TextIO, stdout: TextIO) -> int:
     stop = asyncio.Event()
     _install_signal_handlers(stop)
     runners: dict[str, Callable[[], Awaitable[None]]] = {}
@@ -116,8 +130,9 @@ async def supervise(
 async def watch_catalog(app: App, stop: asyncio.Event, interval: float = CATALOG_POLL_SECONDS) -> None:
     """Reload the catalog when its files change; a broken catalog is reported and the last good one kept."""
     knowledge = app.service.knowledge
-    # None: the first look always compares contents, so an edit made while starting is not missed.
-    last: tuple[tuple[str, str, float, int], ...] | None = None
+    # The files as they were before start-up loaded them, so an edit made while starting is not
+    # missed and an unchanged catalog is not parsed a second time (None: the first look reloads).
+    last = app.catalog_files
     while not stop.is_set():
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), interval)

@@ -85,6 +85,33 @@ async def test_catalog_changes_are_reloaded_and_a_broken_catalog_is_reported(tmp
         await watcher
 
 
+async def test_the_watcher_does_not_load_again_a_catalog_unchanged_since_start(tmp_path: Path) -> None:
+    folder = tmp_path / "knowledge"
+    shutil.copytree(default_catalog_dir(), folder)
+    settings = Settings.from_env({"SUPPORTBOT_DB": f"sqlite:///{tmp_path / 'db.sqlite'}",
+                                  "SUPPORTBOT_KNOWLEDGE": str(folder)})
+    async with open_app(settings) as app:
+        knowledge = app.service.knowledge
+        reloads = 0
+        real_reload = knowledge.reload
+
+        async def counted_reload():  # type: ignore[no-untyped-def]
+            nonlocal reloads
+            reloads += 1
+            return await real_reload()
+
+        knowledge.reload = counted_reload  # type: ignore[method-assign]
+        stop = asyncio.Event()
+        watcher = asyncio.create_task(watch_catalog(app, stop, interval=0.02))
+        await asyncio.sleep(0.3)
+        assert reloads == 0
+        entry = folder / "claude-code-529-overloaded.yaml"
+        entry.write_text(entry.read_text(encoding="utf-8") + "\n", encoding="utf-8")
+        await _until(lambda: reloads == 1)
+        stop.set()
+        await watcher
+
+
 async def _until(condition, timeout: float = 10.0) -> None:  # type: ignore[no-untyped-def]
     deadline = time.monotonic() + timeout
     while not condition():
@@ -119,3 +146,47 @@ def test_sigterm_keeps_an_acknowledged_report_and_exits_cleanly(tmp_path: Path) 
     with contextlib.closing(sqlite3.connect(db)) as connection:
         (count,) = connection.execute("SELECT COUNT(*) FROM quota_reports").fetchone()
     assert count == 1
+
+
+async def test_health_checks_arriving_together_share_one_store_round_trip(tmp_path: Path,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    settings = Settings.from_env({"SUPPORTBOT_DB": f"sqlite:///{tmp_path / 'db.sqlite'}"})
+    async with open_app(settings) as app:
+        pings = 0
+        answer: Exception | None = None
+        gate = asyncio.Event()
+
+        async def slow_ping() -> None:
+            nonlocal pings
+            pings += 1
+            await gate.wait()
+            if answer is not None:
+                raise answer
+
+        monkeypatch.setattr(app.store, "ping", slow_ping)
+        checks = [asyncio.create_task(app.health()) for _ in range(20)]
+        await asyncio.sleep(0.05)
+        gate.set()
+        reports = await asyncio.gather(*checks)
+        assert pings == 1 and all(r["store"] == "ok" for r in reports)
+        answer = OSError("gone")
+        failed = await app.health()  # a later check asks the store again
+        assert pings == 2 and failed["store"] == "error: OSError" and failed["ok"] is False
+
+
+async def test_serving_shortens_the_interpreter_switch_interval_and_restores_it(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from bot import runner
+
+    seen: list[float] = []
+
+    async def fake_serve(*args: object, **kwargs: object) -> int:
+        seen.append(sys.getswitchinterval())
+        raise RuntimeError("front end failed")
+
+    before = sys.getswitchinterval()
+    monkeypatch.setattr(runner, "_serve", fake_serve)
+    with pytest.raises(RuntimeError):
+        await runner.serve(None, [], port=0, stdin=None, stdout=None)  # type: ignore[arg-type]
+    assert seen == [min(before, runner.LOOP_SWITCH_SECONDS)] and seen[0] <= 0.001
+    assert sys.getswitchinterval() == before

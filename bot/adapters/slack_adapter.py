@@ -123,6 +123,9 @@ class SlackBot:
         )
         self._events: OrderedDict[str, None] = OrderedDict()
         self.background = Background("slack")
+        # One connection pool for every Web API call and response_url answer: the SDK's default opens
+        # a session, a TLS context and a connection per call, on the event loop that acknowledges.
+        self._http: aiohttp.ClientSession | None = None
         self._register()
         self._alerts = alerts
         if alerts is not None:
@@ -130,8 +133,16 @@ class SlackBot:
 
     # -- lifetime ----------------------------------------------------------------------------------------
 
+    def http_session(self) -> aiohttp.ClientSession:
+        """The shared connection pool (made on first use, inside the running loop; closed by `close()`)."""
+        if self._http is None or self._http.closed:
+            self._http = aiohttp.ClientSession()
+        return self._http
+
     async def start(self) -> None:
         """Check the token once (auth.test); a rejected token is a configuration error, not a retry."""
+        if self.client.session is None:
+            self.client.session = self.http_session()
         try:
             response = await self.client.auth_test()
         except SlackApiError as exc:
@@ -151,6 +162,10 @@ class SlackBot:
         if self._alerts is not None:
             self._alerts.detach(self.post_alert)
         await self.background.close(timeout)
+        if self._http is not None:
+            if self.client.session is self._http:
+                self.client.session = None
+            await self._http.close()
 
     # -- wiring ----------------------------------------------------------------------------------------------
 
@@ -214,7 +229,8 @@ class SlackBot:
     async def respond(self, response_url: str, rendered: sb.Rendered, *, in_channel: bool = False,
                       replace_original: bool = False) -> bool:
         """Answer through an interaction's response_url (works in channels the bot has not joined)."""
-        webhook = AsyncWebhookClient(response_url, retry_handlers=[AsyncRateLimitErrorRetryHandler(max_retry_count=2)])
+        webhook = AsyncWebhookClient(response_url, session=self.http_session(),
+                                     retry_handlers=[AsyncRateLimitErrorRetryHandler(max_retry_count=2)])
         try:
             response = await webhook.send(text=rendered.text, blocks=rendered.blocks,
                                           response_type="in_channel" if in_channel else "ephemeral",

@@ -461,6 +461,18 @@ class TestChannelMessages:
 
 
 class TestErrfix:
+    async def test_web_api_calls_and_answers_share_one_kept_alive_connection(self, slack_bot: SlackBot,
+                                                                             fake_slack: FakeSlackApi) -> None:
+        await slack_bot.start()
+        for number in range(3):
+            await slack_bot.api("chat_postMessage", channel="C1", text=f"note {number}")
+            assert await slack_bot.respond(fake_slack.response_url(f"r{number}"), sb.Rendered([], f"answer {number}"))
+        calls = [c for c in fake_slack.calls if c.method in ("auth.test", "chat.postMessage", "response_url")]
+        assert len(calls) == 7
+        assert len({c.peer for c in calls}) == 1  # no connection (nor session) of its own per call
+        await slack_bot.close()
+        assert slack_bot.client.session is None or slack_bot.client.session.closed
+
     async def test_errfix_answers_privately_with_alternates_and_share(self, slack_bot: SlackBot,
                                                                       fake_slack: FakeSlackApi) -> None:
         response = await run(slack_bot, command_body("/errfix", CODEX_LIMIT, response_url=fake_slack.response_url()))

@@ -35,6 +35,7 @@ class Call:
     token: str | None = None
     path: str = ""
     response: dict[str, Any] = field(default_factory=dict)  # what the fake answered
+    peer: str = ""  # the client's address and port: which connection the call came over
 
     def __getitem__(self, key: str) -> Any:
         return self.args[key]
@@ -197,7 +198,7 @@ class FakeSlackApi:
         return args
 
     async def _hook(self, request: web.Request) -> web.Response:
-        await self._record(Call("response_url", await self._args(request), path=request.path))
+        await self._record(Call("response_url", await self._args(request), path=request.path, peer=_peer(request)))
         return web.Response(text="ok")
 
     async def _upload(self, request: web.Request) -> web.Response:
@@ -215,7 +216,7 @@ class FakeSlackApi:
         args = await self._args(request)
         auth = request.headers.get("Authorization", "")
         token = auth.removeprefix("Bearer ") or args.get("token")
-        call = Call(method, args, token, request.path)
+        call = Call(method, args, token, request.path, peer=_peer(request))
         await self._record(call)
         queue = self._failures.get(method)
         if queue:
@@ -334,3 +335,8 @@ if __name__ == "__main__":
     parser.add_argument("--port", type=int, default=0)
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(_serve_forever(parser.parse_args().port))
+
+
+def _peer(request: web.Request) -> str:
+    peer = request.transport.get_extra_info("peername") if request.transport is not None else None
+    return f"{peer[0]}:{peer[1]}" if peer else ""
