@@ -1,4 +1,8 @@
-"""The composition root: settings -> policy, catalog -> store -> service, with every lifetime owned here."""
+"""The composition root: settings -> policy, catalog -> store -> service, with every lifetime owned here.
+
+The health report and the service's metrics live here too, as the routes (`GET /healthz`, `GET /metrics`)
+a front end that serves HTTP mounts beside its own.
+"""
 
 from __future__ import annotations
 
@@ -10,15 +14,23 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from aiohttp import web
+
 from bot.config import Settings, mask_url
 from bot.core.catalog_cache import CatalogCache
 from bot.core.catalog_folders import fingerprint
 from bot.core.ports import IncidentStore
 from bot.core.service import SupportService
 from bot.errors import StoreError
+from bot.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
+from bot.metrics import make_registry
+from bot.metrics import render as render_metrics
 from bot.storage import open_store
 
 log = logging.getLogger(__name__)
+
+HEALTH_PATH = "/healthz"
+METRICS_PATH = "/metrics"
 
 
 @dataclass
@@ -52,6 +64,32 @@ class App:
         except Exception as exc:  # the reason class is enough; the message could carry a URL
             return f"error: {type(exc).__name__}"
         return "ok"
+
+    def http_routes(self) -> list[web.RouteDef]:
+        """`GET /healthz` (the report above, as JSON) and `GET /metrics` (the service's counters)."""
+        service = self.service
+        registry = make_registry(service.stats, lambda: service.in_flight,
+                                 lambda: (service.catalog.version, len(service.catalog)))
+
+        async def healthz(request: web.Request) -> web.Response:
+            return web.json_response(await self.health())
+
+        async def metrics(request: web.Request) -> web.Response:
+            return web.Response(body=render_metrics(registry), headers={"Content-Type": METRICS_CONTENT_TYPE})
+
+        return [web.get(HEALTH_PATH, healthz), web.get(METRICS_PATH, metrics)]
+
+
+@asynccontextmanager
+async def serve_http(web_app: web.Application, host: str, port: int) -> AsyncIterator[None]:
+    """Serve `web_app` on host:port for the block's lifetime (the process handles signals; no access log)."""
+    runner = web.AppRunner(web_app, handle_signals=False, access_log=None)
+    await runner.setup()
+    try:
+        await web.TCPSite(runner, host, port).start()
+        yield
+    finally:
+        await runner.cleanup()
 
 
 def catalog_folder(settings: Settings) -> Path:

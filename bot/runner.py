@@ -81,7 +81,7 @@ def _runner_for(name: str, app: App, port: int, stdin: TextIO, stdout: TextIO) -
         from bot.adapters.slack_adapter import run_slack
 
         return lambda: run_slack(app.service, app.settings, http=name == "slack-http", port=port,
-                                 alerts=relay, health=app.health)
+                                 alerts=relay, routes=app.http_routes())
     if name == "discord":
         from bot.adapters.discord_adapter import run_discord
 

@@ -54,8 +54,22 @@ async def test_quota_and_incidents_in_the_terminal(store, catalog) -> None:
 
 
 async def test_colour_when_asked(store, catalog) -> None:
+    title = catalog.get("claude-code-529-overloaded").title
     output = await _chat(store, catalog, OVERLOADED + "\n", color=True)
-    assert "\x1b[1;36m" in output
+    title_line = next(line for line in output.splitlines() if title in line)
+    assert title_line.startswith("\x1b[") and "\x1b[0m" in title_line  # styled by rich, then reset
+    assert "\x1b[" not in (await _chat(store, catalog, OVERLOADED + "\n")).replace(title, "")
+
+
+async def test_a_support_bundle_is_one_block_between_two_rules_with_colour_too(store, catalog) -> None:
+    for color, percent in ((False, 80), (True, 90)):  # two readings: the same one twice is counted once
+        output = await _chat(store, catalog, f"/quota weekly at {percent}%, session 12%\n", color=color)
+        lines = output.splitlines()
+        rules = [i for i, line in enumerate(lines) if "─" * 60 in line]
+        assert len(rules) == 2, output
+        inside = lines[rules[0] + 1:rules[1]]
+        assert inside and not any(line.lstrip().startswith(("•", "-", "*")) for line in inside)
+        assert any("Tool:" in line or "Window" in line or "%" in line for line in inside)
 
 
 def test_bare_supportbot_starts_the_terminal_chat_on_sqlite(tmp_path: Path) -> None:

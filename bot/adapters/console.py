@@ -7,9 +7,9 @@ Slack and Discord (`bot.core.commands`). The person at the terminal is the opera
 are allowed here.
 
 At a real terminal the input line is prompt_toolkit's: history, a multi-line paste arrives whole, and
-Tab completes commands and catalog entry ids. Without a terminal (a pipe, a file, tests) lines are read
-plainly and the output has no colour. No line can stop the chat: text that is not UTF-8 or a command
-that fails gets a one-line answer and the next line is read as usual.
+Tab completes commands and catalog entry ids, and replies are rendered by rich. Without a terminal (a
+pipe, a file, tests) lines are read plainly and the output is plain text. No line can stop the chat:
+text that is not UTF-8 or a command that fails gets a one-line answer and the next line is read as usual.
 """
 
 from __future__ import annotations
@@ -23,9 +23,12 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import replace
 from typing import Any, TextIO
 
+from rich.console import Console
+from rich.text import Text
+
 from bot.core.commands import PASTE_COMMANDS, TERMINAL_COMMANDS, parse_line
 from bot.core.models import Command, Incoming, Reply, ReplyKind
-from bot.core.ports import Posted, ThreadAuthors
+from bot.core.ports import PlainPort, Posted
 from bot.core.replies import render_text
 from bot.core.service import SupportService
 
@@ -40,76 +43,51 @@ BUNDLE_HEADING = "Support bundle"
 NOT_TEXT = "That input is not valid UTF-8 text, so nothing was sent. Paste it again as plain text."
 
 
-class _Style:
-    def __init__(self, color: bool) -> None:
-        self.color = color
-
-    def _wrap(self, code: str, text: str) -> str:
-        return f"\x1b[{code}m{text}\x1b[0m" if self.color else text
-
-    def title(self, text: str) -> str:
-        return self._wrap("1;36", text)
-
-    def heading(self, text: str) -> str:
-        return self._wrap("1", text)
-
-    def dim(self, text: str) -> str:
-        return self._wrap("2", text)
-
-    def warn(self, text: str) -> str:
-        return self._wrap("1;33", text)
+# Rich styles by the role of a line; "" is plain. Without a terminal nothing is styled at all.
+TITLE, WARN, HEADING, DIM = "bold cyan", "bold yellow", "bold", "dim"
 
 
-def render_console(reply: Reply, style: _Style) -> str:
-    """The plain-text reply, with colour where the terminal has it; the rest is one `/more` away."""
+def render_console(reply: Reply) -> list[tuple[str, str]]:
+    """The reply as (style, line) pairs: the plain-text reply, the rest one `/more` away, and a support
+    bundle as one block between two rules with nothing else inside, ready to copy."""
     bundles = [s for s in reply.sections if s.heading == BUNDLE_HEADING]
     shown = reply if not bundles else _without(reply, BUNDLE_HEADING)
-    lines = render_text(shown).splitlines()
     headings = {s.heading for s in (*shown.sections, *shown.more)}
-    out = []
-    for index, line in enumerate(lines):
+    out: list[tuple[str, str]] = []
+    for index, line in enumerate(render_text(shown).splitlines()):
         if index == 0:
-            is_warning = reply.kind in (ReplyKind.REFUSAL, ReplyKind.NOT_RECOGNISED)
-            out.append(style.warn(line) if is_warning else style.title(line))
+            out.append((WARN if reply.kind in (ReplyKind.REFUSAL, ReplyKind.NOT_RECOGNISED) else TITLE, line))
         elif line in headings:
-            out.append(style.heading(line))
+            out.append((HEADING, line))
         elif line.startswith(("Why this answer", "Sources:", "Catalog entry")):
-            out.append(style.dim(line))
+            out.append((DIM, line))
         else:
-            out.append(line)
-    for bundle in bundles:  # one block to copy as it is: no bullets, nothing else inside the rules
-        rule = "─" * 60
-        out += ["", style.heading(f"{BUNDLE_HEADING} (copy everything between the lines)"), style.dim(rule),
-                *"\n".join(bundle.items).splitlines(), style.dim(rule)]
+            out.append(("", line))
+    for bundle in bundles:
+        rule = (DIM, "─" * 60)
+        out += [("", ""), (HEADING, f"{BUNDLE_HEADING} (copy everything between the lines)"), rule,
+                *(("", line) for line in "\n".join(bundle.items).splitlines()), rule]
     if reply.more and reply.entry_id:
-        out.append(style.dim(f"More (checks, step by step, prevention, FAQ): /more {reply.entry_id}"))
+        out.append((DIM, f"More (checks, step by step, prevention, FAQ): /more {reply.entry_id}"))
     buttons = [a for a in reply.actions if a.command in (Command.SHOW_ENTRY,)]
     if buttons:
-        out.append(style.dim("See one: " + ", ".join(f"/show {a.value}" for a in buttons)))
+        out.append((DIM, "See one: " + ", ".join(f"/show {a.value}" for a in buttons)))
     if reply.answer_id is not None:
-        out.append(style.dim(f"(answer #{reply.answer_id})"))
-    return "\n".join(out)
+        out.append((DIM, f"(answer #{reply.answer_id})"))
+    return out
 
 
 def _without(reply: Reply, heading: str) -> Reply:
     return replace(reply, sections=tuple(s for s in reply.sections if s.heading != heading))
 
 
-class _TerminalPort:
-    """The terminal as a conversation (`bot.core.ports.ChatPort`): answers are printed, edits reprinted."""
+class _TerminalPort(PlainPort):
+    """The terminal as a conversation (`bot.core.ports.ChatPort`): answers are printed, edits reprinted.
+    The operator is staff; receipts, threads and channel names do not exist here."""
 
     def __init__(self, show: Callable[[Reply, str], None]) -> None:
         self.show = show
         self.posted = 0
-
-    async def react(self) -> None:
-        return None
-
-    async def unreact(self) -> None:
-        return None
-
-    async def thread_authors(self) -> ThreadAuthors:
-        return ThreadAuthors()
 
     async def post(self, reply: Reply) -> Posted | None:
         self.posted += 1
@@ -125,24 +103,32 @@ class _TerminalPort:
 
 
 class TerminalChat:
-    """One turn at a time: a command line or a whole paste in, the replies out."""
+    """One turn at a time: a command line or a whole paste in, the replies out.
+
+    With `color`, lines are printed by rich (styles, the terminal's own width; long lines are never
+    broken, so a copied bundle stays intact); without it, as plain text.
+    """
 
     def __init__(self, service: SupportService, stdout: TextIO, *, color: bool, user: str) -> None:
         self.service = service
         self.stdout = stdout
-        self.style = _Style(color)
+        self.rich = Console(file=stdout, force_terminal=True, highlight=False, soft_wrap=True) if color else None
         self.user = user
         self.port = _TerminalPort(self.show)
 
-    def say(self, text: str) -> None:
-        self.stdout.write(text + "\n")
+    def say(self, text: str, style: str = "") -> None:
+        if self.rich is not None:
+            self.rich.print(Text(text, style=style))
+        else:
+            self.stdout.write(text + "\n")
         self.stdout.flush()
 
     def show(self, reply: Reply, note: str = "") -> None:
         self.say("")
         if note:
-            self.say(self.style.dim(note))
-        self.say(render_console(reply, self.style))
+            self.say(note, DIM)
+        for style, line in render_console(reply):
+            self.say(line, style)
         self.say("")
 
     async def turn(self, text: str) -> bool:
@@ -151,7 +137,7 @@ class TerminalChat:
             return await self._turn(text)
         except Exception as exc:  # one bad line must never end the chat or eat the lines after it
             log.debug("terminal turn failed", exc_info=True)
-            self.say(self.style.warn(f"Sorry, that failed ({type(exc).__name__}).") + " The chat goes on.")
+            self.say(f"Sorry, that failed ({type(exc).__name__}). The chat goes on.", WARN)
             return True
 
     async def _turn(self, text: str) -> bool:
@@ -159,7 +145,7 @@ class TerminalChat:
         if not stripped:
             return True
         if _has_undecodable(stripped):
-            self.say(self.style.warn(NOT_TEXT))
+            self.say(NOT_TEXT, WARN)
             return True
         first, _, rest = stripped.partition("\n")
         if first.strip().lower() in QUIT:
@@ -168,20 +154,16 @@ class TerminalChat:
             before = self.port.posted
             await self.service.triage.handle(self._incoming(Command.MESSAGE, stripped), self.port)
             if self.port.posted == before:
-                self.say(self.style.dim("(no answer: that does not look like an error I can help with)"))
+                self.say("(no answer: that does not look like an error I can help with)", DIM)
             return True
         parsed = parse_line(first)
         if parsed is None:
-            self.say(self.style.warn(f"Unknown command {first.split()[0]!r}.") + " Try /help.")
+            self.say(f"Unknown command {first.split()[0]!r}. Try /help.", WARN)
             return True
         command, argument = parsed
         if rest.strip() and command in PASTE_COMMANDS:  # a command followed by a multi-line paste
             argument = f"{argument}\n{rest}".strip()
-        answers = await self.service.handle(self._incoming(command, argument), self.port)
-        if not answers:
-            self.say(self.style.dim("(nothing to show for that)"))
-        for reply in answers:
-            self.show(reply)
+        await self.service.respond(self._incoming(command, argument), self.port)
         return True
 
     def _incoming(self, command: Command, text: str) -> Incoming:
@@ -200,7 +182,7 @@ async def run_console(
     interactive = _isatty(stdin) and _isatty(stdout)
     chat = TerminalChat(service, stdout, color=_isatty(stdout) if color is None else color,
                         user=user or _whoami())
-    chat.say(chat.style.dim(BANNER))
+    chat.say(BANNER, DIM)
     read_turn = _prompt_reader(service, stdin, stdout) if interactive else _plain_reader(stdin)
     while True:
         text = await read_turn()

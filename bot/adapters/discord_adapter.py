@@ -1,10 +1,12 @@
 """The Discord front end: a thin translator between discord.py and the core.
 
 A channel message becomes an `Incoming` plus a `_DiscordPort` (👀, thread history, reply, edit, staff
-role) and goes to the core's triage (`bot.core.triage`); interactions go to `SupportService.handle`.
-Replies are rendered as embeds with persistent buttons (`discord_render`). Nothing here decides *what*
-to answer: watch lists, channel modes, thread skipping, merging and staff rules live in the core.
-discord.py's HTTP errors become `DeliveryError` here, at the edge.
+role) and goes to the core's triage (`bot.core.triage`); a slash command, menu pick or button becomes an
+`Incoming` plus an `_InteractionPort` and goes to `SupportService.respond`, which posts the replies
+through it, as Slack's commands do. Replies are rendered as embeds with persistent buttons
+(`discord_render`). Nothing here decides *what* to answer: watch lists, channel modes, thread
+skipping, merging and staff rules live in the core. discord.py's HTTP errors become `DeliveryError`
+here, at the edge.
 
     await run_discord(service, settings)   # what the CLI runs; returns only when cancelled
 The application's declared surface (intents, invite, endpoints, app commands) is in `discord_app`.
@@ -12,41 +14,33 @@ The application's declared surface (intents, invite, endpoints, app commands) is
 
 from __future__ import annotations
 
-import io
+import contextlib
 import logging
 import re
+from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
 import discord
 from discord import app_commands
 
-from bot.adapters.discord_app import (  # noqa: F401  (INVITE_SCOPES, invite_*: the README imports them from here)
-    INVITE_SCOPES,
-    bot_intents,
-    install_commands,
-    invite_permissions,
-    invite_url,
-    use_endpoints,
-)
+from bot.adapters.discord_app import bot_intents, install_commands, use_endpoints
 from bot.adapters.discord_render import (
-    EMBED_FIELDS_MAX,
-    EMBED_TOTAL_MAX,
-    FIELD_VALUE_MAX,
     NO_PINGS,
     ActionButton,
     build_view,
+    chart_files,
     clip,
     fallback_parts,
     render_embed,
-    staff_ping,
+    staff_mention,
     thread_name,
 )
-from bot.chart import chart_text, render_png_async
 from bot.config import Settings
 from bot.core.commands import parse_command
 from bot.core.errors import ConfigError, DeliveryError
 from bot.core.models import Command, Incoming, Reply
-from bot.core.ports import AlertRelay, Posted, ThreadAuthors
+from bot.core.ports import AlertRelay, PlainPort, Posted, ThreadAuthors
 from bot.core.service import SupportService
 
 log = logging.getLogger(__name__)
@@ -63,20 +57,6 @@ INTENT_MISSING = (
 # -- translation -----------------------------------------------------------------------------------
 
 
-async def chart_files(reply: Reply, embed: discord.Embed) -> list[discord.File]:
-    """The reply's chart as a PNG attached to `embed` (drawn off the event loop); as sparklines without matplotlib."""
-    if reply.chart is None:
-        return []
-    png = await render_png_async(reply.chart)
-    if png is None:
-        value = clip("```\n" + chart_text(reply.chart) + "\n```", FIELD_VALUE_MAX)
-        if len(embed.fields) < EMBED_FIELDS_MAX and len(embed) + len(value) + 5 <= EMBED_TOTAL_MAX:
-            embed.add_field(name="Chart", value=value, inline=False)
-        return []
-    embed.set_image(url=f"attachment://{reply.chart.filename}")
-    return [discord.File(io.BytesIO(png), filename=reply.chart.filename)]
-
-
 def strip_mention(text: str, user_id: int | None, role_ids: tuple[int, ...] = ()) -> str:
     """Remove `<@BOT>` / `<@!BOT>` / `<@&BOT_ROLE>` (the bot being addressed) before matching."""
     if user_id is not None:
@@ -91,16 +71,6 @@ def channel_ids(channel: Any) -> tuple[str, str | None]:
     if isinstance(channel, discord.Thread):
         return str(channel.parent_id), str(channel.id)
     return str(getattr(channel, "id", "")), None
-
-
-def staff_role(guild: discord.Guild | None, settings: Settings) -> discord.Role | None:
-    """The configured staff role, by id or by exact name."""
-    wanted = settings.discord_staff_role
-    if not wanted or guild is None:
-        return None
-    if wanted.isdigit():
-        return guild.get_role(int(wanted))
-    return discord.utils.get(guild.roles, name=wanted)
 
 
 def is_platform_staff(user: discord.abc.User, settings: Settings,
@@ -127,45 +97,28 @@ def mentions_bot(message: discord.Message, bot_id: int | None) -> bool:
     return any(role_id in message.raw_role_mentions for role_id in bot_role_ids(message))
 
 
+def _incoming(channel: Any, user: discord.abc.User, guild_id: int | None, text: str, **fields: Any) -> Incoming:
+    """What every Discord event says alike: where (a thread counts as its parent), who, in which server."""
+    channel_id, thread_id = channel_ids(channel)
+    return Incoming(platform=PLATFORM, channel_id=channel_id, thread_id=thread_id, user_id=str(user.id),
+                    user_name=user.display_name, workspace_id=str(guild_id or ""), is_direct=guild_id is None,
+                    text=text, **fields)
+
+
 def message_incoming(message: discord.Message, *, bot_id: int | None) -> Incoming:
-    channel_id, thread_id = channel_ids(message.channel)
     parent = getattr(message.channel, "parent", None) or message.channel
-    return Incoming(
-        platform=PLATFORM,
-        channel_id=channel_id,
-        user_id=str(message.author.id),
-        text=strip_mention(message.content, bot_id, bot_role_ids(message)),
-        command=Command.MESSAGE,
-        channel_name=str(getattr(parent, "name", None) or ""),
-        workspace_id=str(message.guild.id) if message.guild else "",
-        message_id=str(message.id),
-        thread_id=thread_id,
-        user_name=message.author.display_name,
-        is_direct=message.guild is None,
-        mentioned=mentions_bot(message, bot_id),
-    )
+    return _incoming(message.channel, message.author, message.guild.id if message.guild else None,
+                     strip_mention(message.content, bot_id, bot_role_ids(message)),
+                     channel_name=str(getattr(parent, "name", None) or ""), message_id=str(message.id),
+                     mentioned=mentions_bot(message, bot_id))
 
 
-def interaction_incoming(interaction: discord.Interaction[Any], command: Command, text: str,
-                         settings: Settings) -> Incoming:
-    channel_id, thread_id = channel_ids(interaction.channel)
-    if not channel_id:
-        channel_id = str(interaction.channel_id or "")
+def interaction_incoming(interaction: discord.Interaction[Any], command: Command, text: str) -> Incoming:
+    """A command, menu pick or click: addressed to the bot by its nature."""
     message = interaction.message
-    return Incoming(
-        platform=PLATFORM,
-        channel_id=channel_id,
-        user_id=str(interaction.user.id),
-        text=text,
-        command=command,
-        workspace_id=str(interaction.guild_id or ""),
-        message_id=str(message.id) if message is not None else None,
-        thread_id=thread_id,
-        user_name=interaction.user.display_name,
-        is_direct=interaction.guild_id is None,
-        mentioned=True,
-        platform_staff=is_platform_staff(interaction.user, settings, interaction.permissions),
-    )
+    incoming = _incoming(interaction.channel, interaction.user, interaction.guild_id, text, command=command,
+                         message_id=str(message.id) if message is not None else None, mentioned=True)
+    return incoming if incoming.channel_id else replace(incoming, channel_id=str(interaction.channel_id or ""))
 
 
 # -- the client ------------------------------------------------------------------------------------
@@ -175,22 +128,7 @@ class SupportTree(app_commands.CommandTree["SupportBot"]):
     async def on_error(self, interaction: discord.Interaction[Any], error: app_commands.AppCommandError) -> None:
         name = interaction.command.name if interaction.command else "?"
         log.error("app command /%s failed", name, exc_info=error)
-        await apologise(interaction)
-
-
-async def apologise(interaction: discord.Interaction[Any]) -> None:
-    await say_privately(interaction, "Sorry, something went wrong on my side. Please try again in a minute.")
-
-
-async def say_privately(interaction: discord.Interaction[Any], text: str) -> None:
-    """A short private note: the interaction's answer, or a follow-up once it has been acknowledged."""
-    try:
-        if interaction.response.is_done():
-            await interaction.followup.send(clip(text, 2000), ephemeral=True, allowed_mentions=NO_PINGS)
-        else:
-            await interaction.response.send_message(clip(text, 2000), ephemeral=True, allowed_mentions=NO_PINGS)
-    except discord.HTTPException as exc:
-        log.warning("Discord refused a private note on an interaction: %s %s", exc.status, exc.code)
+        await _InteractionPort(self.client, interaction).apologise()
 
 
 class SupportBot(discord.Client):
@@ -295,19 +233,6 @@ class SupportBot(discord.Client):
 
     # -- sending ----------------------------------------------------------------------------------
 
-    def _mentions(self, reply: Reply, guild: discord.Guild | None) -> tuple[str | None, discord.AllowedMentions]:
-        """Content and allowed mentions: nobody is pinged except the staff role on an escalation."""
-        if not reply.ping_staff:
-            return None, NO_PINGS
-        role = staff_role(guild, self.settings)
-        wanted = self.settings.discord_staff_role
-        if role is None and wanted and wanted.isdigit():
-            role = discord.Object(id=int(wanted))  # type: ignore[assignment]
-        if role is None:
-            log.warning("escalation without a staff role to ping: set DISCORD_STAFF_ROLE")
-            return None, NO_PINGS
-        return staff_ping(reply, role)
-
     async def _send(self, target: discord.abc.Messageable | discord.Webhook, reply: Reply, *,
                     reference: discord.Message | None = None, guild: discord.Guild | None = None,
                     **extra: Any) -> discord.Message | None:
@@ -316,7 +241,7 @@ class SupportBot(discord.Client):
         `target` is a channel, or an interaction's follow-up webhook (`extra` then says `ephemeral`).
         """
         guild = guild or getattr(target, "guild", None) or (reference.guild if reference else None)
-        content, mentions = self._mentions(reply, guild)
+        content, mentions = staff_mention(reply, guild, self.settings.discord_staff_role)
         kwargs: dict[str, Any] = {"allowed_mentions": mentions, **extra, **({"content": content} if content else {})}
         if reference is not None:
             kwargs["reference"] = reference.to_reference(fail_if_not_exists=False)
@@ -360,86 +285,119 @@ class SupportBot(discord.Client):
 
     # -- interactions -----------------------------------------------------------------------------
 
-    async def run_command(self, interaction: discord.Interaction[Any], command: Command, text: str, *,
-                          grammar: bool = True) -> None:
-        """A slash command or menu pick: acknowledge at once (privately), then answer as a follow-up.
+    async def run_command(self, interaction: discord.Interaction[Any], command: Command, text: str) -> None:
+        """A slash command or menu pick: acknowledge at once (privately), then answer through its port.
 
-        `grammar=False` takes `text` as it is (a message picked for "Look up this error").
+        Only `/errfix` text is read by the shared grammar ("mode off", "help"); a message picked for
+        "Look up this error" (`Command.LOOK_UP`) is taken as it is.
         """
-        if not await _defer(interaction, ephemeral=True, thinking=True):
-            return
-        parsed = parse_command(command.value, text) if grammar and command is Command.ERRFIX else (command, text)
-        incoming = interaction_incoming(interaction, *(parsed or (command, text)), self.settings)
-        answers = await self.service.handle(incoming)
-        await self._deliver(interaction, answers, thinking=True)
+        port = _InteractionPort(self, interaction, thinking=True)
+        if await port.acknowledge():
+            parsed = parse_command(command.value, text) if command is Command.ERRFIX else None
+            await self.service.respond(interaction_incoming(interaction, *(parsed or (command, text))), port)
 
     async def handle_action(self, interaction: discord.Interaction[Any], command: Command, value: str) -> None:
         """A button click (routed by custom_id by `ActionButton`, so it works after a restart)."""
-        if not await _defer(interaction):
+        port = _InteractionPort(self, interaction)
+        if not await port.acknowledge():
             return
         try:
-            incoming = interaction_incoming(interaction, command, value, self.settings)
-            answers = await self.service.handle(incoming)
-            await self._deliver(interaction, answers, thinking=False)
+            await self.service.respond(interaction_incoming(interaction, command, value), port)
         except Exception:  # the click was acknowledged: say sorry rather than leave the person waiting
             log.exception("button %s failed", command.value)
-            await apologise(interaction)
+            await port.apologise()
 
-    async def _deliver(self, interaction: discord.Interaction[Any], answers: list[Reply], *, thinking: bool) -> None:
-        if not answers and thinking:
-            await say_privately(interaction, "Nothing to show for that.")
-        for reply in answers:
-            if reply.private:
-                await self._followup(interaction, reply, ephemeral=True)
-            elif thinking and interaction.channel is not None:
-                # The deferred "thinking" message is private; a public answer goes to the channel.
-                sent = await self._send(interaction.channel, reply)  # type: ignore[arg-type]
-                await say_privately(interaction, "Posted in the channel." if sent else "I could not post in this channel.")
+
+class _InteractionPort(PlainPort):
+    """Where a slash command, menu pick or button click is answered (`bot.core.ports.ChatPort`).
+
+    A command is acknowledged with a private "thinking" answer, a click silently. A private reply is a
+    follow-up only the person sees. A public one goes to the channel after a command (the person is
+    told it was posted) and is a public follow-up after a click.
+    """
+
+    def __init__(self, bot: SupportBot, interaction: discord.Interaction[Any], *, thinking: bool = False) -> None:
+        self.bot, self.interaction, self.thinking = bot, interaction, thinking
+
+    async def acknowledge(self) -> bool:
+        """Defer at once (Discord wants an answer within 3 s); False when the interaction is gone."""
+        try:
+            await self.interaction.response.defer(ephemeral=self.thinking, thinking=self.thinking)
+            return True
+        except discord.HTTPException as exc:  # expired (10062) or already acknowledged (40060)
+            log.warning("could not acknowledge interaction %s: %s %s", self.interaction.id, exc.status, exc.code)
+            return False
+
+    async def post(self, reply: Reply) -> Posted | None:
+        interaction = self.interaction
+        if reply.private or not self.thinking or interaction.channel is None:
+            sent = await self.bot._send(interaction.followup, reply, guild=interaction.guild,
+                                        ephemeral=reply.private)
+        else:
+            sent = await self.bot._send(interaction.channel, reply)  # type: ignore[arg-type]
+            await self.note("Posted in the channel." if sent else "I could not post in this channel.")
+        if sent is None:
+            raise DeliveryError(f"discord: answering interaction {interaction.id} failed")
+        return None
+
+    async def edit(self, posted: Posted, reply: Reply) -> None:
+        raise DeliveryError("discord: an interaction's answer is never edited in place")
+
+    async def is_staff(self) -> bool:
+        return is_platform_staff(self.interaction.user, self.bot.settings, self.interaction.permissions)
+
+    async def note(self, text: str) -> None:
+        """A short private note: the interaction's answer, or a follow-up once it has been acknowledged."""
+        response, text = self.interaction.response, clip(text, 2000)
+        try:
+            if response.is_done():
+                await self.interaction.followup.send(text, ephemeral=True, allowed_mentions=NO_PINGS)
             else:
-                await self._followup(interaction, reply, ephemeral=False)
+                await response.send_message(text, ephemeral=True, allowed_mentions=NO_PINGS)
+        except discord.HTTPException as exc:
+            log.warning("Discord refused a private note on an interaction: %s %s", exc.status, exc.code)
 
-    async def _followup(self, interaction: discord.Interaction[Any], reply: Reply, *, ephemeral: bool) -> None:
-        await self._send(interaction.followup, reply, guild=interaction.guild, ephemeral=ephemeral)
+    async def apologise(self) -> None:
+        await self.note("Sorry, something went wrong on my side. Please try again in a minute.")
 
 
+@contextlib.contextmanager
+def _refused(what: str) -> Iterator[None]:
+    """discord.py's HTTP errors become the core's DeliveryError, naming what failed."""
+    try:
+        yield
+    except discord.HTTPException as exc:
+        raise DeliveryError(f"discord: {what} failed: {exc.status} {exc.code}") from None
 
-class _DiscordPort:
-    """One Discord message's conversation, as the core's triage sees it (`bot.core.ports.ChatPort`)."""
+
+class _DiscordPort(PlainPort):
+    """One Discord message's conversation, as the core's triage sees it (`bot.core.ports.ChatPort`);
+    its channel's name comes with the message, so `channel_name` is never asked."""
 
     def __init__(self, bot: SupportBot, message: discord.Message) -> None:
         self.bot, self.message = bot, message
 
     async def react(self) -> None:
-        try:
+        with _refused(f"reacting to {self.message.id}"):
             await self.message.add_reaction(RECEIPT_EMOJI)
-        except discord.HTTPException as exc:
-            raise DeliveryError(f"discord: reacting to {self.message.id} failed: {exc.status} {exc.code}") from None
 
     async def unreact(self) -> None:
-        if self.bot.user is None:
-            return
-        try:
-            await self.message.remove_reaction(RECEIPT_EMOJI, self.bot.user)
-        except discord.HTTPException as exc:
-            raise DeliveryError(f"discord: removing a reaction failed: {exc.status} {exc.code}") from None
+        if self.bot.user is not None:
+            with _refused("removing a reaction"):
+                await self.message.remove_reaction(RECEIPT_EMOJI, self.bot.user)
 
     async def thread_authors(self) -> ThreadAuthors:
-        """Who wrote in the thread before this message (read from its history, so restarts forget nothing)."""
+        """The people who wrote in the thread before this message (read from its history, bots left out)."""
         thread = self.message.channel
         if not isinstance(thread, discord.Thread):
             return ThreadAuthors()
         people: set[str] = set()
-        bot_replied = False
-        try:
+        with _refused(f"reading thread {thread.id}"):
             async for earlier in thread.history(limit=HISTORY_LOOKBACK, before=self.message):
-                if self.bot.user is not None and earlier.author.id == self.bot.user.id:
-                    bot_replied = True
-                elif not earlier.author.bot and earlier.webhook_id is None:
+                if not earlier.author.bot and earlier.webhook_id is None:
                     people.add(str(earlier.author.id))
-        except discord.HTTPException as exc:
-            raise DeliveryError(f"discord: reading thread {thread.id} failed: {exc.status} {exc.code}") from None
         opener = str(thread.owner_id) if thread.owner_id else None
-        return ThreadAuthors(opener=opener, people=frozenset(people), bot_replied=bot_replied)
+        return ThreadAuthors(opener=opener, people=frozenset(people))
 
     async def post(self, reply: Reply) -> Posted | None:
         sent = await self.bot.post_reply(self.message, reply)
@@ -449,23 +407,12 @@ class _DiscordPort:
 
     async def edit(self, posted: Posted, reply: Reply) -> None:
         channel = self.bot.get_partial_messageable(int(posted.channel_id))
-        try:
+        with _refused(f"editing {posted.message_id}"):
             await channel.get_partial_message(int(posted.message_id)).edit(
                 embed=render_embed(reply), view=build_view(reply), allowed_mentions=NO_PINGS)
-        except discord.HTTPException as exc:
-            raise DeliveryError(f"discord: editing {posted.message_id} failed: {exc.status} {exc.code}") from None
 
     async def is_staff(self) -> bool:
         return is_platform_staff(self.message.author, self.bot.settings)
-
-
-async def _defer(interaction: discord.Interaction[Any], *, ephemeral: bool = False, thinking: bool = False) -> bool:
-    try:
-        await interaction.response.defer(ephemeral=ephemeral, thinking=thinking)
-        return True
-    except discord.HTTPException as exc:  # expired (10062) or already acknowledged (40060)
-        log.warning("could not acknowledge interaction %s: %s %s", interaction.id, exc.status, exc.code)
-        return False
 
 
 # -- the CLI's entry point -------------------------------------------------------------------------

@@ -114,8 +114,7 @@ def install_commands(bot: SupportBot) -> None:
 
     @app_commands.context_menu(name="Look up this error")
     async def look_up(interaction: discord.Interaction[Any], message: discord.Message) -> None:
-        # The message is the error to look up, never a command: "mode off" in a message is just text.
-        await bot.run_command(interaction, Command.ERRFIX, message.content, grammar=False)
+        await bot.run_command(interaction, Command.LOOK_UP, message.content)
 
     commands: tuple[app_commands.Command[Any, Any, Any] | app_commands.ContextMenu, ...] = (
         errfix, quota, incidents, channel_mode, look_up)

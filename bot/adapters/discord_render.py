@@ -1,8 +1,9 @@
 """Discord rendering for the adapter: `Reply` -> embed + persistent buttons + plain text, within Discord's limits.
 
-Pure functions apart from `ActionButton`, the one `DynamicItem` every button of ours is made of: its
-custom_id ("sb:<command>:<value>", e.g. "sb:feedback:12:fixed") carries everything a click needs, so
-buttons keep working after a restart without any view being stored (`Client.add_dynamic_items`).
+Pure functions apart from `chart_files` (which draws a chart off the event loop) and `ActionButton`,
+the one `DynamicItem` every button of ours is made of: its custom_id ("sb:<command>:<value>", e.g.
+"sb:feedback:12:fixed") carries everything a click needs, so buttons keep working after a restart
+without any view being stored (`Client.add_dynamic_items`).
 
 Pings: an embed never pings, and every message we send carries `allowed_mentions` none (the staff role
 for an escalation is the one exception, allowed by id). Text a person typed is therefore shown as is.
@@ -10,6 +11,7 @@ for an escalation is the one exception, allowed by id). Text a person typed is t
 
 from __future__ import annotations
 
+import io
 import logging
 import re
 from collections.abc import Sequence
@@ -17,6 +19,7 @@ from typing import Any, Protocol, runtime_checkable
 
 import discord
 
+from bot.chart import chart_text, render_png_async
 from bot.core.models import Action, Command, Reply, ReplyKind, Section
 from bot.core.replies import render_text
 
@@ -207,6 +210,43 @@ def staff_ping(reply: Reply, role: discord.abc.Snowflake) -> tuple[str, discord.
     """An escalation's content and allowed mentions: the staff role, and nobody else, is pinged."""
     content = clip(f"<@&{role.id}> {reply.summary or reply.title}", MESSAGE_MAX)
     return content, discord.AllowedMentions(everyone=False, users=False, roles=[role], replied_user=False)
+
+
+def staff_role(guild: discord.Guild | None, wanted: str | None) -> discord.Role | None:
+    """The staff role (DISCORD_STAFF_ROLE), by id or by exact name."""
+    if not wanted or guild is None:
+        return None
+    if wanted.isdigit():
+        return guild.get_role(int(wanted))
+    return discord.utils.get(guild.roles, name=wanted)
+
+
+def staff_mention(reply: Reply, guild: discord.Guild | None,
+                  wanted: str | None) -> tuple[str | None, discord.AllowedMentions]:
+    """Content and allowed mentions: nobody is pinged except the staff role on an escalation."""
+    if not reply.ping_staff:
+        return None, NO_PINGS
+    role: discord.abc.Snowflake | None = staff_role(guild, wanted)
+    if role is None and wanted and wanted.isdigit():
+        role = discord.Object(id=int(wanted))
+    if role is None:
+        log.warning("escalation without a staff role to ping: set DISCORD_STAFF_ROLE")
+        return None, NO_PINGS
+    return staff_ping(reply, role)
+
+
+async def chart_files(reply: Reply, embed: discord.Embed) -> list[discord.File]:
+    """The reply's chart as a PNG attached to `embed` (drawn off the event loop); sparklines without matplotlib."""
+    if reply.chart is None:
+        return []
+    png = await render_png_async(reply.chart)
+    if png is None:
+        value = clip("```\n" + chart_text(reply.chart) + "\n```", FIELD_VALUE_MAX)
+        if len(embed.fields) < EMBED_FIELDS_MAX and len(embed) + len(value) + 5 <= EMBED_TOTAL_MAX:
+            embed.add_field(name="Chart", value=value, inline=False)
+        return []
+    embed.set_image(url=f"attachment://{reply.chart.filename}")
+    return [discord.File(io.BytesIO(png), filename=reply.chart.filename)]
 
 
 def fallback_parts(reply: Reply, content: str | None = None) -> list[str]:

@@ -1,12 +1,13 @@
 """The Slack front end: slack-bolt's AsyncApp translating Slack events to `Incoming` and `Reply` to Block Kit.
 
 Every listener acknowledges first and works after (Slack wants an answer within 3 s): it calls
-`ack()`, then hands the work to a task this module tracks, so shutdown and tests can wait for it.
+`ack()`, then hands the work to the bot's `Background`, so shutdown and tests can wait for it.
 Nothing here decides *what* to answer. A channel message becomes an `Incoming` plus a `_SlackPort`
-(👀, thread history, post, edit, staff group) and goes to the core's triage (`bot.core.triage`);
-commands, buttons and the shortcut go to `SupportService.handle()`, and this module decides only
-*where* their replies go: an ephemeral message, a response_url answer, the App Home tab, or the
-staff channel. Web API failures become `DeliveryError` here, at the edge.
+(👀, thread history, channel name, post, edit, staff group) and goes to the core's triage
+(`bot.core.triage`); a command, button or the shortcut becomes an `Incoming` plus the port of where
+it came from and goes to `SupportService.respond()`, which posts its replies through that port. The
+port knows only *where* a reply goes: an ephemeral message, a response_url answer, the thread, or the
+App Home tab. Web API failures become `DeliveryError` here, at the edge.
 
 Public entry points: `build_slack_app()` (the Bolt app, for tests and embedding) and `run_slack()` (what
 the CLI runs: Socket Mode by default, HTTP with `http=True`).
@@ -17,9 +18,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-import time
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Coroutine, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterable, Mapping
+from contextlib import asynccontextmanager
 from dataclasses import replace
 from typing import Any
 
@@ -38,30 +39,26 @@ from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.adapters import slack_blocks as sb
+from bot.app import serve_http
 from bot.chart import chart_text, render_png_async
 from bot.config import Settings
+from bot.core.background import Background
 from bot.core.charts import ChartData
 from bot.core.commands import parse_command
 from bot.core.errors import ConfigError, DeliveryError
-from bot.core.models import Command, Incoming, Reply, ReplyKind
+from bot.core.models import Command, Incoming, Reply
 from bot.core.ports import AlertRelay, Posted, ThreadAuthors
 from bot.core.service import SupportService
-from bot.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
-from bot.metrics import make_registry
-from bot.metrics import render as render_metrics
+from bot.core.triage import deliver
 
 log = logging.getLogger(__name__)
 
 PLATFORM = "slack"
 EVENTS_PATH = "/slack/events"
-METRICS_PATH = "/metrics"
-HEALTH_PATH = "/healthz"
 EYES = "eyes"
 LOOKUP_SHORTCUT = "sb_lookup_error"  # callback_id of the message shortcut in slack/manifest.yml
 # Public replies that leave an ephemeral context go to the channel on purpose: sharing and asking a person.
 BROADCAST_COMMANDS = frozenset({Command.SHARE, Command.ESCALATE})
-SLACK_ID = re.compile(r"[CGD][A-Z0-9]{6,}")
-STAFF_CACHE_SECONDS = 60.0
 REMEMBERED_EVENTS = 10_000
 VIEW_ACK_SECONDS = 2.5  # a modal submission must be answered within 3 s; past this we answer by DM
 COMMAND_ACK_SECONDS = 2.5  # the same for /quota's own response; past this, the answer goes via response_url
@@ -103,7 +100,7 @@ _bolt_log.addFilter(_DropClientTokenWarning())
 
 
 class SlackBot:
-    """The Bolt app plus the little state Slack needs: handled event ids and the staff cache."""
+    """The Bolt app plus the little state Slack needs: the event ids already handled."""
 
     def __init__(self, service: SupportService, settings: Settings, client: AsyncWebClient, *,
                  alerts: AlertRelay | None = None) -> None:
@@ -125,9 +122,7 @@ class SlackBot:
             process_before_response=True,
         )
         self._events: OrderedDict[str, None] = OrderedDict()
-        self._staff: tuple[float, frozenset[str]] | None = None
-        self._names: dict[str, str] = {}  # channel id -> name, asked only when the watch list names channels
-        self._tasks: set[asyncio.Task[None]] = set()
+        self.background = Background("slack")
         # One connection pool for every Web API call and response_url answer: the SDK's default opens
         # a session, a TLS context and a connection per call, on the event loop that acknowledges.
         self._http: aiohttp.ClientSession | None = None
@@ -161,39 +156,16 @@ class SlackBot:
 
     async def wait_idle(self, timeout: float = 10.0) -> None:
         """Wait until every piece of work started by a listener has finished (tests and shutdown)."""
-        deadline = time.monotonic() + timeout
-        while self._tasks:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise TimeoutError(f"{len(self._tasks)} slack task(s) still running")
-            await asyncio.wait(set(self._tasks), timeout=remaining)
+        await self.background.wait_idle(timeout)
 
     async def close(self, timeout: float = 5.0) -> None:
         if self._alerts is not None:
             self._alerts.detach(self.post_alert)
-        try:
-            await self.wait_idle(timeout)
-        except TimeoutError:
-            for task in list(self._tasks):
-                task.cancel()
-            await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self.background.close(timeout)
         if self._http is not None:
             if self.client.session is self._http:
                 self.client.session = None
             await self._http.close()
-
-    def _spawn(self, work: Coroutine[Any, Any, None], what: str) -> None:
-        async def guarded() -> None:
-            try:
-                await work
-            except asyncio.CancelledError:
-                raise
-            except Exception:  # one bad event must never stop the app
-                log.exception("slack: %s failed", what)
-
-        task = asyncio.get_running_loop().create_task(guarded(), name=f"slack:{what}")
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
 
     # -- wiring ----------------------------------------------------------------------------------------------
 
@@ -214,7 +186,7 @@ class SlackBot:
 
         async def listener(ack: AsyncAck, body: dict[str, Any]) -> None:
             await ack()
-            self._spawn(work(body), what)
+            self.background.spawn(work(body), what)
 
         return listener
 
@@ -271,44 +243,17 @@ class SlackBot:
             return False
         return True
 
-    # -- who is staff ---------------------------------------------------------------------------------------------
-
-    async def staff_group_members(self) -> frozenset[str]:
-        group = self.settings.slack_staff_usergroup
-        if not group:
-            return frozenset()
-        now = time.monotonic()
-        if self._staff is not None and now - self._staff[0] < STAFF_CACHE_SECONDS:
-            return self._staff[1]
-        response = await self.call("usergroups_users_list", usergroup=group)
-        if response is None:
-            return frozenset()  # not cached: the next request asks again
-        members = frozenset(str(u) for u in response.get("users") or ())
-        self._staff = (now, members)
-        return members
-
-    async def is_platform_staff(self, user_id: str) -> bool:
-        return user_id in await self.staff_group_members()
-
     def port(self, payload: Mapping[str, Any], *, channel: str | None = None, **where: Any) -> _SlackPort:
         """Where an interaction came from: its channel and person, answered through its response_url if any."""
         return _SlackPort(self, sb.channel_of(payload) if channel is None else channel, sb.sender(payload)[0],
                           response_url=payload.get("response_url"), **where)
 
-    async def ask(self, command: Command, text: str, where: _SlackPort, payload: Mapping[str, Any] | None = None,
-                  **extra: Any) -> list[Reply]:
-        """Hand a command to the service; the port lets it ask Slack whether the person is staff."""
+    def incoming(self, where: _SlackPort, command: Command, text: str, payload: Mapping[str, Any] | None = None,
+                 **extra: Any) -> Incoming:
+        """A command, button or shortcut from the person at `where`, named as the payload names them."""
         _, user_name, workspace_id = sb.sender(payload or {})
-        incoming = Incoming(platform=PLATFORM, channel_id=where.channel, user_id=where.user, text=text,
-                            command=command, workspace_id=workspace_id, user_name=user_name, **extra)
-        return await self.service.handle(incoming, where)
-
-    async def answer(self, where: _SlackPort, replies: list[Reply]) -> None:
-        for reply in replies:
-            try:
-                await where.post(reply)
-            except DeliveryError as exc:
-                log.warning("%s", exc)
+        return Incoming(platform=PLATFORM, channel_id=where.channel, user_id=where.user, text=text,
+                        command=command, workspace_id=workspace_id, user_name=user_name, **extra)
 
     # -- channel messages ------------------------------------------------------------------------------------------
 
@@ -319,7 +264,7 @@ class SlackBot:
         self.bot_id = self.bot_id or str(context.get("bot_id") or "")
         if not self._first_delivery(body, request):
             return
-        self._spawn(self.handle_message(event, str(body.get("team_id") or "")), "message")
+        self.background.spawn(self.handle_message(event, str(body.get("team_id") or "")), "message")
 
     def _first_delivery(self, body: Mapping[str, Any], request: AsyncBoltRequest) -> bool:
         """False for Slack's retry of an event we already took (same event_id)."""
@@ -345,33 +290,20 @@ class SlackBot:
         raw = str(event.get("text") or "")
         thread_ts = str(event.get("thread_ts") or "")
         thread = thread_ts if thread_ts and thread_ts != ts else None
-        incoming = Incoming(platform=PLATFORM, channel_id=channel, user_id=user, channel_name=await self.name_of(channel),
+        incoming = Incoming(platform=PLATFORM, channel_id=channel, user_id=user,
                             text=sb.from_slack(sb.strip_mention(raw, self.bot_user_id)), workspace_id=team_id,
                             message_id=ts, thread_id=thread, is_direct=event.get("channel_type") == "im",
                             mentioned=sb.mentions_user(raw, self.bot_user_id))
         await self.service.triage.handle(incoming, _SlackPort(self, channel, user, ts=ts, thread_ts=thread,
                                                               ephemeral=False))
 
-    async def name_of(self, channel: str) -> str:
-        """A channel's name (conversations.info, once per channel), needed only when SLACK_WATCH_CHANNELS names one."""
-        if all(SLACK_ID.fullmatch(w) for w in self.settings.slack_watch_channels):
-            return ""
-        if channel not in self._names:
-            info = await self.call("conversations_info", channel=channel)
-            self._names[channel] = str(((info or {}).get("channel") or {}).get("name") or "")
-        return self._names[channel]
-
     async def post_alert(self, reply: Reply) -> None:
-        """Incident alerts from the service go to the staff channel."""
+        """Incident alerts from the service go to the staff channel, as a public post there."""
         channel = self.settings.slack_staff_channel
         if not channel:
             log.info("slack: incident alert not posted: SLACK_STAFF_CHANNEL is not set")
             return
-        rendered = sb.render(reply)
-        posted = await self.call("chat_postMessage", channel=channel, text=rendered.text, blocks=rendered.blocks,
-                                 unfurl_links=False)
-        if reply.chart is not None and posted is not None:
-            await self.upload_chart(reply.chart, channel, thread_ts=str(posted.get("ts") or "") or None)
+        await deliver(_SlackPort(self, channel, "", ephemeral=False), [reply])
 
     # -- charts --------------------------------------------------------------------------------------------------
 
@@ -401,7 +333,6 @@ class SlackBot:
 
     # -- slash commands ------------------------------------------------------------------------------------------------
 
-
     async def run_command(self, command: Mapping[str, Any]) -> None:
         """/errfix, /quota, /incidents: the shared grammar decides what they mean; /quota alone opens a form."""
         name, text = str(command.get("command") or ""), sb.from_slack(str(command.get("text") or "")).strip()
@@ -412,10 +343,9 @@ class SlackBot:
                 return
             text = ""  # no modal: fall back to the examples
         parsed = parse_command(name, text)
-        if parsed is None:
-            return
-        where = self.port(command)
-        await self.answer(where, await self.ask(*parsed, where, command))
+        if parsed is not None:
+            where = self.port(command)
+            await self.service.respond(self.incoming(where, *parsed, command), where)
 
     async def _on_quota(self, ack: AsyncAck, command: dict[str, Any]) -> None:
         """/quota: the thank-you is the command's own response when the report is stored within
@@ -425,14 +355,14 @@ class SlackBot:
         parsed = parse_command("/quota", text)
         if text.lower() in ("", "form") or parsed is None:
             await ack()
-            self._spawn(self.run_command(command), "command")
+            self.background.spawn(self.run_command(command), "command")
             return
         where = self.port(command)
-        work = asyncio.ensure_future(self.ask(*parsed, where, command))
+        work = asyncio.ensure_future(self.service.handle(self.incoming(where, *parsed, command), where))
         done, _ = await asyncio.wait({work}, timeout=COMMAND_ACK_SECONDS)
         if not done:
             await ack(text=INTERIM, response_type="ephemeral")
-            self._spawn(self._answer_when_done(work, where), "/quota")
+            self.background.spawn(self._answer_when_done(work, where), "/quota")
             return
         try:
             replies = work.result()
@@ -449,10 +379,10 @@ class SlackBot:
         await ack(text=rendered.text, blocks=rendered.blocks,
                   response_type="ephemeral" if first.private else "in_channel")
         if rest:
-            self._spawn(self.answer(where, rest), "/quota")
+            self.background.spawn(deliver(where, rest), "/quota")
 
     async def _answer_when_done(self, work: asyncio.Future[list[Reply]], where: _SlackPort) -> None:
-        await self.answer(where, await work)
+        await deliver(where, await work)
 
     # -- the quota modal ----------------------------------------------------------------------------------------------------
 
@@ -463,7 +393,7 @@ class SlackBot:
             await ack(response_action="errors", errors=errors)
             return
         where = self.port(body, channel=str(view.get("private_metadata") or ""))
-        work = asyncio.ensure_future(self.ask(Command.QUOTA, text, where, body))
+        work = asyncio.ensure_future(self.service.handle(self.incoming(where, Command.QUOTA, text, body), where))
         done, _ = await asyncio.wait({work}, timeout=VIEW_ACK_SECONDS)
         if done:
             replies = work.result()
@@ -479,7 +409,7 @@ class SlackBot:
                 rendered = sb.render(reply)
                 await self.call("chat_postMessage", channel=where.user, text=rendered.text, blocks=rendered.blocks)
 
-        self._spawn(later(), "quota modal")
+        self.background.spawn(later(), "quota modal")
 
     # -- buttons, the shortcut, App Home ------------------------------------------------------------------------------------------
 
@@ -494,34 +424,29 @@ class SlackBot:
         ephemeral = bool(container.get("is_ephemeral")) or not message
         thread_ts = None if ephemeral else (message.get("thread_ts") or message.get("ts"))
         where = self.port(body, thread_ts=thread_ts, ephemeral=ephemeral, home=home)
-        replies = await self.ask(command, str(action.get("value") or ""), where, body,
+        incoming = self.incoming(where, command, str(action.get("value") or ""), body,
                                  message_id=container.get("message_ts"), thread_id=thread_ts)
+        replies = await self.service.handle(incoming, where)
         if command in BROADCAST_COMMANDS and ephemeral and not where.response_url:
             replies = [replace(r, private=True) for r in replies]  # nowhere public to put them
-        await self.answer(where, replies)
+        await deliver(where, replies)
 
     async def run_lookup(self, shortcut: Mapping[str, Any]) -> None:
         message = shortcut.get("message") or {}
         text = sb.from_slack(str(message.get("text") or "")).strip()
         where = self.port(shortcut)
-        replies = await self.ask(Command.ERRFIX if text else Command.HELP, text, where, shortcut)
-        await self.answer(where, [replace(r, private=True) for r in replies])
+        await self.service.respond(self.incoming(where, Command.LOOK_UP, text, shortcut), where)
 
     async def _on_home_opened(self, event: dict[str, Any]) -> None:
         if event.get("tab", "home") != "home" or not event.get("user"):
             return
-        self._spawn(self.publish_home(str(event["user"])), "app home")
+        self.background.spawn(self.publish_home(str(event["user"])), "app home")
 
     async def publish_home(self, user_id: str, *, notice: Reply | None = None) -> None:
-        """The App Home tab: the staff overview for staff, a polite refusal plus help for everyone else."""
+        """The App Home tab shows the person's page (`SupportService.home_page`), in Block Kit."""
         where = _SlackPort(self, "", user_id)
-        overview = await self.ask(Command.INCIDENTS, "", where)
-        help_reply = await self.ask(Command.HELP, "", where)
-        if not overview or not help_reply:
-            return
-        if notice is not None and notice.kind is ReplyKind.STAFF:
-            notice = None
-        await self.call("views_publish", user_id=user_id, view=sb.home_view(overview[0], help_reply[0], notice=notice))
+        page = await self.service.home_page(self.incoming(where, Command.INCIDENTS, ""), where, notice)
+        await self.call("views_publish", user_id=user_id, view=sb.home_view(page))
 
 
 class _SlackPort:
@@ -544,10 +469,13 @@ class _SlackPort:
         await self.bot.api("reactions_remove", channel=self.channel, timestamp=self.ts, name=EYES)
 
     async def thread_authors(self) -> ThreadAuthors:
-        """Read the thread (conversations.replies): people who wrote before this message, and whether we did."""
+        """Read the thread (conversations.replies): the people who wrote before this message."""
         response = await self.bot.api("conversations_replies", channel=self.channel, ts=self.thread_ts, limit=200)
-        return sb.thread_authors(response.get("messages") or (), thread_ts=self.thread_ts, ts=self.ts,
-                                 bot_user_id=self.bot.bot_user_id, bot_id=self.bot.bot_id)
+        return sb.thread_authors(response.get("messages") or (), thread_ts=self.thread_ts, ts=self.ts)
+
+    async def channel_name(self) -> str:
+        info = await self.bot.api("conversations_info", channel=self.channel)
+        return str((info.get("channel") or {}).get("name") or "")
 
     async def post(self, reply: Reply) -> Posted | None:
         bot = self.bot
@@ -573,7 +501,10 @@ class _SlackPort:
         thread = self.thread_ts or self.ts  # a public answer to a message goes in its thread
         posted = await bot.api("chat_postMessage", channel=self.channel, text=rendered.text, blocks=rendered.blocks,
                                unfurl_links=False, unfurl_media=False, **({"thread_ts": thread} if thread else {}))
-        return Posted(str(posted.get("channel") or self.channel), str(posted.get("ts") or ""))
+        sent = Posted(str(posted.get("channel") or self.channel), str(posted.get("ts") or ""))
+        if reply.chart is not None:  # an incident alert's chart goes in its thread
+            await bot.upload_chart(reply.chart, sent.channel_id, thread_ts=sent.message_id or None)
+        return sent
 
     async def edit(self, posted: Posted, reply: Reply) -> None:
         rendered = sb.render(reply)
@@ -581,7 +512,12 @@ class _SlackPort:
                            blocks=rendered.blocks)
 
     async def is_staff(self) -> bool:
-        return await self.bot.is_platform_staff(self.user)
+        """A member of SLACK_STAFF_USERGROUP (the core keeps the answer for a minute)."""
+        group = self.bot.settings.slack_staff_usergroup
+        if not group:
+            return False
+        members = await self.bot.api("usergroups_users_list", usergroup=group)
+        return self.user in (members.get("users") or ())
 
 
 def build_slack_app(service: SupportService, settings: Settings, client: AsyncWebClient) -> AsyncApp:
@@ -593,11 +529,8 @@ def build_slack_app(service: SupportService, settings: Settings, client: AsyncWe
 # Serving
 
 
-Health = Callable[[], Awaitable[Mapping[str, Any]]]
-
-
-def http_app(bot: SlackBot, health: Health | None = None) -> web.Application:
-    """aiohttp application: POST /slack/events (signature-checked by Bolt) and, given `health`, GET /healthz."""
+def http_app(bot: SlackBot, routes: Iterable[web.RouteDef] = ()) -> web.Application:
+    """aiohttp application: POST /slack/events (signature-checked by Bolt) beside the app's own `routes`."""
 
     async def events(request: web.Request) -> web.Response:
         try:
@@ -610,29 +543,17 @@ def http_app(bot: SlackBot, health: Health | None = None) -> web.Application:
             return web.json_response({"error": "malformed request"}, status=400)
         return await to_aiohttp_response(bolt_response)
 
-    async def healthz(request: web.Request) -> web.Response:
-        assert health is not None
-        return web.json_response(dict(await health()))
-
-    service = bot.service
-    registry = make_registry(service.stats, lambda: service.in_flight,
-                             lambda: (service.catalog.version, len(service.catalog)))
-
-    async def metrics(request: web.Request) -> web.Response:
-        return web.Response(body=render_metrics(registry), headers={"Content-Type": METRICS_CONTENT_TYPE})
-
     web_app = web.Application()
     web_app.router.add_post(EVENTS_PATH, events)
-    web_app.router.add_get(METRICS_PATH, metrics)
-    if health is not None:
-        web_app.router.add_get(HEALTH_PATH, healthz)
+    web_app.router.add_routes(list(routes))
     return web_app
 
 
 async def run_slack(service: SupportService, settings: Settings, *, http: bool, port: int,
                     host: str = "0.0.0.0", ready: Callable[[], Awaitable[None]] | None = None,
-                    alerts: AlertRelay | None = None, health: Health | None = None) -> None:
-    """Run the Slack app until cancelled: Socket Mode by default, HTTP (`POST /slack/events`) with `http=True`.
+                    alerts: AlertRelay | None = None, routes: Iterable[web.RouteDef] = ()) -> None:
+    """Run the Slack app until cancelled: Socket Mode by default, HTTP (`POST /slack/events`, beside the
+    app's own `routes`: `GET /healthz` and `GET /metrics`) with `http=True`.
 
     Raises ConfigError when a credential is missing or Slack rejects the bot token (retrying would not help).
     Closes every connection, server and pending task on the way out.
@@ -645,28 +566,24 @@ async def run_slack(service: SupportService, settings: Settings, *, http: bool, 
     bot = SlackBot(service, settings, client, alerts=alerts)
     try:
         await bot.start()
-        if http:
-            runner = web.AppRunner(http_app(bot, health), handle_signals=False, access_log=None)
-            await runner.setup()
-            try:
-                await web.TCPSite(runner, host, port).start()
-                log.info("slack: HTTP mode, listening on %s:%d%s", host, port, EVENTS_PATH)
-                if ready is not None:
-                    await ready()
-                await asyncio.Event().wait()
-            finally:
-                await runner.cleanup()
-        else:
-            from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
-
-            handler = AsyncSocketModeHandler(bot.app, app_token=str(settings.slack_app_token), web_client=client)
-            try:
-                await handler.connect_async()
-                log.info("slack: Socket Mode connected")
-                if ready is not None:
-                    await ready()
-                await asyncio.Event().wait()
-            finally:
-                await handler.close_async()
+        async with serve_http(http_app(bot, routes), host, port) if http else _socket_mode(bot, settings):
+            log.info("slack: %s", f"HTTP mode, listening on {host}:{port}{EVENTS_PATH}" if http
+                     else "Socket Mode connected")
+            if ready is not None:
+                await ready()
+            await asyncio.Event().wait()
     finally:
         await bot.close()
+
+
+@asynccontextmanager
+async def _socket_mode(bot: SlackBot, settings: Settings) -> AsyncIterator[None]:
+    """Connected to Slack's Socket Mode websocket for the block's lifetime."""
+    from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+
+    handler = AsyncSocketModeHandler(bot.app, app_token=str(settings.slack_app_token), web_client=bot.client)
+    try:
+        await handler.connect_async()
+        yield
+    finally:
+        await handler.close_async()

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.core.charts import text_chart
-from bot.core.models import Action, Command, Reply, Section
+from bot.core.models import Action, Command, HomePage, Reply, Section
 from bot.core.ports import ThreadAuthors
 from bot.core.replies import render_text
 
@@ -114,21 +114,19 @@ def _ts_key(ts: Any) -> tuple[int, int]:
         return 0, 0
 
 
-def thread_authors(messages: Iterable[Mapping[str, Any]], *, thread_ts: str | None, ts: str | None, bot_user_id: str,
-                   bot_id: str) -> ThreadAuthors:
-    """Read a thread (conversations.replies): people who wrote before message `ts`, and whether we did."""
-    opener, people, bot_replied = None, set(), False
+def thread_authors(messages: Iterable[Mapping[str, Any]], *, thread_ts: str | None,
+                   ts: str | None) -> ThreadAuthors:
+    """Read a thread (conversations.replies): the people who wrote before message `ts` (bots left out)."""
+    opener, people = None, set()
     for message in messages:
         author = message.get("user")
         if message.get("ts") == thread_ts:
             opener = author
         elif _ts_key(message.get("ts")) >= _ts_key(ts):
             continue  # posted after this message
-        elif author == bot_user_id or (bot_id and message.get("bot_id") == bot_id):
-            bot_replied = True
         elif author and not message.get("bot_id") and message.get("subtype") in ANSWERABLE_SUBTYPES:
             people.add(str(author))
-    return ThreadAuthors(opener=opener, people=frozenset(people), bot_replied=bot_replied)
+    return ThreadAuthors(opener=opener, people=frozenset(people))
 
 
 def cut(text: str, limit: int) -> str:
@@ -267,16 +265,17 @@ def render(reply: Reply, *, ping: str = "", include_more: bool = False) -> Rende
 # -- App Home and modals ---------------------------------------------------------------------------------
 
 
-def home_view(overview: Reply, help_reply: Reply, *, notice: Reply | None = None) -> dict[str, Any]:
-    """The App Home tab: the staff overview (or the polite refusal), then help."""
+def home_view(page: HomePage) -> dict[str, Any]:
+    """The App Home tab: a button's notice, the staff overview (or the polite refusal), then help."""
     blocks: list[Block] = []
-    if notice is not None:
-        blocks.append(_context(f"*{escape(notice.title)}* {escape(notice.summary)}".strip()))
+    if page.notice is not None:
+        blocks.append(_context(f"*{escape(page.notice.title)}* {escape(page.notice.summary)}".strip()))
+    overview = page.overview
     blocks.extend(reply_blocks(overview, max_blocks=VIEW_BLOCKS_MAX - 30))
     if overview.chart is not None:  # an image needs an upload: the tab shows the chart as sparklines
         blocks.append(_mrkdwn(cut("```" + "\n".join(text_chart(overview.chart)) + "```", SECTION_TEXT_MAX)))
     blocks.append({"type": "divider"})
-    blocks.extend(reply_blocks(help_reply, max_blocks=25, with_actions=False))
+    blocks.extend(reply_blocks(page.help, max_blocks=25, with_actions=False))
     return {"type": "home", "callback_id": "sb_home", "blocks": blocks[:VIEW_BLOCKS_MAX]}
 
 

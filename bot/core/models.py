@@ -36,6 +36,8 @@ class Command(StrEnum):
     ACK_INCIDENT = "ack_incident"
     RESOLVE_INCIDENT = "resolve_incident"
     CHANNEL_MODE = "channel_mode"
+    # "Look up this error" on a message: its text is an error to look up, never a command; answered privately.
+    LOOK_UP = "look_up"
 
 
 class ChannelMode(StrEnum):
@@ -234,6 +236,7 @@ class AnswerRecord:
     score: float
     catalog_version: str
     paste: str  # masked
+    thread_id: str | None = None  # where a paste's answer went (its thread, or the message that starts one)
     id: int | None = None
 
 
@@ -306,3 +309,13 @@ class PurgeCounts:
     unmatched: int = 0
     feedback: int = 0
     extra: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class HomePage:
+    """A person's own page (Slack's App Home): the staff overview or the refusal, the help, and what a
+    button pressed there last answered."""
+
+    overview: Reply
+    help: Reply
+    notice: Reply | None = None

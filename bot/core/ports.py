@@ -41,11 +41,13 @@ class Posted:
 
 @dataclass(frozen=True, slots=True)
 class ThreadAuthors:
-    """Who wrote in the thread of a message, before that message (bots other than this one left out)."""
+    """Who wrote in the thread of a message, before that message (bots left out).
+
+    Whether the bot itself already answered there is the store's to say (`answered_in_thread`).
+    """
 
     opener: str | None = None  # the person who started the thread: asking, not helping
     people: frozenset[str] = frozenset()  # every person who wrote there, the opener included
-    bot_replied: bool = False  # this bot already answered in the thread
 
 
 class ChatPort(Protocol):
@@ -67,6 +69,10 @@ class ChatPort(Protocol):
         """Who wrote in the message's thread before it (asked of the platform, so it survives restarts)."""
         ...
 
+    async def channel_name(self) -> str:
+        """The channel's name, asked only when a watch list names channels and the id is not on it."""
+        ...
+
     async def post(self, reply: Reply) -> Posted | None:
         """Answer the message: in its thread, or only to its author when `reply.private`."""
         ...
@@ -78,6 +84,26 @@ class ChatPort(Protocol):
     async def is_staff(self) -> bool:
         """Whether the platform itself makes the author staff (a user group, a role, a permission)."""
         ...
+
+
+class PlainPort:
+    """A conversation with no receipts, threads, names or staff of its own (the terminal, a collector,
+    an interaction): the `ChatPort` calls that do nothing there, for a port to take over."""
+
+    async def react(self) -> None:
+        return None
+
+    async def unreact(self) -> None:
+        return None
+
+    async def thread_authors(self) -> ThreadAuthors:
+        return ThreadAuthors()
+
+    async def channel_name(self) -> str:
+        return ""
+
+    async def is_staff(self) -> bool:
+        return False
 
 
 AlertSink = Callable[[Reply], Awaitable[None]]
@@ -183,6 +209,10 @@ class IncidentStore(Protocol):
 
     # answers, unmatched pastes, feedback ----------------------------------------------------
     async def add_answer(self, answer: AnswerRecord) -> int: ...
+
+    async def answered_in_thread(self, platform: str, channel_id: str, thread_id: str) -> bool:
+        """Whether a paste's answer went to this thread (`AnswerRecord.thread_id`)."""
+        ...
 
     async def get_answer(self, answer_id: int) -> AnswerRecord | None: ...
 

@@ -1,8 +1,10 @@
 """SupportService: what every command means, the same on every front end.
 
-Adapters translate a slash command, a button or a menu pick into an `Incoming`, call `handle()`, and
-render the `Reply` objects they get back. A plain message (maybe a pasted error) goes to `triage`
-instead (`bot.core.triage`), which owns the whole path of a paste.
+Adapters translate a slash command, a button or a menu pick into an `Incoming` and a `ChatPort` for
+where it came from, and call `respond()`: it answers and posts every reply through that port, so a
+command's replies travel the same road on every platform. (`handle()` only answers, for a front end
+that must put the first reply somewhere else, such as Slack's acknowledgement.) A plain message (maybe
+a pasted error) goes to `triage` instead (`bot.core.triage`), which owns the whole path of a paste.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from bot.core.detection import (
     plan_queries,
     spike_to_incident,
 )
-from bot.core.errors import StoreError
+from bot.core.errors import DeliveryError, StoreError
 from bot.core.gaps import MAX_PASTES, GapCluster, background_of, mine_gaps
 from bot.core.inflight import InFlight
 from bot.core.knowledge import KnowledgeBase
@@ -39,6 +41,7 @@ from bot.core.models import (
     Candidate,
     ChannelMode,
     Command,
+    HomePage,
     Incident,
     IncidentStatus,
     Incoming,
@@ -52,12 +55,12 @@ from bot.core.models import (
 )
 from bot.core.offload import cpu
 from bot.core.policy import Policy
-from bot.core.ports import AlertSink, ChatPort, Clock, IncidentStore, Posted, SystemClock, ThreadAuthors
+from bot.core.ports import AlertSink, ChatPort, Clock, IncidentStore, PlainPort, Posted, SystemClock
 from bot.core.readings import parse_readings, reading_fingerprint
 from bot.core.stats import Stats
 from bot.core.support_bundle import reading_sections, support_bundle
 from bot.core.tallies import REPORT, tool_label
-from bot.core.triage import MAX_INPUT_CHARS, TEXT_DEADLINE, Triage, mode_key, origin_of
+from bot.core.triage import MAX_INPUT_CHARS, TEXT_DEADLINE, Triage, deliver, mode_key, origin_of
 
 STAFF_CHART_DAYS = 7  # the staff view's reports-over-time chart
 SPIKE_CHART_HOURS = 24  # an incident alert's chart of the spike against its baseline
@@ -71,6 +74,8 @@ ERRFIX_MIN_TITLE_SCORE = 80.0
 #: How long a command may wait for a place among the requests being worked on before "busy".
 BUSY_WAIT_SECONDS = 20.0
 MAX_WAITERS_PER_SLOT = 32  # at most this many waiting per place; past that, "busy" at once
+STAFF_MEMORY_SECONDS = 60.0  # how long the platform's word on who is staff (a group, a role) holds
+MAX_REMEMBERED_PEOPLE = 10_000  # staff answers kept; past it the memory starts again
 
 
 class SupportService:
@@ -96,6 +101,7 @@ class SupportService:
         self.busy_wait = busy_wait
         self._slots = asyncio.Semaphore(policy.max_in_flight)
         self._waiting = 0
+        self._platform_staff: dict[tuple[str, str], tuple[float, bool]] = {}
 
     # -- wiring -------------------------------------------------------------------------------------
 
@@ -112,10 +118,25 @@ class SupportService:
         return self.knowledge.matcher
 
     async def is_staff(self, incoming: Incoming, port: ChatPort | None = None) -> bool:
-        """Staff by configured id, or because the platform says so (asked only when it matters)."""
+        """Staff by configured id, or because the platform says so: asked only when it matters, and its
+        word kept for a minute (a user group or role changes rarely); a failed question counts as no."""
         if incoming.platform_staff or self.policy.is_staff_id(incoming.platform, incoming.user_id):
             return True
-        return port is not None and await port.is_staff()
+        if port is None:
+            return False
+        key, now = (incoming.platform, incoming.user_id), time.monotonic()
+        known = self._platform_staff.get(key)
+        if known is not None and now - known[0] < STAFF_MEMORY_SECONDS:
+            return known[1]
+        try:
+            staff = await port.is_staff()
+        except DeliveryError as exc:
+            log.warning("could not ask the platform who is staff: %s", exc)
+            return False
+        if len(self._platform_staff) >= MAX_REMEMBERED_PEOPLE:
+            self._platform_staff.clear()
+        self._platform_staff[key] = (now, staff)
+        return staff
 
     def complete(self, prefix: str, limit: int = 25) -> list[Entry]:
         return self.matcher.complete(prefix, limit)
@@ -129,6 +150,13 @@ class SupportService:
         return await self.work.drain(timeout)
 
     # -- the entry point ----------------------------------------------------------------------------
+
+    async def respond(self, incoming: Incoming, port: ChatPort) -> list[Reply]:
+        """Answer a command and post every reply through the port it came from (what `deliver` does).
+        A person who asked always hears something, if only that there is nothing to show."""
+        answers = await self.handle(incoming, port) or [NOTHING_TO_SHOW]
+        await deliver(port, answers)
+        return answers
 
     async def handle(self, incoming: Incoming, port: ChatPort | None = None) -> list[Reply]:
         """Answer a command (or button, or menu pick). `port` lets the platform vouch for staff.
@@ -205,6 +233,7 @@ class SupportService:
             Command.ACK_INCIDENT: self._on_incident_step,
             Command.RESOLVE_INCIDENT: self._on_incident_step,
             Command.CHANNEL_MODE: self._on_channel_mode,
+            Command.LOOK_UP: self._on_look_up,
         }
         handler = handlers.get(incoming.command)
         return [] if handler is None else await handler(incoming)
@@ -238,6 +267,11 @@ class SupportService:
                                         alternates=result.candidates[1:4], private=True)
         share = Action(Command.SHARE, "Share in channel", best.id)
         return [replace(reply, actions=(*reply.actions, share))]
+
+    async def _on_look_up(self, incoming: Incoming) -> list[Reply]:
+        """A message picked for "Look up this error": its whole text is the error, whatever its words."""
+        found = await self._on_errfix(incoming) if incoming.text.strip() else [self._help()]
+        return [replace(reply, private=True) for reply in found]
 
     def _closest_entry(self, text: str, candidates: Sequence[Candidate]) -> Reply:
         """`/errfix` with a few words ("529 overloaded") rather than a paste: someone asked, so show the
@@ -437,6 +471,13 @@ class SupportService:
     async def _on_incidents(self, incoming: Incoming) -> list[Reply]:
         return [await self.staff_overview(self._now(incoming))]
 
+    async def home_page(self, incoming: Incoming, port: ChatPort, notice: Reply | None = None) -> HomePage:
+        """A person's own page (Slack's App Home): the staff overview (or the polite refusal), then the
+        help; `notice` is what a button pressed there answered, unless the overview already shows it."""
+        [overview] = await self.handle(replace(incoming, command=Command.INCIDENTS, text=""), port)
+        shown = notice if notice is not None and notice.kind is not ReplyKind.STAFF else None
+        return HomePage(overview, self._help(), shown)
+
     async def staff_overview(self, now: dt.datetime) -> Reply:
         week = now - dt.timedelta(days=STAFF_CHART_DAYS)
         store = self.store
@@ -521,20 +562,11 @@ STAFF_COMMANDS = frozenset({Command.INCIDENTS, Command.ACK_INCIDENT, Command.RES
                             Command.CHANNEL_MODE, Command.RELOAD})
 
 
-class ReplyCollector:
+class ReplyCollector(PlainPort):
     """A `ChatPort` that keeps what would be posted: a message handled outside any chat platform."""
 
     def __init__(self) -> None:
         self.replies: list[Reply] = []
-
-    async def react(self) -> None:
-        return None
-
-    async def unreact(self) -> None:
-        return None
-
-    async def thread_authors(self) -> ThreadAuthors:
-        return ThreadAuthors()
 
     async def post(self, reply: Reply) -> Posted | None:
         self.replies.append(reply)
@@ -542,9 +574,6 @@ class ReplyCollector:
 
     async def edit(self, posted: Posted, reply: Reply) -> None:
         self.replies.append(reply)
-
-    async def is_staff(self) -> bool:
-        return False
 
 
 async def stored_spikes(store: IncidentStore, now: dt.datetime, config: DetectionConfig) -> list[Spike]:
@@ -564,6 +593,8 @@ BUSY = replies.notice(
     "Please send it again in a minute.",
     kind=ReplyKind.REFUSAL,
 )
+
+NOTHING_TO_SHOW = replies.notice("Nothing to show for that", "Try `/errfix help` for what I can do.")
 
 #: The symptom "the same" means in "N others reported the same": the most specific one a report shows.
 _MAIN_KINDS = ("idle_jump", "contradiction", "limit_hit", "jump")

@@ -5,12 +5,14 @@ An adapter turns a platform event into an `Incoming` (already stripped of mentio
 after that is decided here, in this order:
 
 1. **Watch list.** In a channel the policy does not watch (by id or name), nothing happens. Direct
-   messages are always looked at.
+   messages are always looked at. A channel's name is asked of the platform (`port.channel_name()`)
+   only when its id is not on the list, once per channel.
 2. **Bare mention.** "@supportbot" and nothing else gets the help, privately where the platform can.
 3. **Channel mode.** `off`: pastes are ignored; `mention`: only messages that address the bot.
 4. **Threads.** Inside a thread, only a message that looks like an error (or addresses the bot) is
-   looked at, and not where the bot already answered or a person other than the asker already
-   helped. Both are asked of the platform (`port.thread_authors()`), so they hold across restarts.
+   looked at, and not where the bot already answered (the store keeps the thread of every answer) or
+   a person other than the asker already helped (asked of the platform, `port.thread_authors()`).
+   Both hold across restarts.
 5. **Receipt.** A message that looks like an error gets 👀 at once (`port.react()`).
 6. **The answer.** The paste is matched against the catalog. A confident match is stored and answered
    in the thread; an error-looking paste that matches nothing is stored as a catalog gap and, only
@@ -20,7 +22,8 @@ after that is decided here, in this order:
 8. **Nothing to say.** The 👀 is taken back so nobody waits for an answer (`port.unreact()`).
 
 A platform call that fails raises `DeliveryError` from the port; it is logged here and the rest goes
-on (an edit that fails becomes a new post). A store that fails stops the paste quietly.
+on (an edit that fails becomes a new post). A store that fails stops the paste quietly. Commands take
+the same road back: `deliver()` posts the service's replies through the port they came from.
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ import asyncio
 import datetime as dt
 import logging
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 from bot.core import replies
@@ -60,7 +63,7 @@ log = logging.getLogger(__name__)
 TEXT_DEADLINE = 10.0  # seconds of text work for one message (linear anyway; this is a backstop)
 MAX_INPUT_CHARS = 1_000_000  # a paste beyond this is cut; the rest cannot change the answer
 STORED_PASTE_CHARS = 20_000
-REMEMBERED = 5_000  # answered threads and per-person locks kept in memory
+REMEMBERED = 5_000  # channel names, helped threads and per-person locks kept in memory
 
 
 def mode_key(platform: str, channel_id: str) -> str:
@@ -91,7 +94,8 @@ class Triage:
         self.clock = clock
         self.work = work or InFlight()
         self.stats = stats or Stats()
-        self._answered: OrderedDict[tuple[str, str, str], None] = OrderedDict()
+        self._names: OrderedDict[tuple[str, str], str] = OrderedDict()
+        self._helped: OrderedDict[tuple[str, str, str], None] = OrderedDict()  # threads a person took on
         self._groups: dict[tuple[str, str, str, str], _MergeGroup] = {}
         self._locks: OrderedDict[tuple[str, str, str], asyncio.Lock] = OrderedDict()
 
@@ -109,7 +113,7 @@ class Triage:
 
     async def _triage(self, incoming: Incoming, port: ChatPort) -> None:
         where = (incoming.platform, incoming.channel_id)
-        if not incoming.is_direct and not self.policy.watches(*where, incoming.channel_name):  # 1. watch list
+        if not incoming.is_direct and not await self._watched(incoming, port):  # 1. watch list
             return
         text = incoming.text[:MAX_INPUT_CHARS].strip()
         if not text:  # 2. bare mention
@@ -133,7 +137,6 @@ class Triage:
                 if reacted:
                     await self._try(port.unreact, "take the reaction back")
                 return
-            self._remember(incoming.platform, incoming.channel_id, incoming.thread_id, incoming.message_id)
             await self._send(port, reply, group if reply.merge_key else None)  # 7. posted, or merged in place
 
     async def channel_mode(self, platform: str, channel_id: str) -> ChannelMode:
@@ -147,37 +150,47 @@ class Triage:
         mode = await self.channel_mode(platform, channel_id)
         return mode is ChannelMode.AUTO or (mode is ChannelMode.MENTION and mentioned)
 
+    async def _watched(self, incoming: Incoming, port: ChatPort) -> bool:
+        """On the watch list by id, else by name: the platform is asked a channel's name once."""
+        platform, channel_id = incoming.platform, incoming.channel_id
+        if self.policy.watches(platform, channel_id, incoming.channel_name):
+            return True
+        if incoming.channel_name or not self.policy.watch_channels.get(platform):
+            return False  # the name was given, or nothing is listed
+        key = (platform, channel_id)
+        if key not in self._names:
+            try:
+                self._names[key] = await port.channel_name()
+            except DeliveryError as exc:
+                log.warning("could not read the channel's name: %s", exc)
+                return False  # not cached: asked again next time
+            while len(self._names) > REMEMBERED:
+                self._names.popitem(last=False)
+        return self.policy.watches(platform, channel_id, self._names[key])
+
     # -- threads ---------------------------------------------------------------------------------------
 
     async def _thread_taken(self, incoming: Incoming, port: ChatPort) -> bool:
         """The bot already answered in this thread, or a person other than the asker already helped."""
-        if self._answered_here(incoming):
+        thread = (incoming.platform, incoming.channel_id, incoming.thread_id or "")
+        if await self.store.answered_in_thread(*thread):
+            log.info("not answering in thread %s/%s (already answered)", incoming.channel_id, incoming.thread_id)
+            return True
+        if thread in self._helped:  # once helped, it stays helped: its history is not read again
             return True
         try:
             authors = await port.thread_authors()
         except DeliveryError as exc:
             log.warning("could not read the thread: %s", exc)
             authors = ThreadAuthors()
-        helpers = authors.people - {incoming.user_id, authors.opener}
-        if authors.bot_replied or helpers:
-            self._remember(incoming.platform, incoming.channel_id, incoming.thread_id)  # it stays taken
-            log.info("not answering in thread %s/%s (%s)", incoming.channel_id, incoming.thread_id,
-                     "already answered" if authors.bot_replied else "a person already helped")
+        if authors.people - {incoming.user_id, authors.opener}:
+            log.info("not answering in thread %s/%s (a person already helped)", incoming.channel_id,
+                     incoming.thread_id)
+            self._helped[thread] = None
+            while len(self._helped) > REMEMBERED:
+                self._helped.popitem(last=False)
             return True
         return False
-
-    def _answered_here(self, incoming: Incoming) -> bool:
-        return (incoming.platform, incoming.channel_id, incoming.thread_id or "") in self._answered
-
-    def _remember(self, platform: str, channel_id: str, *threads: str | None) -> None:
-        """A thread (or a message, which may become one) that is taken care of: later pastes there are not."""
-        for thread in threads:
-            if thread:
-                key = (platform, channel_id, thread)
-                self._answered[key] = None
-                self._answered.move_to_end(key)
-        while len(self._answered) > REMEMBERED:
-            self._answered.popitem(last=False)
 
     # -- the answer -------------------------------------------------------------------------------------
 
@@ -207,8 +220,9 @@ class Triage:
         entry = catalog.get(best.entry_id)
         if entry is None:  # the catalog was swapped between match and lookup
             return None
-        answer_id = await self.store.add_answer(
-            AnswerRecord(origin_of(incoming), now, entry.id, best.score, catalog.version, masked))
+        answer_id = await self.store.add_answer(AnswerRecord(  # its thread: the message's, or the one it starts
+            origin_of(incoming), now, entry.id, best.score, catalog.version, masked,
+            thread_id=incoming.thread_id or incoming.message_id))
         self.stats.answers_given += 1
         log.info("answered on %s channel=%s answer=%d entry=%s score=%.1f via %s", incoming.platform,
                  incoming.channel_id, answer_id, entry.id, best.score, best.reason)
@@ -285,6 +299,15 @@ class Triage:
                     break
                 del self._locks[oldest_key]
         return lock
+
+
+async def deliver(port: ChatPort, answers: Sequence[Reply]) -> None:
+    """Post a command's replies where it came from; one the platform refuses is logged, the rest still go."""
+    for reply in answers:
+        try:
+            await port.post(reply)
+        except DeliveryError as exc:
+            log.warning("could not deliver a reply: %s", exc)
 
 
 def _match_and_mask(matcher: Matcher, text: str) -> tuple[MatchResult, str]:

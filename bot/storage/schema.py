@@ -345,9 +345,6 @@ _V2_COMMON: tuple[tuple[str, str], ...] = (
     ),
 )
 
-#: The migration after which stored reports need their symptoms worked out (see `SQLStore`).
-SYMPTOMS_VERSION = 2
-
 # Version 3: the staff view counts in the database. People per symptom and chart period read the
 # bucket index alone, and the most answered entries read the answers' time index alone. The reports'
 # own time index goes: the tally index starts with the same column, and every index costs each insert.
@@ -358,6 +355,16 @@ _V3_COMMON: tuple[tuple[str, str], ...] = (
     _both("DROP INDEX answers_answered"),
     _both("CREATE INDEX answers_answered ON answers (answered_at, entry_id)"),
 )
+
+# Version 4: the thread each answer went to, so "the bot already answered in this thread" is asked of
+# the store, the same on every platform and across restarts (answers from before it have none).
+_V4_ANSWER_THREADS: tuple[tuple[str, str], ...] = (
+    _both("ALTER TABLE answers ADD COLUMN thread_id TEXT"),
+    _both("CREATE INDEX answers_thread ON answers (platform, channel_id, thread_id)"),
+)
+
+#: The migration after which stored reports need their symptoms worked out (see `SQLStore`).
+SYMPTOMS_VERSION = 2
 
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(
@@ -377,6 +384,12 @@ MIGRATIONS: tuple[Migration, ...] = (
         description="covering indexes for the staff view's counts; no separate index on report time",
         sqlite=tuple(s for s, _ in _V3_COMMON),
         postgres=tuple(p for _, p in _V3_COMMON),
+    ),
+    Migration(
+        version=4,
+        description="the thread each answer went to",
+        sqlite=tuple(s for s, _ in _V4_ANSWER_THREADS),
+        postgres=tuple(p for _, p in _V4_ANSWER_THREADS),
     ),
 )
 

@@ -112,7 +112,8 @@ _REPORT_COLUMNS = (
     " model_mode, tool_version, fingerprint"
 )
 _ANSWER_COLUMNS = (
-    "id, platform, workspace_id, channel_id, user_id, answered_at, entry_id, score, catalog_version, paste"
+    "id, platform, workspace_id, channel_id, user_id, answered_at, entry_id, score, catalog_version, paste,"
+    " thread_id"
 )
 _UNMATCHED_COLUMNS = (
     "id, platform, workspace_id, channel_id, user_id, seen_at, paste, best_entry_id, best_score, reason"
@@ -816,6 +817,7 @@ class SQLStore(ABC):
             score=float(row[7]),
             catalog_version=row[8],
             paste=row[9],
+            thread_id=row[10],
             id=int(row[0]),
         )
 
@@ -824,7 +826,7 @@ class SQLStore(ABC):
         async with self._write("store an answer") as db:
             return await db.insert(
                 "INSERT INTO answers (platform, workspace_id, channel_id, user_id, answered_at, entry_id,"
-                " score, catalog_version, paste) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " score, catalog_version, paste, thread_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 o.platform,
                 o.workspace_id,
                 o.channel_id,
@@ -834,7 +836,15 @@ class SQLStore(ABC):
                 float(answer.score),
                 answer.catalog_version,
                 answer.paste,
+                answer.thread_id,
             )
+
+    async def answered_in_thread(self, platform: str, channel_id: str, thread_id: str) -> bool:
+        async with self._read("look up a thread's answers") as db:
+            row = await db.fetchone(
+                "SELECT 1 FROM answers WHERE platform = ? AND channel_id = ? AND thread_id = ? LIMIT 1",
+                platform, channel_id, thread_id)
+        return row is not None
 
     async def get_answer(self, answer_id: int) -> AnswerRecord | None:
         async with self._read("read an answer") as db:

@@ -110,9 +110,9 @@ async def serving(service: SupportService, settings: Settings, *, http: bool) ->
     async def on_ready() -> None:
         ready.set()
 
-    health = App(settings, service, service.store).health
+    routes = App(settings, service, service.store).http_routes()
     task = asyncio.create_task(run_slack(service, settings, http=http, port=port, host="127.0.0.1", ready=on_ready,
-                                         health=health))
+                                         routes=routes))
     waiter = asyncio.create_task(ready.wait())
     done, _ = await asyncio.wait({task, waiter}, timeout=10, return_when=asyncio.FIRST_COMPLETED)
     if task in done:
@@ -350,16 +350,23 @@ class TestChannelMessages:
         assert len(fake_slack.called("chat.postMessage")) == 1
         assert len(fake_slack.called("reactions.add")) == 1
 
-    async def test_thread_the_bot_answered_before_a_restart_is_left_alone(self, slack_bot: SlackBot,
-                                                                          fake_slack: FakeSlackApi) -> None:
-        parent, answer, now = next_ts(), next_ts(), next_ts()
+    async def test_thread_the_bot_answered_before_a_restart_is_left_alone(
+            self, slack_bot: SlackBot, slack_service: SupportService, slack_settings: Settings,
+            fake_slack: FakeSlackApi) -> None:
+        parent, now = next_ts(), next_ts()
+        await paste(slack_bot, PASTE2, user=ALICE, ts=parent)
+        assert len(fake_slack.called("chat.postMessage")) == 1
+        # A new process on the same store: nothing in memory, and the thread's history shows no answer.
         fake_slack.replies[(CHANNEL, parent)] = [
-            {"type": "message", "user": ALICE, "text": PASTE2, "ts": parent, "thread_ts": parent},
-            {"type": "message", "user": BOT_USER_ID, "bot_id": BOT_ID, "text": "answer", "ts": answer,
-             "thread_ts": parent},
-        ]
-        await paste(slack_bot, PASTE, user=ALICE, ts=now, thread_ts=parent)
-        assert not fake_slack.called("chat.postMessage")
+            {"type": "message", "user": ALICE, "text": PASTE2, "ts": parent, "thread_ts": parent}]
+        restarted = SlackBot(SupportService(slack_service.knowledge, slack_service.store, slack_settings.policy()),
+                             slack_settings, AsyncWebClient(token="xoxb-t", base_url=fake_slack.base_url))
+        try:
+            await paste(restarted, PASTE, user=BOB, ts=now, thread_ts=parent)
+        finally:
+            await restarted.close()
+        assert len(fake_slack.called("chat.postMessage")) == 1
+        assert not fake_slack.called("conversations.replies")  # the store answered: Slack was not asked
 
     async def test_paste_in_a_thread_nobody_answered_is_answered_in_that_thread(self, slack_bot: SlackBot,
                                                                                 fake_slack: FakeSlackApi) -> None:

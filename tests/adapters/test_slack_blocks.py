@@ -7,7 +7,7 @@ import json
 import pytest
 
 from bot.adapters import slack_blocks as sb
-from bot.core.models import Action, Command, Link, Reply, ReplyKind, Section
+from bot.core.models import Action, Command, HomePage, Link, Reply, ReplyKind, Section
 
 
 def long_reply(**overrides: object) -> Reply:
@@ -132,7 +132,8 @@ def test_bot_mention_is_detected_and_stripped() -> None:
 
 
 def test_home_view_fits_in_100_blocks() -> None:
-    view = sb.home_view(long_reply(), Reply(kind=ReplyKind.HELP, title="Help", sections=(Section("C", ("x",)),)))
+    view = sb.home_view(HomePage(long_reply(), Reply(kind=ReplyKind.HELP, title="Help",
+                                                     sections=(Section("C", ("x",)),))))
     assert view["type"] == "home" and len(view["blocks"]) <= sb.VIEW_BLOCKS_MAX
 
 

@@ -29,6 +29,7 @@ class RecordingPort:
     """Records what the triage asked of the platform; `fail` names calls that raise DeliveryError."""
 
     authors: ThreadAuthors = field(default_factory=ThreadAuthors)
+    name: str = ""
     fail: set[str] = field(default_factory=set)
     staff: bool = False
     calls: list[str] = field(default_factory=list)
@@ -49,6 +50,10 @@ class RecordingPort:
     async def thread_authors(self) -> ThreadAuthors:
         self._call("thread_authors")
         return self.authors
+
+    async def channel_name(self) -> str:
+        self._call("channel_name")
+        return self.name
 
     async def post(self, reply: Reply) -> Posted | None:
         self._call("post")
@@ -116,7 +121,17 @@ async def test_watch_list_by_id_or_name(store, catalog) -> None:
     await service.triage.handle(msg(OVERLOADED, user="U2", channel_id="C9"), by_id)
     await service.triage.handle(msg(OVERLOADED, user="U3", channel_name="#help"), by_name)
     await service.triage.handle(msg(OVERLOADED, user="U4", channel_id="D1", is_direct=True), direct)
-    assert ignored.calls == [] and by_id.posts and by_name.posts and direct.posts
+    assert ignored.calls == ["channel_name"] and by_id.posts and by_name.posts and direct.posts
+    assert by_id.calls == ["react", "post"] and by_name.calls == ["react", "post"]  # no name asked
+    # A channel the platform names on asking: asked once, then remembered (a failure is not).
+    asked, again = RecordingPort(name="help"), RecordingPort(name="help")
+    await service.triage.handle(msg(OVERLOADED, user="U6", channel_id="C7"), asked)
+    await service.triage.handle(msg(TIMEOUT, user="U7", channel_id="C7"), again)
+    assert asked.posts and again.posts and "channel_name" not in again.calls
+    refused, retried = RecordingPort(fail={"channel_name"}), RecordingPort(name="help")
+    await service.triage.handle(msg(OVERLOADED, user="U8", channel_id="C8"), refused)
+    await service.triage.handle(msg(OVERLOADED, user="U9", channel_id="C8"), retried)
+    assert refused.posts == [] and retried.calls[0] == "channel_name" and retried.posts
     # Another platform's list does not apply.
     other = RecordingPort()
     await service.triage.handle(Incoming("discord", "C1", "U5", OVERLOADED, received_at=T0), other)
@@ -142,16 +157,16 @@ async def test_a_thread_where_a_person_helped_or_the_bot_answered_is_left_alone(
     helped = RecordingPort(ThreadAuthors(opener="U1", people=frozenset({"U1", "U2"})))
     await service.triage.handle(msg(OVERLOADED, thread_id="9.1"), helped)
     assert helped.calls == ["thread_authors"]
-    answered = RecordingPort(ThreadAuthors(opener="U1", bot_replied=True))
-    await service.triage.handle(msg(OVERLOADED, thread_id="9.2"), answered)
-    assert answered.posts == []
     # The asker and the person who opened the thread are not helpers.
     own = RecordingPort(ThreadAuthors(opener="U7", people=frozenset({"U7", "U1"})))
     await service.triage.handle(msg(OVERLOADED, thread_id="9.3"), own)
     assert own.posts
+    answered = RecordingPort(ThreadAuthors(opener="U7"))
+    await service.triage.handle(msg(TIMEOUT, user="U2", thread_id="9.3"), answered)
+    assert answered.calls == []  # the store says the bot answered there: nothing asked of the platform
     # Addressing the bot asks anyway.
-    asked = RecordingPort(ThreadAuthors(opener="U1", people=frozenset({"U2"}), bot_replied=True))
-    await service.triage.handle(msg(OVERLOADED, thread_id="9.4", mentioned=True), asked)
+    asked = RecordingPort(ThreadAuthors(opener="U1", people=frozenset({"U2"})))
+    await service.triage.handle(msg(OVERLOADED, thread_id="9.1", mentioned=True), asked)
     assert asked.posts and "thread_authors" not in asked.calls
 
 
@@ -161,12 +176,15 @@ async def test_chat_inside_a_thread_costs_no_platform_call(store, catalog) -> No
     assert port.calls == []
 
 
-async def test_a_thread_answered_here_is_not_read_again(store, catalog) -> None:
-    service = make(store, catalog)
-    await service.triage.handle(msg(OVERLOADED, message_id="5.1"), RecordingPort())
+async def test_a_thread_answered_here_is_not_read_again_even_after_a_restart(store, catalog) -> None:
+    await make(store, catalog).triage.handle(msg(OVERLOADED, message_id="5.1"), RecordingPort())
+    restarted = make(store, catalog)  # nothing in memory: only the store knows the answer went to 5.1
     follow_up = RecordingPort()
-    await service.triage.handle(msg(TIMEOUT, user="U2", thread_id="5.1", message_id="5.2"), follow_up)
+    await restarted.triage.handle(msg(TIMEOUT, user="U2", thread_id="5.1", message_id="5.2"), follow_up)
     assert follow_up.calls == []
+    elsewhere = RecordingPort()  # the same thread id in another channel is another thread
+    await restarted.triage.handle(msg(TIMEOUT, user="U2", channel_id="C2", thread_id="5.1"), elsewhere)
+    assert elsewhere.posts
 
 
 async def test_an_unreadable_thread_is_answered(store, catalog) -> None:
@@ -240,3 +258,70 @@ async def test_matching_a_paste_runs_off_the_event_loop(store, catalog, monkeypa
     await handling
     assert ran_on[0] != loop_thread
     assert port.posts and port.posts[0].entry_id == "claude-code-529-overloaded"
+
+
+# -- commands take the same road back: SupportService.respond -------------------------------------------
+
+
+async def test_respond_posts_every_reply_through_the_port_and_never_stays_silent(store, catalog) -> None:
+    service = make(store, catalog)
+    port = RecordingPort()
+    answers = await service.respond(msg("529 overloaded", command=Command.ERRFIX), port)
+    assert port.posts == answers and answers[0].private
+    refused = RecordingPort(fail={"post"})
+    await service.respond(msg("", command=Command.HELP), refused)  # logged; nothing raised
+    assert refused.calls == ["post"]
+    quiet = RecordingPort()
+    await service.respond(msg("anything", command=Command.MESSAGE, channel_id="D1", is_direct=True), quiet)
+    [nothing] = quiet.posts
+    assert nothing.title == "Nothing to show for that"
+
+
+async def test_a_looked_up_message_is_an_error_never_a_command(store, catalog) -> None:
+    service = make(store, catalog, staff_ids=frozenset({"U1"}))
+    port = RecordingPort()
+    await service.respond(msg("mode off", command=Command.LOOK_UP), port)
+    assert await service.channel_mode("slack", "C1") is ChannelMode.AUTO
+    assert port.posts and all(r.private for r in port.posts)
+    found = RecordingPort()
+    await service.respond(msg(OVERLOADED, command=Command.LOOK_UP), found)
+    assert found.posts[0].entry_id == "claude-code-529-overloaded" and found.posts[0].private
+    empty = RecordingPort()
+    await service.respond(msg("  ", command=Command.LOOK_UP), empty)
+    assert empty.posts[0].kind is ReplyKind.HELP
+
+
+async def test_the_platforms_word_on_staff_is_kept_for_a_minute_and_a_failure_means_no(store, catalog) -> None:
+    service = make(store, catalog)
+    asked = 0
+
+    class GroupPort(RecordingPort):
+        async def is_staff(self) -> bool:
+            nonlocal asked
+            asked += 1
+            return True
+
+    for _ in range(3):
+        port = GroupPort()
+        await service.respond(msg("", command=Command.INCIDENTS, user="U5"), port)
+        assert port.posts[0].title == "Support overview"
+    assert asked == 1
+    failing = RecordingPort()
+
+    async def refuse() -> bool:
+        raise DeliveryError("test: usergroups refused")
+
+    failing.is_staff = refuse  # type: ignore[method-assign]
+    await service.respond(msg("", command=Command.INCIDENTS, user="U6"), failing)
+    assert failing.posts[0].kind is ReplyKind.REFUSAL
+
+
+async def test_the_home_page_shows_staff_the_overview_and_everyone_the_help(store, catalog) -> None:
+    service = make(store, catalog, staff_ids=frozenset({"U1"}))
+    staff = await service.home_page(msg("", command=Command.INCIDENTS), RecordingPort(),
+                                    notice=Reply(kind=ReplyKind.NOTICE, title="Incident #1 acknowledged"))
+    assert staff.overview.title == "Support overview" and staff.help.kind is ReplyKind.HELP
+    assert staff.notice is not None and staff.notice.title == "Incident #1 acknowledged"
+    other = await service.home_page(msg("", command=Command.INCIDENTS, user="U2"), RecordingPort(),
+                                    notice=staff.overview)  # the overview is never repeated as a notice
+    assert other.overview.kind is ReplyKind.REFUSAL and other.notice is None

@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import pytest
 
-from tests.scenarios.front_ends import FrontEnd
+from bot.core.knowledge import KnowledgeBase
+from bot.core.ports import IncidentStore
+from tests.scenarios.conftest import CHATS
+from tests.scenarios.front_ends import FrontEnd, open_front_end
 
 OVERLOADED = 'API Error: 529 {"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}'
 OVERLOADED_TITLE = "Anthropic API overloaded (529)"
@@ -72,6 +75,18 @@ async def test_a_quiet_thread_is_answered_once(chat: FrontEnd) -> None:
     first = await chat.paste(OVERLOADED, user="alice", thread=quiet)
     again = await chat.paste(TIMEOUT, user="bob", thread=quiet)
     assert len(first.posts) == 1 and again.nothing
+
+
+@pytest.mark.parametrize("name", CHATS)
+async def test_a_thread_answered_before_a_restart_stays_answered(name: str, store: IncidentStore,
+                                                                 knowledge: KnowledgeBase) -> None:
+    async with open_front_end(name, store, knowledge) as before:
+        quiet = before.thread(asker="alice")
+        assert len((await before.paste(OVERLOADED, user="alice", thread=quiet)).posts) == 1
+    # A new process and a new platform connection: only the store remembers the answer.
+    async with open_front_end(name, store, knowledge) as after:
+        again = await after.paste(TIMEOUT, user="bob", thread=quiet)
+    assert again.nothing and not again.reacted
 
 
 @pytest.mark.front_end(watch="help")

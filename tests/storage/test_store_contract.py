@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -222,6 +223,16 @@ async def test_answer_round_trip(store: IncidentStore) -> None:
     assert await store.get_answer(later_id + 1000) is None
     assert [a.id for a in await store.answers_between(T0, T0 + minutes(3))] == [answer_id]
     assert [a.id for a in await store.answers_between(T0, T0 + minutes(4))] == [answer_id, later_id]
+
+
+async def test_an_answer_marks_its_thread_answered(store: IncidentStore) -> None:
+    assert not await store.answered_in_thread("slack", "C1", "1700.1")
+    await store.add_answer(replace(make_answer(), thread_id="1700.1"))
+    assert await store.answered_in_thread("slack", "C1", "1700.1")
+    assert (await store.get_answer(await store.add_answer(make_answer()))).thread_id is None  # type: ignore[union-attr]
+    # The same thread id elsewhere (another channel, another platform) is another thread.
+    assert not await store.answered_in_thread("slack", "C2", "1700.1")
+    assert not await store.answered_in_thread("discord", "C1", "1700.1")
 
 
 async def test_top_answers_counts_entries_in_the_window_most_first(store: IncidentStore) -> None:

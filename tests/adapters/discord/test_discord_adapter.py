@@ -19,15 +19,8 @@ from typing import Any
 
 import pytest
 
-from bot.adapters.discord_adapter import (
-    INVITE_SCOPES,
-    TOKEN_REJECTED,
-    bot_intents,
-    invite_permissions,
-    invite_url,
-    run_discord,
-    strip_mention,
-)
+from bot.adapters.discord_adapter import TOKEN_REJECTED, run_discord, strip_mention
+from bot.adapters.discord_app import INVITE_SCOPES, bot_intents, invite_permissions, invite_url
 from bot.adapters.discord_render import (
     EMBED_TOTAL_MAX,
     MESSAGE_MAX,
