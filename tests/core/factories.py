@@ -1,16 +1,11 @@
-"""Small builders for readings shared by the tally and detection tests."""
+"""Small builders for readings shared by the tally and detection tests.
+
+The reading builder is the detection simulator's own, so the tests and `benchmarks/detection_quality.py`
+describe reports the same way.
+"""
 
 from __future__ import annotations
 
-from bot.core.models import Reading
+from benchmarks.detection_sim import reading
 
-
-def reading(
-    window: str = "session",
-    percent: float | None = None,
-    from_percent: float | None = None,
-    limit_hit: bool = False,
-    idle: bool | None = None,
-) -> Reading:
-    """A reading with no reset, as most simulated reports have."""
-    return Reading(window, percent, from_percent, limit_hit, None, idle)
+__all__ = ["reading"]
