@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import sys
 import weakref
 from collections.abc import Callable, Hashable
 from concurrent.futures import ThreadPoolExecutor
@@ -25,7 +24,6 @@ T = TypeVar("T")
 DEFAULT_DEADLINE = 10.0
 MAX_PENDING_PER_KEY = 4  # one sender's texts waiting or running at once; more is a flood
 _WORKERS = 2
-SWITCH_INTERVAL = 0.0005  # seconds; Python's default is 0.005
 _pool: ThreadPoolExecutor | None = None
 
 
@@ -57,10 +55,8 @@ class TextWorkBusy(TextWorkRefused):
 def _executor() -> ThreadPoolExecutor:
     global _pool
     if _pool is None:
-        # A worker thread busy with text holds the interpreter lock in slices of the switch interval;
-        # the event loop gives it up at every poll and waits a whole slice to get it back. Shorter
-        # slices keep the loop (health checks, other people's messages) responsive under load.
-        sys.setswitchinterval(min(sys.getswitchinterval(), SWITCH_INTERVAL))
+        # The interpreter's switch interval, which decides how long the event loop waits behind this
+        # pool's threads, is set once for the serving process by the runner (`bot.runner.serve`).
         _pool = ThreadPoolExecutor(max_workers=_WORKERS, thread_name_prefix="text-work")
     return _pool
 
