@@ -17,8 +17,7 @@ from typing import Any
 from aiohttp import web
 
 from bot.config import Settings, mask_url
-from bot.core.catalog_cache import CatalogCache
-from bot.core.catalog_folders import fingerprint
+from bot.core.catalog_cache import CatalogCache, FileStamp, stamp
 from bot.core.ports import IncidentStore
 from bot.core.service import SupportService
 from bot.errors import StoreError
@@ -42,7 +41,7 @@ class App:
     front_end_status: dict[str, str] = field(default_factory=dict)
     # The catalog files (names, times, sizes) as they were just before they were loaded: where the
     # catalog watcher starts, so its first look reloads only what changed since, not the whole catalog.
-    catalog_files: tuple[tuple[str, str, float, int], ...] | None = None
+    catalog_files: tuple[FileStamp, ...] | None = None
     _store_check: asyncio.Future[str] | None = field(default=None, init=False, repr=False)
 
     async def health(self) -> dict[str, Any]:
@@ -101,7 +100,7 @@ def catalog_folder(settings: Settings) -> Path:
 async def open_app(settings: Settings) -> AsyncIterator[App]:
     """Load the catalog, open the store, build the service; close the store on the way out."""
     folders = settings.knowledge_folders
-    files = await asyncio.to_thread(fingerprint, folders)
+    files = await asyncio.to_thread(stamp, folders)
     # Reading, validating and preparing the catalog is file and CPU work: a worker thread does it, and
     # the cache spares all of it when no catalog file changed since the last start, and otherwise
     # every file and entry that did not change.

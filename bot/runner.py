@@ -19,7 +19,7 @@ from collections.abc import Awaitable, Callable
 from typing import TextIO
 
 from bot.app import App
-from bot.core.catalog_folders import fingerprint
+from bot.core.catalog_cache import stamp
 from bot.core.ports import AlertRelay
 from bot.errors import ConfigError, StartupError
 
@@ -136,7 +136,7 @@ async def watch_catalog(app: App, stop: asyncio.Event, interval: float = CATALOG
     while not stop.is_set():
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), interval)
-        current = await asyncio.to_thread(fingerprint, knowledge.folders)
+        current = await asyncio.to_thread(stamp, knowledge.folders)
         if current == last:
             continue
         last = current

@@ -92,16 +92,3 @@ def load_folders(folders: Sequence[Path | str]) -> Catalog:
     if not result.ok:
         raise CatalogError(list(result.problems))
     return Catalog.of(result.entries, result.version, ":".join(str(f) for f in folders))
-
-
-def fingerprint(folders: Sequence[Path | str]) -> tuple[tuple[str, str, float, int], ...]:
-    """Names, times and sizes of every catalog file in every folder: changes when any file does."""
-    found = []
-    for folder in folders:
-        for path in sorted(Path(folder).glob("*.y*ml")):
-            try:
-                info = path.stat()
-            except OSError:
-                continue
-            found.append((str(folder), path.name, info.st_mtime, info.st_size))
-    return tuple(found)

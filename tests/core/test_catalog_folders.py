@@ -13,7 +13,8 @@ import yaml
 
 from bot.config import Settings
 from bot.core.catalog import default_catalog_dir, load_catalog
-from bot.core.catalog_folders import check_folders, fingerprint, load_folders, parse_folders
+from bot.core.catalog_cache import stamp
+from bot.core.catalog_folders import check_folders, load_folders, parse_folders
 from bot.core.catalog_stats import freshness_lines, stale_entries
 from bot.core.matching import Matcher
 from bot.core.replies import entry_summary, reply_for_entry
@@ -125,7 +126,7 @@ async def test_hot_reload_watches_every_folder(tmp_path: Path) -> None:
     _write(team, _entry("acme-proxy-451-egress-blocked"))
     settings = Settings.from_env({"SUPPORTBOT_DB": f"sqlite:///{tmp_path / 'bot.db'}",
                                   "SUPPORTBOT_KNOWLEDGE": f"builtin:{team}"})
-    before = fingerprint(settings.knowledge_folders)
+    before = stamp(settings.knowledge_folders)
     async with open_app(settings) as app:
         assert app.service.catalog.get("acme-proxy-451-egress-blocked") is not None
         stop = asyncio.Event()
@@ -133,7 +134,7 @@ async def test_hot_reload_watches_every_folder(tmp_path: Path) -> None:
         _write(team, _entry("acme-cli-login-expired", title="Acme CLI login expired",
                             signature="acme: session expired, run acme login --sso again"))
         await _until(lambda: app.service.catalog.get("acme-cli-login-expired") is not None)
-        assert fingerprint(settings.knowledge_folders) != before
+        assert stamp(settings.knowledge_folders) != before
         stop.set()
         await watcher
 
