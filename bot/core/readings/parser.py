@@ -185,7 +185,7 @@ _WINDOW_RE = re.compile(
     rf"|\b(?P<mo>{_MODEL_FAMILIES})[\s-]*(?:" + LX.alt("only_words") + ")"
     r"|\bseven_day_(?P<js>[a-z]+)\b"
     # a bare family used as a bucket label next to its figure: "opus 4%", "18% opus"
-    rf"|\b(?P<mp>{_MODEL_FAMILIES})(?:\s+\d(?:\.\d)?)?"
+    rf"|\b(?P<mp>{_MODEL_FAMILIES})(?:\s+\d(?:\.\d)?)?(?:\s+(?:" + LX.alt("used_noun") + "))?"  # "Sonnet usage: 2%"
     r"(?=\s*(?:[:=]|が|は|의|:)?\s*(?:(?:" + LX.alt("copula") + r")\s+)?~?\d{1,3}(?:[.,]\d+)?\s*%)"
     rf"|(?<=%\s)(?P<pm>{_MODEL_FAMILIES})\b|(?<=%\sof\s)(?P<pof>{_MODEL_FAMILIES})\b"
     r"|(?P<weekly>" + LX.alt("window.weekly") + ")"
@@ -410,13 +410,12 @@ _BOTH_RE = re.compile(
     r"\s*(?:(?:for|on|in|of|across)\s+)?(?:" + LX.alt("both_words") + r")\s+(?:(?:the|my|of)\s+)?", re.IGNORECASE
 )
 _PAIR_JOIN_RE = re.compile(r"\s*(?:and|&|,|y|e|et|und)\s*(?:(?:the|my)\s+)?", re.IGNORECASE)
-_QUOTA_NOUNS = frozenset(
-    "limit limits quota usage allowance cap window session week weekly 5h 5-hour 5hr five budget credits credit "
-    "requests request plan bucket included monthly daily rate tokens token messages max pro opus sonnet "
-    "seven current total available remaining it that what premium free fable haiku sonnet-only".split()
-) | frozenset(w.lower() for w in LX.words("limit"))
+_QUOTA_NOUNS = frozenset(w.lower() for w in LX.words("quota_nouns")) | frozenset(
+    w.lower() for w in LX.words("limit")
+)
 _QUOTA_WORD_RE = re.compile(
-    r"\b(?:plan|bucket|/usage|/status|/stats)\b|" + LX.alt("limit", "used", "used_noun", "left", "quota_phrase"),
+    r"\b(?:plan|bucket|/usage|/status|/stats)\b|"
+    + LX.alt("limit", "used", "used_noun", "left", "quota_phrase", "quota_talk"),
     re.IGNORECASE,
 )
 # The earlier value of a jump, written without its own "%": "from 0 to 100%", "30 -> 45%".
@@ -742,6 +741,9 @@ _HIT_RE = re.compile(
     # translated notices put the product between ("Limite di utilizzo di Claude raggiunto")
     "|(?:" + _LIMIT + r")[^.\n;!?%]{0,32}?(?:" + LX.alt("hit.after") + ")"
     "|" + LX.alt("hit.phrases") + ""
+    # "used all my vibe requests", "burned through all of the credits"
+    "|(?:" + LX.alt("hit.whole_verbs") + r")\s+(?:(?:up|through)\s+)?all\s+(?:of\s+)?(?:(?:my|their|the|our|his|her|your|its)\s+)?"
+    r"(?:[\w-]+\s+){0,2}?(?:" + LX.alt("hit.all_nouns") + ")"
     # the allowance of a named window said to be gone: "the entire weekly allocation. Gone."
     "|(?:" + LX.alt("window.session", "window.weekly", "window.daily", "window.monthly") + r")\s+(?:[\w-]+\s+)?"
     "(?:" + LX.alt("hit.depleted_nouns") + r")(?:[^.\n;!?%]{0,20}?|\s*[.!]\s*)(?:" + LX.alt("hit.depleted") + ")"
@@ -757,6 +759,7 @@ _WARN_RE = re.compile(
     "|" + LX.alt("warn.phrases"),
     re.IGNORECASE,
 )
+_PROGRESSIVE_RE = re.compile("(?:" + LX.alt("hit.progressive") + r")\s+\S+\s*$", re.IGNORECASE)
 # A negation inside "limit ... reached": "the weekly credit limit is always not used up".
 _LIMIT_FIRST_RE = re.compile("(?:" + _LIMIT + ")", re.IGNORECASE)
 _INNER_NEGATION_RE = re.compile(r"(?:" + LX.alt("negation") + r"|n't|n’t)", re.IGNORECASE)
@@ -841,6 +844,8 @@ def _find_notices(
                 or _COUNT_OUT_OF_RE.match(phrase)
             ):
                 continue  # "the limit is not used up", "90 out of 100 ... usage"
+            if hit and _PROGRESSIVE_RE.search(phrase):
+                continue  # "usage being drained very quickly" tells a rate, not an allowance gone
             window = _notice_window(text, layout, m.start(), m.end(), keywords, starts, claimed)
             # The words around count too: in "Usage limit reached" the match is "limit reached", and
             # "显示150额度，...就提示限制了" names the quota in the clause before.
@@ -1268,6 +1273,10 @@ _IDLE_RE = re.compile(
     re.IGNORECASE,
 )
 _IDLE_LIMITER_RE = re.compile(LX.alt("idle.limiters"), re.IGNORECASE)
+_ALLOWANCE_BEFORE_RE = re.compile("(?:" + LX.alt("idle.allowance_before") + r")\s+$", re.IGNORECASE)
+_ALLOWANCE_NONE_RE = re.compile(
+    "(?:" + LX.alt("idle.none") + r")\s+(?:" + LX.alt("idle.allowance_nouns") + ")", re.IGNORECASE
+)
 _ACTIVE_RE = re.compile(
     "(?:" + LX.alt("active.after") + r")\s+(?:(?:" + LX.alt("active.fillers") + r")\s+)?"
     r"(?:" + LX.alt("active.counts") + r"|~?\d+\+?)\s+(?:[\w-]+\s+)?(?:" + LX.alt("active.nouns") + r"|/\w+)"
@@ -1319,6 +1328,10 @@ def _idle_cues(
         (layout.sentence(m.start()), layout.paragraph(m.start()), True)
         for m in _IDLE_RE.finditer(text)
         if not _IDLE_LIMITER_RE.search(text, m.end(), layout.clause_span(m.start())[1])
+        and not (
+            _ALLOWANCE_NONE_RE.fullmatch(m.group(0))
+            and _ALLOWANCE_BEFORE_RE.search(text, max(0, m.start() - 20), m.start())
+        )
     ]
     cues += [
         (layout.sentence(m.start()), layout.paragraph(m.start()), False)
