@@ -936,6 +936,16 @@ def test_statements_joined_or_kept_apart(text: str, rows: list[tuple[str, float 
         ("got the 5-hour limit again after lunch", "session", True),
         ("I keep getting the daily limit even on a fresh account", "daily", True),
         ("Upgrade to get higher weekly limits", None, None),
+        # the allowance run out, said of the limit
+        ("our daily limit ran out before lunch again", "daily", True),
+        ("the weekly quota died on Tuesday this time", "weekly", True),
+        ("Cursor: I have burned through all of my credits for this cycle", "unknown", True),
+        ("I've used all my premium requests already", "unknown", True),
+        ("Kiro says: You have no more requests in your plan", "unknown", True),
+        # a rate of spending, not an allowance gone
+        ("my 5 hour usage is being drained far too fast", None, None),
+        # negated: far from it
+        ("the weekly limit is far from exhausted, yet I am blocked", None, None),
     ],
 )
 def test_limit_notice_wording(text: str, window: str | None, hit: bool | None) -> None:
@@ -968,6 +978,10 @@ def test_limit_notice_wording(text: str, window: str | None, hit: bool | None) -
         # a little use
         ("i used it a little on saturday and i hit the weekly limit already", False),
         ("used it briefly this morning and hit the session limit", False),
+        # idle said as inactivity
+        ("after a whole night of inactivity the session limit says 40% used", True),
+        # "still no requests" is what is left, not what was sent
+        ("Kiro: I've used all my credits and there are still no requests available", None),
     ],
 )
 def test_activity_wording(text: str, idle: bool | None) -> None:
