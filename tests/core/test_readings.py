@@ -918,6 +918,17 @@ def test_statements_joined_or_kept_apart(text: str, rows: list[tuple[str, float 
     assert sorted(got, key=str) == sorted(rows, key=str)
 
 
+def test_lone_reset_of_a_named_limit_is_a_reading() -> None:
+    readings = parse_readings("Codex now says the weekly limit resets on March 3.").readings
+    assert [(r.window, r.percent, r.limit_hit, r.resets) for r in readings] == [("weekly", None, False, "March 3")]
+    assert parse_readings("my monthly subscription renews on Jan 5").readings == ()
+
+
+def test_idle_said_apart_covers_every_figure_of_its_paragraph() -> None:
+    text = "You've hit your session limit\n\nI have not touched it since Friday. Session is at 100% and weekly at 70%."
+    assert {(r.window, r.idle) for r in parse_readings(text).readings} == {("session", True), ("weekly", True)}
+
+
 @pytest.mark.parametrize(
     ("text", "window", "hit"),
     [
@@ -980,6 +991,14 @@ def test_limit_notice_wording(text: str, window: str | None, hit: bool | None) -
         ("used it briefly this morning and hit the session limit", False),
         # idle said as inactivity
         ("after a whole night of inactivity the session limit says 40% used", True),
+        # no use at all before the limit showed
+        ("Before I even typed anything, Codex said I hit my usage limit", True),
+        # how fast an allowance went, in minutes or hours: in use; in days: not said
+        ("I used 60% of my session limit in under 40 minutes", False),
+        ("my weekly limit got used up in only three days", None),
+        # a question put to the tool, not a hint the tool prints
+        ("I asked it a quick question and hit the session limit", False),
+        ("You have reached your daily quota limit. Please submit a new query to continue.", None),
         # "still no requests" is what is left, not what was sent
         ("Kiro: I've used all my credits and there are still no requests available", None),
     ],

@@ -204,6 +204,7 @@ _DETERMINER_RES = {
 }
 
 
+_LIMIT_WORD_RE = re.compile(LX.alt("limit", "used_noun"), re.IGNORECASE)
 _LIMIT_AFTER_RE = re.compile(r"\s*(?:" + _LIMIT + r"|usage\b)", re.IGNORECASE)
 _PRICE_BEFORE_RE = re.compile(
     r"(?:[$€£¥]\s?\d[\d,.]*|\d[\d,.]*\s*(?:usd|eur|gbp|dollars?|euros?|bucks))\s*(?:/|\ba\b|\bper\b)?\s*$",
@@ -1269,6 +1270,7 @@ _IDLE_RE = re.compile(
     LX.alt("idle.phrases", "idle.more")
     + "|(?:" + LX.alt("idle.negators") + r")\s+(?:even\s+)?(?:" + LX.alt("idle.verbs") + ")"
     + r"(?!\s+(?:" + LX.alt("idle.not_followed_by") + "))"
+    + "|(?:" + LX.alt("idle.before") + r")\s+(?:" + LX.alt("idle.before_verbs") + ")"
     + "|(?:" + LX.alt("idle.none") + r")\s+(?:(?:" + LX.alt("idle.adjectives") + r")\s+)?(?:" + LX.alt("idle.nouns") + ")",
     re.IGNORECASE,
 )
@@ -1302,9 +1304,14 @@ _ACTIVE_RE = re.compile(
     + LX.alt("active.spans") + r")(?:\s*\d{1,2}\s*(?:m|min|mins|minutes)?)?\s+of\s+(?:(?:my|the|a|an|our)\s+)?"
     r"(?:(?:first|second|one|single)\s+)?(?:" + LX.alt("active.span_of") + ")"
     r"|\b\d{1,2}h\d{2}\s+of\s+(?:" + LX.alt("active.span_of") + ")"  # "1h30 of use"
+    "|(?:" + LX.alt("active.speed_leads") + r")\s+(?:~?\d+(?:\.\d+)?|an?|" + alternation(LX.numbers.get("number_words", {}))
+    + r")\s*(?:" + LX.alt("active.speed_spans") + r")\b"
     # "I sent one refactoring prompt", "asked a single question"
-    "|(?:" + LX.alt("active.send_verbs") + r")\s+(?:(?:only|just)\s+)?(?:" + LX.alt("active.sent_counts")
-    + r"|\d+)\s+(?:[\w-]+\s+)?(?:" + LX.alt("active.sent_nouns") + ")"
+    "|(?:" + LX.alt("active.send_verbs") + r")\s+(?:(?:" + LX.alt("active.sent_to") + r")\s+)?(?:(?:only|just)\s+)?(?:"
+    + LX.alt("active.sent_counts") + r"|\d+)\s+(?:[\w-]+\s+)?(?:" + LX.alt("active.sent_nouns") + ")"
+    # "ask it a simple question": a thing sent to the tool ("submit a new query" alone is a tool's hint)
+    "|(?:" + LX.alt("active.send_verbs") + r")\s+(?:" + LX.alt("active.sent_to") + r")\s+(?:a|an)\s+(?:[\w-]+\s+)?(?:"
+    + LX.alt("active.sent_nouns") + ")"
     "|(?:" + LX.alt("active.sent_verbs_past") + r")\s+(?:(?:only|just)\s+)?(?:a|an)\s+(?:[\w-]+\s+)?(?:"
     + LX.alt("active.sent_nouns") + ")",
     re.IGNORECASE,
@@ -1350,6 +1357,9 @@ def _apply_idle(readings: list[_Statement], cues: list[tuple[int, int, bool]]) -
             # the limit being complained about in that paragraph.
             same_paragraph = [r for r in readings if paragraph in r.paragraphs]
             targets = [r for r in same_paragraph if r.from_percent is not None or r.effective_hit()]
+            if idle:
+                # "nothing was running" covers every figure read in that paragraph, not only the jump
+                targets = same_paragraph
             targets = targets or same_paragraph
         if not targets:
             # Said in a paragraph with no reading of its own ("You've hit your limit ...\n\nand I
@@ -1548,11 +1558,15 @@ def parse_readings(text: str, now: dt.datetime | None = None) -> ParsedReadings:
     # A named plan ("I just paid the Pro plan") says the limit is a subscription's, as a tool name does.
     has_context = tool is not None or plan is not None or bool(figures)
     statements += _find_notices(body, layout, keywords, claimed, has_context, frozenset(c[0] for c in cues))
+    statements = sorted(statements, key=lambda st: st.start)[:_MAX_STATEMENTS]
+    found = bool(statements)
+    # A reset that names its window is a reading even alone ("the weekly limit resets on Nov 12"),
+    # when its sentence says it is a limit's ("my monthly subscription renews on the 5th" is billing).
+    statements = _attach_resets(statements, reset_clauses, layout, keywords)
+    if not found:
+        statements = [st for st in statements if _LIMIT_WORD_RE.search(body, *layout.sentence_span(st.start))]
     if not statements:
         return ParsedReadings(tool=None, plan=None, model_mode=None, version=None, readings=())
-
-    statements = sorted(statements, key=lambda st: st.start)[:_MAX_STATEMENTS]
-    statements = _attach_resets(statements, reset_clauses, layout, keywords)
     statements = _pair_jumps(statements, body, layout)
     merged = _join_unnamed_notice(_merge(statements, layout))
     merged = _figure_of_the_one_window(merged, keywords, body)
