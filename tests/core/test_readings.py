@@ -924,6 +924,18 @@ def test_lone_reset_of_a_named_limit_is_a_reading() -> None:
     assert parse_readings("my monthly subscription renews on Jan 5").readings == ()
 
 
+def test_prose_wrapped_at_a_fixed_width_is_one_sentence() -> None:
+    text = (
+        "Codex stopped every request with a usage limit reached notice while my weekly\n"
+        "usage was only at 35% on the status card."
+    )
+    got = {(r.window, r.percent, r.limit_hit) for r in parse_readings(text).readings}
+    assert got == {("unknown", None, True), ("weekly", 35.0, False)}
+    # a screen's short lines stay lines: the label above, its figure below
+    screen = "Current session\n12% used\nCurrent week (all models)\n40% used"
+    assert {(r.window, r.percent) for r in parse_readings(screen).readings} == {("session", 12.0), ("weekly", 40.0)}
+
+
 def test_idle_said_apart_covers_every_figure_of_its_paragraph() -> None:
     text = "You've hit your session limit\n\nI have not touched it since Friday. Session is at 100% and weekly at 70%."
     assert {(r.window, r.idle) for r in parse_readings(text).readings} == {("session", True), ("weekly", True)}

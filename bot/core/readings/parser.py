@@ -81,7 +81,26 @@ def _clean(prepared: str) -> str:
     text = _MARKDOWN_RE.sub(" ", text)
     text = _GLUED_LABEL_RE.sub("\n", text)
     lines = [_SPACES_RE.sub(" ", line).strip() for line in text.split("\n")]
-    return _MANY_NEWLINES_RE.sub("\n\n", "\n".join(lines)).strip()
+    return _MANY_NEWLINES_RE.sub("\n\n", _join_wrapped(lines)).strip()
+
+
+# Prose hard-wrapped at a fixed width ("...while my weekly usage\nwas at roughly 35%.") is one sentence:
+# a long line that stops mid-sentence, followed by a line that carries on in lower case.
+_WRAP_WIDTH = 50
+_WRAPPED_TAIL_RE = re.compile(r"[a-z,]$")
+_CONTINUED_RE = re.compile(r"[a-z]")
+
+
+def _join_wrapped(lines: list[str]) -> str:
+    parts: list[str] = []
+    previous = ""
+    for line in lines:
+        wrapped = len(previous) >= _WRAP_WIDTH and _WRAPPED_TAIL_RE.search(previous) and _CONTINUED_RE.match(line)
+        if parts:
+            parts.append(" " if wrapped else "\n")
+        parts.append(line)
+        previous = line
+    return "".join(parts)
 
 
 # ---------------------------------------------------------------------------------------------
