@@ -936,6 +936,12 @@ def test_prose_wrapped_at_a_fixed_width_is_one_sentence() -> None:
     assert {(r.window, r.percent) for r in parse_readings(screen).readings} == {("session", 12.0), ("weekly", 40.0)}
 
 
+def test_rows_under_their_own_labels_stay_apart() -> None:
+    text = "Usage panel:\n- Overall credits: 0% left\n- 5h: 80% left\n- Weekly: 0% left\n- weekly resets on Friday"
+    got = {(r.window, r.percent, r.resets) for r in parse_readings(text).readings}
+    assert got == {("unknown", 100.0, None), ("session", 20.0, None), ("weekly", 100.0, "Friday")}
+
+
 def test_idle_said_apart_covers_every_figure_of_its_paragraph() -> None:
     text = "You've hit your session limit\n\nI have not touched it since Friday. Session is at 100% and weekly at 70%."
     assert {(r.window, r.idle) for r in parse_readings(text).readings} == {("session", True), ("weekly", True)}

@@ -179,6 +179,7 @@ class _Statement:
     is_figure: bool = False  # a percent figure (candidate for jump pairing)
     raw: float | None = None  # the figure as written, before "left" was turned into "used"
     polarity: str | None = None  # "left" / "used" when the text says which
+    line: int | None = None  # for a figure under a label of its own ("Remaining usage: 0%"): its line start
 
     def effective_hit(self) -> bool | None:
         if self.hit:
@@ -463,6 +464,7 @@ class _Figure:
     from_used: float | None = None  # "from 0 to 100%": the earlier value written without "%"
     raw: float | None = None
     polarity: str | None = None
+    line: int | None = None  # set when the figure follows a label of its own on its line
 
 
 def _local_cue(text: str, m: re.Match[str]) -> str | None:
@@ -716,7 +718,13 @@ def _find_figures(
                 _Figure(m.start(), m.end(), used, k.window, subject, k, from_used, value, polarity) for k in pair
             ]
             continue
-        figures.append(_Figure(m.start(), m.end(), used, window, subject, keyword, from_used, value, polarity))
+        row = _ROW_LABEL_BEFORE_RE.search(text, max(line_start, m.start() - 50), m.start())
+        figures.append(
+            _Figure(
+                m.start(), m.end(), used, window, subject, keyword, from_used, value, polarity,
+                line_start if row else None,
+            )
+        )
     return figures
 
 
@@ -1069,6 +1077,7 @@ def _figure_statements(figures: list[_Figure], layout: _Layout) -> list[_Stateme
             is_figure=True,
             raw=fig.raw,
             polarity=fig.polarity,
+            line=fig.line,
         )
         for fig in figures
     ]
@@ -1191,13 +1200,18 @@ def _consistent(a: _Statement, b: _Statement) -> bool:
     )
 
 
-def _can_merge(into: _Statement, new: _Statement) -> bool:
+def _can_merge(into: _Statement, new: _Statement, row_windows: frozenset[str] = frozenset()) -> bool:
     if into.window == new.window:
         return _consistent(into, new)
     # An unnamed statement joins a named one only inside the same notice or report (paragraph):
     # across paragraphs that would be guessing the window.
     # A model row of a table ("gemini-2.5-pro 0% left") stays a row of its own.
     unnamed = into if into.window == "unknown" else new
+    named = new if unnamed is into else into
+    if unnamed.line is not None and named.window in row_windows:
+        # A list with a row of its own for that window ("Weekly: 0% remaining"): the row under another
+        # label ("Remaining usage: 0%") is another bucket.
+        return False
     if unnamed.window == "unknown" and not unnamed.subject and into.paragraphs & new.paragraphs:
         return _consistent(into, new)
     return False
@@ -1205,11 +1219,12 @@ def _can_merge(into: _Statement, new: _Statement) -> bool:
 
 def _merge(statements: list[_Statement], layout: _Layout) -> list[_Statement]:
     merged: list[_Statement] = []
+    row_windows = frozenset(s.window for s in statements if s.line is not None and s.window != "unknown")
     for stmt in sorted(statements, key=lambda s: s.start):
         stmt.sentences = {layout.sentence(stmt.start), layout.sentence(max(stmt.start, stmt.end - 1))}
         stmt.paragraphs = {stmt.paragraph}
         for into in merged:
-            if _can_merge(into, stmt):
+            if _can_merge(into, stmt, row_windows):
                 if into.window == "unknown":
                     into.window = stmt.window
                 into.percent = into.percent if into.percent is not None else stmt.percent
@@ -1245,6 +1260,7 @@ def _join_unnamed_notice(merged: list[_Statement]) -> list[_Statement]:
             and r.effective_hit()
             and (r.hit or r.percent is None or r.percent >= 100)
             and r.subject is None
+            and not (r.line is not None and target.line is not None)  # two rows, two labels, two buckets
             and _consistent(target, r)
         ):
             # "seeing 100% usage limits" + "You've hit your session limit": one reading
