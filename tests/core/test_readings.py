@@ -942,6 +942,23 @@ def test_rows_under_their_own_labels_stay_apart() -> None:
     assert got == {("unknown", 100.0, None), ("session", 20.0, None), ("weekly", 100.0, "Friday")}
 
 
+def test_dated_snapshots_in_paragraphs_of_their_own_are_one_change() -> None:
+    text = "Today: weekly limit 70% left\n\nYesterday: weekly limit 81% left"
+    got = [(r.window, r.percent, r.from_percent) for r in parse_readings(text).readings]
+    assert got == [("weekly", 30.0, 19.0)]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I started a completely new chat in that fresh session and got: usage limit reached",
+        "Contraté el plan y al día siguiente llegué al límite de uso de Codex",
+    ],
+)
+def test_time_words_do_not_name_a_window(text: str) -> None:
+    assert [r.window for r in parse_readings(text).readings] == ["unknown"]
+
+
 def test_idle_said_apart_covers_every_figure_of_its_paragraph() -> None:
     text = "You've hit your session limit\n\nI have not touched it since Friday. Session is at 100% and weekly at 70%."
     assert {(r.window, r.idle) for r in parse_readings(text).readings} == {("session", True), ("weekly", True)}
@@ -1017,6 +1034,9 @@ def test_limit_notice_wording(text: str, window: str | None, hit: bool | None) -
         # a question put to the tool, not a hint the tool prints
         ("I asked it a quick question and hit the session limit", False),
         ("You have reached your daily quota limit. Please submit a new query to continue.", None),
+        # "not extensively" limits the cue: some use, measured
+        ("Cursor says I hit the monthly limit. I have not used it extensively; my usage was under three hours", False),
+        ("I used it for 20 minutes and Codex says I hit my usage limit", False),
         # "still no requests" is what is left, not what was sent
         ("Kiro: I've used all my credits and there are still no requests available", None),
     ],

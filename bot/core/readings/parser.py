@@ -219,9 +219,12 @@ _TIME_NOUNS = {
     window: frozenset(w.lower() for w in LX.words(f"window_time_nouns.{window}")) for window in ("session", "weekly")
 }
 _DETERMINER_RES = {
-    window: re.compile("(?:" + LX.alt(f"determiners.{window}") + r")\s*$", re.IGNORECASE)
+    window: re.compile(
+        "(?:" + LX.alt(f"determiners.{window}") + r")(?:\s+(?:" + LX.alt("time_adjectives") + r"))?\s*$", re.IGNORECASE
+    )
     for window in ("session", "weekly")
 }
+_TIME_AFTER_RE = re.compile(r"\s+(?:" + LX.alt("time_after") + ")", re.IGNORECASE)
 
 
 _LIMIT_WORD_RE = re.compile(LX.alt("limit", "used_noun"), re.IGNORECASE)
@@ -278,6 +281,8 @@ def _find_window_keywords(text: str, masked: list[tuple[int, int]]) -> list[_Key
             window = kind
         else:
             window = kind or "unknown"
+        if kind in ("session", "weekly", "daily", "monthly") and _TIME_AFTER_RE.match(text, m.end()):
+            continue  # "al día siguiente": the next day, not the daily window
         if window in ("weekly", "daily", "monthly") and _PRICE_BEFORE_RE.search(before):
             continue  # "$200/month", "($100 USD/monthly)": a price, not a quota window
         if word.startswith("a ") and _DURATION_BEFORE_RE.search(before):
@@ -1123,7 +1128,11 @@ def _pair_jumps(statements: list[_Statement], text: str, layout: _Layout) -> lis
             previous is not None
             and _same_window_for_jump(previous, stmt, text, previous_start, first_rank, second_rank)
             and previous.subject == stmt.subject
-            and previous.paragraph == stmt.paragraph
+            and (
+                previous.paragraph == stmt.paragraph
+                # dated snapshots may sit in paragraphs of their own ("Today: ...\n\nYesterday: ...")
+                or (first_rank is not None and second_rank is not None and stmt.paragraph == previous.paragraph + 1)
+            )
             and previous.percent != stmt.percent
             and _CHANGE_RE.search(text, layout.clause_span(previous_start)[0], stmt.end)
         ):
@@ -1341,6 +1350,8 @@ _ACTIVE_RE = re.compile(
     r"|\b\d{1,2}h\d{2}\s+of\s+(?:" + LX.alt("active.span_of") + ")"  # "1h30 of use"
     "|(?:" + LX.alt("active.speed_leads") + r")\s+(?:~?\d+(?:\.\d+)?|an?|" + alternation(LX.numbers.get("number_words", {}))
     + r")\s*(?:" + LX.alt("active.speed_spans") + r")\b"
+    "|(?:" + LX.alt("active.sitting_leads") + r")\s+(?:(?:" + LX.alt("active.sitting_fillers") + r")\s+)?(?:~?\d+(?:\.\d+)?|an?|"
+    + alternation(LX.numbers.get("number_words", {})) + r")\s*(?:" + LX.alt("active.speed_spans") + r")\b"
     # "I sent one refactoring prompt", "asked a single question"
     "|(?:" + LX.alt("active.send_verbs") + r")\s+(?:(?:" + LX.alt("active.sent_to") + r")\s+)?(?:(?:only|just)\s+)?(?:"
     + LX.alt("active.sent_counts") + r"|\d+)\s+(?:[\w-]+\s+)?(?:" + LX.alt("active.sent_nouns") + ")"
