@@ -959,6 +959,16 @@ def test_time_words_do_not_name_a_window(text: str) -> None:
     assert [r.window for r in parse_readings(text).readings] == ["unknown"]
 
 
+def test_a_figure_said_of_the_usual_workflow_is_no_reading() -> None:
+    assert parse_readings("With my regular workflow the weekly limit goes up about 12% in a day.").readings == ()
+
+
+def test_a_link_to_the_products_site_names_it() -> None:
+    got = parse_readings("You reached the monthly credit limit, see https://app.kiro.dev/settings/account")
+    assert got.tool == "Kiro"
+    assert [(r.window, r.limit_hit) for r in got.readings] == [("monthly", True)]
+
+
 def test_idle_said_apart_covers_every_figure_of_its_paragraph() -> None:
     text = "You've hit your session limit\n\nI have not touched it since Friday. Session is at 100% and weekly at 70%."
     assert {(r.window, r.idle) for r in parse_readings(text).readings} == {("session", True), ("weekly", True)}
@@ -988,6 +998,10 @@ def test_idle_said_apart_covers_every_figure_of_its_paragraph() -> None:
         ("Cursor: I have burned through all of my credits for this cycle", "unknown", True),
         ("I've used all my premium requests already", "unknown", True),
         ("Kiro says: You have no more requests in your plan", "unknown", True),
+        # the allowance said to be used up, in the passive or as "over"
+        ("I opened Kiro and found that all the credits had been used", "unknown", True),
+        ("Cursor shows my credits are over for this month", "monthly", True),
+        ("Credit已经用完了", "unknown", True),
         # a rate of spending, not an allowance gone
         ("my 5 hour usage is being drained far too fast", None, None),
         # negated: far from it

@@ -774,6 +774,9 @@ _HIT_RE = re.compile(
     # translated notices put the product between ("Limite di utilizzo di Claude raggiunto")
     "|(?:" + _LIMIT + r")[^.\n;!?%]{0,32}?(?:" + LX.alt("hit.after") + ")"
     "|" + LX.alt("hit.phrases") + ""
+    # "all the credits had been used", "all of my requests are already consumed"
+    r"|\ball\s+(?:of\s+)?(?:(?:my|their|the|our|his|her|your|its)\s+)?(?:[\w-]+\s+)?(?:" + LX.alt("hit.all_nouns") + r")"
+    r"(?:\s+(?:" + LX.alt("hit.passive_aux") + r")){1,3}\s+(?:" + LX.alt("hit.passive_verbs") + ")"
     # "used all my vibe requests", "burned through all of the credits"
     "|(?:" + LX.alt("hit.whole_verbs") + r")\s+(?:(?:up|through)\s+)?all\s+(?:of\s+)?(?:(?:my|their|the|our|his|her|your|its)\s+)?"
     r"(?:[\w-]+\s+){0,2}?(?:" + LX.alt("hit.all_nouns") + ")"
