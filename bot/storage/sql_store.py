@@ -1008,6 +1008,18 @@ class SQLStore(ABC):
             rows = await db.fetch(sql, *params)
         return [self._incident(row) for row in rows]
 
+    async def incidents_during(self, since: dt.datetime, until: dt.datetime) -> Sequence[Incident]:
+        """Incidents that overlap [since, until], newest first: opened by `until` and either still
+        open or changed since `since`. Bounded by the window, not by every incident ever kept."""
+        sql = (
+            f"SELECT {_INCIDENT_COLUMNS} FROM incidents WHERE opened_at <= ? AND"
+            " (status IN ('open', 'acknowledged') OR updated_at >= ?)"
+            " ORDER BY opened_at DESC, id DESC"
+        )
+        async with self._read("list incidents") as db:
+            rows = await db.fetch(sql, self._time_in(until), self._time_in(since))
+        return [self._incident(row) for row in rows]
+
     async def transition_incident(
         self, incident_id: int, status: IncidentStatus, actor: str, at: dt.datetime, note: str = ""
     ) -> Incident:
