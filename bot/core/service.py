@@ -490,10 +490,16 @@ class SupportService:
 
         # Everything is counted in SQL, and the reads do not depend on each other: a store with a
         # connection pool answers them side by side, so the view waits for the slowest, not the sum.
-        summary, week_incidents, open_incidents, clusters, top_answers, feedback, people = await asyncio.gather(
+        async def incidents() -> tuple[Sequence[Incident], Sequence[Incident]]:
+            # Those overlapping the week are shaded on the chart; the open ones are listed, whenever opened.
+            return await asyncio.gather(
+                store.incidents_during(week, now),
+                store.list_incidents((IncidentStatus.OPEN, IncidentStatus.ACKNOWLEDGED)),
+            )
+
+        summary, (week_incidents, open_incidents), clusters, top_answers, feedback, people = await asyncio.gather(
             store.tally(now - dt.timedelta(hours=24), just_after(now)),
-            store.incidents_during(week, now),  # shaded on the chart
-            store.list_incidents((IncidentStatus.OPEN, IncidentStatus.ACKNOWLEDGED)),  # listed, whenever opened
+            incidents(),
             gaps(),
             store.top_answers(now - dt.timedelta(days=7), now, replies.TOP_ANSWERS_SHOWN),
             store.feedback_summary(),
