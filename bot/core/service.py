@@ -448,7 +448,8 @@ class SupportService:
 
     async def _alert(self, incident: Incident, now: dt.datetime) -> None:
         alert = replies.incident_alert(incident, self.catalog)
-        sightings = await self.store.sightings(now - dt.timedelta(hours=SPIKE_CHART_HOURS), now)
+        sightings = await self.store.sightings(now - dt.timedelta(hours=SPIKE_CHART_HOURS), now,
+                                               of=(incident.tool, incident.symptom))
         chart = spike_chart(sightings, incident, now, self.detection.recent, SPIKE_CHART_HOURS)
         await self.alert_staff(replace(alert, chart=chart))
 
