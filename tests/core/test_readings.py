@@ -959,6 +959,29 @@ def test_time_words_do_not_name_a_window(text: str) -> None:
     assert [r.window for r in parse_readings(text).readings] == ["unknown"]
 
 
+@pytest.mark.parametrize(
+    ("text", "hit", "idle"),
+    [
+        ("Los créditos de Cursor se agotaron ayer", True, None),
+        ("Os créditos do Kiro acabaram hoje", True, None),
+        ("Codex 주간 한도를 다 썼습니다", True, None),
+        ("Claude Codeの週間制限を使い切った", True, None),
+        ("Cursor 的额度用光了", True, None),
+        ("Después de 8 horas de inactividad, Claude dice que llegué al límite de uso", True, True),
+        ("Dopo una notte di inattività Claude dice che ho raggiunto il limite settimanale", True, True),
+        # negated: far from it
+        ("Das Wochenlimit von Claude ist bei weitem nicht erreicht", None, None),
+        ("Le quota hebdomadaire de Claude est loin d'être épuisé", None, None),
+    ],
+)
+def test_limit_and_activity_wording_in_other_languages(text: str, hit: bool | None, idle: bool | None) -> None:
+    readings = parse_readings(text).readings
+    if hit is None:
+        assert not any(r.limit_hit for r in readings)
+    else:
+        assert [(r.limit_hit, r.idle) for r in readings] == [(hit, idle)]
+
+
 def test_a_figure_said_of_the_usual_workflow_is_no_reading() -> None:
     assert parse_readings("With my regular workflow the weekly limit goes up about 12% in a day.").readings == ()
 
