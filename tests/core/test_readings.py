@@ -1074,6 +1074,9 @@ def test_limit_notice_wording(text: str, window: str | None, hit: bool | None) -
         # "not extensively" limits the cue: some use, measured
         ("Cursor says I hit the monthly limit. I have not used it extensively; my usage was under three hours", False),
         ("I used it for 20 minutes and Codex says I hit my usage limit", False),
+        # an estimate of things sent, as an aside; a bare count after "limit" is the allowance's size
+        ("Gemini hit the daily limit very fast (about 40 requests) today", False),
+        ("Copilot says I reached my monthly limit (300 requests) on day one", None),
         # "still no requests" is what is left, not what was sent
         ("Kiro: I've used all my credits and there are still no requests available", None),
     ],

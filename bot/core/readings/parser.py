@@ -1353,6 +1353,9 @@ _ACTIVE_RE = re.compile(
     r"|\b\d{1,2}h\d{2}\s+of\s+(?:" + LX.alt("active.span_of") + ")"  # "1h30 of use"
     "|(?:" + LX.alt("active.speed_leads") + r")\s+(?:~?\d+(?:\.\d+)?|an?|" + alternation(LX.numbers.get("number_words", {}))
     + r")\s*(?:" + LX.alt("active.speed_spans") + r")\b"
+    # "I hit the limit very quickly (around 200 requests)": an estimate of things sent, given as an aside
+    # (without the estimate, "your limit (2000 requests)" is the allowance's size)
+    r"|\(\s*(?:" + LX.alt("approx") + r")\s*\d+\+?\s+(?:" + LX.alt("active.sent_nouns") + r")\s*\)"
     "|(?:" + LX.alt("active.sitting_leads") + r")\s+(?:(?:" + LX.alt("active.sitting_fillers") + r")\s+)?(?:~?\d+(?:\.\d+)?|an?|"
     + alternation(LX.numbers.get("number_words", {})) + r")\s*(?:" + LX.alt("active.speed_spans") + r")\b"
     # "I sent one refactoring prompt", "asked a single question"
