@@ -1351,19 +1351,18 @@ _ACTIVE_RE = re.compile(
     + LX.alt("active.spans") + r")(?:\s*\d{1,2}\s*(?:m|min|mins|minutes)?)?\s+of\s+(?:(?:my|the|a|an|our)\s+)?"
     r"(?:(?:first|second|one|single)\s+)?(?:" + LX.alt("active.span_of") + ")"
     r"|\b\d{1,2}h\d{2}\s+of\s+(?:" + LX.alt("active.span_of") + ")"  # "1h30 of use"
-    "|(?:" + LX.alt("active.speed_leads") + r")\s+(?:~?\d+(?:\.\d+)?|an?|" + alternation(LX.numbers.get("number_words", {}))
+    # "used 52% in less than 120 minutes", "my usage was under two hours": a sitting of use, measured
+    "|(?:" + LX.alt("active.speed_leads") + "|(?:" + LX.alt("active.sitting_leads") + r")(?:\s+(?:"
+    + LX.alt("active.sitting_fillers") + r"))?)\s+(?:~?\d+(?:\.\d+)?|an?|" + alternation(LX.numbers.get("number_words", {}))
     + r")\s*(?:" + LX.alt("active.speed_spans") + r")\b"
     # "I hit the limit very quickly (around 200 requests)": an estimate of things sent, given as an aside
     # (without the estimate, "your limit (2000 requests)" is the allowance's size)
     r"|\(\s*(?:" + LX.alt("approx") + r")\s*\d+\+?\s+(?:" + LX.alt("active.sent_nouns") + r")\s*\)"
-    "|(?:" + LX.alt("active.sitting_leads") + r")\s+(?:(?:" + LX.alt("active.sitting_fillers") + r")\s+)?(?:~?\d+(?:\.\d+)?|an?|"
-    + alternation(LX.numbers.get("number_words", {})) + r")\s*(?:" + LX.alt("active.speed_spans") + r")\b"
-    # "I sent one refactoring prompt", "asked a single question"
-    "|(?:" + LX.alt("active.send_verbs") + r")\s+(?:(?:" + LX.alt("active.sent_to") + r")\s+)?(?:(?:only|just)\s+)?(?:"
-    + LX.alt("active.sent_counts") + r"|\d+)\s+(?:[\w-]+\s+)?(?:" + LX.alt("active.sent_nouns") + ")"
-    # "ask it a simple question": a thing sent to the tool ("submit a new query" alone is a tool's hint)
-    "|(?:" + LX.alt("active.send_verbs") + r")\s+(?:" + LX.alt("active.sent_to") + r")\s+(?:a|an)\s+(?:[\w-]+\s+)?(?:"
-    + LX.alt("active.sent_nouns") + ")"
+    # "I sent one refactoring prompt", "asked a single question", "ask it a simple question" (a thing
+    # sent to the tool: "submit a new query" alone is a tool's hint)
+    "|(?:" + LX.alt("active.send_verbs") + r")\s+(?:(?:" + LX.alt("active.sent_to") + r")\s+(?:a|an)\s+|(?:(?:"
+    + LX.alt("active.sent_to") + r")\s+)?(?:(?:only|just)\s+)?(?:" + LX.alt("active.sent_counts")
+    + r"|\d+)\s+)(?:[\w-]+\s+)?(?:" + LX.alt("active.sent_nouns") + ")"
     "|(?:" + LX.alt("active.sent_verbs_past") + r")\s+(?:(?:only|just)\s+)?(?:a|an)\s+(?:[\w-]+\s+)?(?:"
     + LX.alt("active.sent_nouns") + ")",
     re.IGNORECASE,
