@@ -922,6 +922,8 @@ def test_lone_reset_of_a_named_limit_is_a_reading() -> None:
     readings = parse_readings("Codex now says the weekly limit resets on March 3.").readings
     assert [(r.window, r.percent, r.limit_hit, r.resets) for r in readings] == [("weekly", None, False, "March 3")]
     assert parse_readings("my monthly subscription renews on Jan 5").readings == ()
+    # a date something lasts until is no reset of a limit
+    assert parse_readings("Build minutes: 70% of the monthly allowance, enough until the 28th").readings == ()
 
 
 def test_prose_wrapped_at_a_fixed_width_is_one_sentence() -> None:

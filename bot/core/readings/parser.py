@@ -228,6 +228,7 @@ _TIME_AFTER_RE = re.compile(r"\s+(?:" + LX.alt("time_after") + ")", re.IGNORECAS
 
 
 _LIMIT_WORD_RE = re.compile(LX.alt("limit", "used_noun"), re.IGNORECASE)
+_RESET_WORD_RE = re.compile(LX.alt("quota_talk"), re.IGNORECASE)
 _LIMIT_AFTER_RE = re.compile(r"\s*(?:" + _LIMIT + r"|usage\b)", re.IGNORECASE)
 _PRICE_BEFORE_RE = re.compile(
     r"(?:[$€£¥]\s?\d[\d,.]*|\d[\d,.]*\s*(?:usd|eur|gbp|dollars?|euros?|bucks))\s*(?:/|\ba\b|\bper\b)?\s*$",
@@ -1615,7 +1616,12 @@ def parse_readings(text: str, now: dt.datetime | None = None) -> ParsedReadings:
     # when its sentence says it is a limit's ("my monthly subscription renews on the 5th" is billing).
     statements = _attach_resets(statements, reset_clauses, layout, keywords)
     if not found:
-        statements = [st for st in statements if _LIMIT_WORD_RE.search(body, *layout.sentence_span(st.start))]
+        # ... and says "reset" itself: "we should be fine till the 30th" is no limit's reset.
+        statements = [
+            st
+            for st in statements
+            if _RESET_WORD_RE.match(body, st.start) and _LIMIT_WORD_RE.search(body, *layout.sentence_span(st.start))
+        ]
     if not statements:
         return ParsedReadings(tool=None, plan=None, model_mode=None, version=None, readings=())
     statements = _pair_jumps(statements, body, layout)
