@@ -984,6 +984,11 @@ def test_limit_and_activity_wording_in_other_languages(text: str, hit: bool | No
         assert [(r.limit_hit, r.idle) for r in readings] == [(hit, idle)]
 
 
+def test_a_max_tier_said_after_the_bare_plan_names_it() -> None:
+    text = "I'm on the Claude Max plan, the Max 20x plan to be exact, and hit my weekly limit"
+    assert parse_readings(text).plan == "Max 20x"
+
+
 def test_a_figure_said_of_the_usual_workflow_is_no_reading() -> None:
     assert parse_readings("With my regular workflow the weekly limit goes up about 12% in a day.").readings == ()
 

@@ -1517,7 +1517,10 @@ def _detect_plan(text: str) -> str | None:
     if pt:
         value = pt.group("v").lower()
         return _PLAN_NAMES.get(value, value.replace("_", " ").title())
-    for m in _PLAN_RE.finditer(text):
+    first: str | None = None
+    for n, m in enumerate(_PLAN_RE.finditer(text)):
+        if n >= _MAX_STATEMENTS:
+            break
         if not _plan_accepted(text, m):
             continue
         tier = m.group("tier") or m.group("tier2")
@@ -1526,8 +1529,12 @@ def _detect_plan(text: str) -> str | None:
         if tier:
             return f"Max {tier}x"
         name = m.group("name").lower() + ("+" if m.group("plus") else "")
-        return _PLAN_NAMES.get(name, name.title())
-    return None
+        plan = _PLAN_NAMES.get(name, name.title())
+        if plan != "Max":
+            return first or plan
+        # "the Claude Max plan, specifically the Max 5x plan": a tier said later names the plan better
+        first = first or plan
+    return first
 
 
 # /usage bucket labels and JSON keys name models as layout, not as what the person was using.
