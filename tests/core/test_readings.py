@@ -971,6 +971,9 @@ def test_time_words_do_not_name_a_window(text: str) -> None:
         ("Cursor 的额度用光了", True, None),
         ("Después de 8 horas de inactividad, Claude dice que llegué al límite de uso", True, True),
         ("Dopo una notte di inattività Claude dice che ho raggiunto il limite settimanale", True, True),
+        ("질문 하나 했는데 Claude 주간 한도 도달했습니다", True, False),
+        ("プロンプト1回でClaude Codeの週間制限に達しました", True, False),
+        ("什么都没干，Claude 的5小时额度就用完了", True, True),
         # negated: far from it
         ("Das Wochenlimit von Claude ist bei weitem nicht erreicht", None, None),
         ("Le quota hebdomadaire de Claude est loin d'être épuisé", None, None),
