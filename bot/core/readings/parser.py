@@ -224,7 +224,6 @@ _DETERMINER_RES = {
     )
     for window in ("session", "weekly")
 }
-_TIME_AFTER_RE = re.compile(r"\s+(?:" + LX.alt("time_after") + ")", re.IGNORECASE)
 
 
 _LIMIT_WORD_RE = re.compile(LX.alt("limit", "used_noun"), re.IGNORECASE)
@@ -282,8 +281,6 @@ def _find_window_keywords(text: str, masked: list[tuple[int, int]]) -> list[_Key
             window = kind
         else:
             window = kind or "unknown"
-        if kind in ("session", "weekly", "daily", "monthly") and _TIME_AFTER_RE.match(text, m.end()):
-            continue  # "al día siguiente": the next day, not the daily window
         if window in ("weekly", "daily", "monthly") and _PRICE_BEFORE_RE.search(before):
             continue  # "$200/month", "($100 USD/monthly)": a price, not a quota window
         if word.startswith("a ") and _DURATION_BEFORE_RE.search(before):
@@ -775,9 +772,6 @@ _HIT_RE = re.compile(
     # translated notices put the product between ("Limite di utilizzo di Claude raggiunto")
     "|(?:" + _LIMIT + r")[^.\n;!?%]{0,32}?(?:" + LX.alt("hit.after") + ")"
     "|" + LX.alt("hit.phrases") + ""
-    # "all the credits had been used", "all of my requests are already consumed"
-    r"|\ball\s+(?:of\s+)?(?:(?:my|their|the|our|his|her|your|its)\s+)?(?:[\w-]+\s+)?(?:" + LX.alt("hit.all_nouns") + r")"
-    r"(?:\s+(?:" + LX.alt("hit.passive_aux") + r")){1,3}\s+(?:" + LX.alt("hit.passive_verbs") + ")"
     # "used all my vibe requests", "burned through all of the credits"
     "|(?:" + LX.alt("hit.whole_verbs") + r")\s+(?:(?:up|through)\s+)?all\s+(?:of\s+)?(?:(?:my|their|the|our|his|her|your|its)\s+)?"
     r"(?:[\w-]+\s+){0,2}?(?:" + LX.alt("hit.all_nouns") + ")"
