@@ -21,7 +21,6 @@ import re
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterable, Mapping
 from contextlib import asynccontextmanager
-from dataclasses import replace
 from typing import Any
 
 import aiohttp
@@ -57,12 +56,8 @@ PLATFORM = "slack"
 EVENTS_PATH = "/slack/events"
 EYES = "eyes"
 LOOKUP_SHORTCUT = "sb_lookup_error"  # callback_id of the message shortcut in slack/manifest.yml
-# Public replies that leave an ephemeral context go to the channel on purpose: sharing and asking a person.
-BROADCAST_COMMANDS = frozenset({Command.SHARE, Command.ESCALATE})
 REMEMBERED_EVENTS = 10_000
-VIEW_ACK_SECONDS = 2.5  # a modal submission must be answered within 3 s; past this we answer by DM
-COMMAND_ACK_SECONDS = 2.5  # the same for /quota's own response; past this, the answer goes via response_url
-INTERIM = "Working on your report: the answer follows in a moment."
+ACK_SECONDS = 2.5  # /quota and its form are answered within Slack's 3 s when they can be
 AUTH_ERRORS = frozenset({"invalid_auth", "not_authed", "account_inactive", "token_revoked",
                          "token_expired", "not_allowed_token_type"})
 
@@ -87,16 +82,10 @@ def _with_slash(url: str) -> str:
     return url if url.endswith("/") else url + "/"
 
 
-class _DropClientTokenWarning(logging.Filter):
-    """Bolt warns that `token` is unused whenever SLACK_BOT_TOKEN is in the environment and a client is
-    passed; we pass the client on purpose (it carries our base URL), so the warning is noise."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        return "`token` will be unused" not in record.getMessage()
-
-
 _bolt_log = logging.getLogger("slack_bolt.supportbot")
-_bolt_log.addFilter(_DropClientTokenWarning())
+# Bolt warns that `token` is unused whenever SLACK_BOT_TOKEN is in the environment and a client is
+# passed; we pass the client on purpose (it carries our base URL), so the warning is noise.
+_bolt_log.addFilter(lambda record: "`token` will be unused" not in record.getMessage())
 
 
 class SlackBot:
@@ -307,29 +296,18 @@ class SlackBot:
 
     # -- charts --------------------------------------------------------------------------------------------------
 
-    async def share_chart_privately(self, chart: ChartData, channel: str, user: str) -> None:
-        """A staff view's chart goes to the person's DM with the bot: the view itself was private."""
-        channel = channel if channel.startswith("D") else ""
-        if not channel:
-            opened = await self.call("conversations_open", users=user)
-            channel = str(((opened or {}).get("channel") or {}).get("id") or "")
-        if channel:
-            await self.upload_chart(chart, channel, comment="Chart for your `/incidents` overview")
-
     async def upload_chart(self, chart: ChartData, channel: str, *, thread_ts: str | None = None,
-                           comment: str = "") -> bool:
+                           comment: str = "") -> None:
         """Draw the chart off the event loop and upload it (files upload v2); a text sparkline without matplotlib."""
+        if not channel:
+            return
         png = await render_png_async(chart)
+        where: dict[str, Any] = {"channel": channel, **({"thread_ts": thread_ts} if thread_ts else {})}
         if png is None:
-            text = "```" + chart_text(chart) + "```"
-            return await self.call("chat_postMessage", channel=channel, text=text,
-                                   **({"thread_ts": thread_ts} if thread_ts else {})) is not None
-        extra: dict[str, Any] = {"thread_ts": thread_ts} if thread_ts else {}
-        if comment:
-            extra["initial_comment"] = comment
-        done = await self.call("files_upload_v2", channel=channel, file=png, filename=chart.filename,
-                               title=chart.title[:250], **extra)
-        return done is not None
+            await self.call("chat_postMessage", text="```" + chart_text(chart) + "```", **where)
+        else:
+            await self.call("files_upload_v2", file=png, filename=chart.filename, title=chart.title[:250], **where,
+                            **({"initial_comment": comment} if comment else {}))
 
     # -- slash commands ------------------------------------------------------------------------------------------------
 
@@ -348,9 +326,8 @@ class SlackBot:
             await self.service.respond(self.incoming(where, *parsed, command), where)
 
     async def _on_quota(self, ack: AsyncAck, command: dict[str, Any]) -> None:
-        """/quota: the thank-you is the command's own response when the report is stored within
-        Slack's window, so an acknowledgement means a stored report; otherwise a short "working on
-        it" first, and the answer follows through response_url."""
+        """/quota TEXT: the acknowledgement itself carries the answer when it is ready within Slack's
+        window, so an acknowledgement means a stored report (`SupportService.respond_within`)."""
         text = sb.from_slack(str(command.get("text") or "")).strip()
         parsed = parse_command("/quota", text)
         if text.lower() in ("", "form") or parsed is None:
@@ -358,58 +335,34 @@ class SlackBot:
             self.background.spawn(self.run_command(command), "command")
             return
         where = self.port(command)
-        work = asyncio.ensure_future(self.service.handle(self.incoming(where, *parsed, command), where))
-        done, _ = await asyncio.wait({work}, timeout=COMMAND_ACK_SECONDS)
-        if not done:
-            await ack(text=INTERIM, response_type="ephemeral")
-            self.background.spawn(self._answer_when_done(work, where), "/quota")
-            return
-        try:
-            replies = work.result()
-        except Exception:
-            log.exception("slack: /quota failed")
-            await ack(text="Sorry, that did not work; nothing was recorded. Please try again in a minute.",
-                      response_type="ephemeral")
-            return
-        if not replies:
+        timely = await self.service.respond_within(self.incoming(where, *parsed, command), where, ACK_SECONDS)
+        if timely.now is None:
             await ack()
-            return
-        first, *rest = replies
-        rendered = sb.render(first)
-        await ack(text=rendered.text, blocks=rendered.blocks,
-                  response_type="ephemeral" if first.private else "in_channel")
-        if rest:
-            self.background.spawn(deliver(where, rest), "/quota")
+        else:
+            rendered = sb.render(timely.now)
+            await ack(text=rendered.text, blocks=rendered.blocks,
+                      response_type="ephemeral" if timely.now.private else "in_channel")
+        if timely.later is not None:
+            self.background.spawn(timely.later, "/quota")
 
-    async def _answer_when_done(self, work: asyncio.Future[list[Reply]], where: _SlackPort) -> None:
-        await deliver(where, await work)
-
-    # -- the quota modal ----------------------------------------------------------------------------------------------------
+    # -- the quota form ----------------------------------------------------------------------------------------------------
 
     async def _on_quota_view(self, ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
-        values = view.get("state", {}).get("values", {})
-        text, errors = sb.quota_text_from_view(values)
+        """The form's answer replaces the form; one not ready within Slack's window follows by direct message."""
+        text, errors = sb.quota_text_from_view(view.get("state", {}).get("values", {}))
         if errors:
             await ack(response_action="errors", errors=errors)
             return
         where = self.port(body, channel=str(view.get("private_metadata") or ""))
-        work = asyncio.ensure_future(self.service.handle(self.incoming(where, Command.QUOTA, text, body), where))
-        done, _ = await asyncio.wait({work}, timeout=VIEW_ACK_SECONDS)
-        if done:
-            replies = work.result()
-            if replies:
-                await ack(response_action="update", view=sb.result_modal(replies[0]))
-            else:
-                await ack()
-            return
-        await ack()  # too slow for the modal: close it and send the answer as a direct message
-
-        async def later() -> None:
-            for reply in await work:
-                rendered = sb.render(reply)
-                await self.call("chat_postMessage", channel=where.user, text=rendered.text, blocks=rendered.blocks)
-
-        self.background.spawn(later(), "quota modal")
+        by_dm = _SlackPort(self, where.user, where.user, ephemeral=False, direct=True)
+        timely = await self.service.respond_within(self.incoming(where, Command.QUOTA, text, body), by_dm,
+                                                   ACK_SECONDS)
+        if timely.now is None:
+            await ack()
+        else:
+            await ack(response_action="update", view=sb.result_modal(timely.now))
+        if timely.later is not None:
+            self.background.spawn(timely.later, "quota form")
 
     # -- buttons, the shortcut, App Home ------------------------------------------------------------------------------------------
 
@@ -424,12 +377,10 @@ class SlackBot:
         ephemeral = bool(container.get("is_ephemeral")) or not message
         thread_ts = None if ephemeral else (message.get("thread_ts") or message.get("ts"))
         where = self.port(body, thread_ts=thread_ts, ephemeral=ephemeral, home=home)
-        incoming = self.incoming(where, command, str(action.get("value") or ""), body,
-                                 message_id=container.get("message_ts"), thread_id=thread_ts)
-        replies = await self.service.handle(incoming, where)
-        if command in BROADCAST_COMMANDS and ephemeral and not where.response_url:
-            replies = [replace(r, private=True) for r in replies]  # nowhere public to put them
-        await deliver(where, replies)
+        # A click in a private message with no response_url has no public way back (the core keeps it private).
+        await self.service.respond(self.incoming(where, command, str(action.get("value") or ""), body,
+                                                 message_id=container.get("message_ts"), thread_id=thread_ts,
+                                                 private_only=ephemeral and not where.response_url), where)
 
     async def run_lookup(self, shortcut: Mapping[str, Any]) -> None:
         message = shortcut.get("message") or {}
@@ -458,9 +409,10 @@ class _SlackPort:
 
     def __init__(self, bot: SlackBot, channel: str, user: str, *, ts: str | None = None,
                  thread_ts: str | None = None, response_url: str | None = None, ephemeral: bool = True,
-                 home: bool = False) -> None:
+                 home: bool = False, direct: bool = False) -> None:
         self.bot, self.channel, self.user, self.ts, self.thread_ts = bot, channel, user, ts, thread_ts
         self.response_url, self.ephemeral, self.home = response_url, ephemeral, home
+        self.direct = direct  # the person's own conversation with the bot: private replies are plain posts
 
     async def react(self) -> None:
         await self.bot.api("reactions_add", channel=self.channel, timestamp=self.ts, name=EYES)
@@ -486,12 +438,13 @@ class _SlackPort:
         if reply.ping_staff and not ping:
             log.warning("slack: escalation without SLACK_STAFF_USERGROUP or Slack ids in SUPPORTBOT_STAFF")
         rendered = sb.render(reply, ping=ping)
-        if reply.private:  # in the thread the person is in, if any
+        if reply.private and not self.direct:  # in the thread the person is in, if any
             if not (self.response_url and await bot.respond(self.response_url, rendered)) and self.channel:
                 await bot.api("chat_postEphemeral", channel=self.channel, user=self.user, text=rendered.text,
                               blocks=rendered.blocks, **({"thread_ts": self.thread_ts} if self.thread_ts else {}))
-            if reply.chart is not None and self.user:
-                await bot.share_chart_privately(reply.chart, self.channel, self.user)
+            if reply.chart is not None and self.user:  # a file cannot go in an ephemeral: to the person's DM
+                await bot.upload_chart(reply.chart, await self._direct_channel(),
+                                       comment="Chart for your `/incidents` overview")
             return None
         if self.ephemeral and self.response_url:
             await bot.respond(self.response_url, rendered, in_channel=True)
@@ -505,6 +458,12 @@ class _SlackPort:
         if reply.chart is not None:  # an incident alert's chart goes in its thread
             await bot.upload_chart(reply.chart, sent.channel_id, thread_ts=sent.message_id or None)
         return sent
+
+    async def _direct_channel(self) -> str:
+        if self.channel.startswith("D"):
+            return self.channel
+        opened = await self.bot.api("conversations_open", users=self.user)
+        return str((opened.get("channel") or {}).get("id") or "")
 
     async def edit(self, posted: Posted, reply: Reply) -> None:
         rendered = sb.render(reply)
