@@ -299,13 +299,8 @@ class SupportBot(discord.Client):
     async def handle_action(self, interaction: discord.Interaction[Any], command: Command, value: str) -> None:
         """A button click (routed by custom_id by `ActionButton`, so it works after a restart)."""
         port = _InteractionPort(self, interaction)
-        if not await port.acknowledge():
-            return
-        try:
+        if await port.acknowledge():  # the core says sorry if the click's work fails
             await self.service.respond(interaction_incoming(interaction, command, value), port)
-        except Exception:  # the click was acknowledged: say sorry rather than leave the person waiting
-            log.exception("button %s failed", command.value)
-            await port.apologise()
 
 
 class _InteractionPort(PlainPort):

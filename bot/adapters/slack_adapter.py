@@ -18,7 +18,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from collections import OrderedDict
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterable, Mapping
 from contextlib import asynccontextmanager
 from typing import Any
@@ -47,6 +46,7 @@ from bot.core.commands import parse_command
 from bot.core.errors import ConfigError, DeliveryError
 from bot.core.models import Command, Incoming, Reply
 from bot.core.ports import AlertRelay, Posted, ThreadAuthors
+from bot.core.recent import Recent
 from bot.core.service import SupportService
 from bot.core.triage import deliver
 
@@ -66,9 +66,8 @@ def make_client(settings: Settings) -> AsyncWebClient:
     """The Web API client: base URL from settings (the test seam), 429s and dropped connections retried."""
     if not settings.slack_bot_token:
         raise ConfigError("SLACK_BOT_TOKEN is not set")
-    client = AsyncWebClient(token=str(settings.slack_bot_token), base_url=_with_slash(settings.slack_api_url))
-    _add_retry_handlers(client)
-    return client
+    base_url = settings.slack_api_url if settings.slack_api_url.endswith("/") else settings.slack_api_url + "/"
+    return AsyncWebClient(token=str(settings.slack_bot_token), base_url=base_url)  # retries: added by SlackBot
 
 
 def _add_retry_handlers(client: AsyncWebClient) -> None:
@@ -76,10 +75,6 @@ def _add_retry_handlers(client: AsyncWebClient) -> None:
         client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=2))
     if not any(isinstance(h, AsyncConnectionErrorRetryHandler) for h in client.retry_handlers):
         client.retry_handlers.append(AsyncConnectionErrorRetryHandler(max_retry_count=1))
-
-
-def _with_slash(url: str) -> str:
-    return url if url.endswith("/") else url + "/"
 
 
 _bolt_log = logging.getLogger("slack_bolt.supportbot")
@@ -98,7 +93,6 @@ class SlackBot:
         self.client = client
         _add_retry_handlers(client)
         self.bot_user_id = ""
-        self.bot_id = ""
         self.app = AsyncApp(
             client=client,
             # Passed explicitly (even when empty) so Bolt never reads SLACK_SIGNING_SECRET itself.
@@ -110,7 +104,7 @@ class SlackBot:
             # been handed over (Bolt's own fire-and-forget listener futures are never left behind).
             process_before_response=True,
         )
-        self._events: OrderedDict[str, None] = OrderedDict()
+        self._events: Recent[str, None] = Recent(REMEMBERED_EVENTS)
         self.background = Background("slack")
         # One connection pool for every Web API call and response_url answer: the SDK's default opens
         # a session, a TLS context and a connection per call, on the event loop that acknowledges.
@@ -140,7 +134,6 @@ class SlackBot:
                 raise ConfigError(f"Slack rejected SLACK_BOT_TOKEN ({error})") from None
             raise DeliveryError(f"slack: auth.test failed: {error}") from None
         self.bot_user_id = str(response.get("user_id") or "")
-        self.bot_id = str(response.get("bot_id") or "")
         log.info("slack: connected as %s in team %s", self.bot_user_id, response.get("team_id"))
 
     async def wait_idle(self, timeout: float = 10.0) -> None:
@@ -215,15 +208,14 @@ class SlackBot:
             log.warning("%s", exc)
             return None
 
-    async def respond(self, response_url: str, rendered: sb.Rendered, *, in_channel: bool = False,
-                      replace_original: bool = False) -> bool:
+    async def respond(self, response_url: str, rendered: sb.Rendered, *, in_channel: bool = False) -> bool:
         """Answer through an interaction's response_url (works in channels the bot has not joined)."""
         webhook = AsyncWebhookClient(response_url, session=self.http_session(),
                                      retry_handlers=[AsyncRateLimitErrorRetryHandler(max_retry_count=2)])
         try:
             response = await webhook.send(text=rendered.text, blocks=rendered.blocks,
                                           response_type="in_channel" if in_channel else "ephemeral",
-                                          replace_original=replace_original, unfurl_links=False, unfurl_media=False)
+                                          replace_original=False, unfurl_links=False, unfurl_media=False)
         except (aiohttp.ClientError, TimeoutError) as exc:
             log.warning("slack: response_url failed: %s: %s", type(exc).__name__, exc)
             return False
@@ -250,7 +242,6 @@ class SlackBot:
                                 context: Mapping[str, Any]) -> None:
         # Bolt's authorization ran auth.test for us; learn who we are from it.
         self.bot_user_id = self.bot_user_id or str(context.get("bot_user_id") or "")
-        self.bot_id = self.bot_id or str(context.get("bot_id") or "")
         if not self._first_delivery(body, request):
             return
         self.background.spawn(self.handle_message(event, str(body.get("team_id") or "")), "message")
@@ -265,8 +256,6 @@ class SlackBot:
             log.info("slack: ignoring repeat of event %s (retry %s)", event_id, retry[0] if retry else "-")
             return False
         self._events[event_id] = None
-        while len(self._events) > REMEMBERED_EVENTS:
-            self._events.popitem(last=False)
         return True
 
     async def handle_message(self, event: Mapping[str, Any], team_id: str) -> None:

@@ -154,8 +154,12 @@ class SupportService:
 
     async def respond(self, incoming: Incoming, port: ChatPort) -> list[Reply]:
         """Answer a command and post every reply through the port it came from (what `deliver` does).
-        A person who asked always hears something, if only that there is nothing to show."""
-        answers = await self.handle(incoming, port) or [NOTHING_TO_SHOW]
+        A person who asked always hears something: that there is nothing to show, or that it failed."""
+        try:
+            answers = await self.handle(incoming, port) or [NOTHING_TO_SHOW]
+        except Exception:  # a bug in one command must not leave the person waiting
+            log.exception("%s from %s:%s failed", incoming.command.value, incoming.platform, incoming.user_id)
+            answers = [SORRY]
         await deliver(port, answers)
         return answers
 
@@ -174,7 +178,7 @@ class SupportService:
             answers = work.result()
         except Exception:  # the acknowledgement is the only answer left: say so rather than nothing
             log.exception("%s from %s:%s failed", incoming.command.value, incoming.platform, incoming.user_id)
-            return Timely(NOT_DONE)
+            return Timely(SORRY)
         if not answers:
             return Timely()
         return Timely(answers[0], deliver(port, answers[1:]) if len(answers) > 1 else None)
@@ -629,7 +633,7 @@ BUSY = replies.notice(
 )
 
 ANSWER_FOLLOWS = replies.notice("Working on it", "The answer follows in a moment.")
-NOT_DONE = replies.notice("Sorry, that did not work", "Nothing was recorded. Please try again in a minute.")
+SORRY = replies.notice("Sorry, that did not work", "Something went wrong on my side. Please try again in a minute.")
 
 NOTHING_TO_SHOW = replies.notice("Nothing to show for that", "Try `/errfix help` for what I can do.")
 

@@ -362,3 +362,15 @@ async def test_with_no_public_way_back_even_a_share_stays_private(store, catalog
     await service.respond(msg("claude-code-529-overloaded", command=Command.SHARE), shared)
     await service.respond(msg("claude-code-529-overloaded", command=Command.SHARE, private_only=True), kept)
     assert not shared.posts[0].private and kept.posts[0].private
+
+
+async def test_a_command_that_fails_still_answers_the_person(store, catalog) -> None:
+    service = make(store, catalog)
+
+    class BrokenPort(RecordingPort):
+        async def is_staff(self) -> bool:
+            raise RuntimeError("boom")
+
+    port = BrokenPort()
+    [sorry] = await service.respond(msg("", command=Command.INCIDENTS, user="U9"), port)
+    assert port.posts == [sorry] and sorry.private and "did not work" in sorry.title
