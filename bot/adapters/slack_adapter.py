@@ -70,13 +70,6 @@ def make_client(settings: Settings) -> AsyncWebClient:
     return AsyncWebClient(token=str(settings.slack_bot_token), base_url=base_url)  # retries: added by SlackBot
 
 
-def _add_retry_handlers(client: AsyncWebClient) -> None:
-    if not any(isinstance(h, AsyncRateLimitErrorRetryHandler) for h in client.retry_handlers):
-        client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=2))
-    if not any(isinstance(h, AsyncConnectionErrorRetryHandler) for h in client.retry_handlers):
-        client.retry_handlers.append(AsyncConnectionErrorRetryHandler(max_retry_count=1))
-
-
 _bolt_log = logging.getLogger("slack_bolt.supportbot")
 # Bolt warns that `token` is unused whenever SLACK_BOT_TOKEN is in the environment and a client is
 # passed; we pass the client on purpose (it carries our base URL), so the warning is noise.
@@ -91,7 +84,9 @@ class SlackBot:
         self.service = service
         self.settings = settings
         self.client = client
-        _add_retry_handlers(client)
+        for retry in (AsyncRateLimitErrorRetryHandler(max_retry_count=2), AsyncConnectionErrorRetryHandler(max_retry_count=1)):
+            if not any(type(h) is type(retry) for h in client.retry_handlers):  # 429s and dropped connections
+                client.retry_handlers.append(retry)
         self.bot_user_id = ""
         self.app = AsyncApp(
             client=client,
@@ -155,8 +150,7 @@ class SlackBot:
         app = self.app
         app.event("message")(self._on_message_event)
         app.event("app_home_opened")(self._on_home_opened)
-        app.command(re.compile(r"^/(errfix|incidents)$"))(self._acked(self.run_command, "command"))
-        app.command("/quota")(self._on_quota)
+        app.command(re.compile(r"^/(errfix|incidents|quota)$"))(self._on_command)
         app.action(re.compile("^" + re.escape(sb.ACTION_PREFIX)))(self._acked(self.run_action, "button"))
         app.shortcut(LOOKUP_SHORTCUT)(self._acked(self.run_lookup, "lookup shortcut"))
         app.view(sb.QUOTA_CALLBACK)(self._on_quota_view)
@@ -242,21 +236,14 @@ class SlackBot:
                                 context: Mapping[str, Any]) -> None:
         # Bolt's authorization ran auth.test for us; learn who we are from it.
         self.bot_user_id = self.bot_user_id or str(context.get("bot_user_id") or "")
-        if not self._first_delivery(body, request):
-            return
-        self.background.spawn(self.handle_message(event, str(body.get("team_id") or "")), "message")
-
-    def _first_delivery(self, body: Mapping[str, Any], request: AsyncBoltRequest) -> bool:
-        """False for Slack's retry of an event we already took (same event_id)."""
         event_id = str(body.get("event_id") or "")
-        retry = request.headers.get("x-slack-retry-num")
-        if not event_id:
-            return True
-        if event_id in self._events:
+        if event_id in self._events:  # Slack's retry of an event we already took
+            retry = request.headers.get("x-slack-retry-num")
             log.info("slack: ignoring repeat of event %s (retry %s)", event_id, retry[0] if retry else "-")
-            return False
-        self._events[event_id] = None
-        return True
+            return
+        if event_id:
+            self._events[event_id] = None
+        self.background.spawn(self.handle_message(event, str(body.get("team_id") or "")), "message")
 
     async def handle_message(self, event: Mapping[str, Any], team_id: str) -> None:
         """A person's new message -> `Incoming` + port -> the core's triage, which decides everything else."""
@@ -314,12 +301,13 @@ class SlackBot:
             where = self.port(command)
             await self.service.respond(self.incoming(where, *parsed, command), where)
 
-    async def _on_quota(self, ack: AsyncAck, command: dict[str, Any]) -> None:
-        """/quota TEXT: the acknowledgement itself carries the answer when it is ready within Slack's
-        window, so an acknowledgement means a stored report (`SupportService.respond_within`)."""
-        text = sb.from_slack(str(command.get("text") or "")).strip()
-        parsed = parse_command("/quota", text)
-        if text.lower() in ("", "form") or parsed is None:
+    async def _on_command(self, ack: AsyncAck, command: dict[str, Any]) -> None:
+        """Acknowledged at once and answered after, except /quota TEXT: its acknowledgement carries the
+        answer when it is ready within Slack's window, so a thank-you seen means a report stored
+        (`SupportService.respond_within`)."""
+        name, text = str(command.get("command") or ""), sb.from_slack(str(command.get("text") or "")).strip()
+        parsed = parse_command(name, text)
+        if parsed is None or parsed[0] is not Command.QUOTA or text.lower() in ("", "form"):
             await ack()
             self.background.spawn(self.run_command(command), "command")
             return
