@@ -124,13 +124,6 @@ def interaction_incoming(interaction: discord.Interaction[Any], command: Command
 # -- the client ------------------------------------------------------------------------------------
 
 
-class SupportTree(app_commands.CommandTree["SupportBot"]):
-    async def on_error(self, interaction: discord.Interaction[Any], error: app_commands.AppCommandError) -> None:
-        name = interaction.command.name if interaction.command else "?"
-        log.error("app command /%s failed", name, exc_info=error)
-        await _InteractionPort(self.client, interaction).apologise()
-
-
 class SupportBot(discord.Client):
     """discord.py client with the service and settings injected; commands live on `self.tree`."""
 
@@ -146,7 +139,8 @@ class SupportBot(discord.Client):
         super().__init__(intents=bot_intents(), **options)
         self.service = service
         self.settings = settings
-        self.tree = SupportTree(self)
+        self.tree: app_commands.CommandTree[SupportBot] = app_commands.CommandTree(self)
+        self.tree.error(self._on_command_error)
         self.synced_commands: list[app_commands.AppCommand] = []
         self._alerts = alerts
         install_commands(self)
@@ -171,20 +165,15 @@ class SupportBot(discord.Client):
     async def sync_commands(self) -> None:
         """Register the app commands: in one guild when DISCORD_GUILD_ID is set (instant), else globally."""
         guild_id = self.settings.discord_guild_id
+        guild = discord.Object(id=guild_id) if guild_id else None
+        if guild is not None:
+            self.tree.copy_global_to(guild=guild)
         try:
-            if guild_id:
-                guild = discord.Object(id=guild_id)
-                self.tree.copy_global_to(guild=guild)
-                self.synced_commands = await self.tree.sync(guild=guild)
-            else:
-                self.synced_commands = await self.tree.sync()
-        except discord.Forbidden as exc:
-            log.error("Discord refused to register the slash commands%s (%s %s): invite the bot with the "
-                      "applications.commands scope", f" in guild {guild_id}" if guild_id else "",
-                      exc.status, exc.code)
-            return
+            self.synced_commands = await self.tree.sync(guild=guild)
         except discord.HTTPException as exc:
-            log.error("could not register the slash commands: %s %s", exc.status, exc.code)
+            hint = ": invite the bot with the applications.commands scope" if exc.status == 403 else ""
+            log.error("Discord refused to register the slash commands%s (%s %s)%s",
+                      f" in guild {guild_id}" if guild_id else "", exc.status, exc.code, hint)
             return
         log.info("%d app commands synced %s", len(self.synced_commands),
                  f"to guild {guild_id}" if guild_id else "globally (may take up to an hour to appear)")
@@ -194,6 +183,10 @@ class SupportBot(discord.Client):
 
     async def on_error(self, event_method: str, /, *args: Any, **kwargs: Any) -> None:
         log.exception("error while handling Discord event %s", event_method)
+
+    async def _on_command_error(self, interaction: discord.Interaction[Any], error: Exception) -> None:
+        log.error("app command /%s failed", interaction.command.name if interaction.command else "?", exc_info=error)
+        await _InteractionPort(self, interaction).note("Sorry, something went wrong on my side. Please try again.")
 
     # -- channel messages -------------------------------------------------------------------------
 
@@ -351,9 +344,6 @@ class _InteractionPort(PlainPort):
                 await response.send_message(text, ephemeral=True, allowed_mentions=NO_PINGS)
         except discord.HTTPException as exc:
             log.warning("Discord refused a private note on an interaction: %s %s", exc.status, exc.code)
-
-    async def apologise(self) -> None:
-        await self.note("Sorry, something went wrong on my side. Please try again in a minute.")
 
 
 @contextlib.contextmanager
