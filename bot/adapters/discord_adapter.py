@@ -113,11 +113,14 @@ def message_incoming(message: discord.Message, *, bot_id: int | None) -> Incomin
                      mentioned=mentions_bot(message, bot_id))
 
 
-def interaction_incoming(interaction: discord.Interaction[Any], command: Command, text: str) -> Incoming:
-    """A command, menu pick or click: addressed to the bot by its nature."""
+def interaction_incoming(interaction: discord.Interaction[Any], command: Command, text: str,
+                         settings: Settings) -> Incoming:
+    """A command, menu pick or click: addressed to the bot by its nature; the person's roles and
+    permissions come with it, so whether the platform makes them staff costs no question."""
     message = interaction.message
     incoming = _incoming(interaction.channel, interaction.user, interaction.guild_id, text, command=command,
-                         message_id=str(message.id) if message is not None else None, mentioned=True)
+                         message_id=str(message.id) if message is not None else None, mentioned=True,
+                         platform_staff=is_platform_staff(interaction.user, settings, interaction.permissions))
     return incoming if incoming.channel_id else replace(incoming, channel_id=str(interaction.channel_id or ""))
 
 
@@ -205,15 +208,6 @@ class SupportBot(discord.Client):
             return False
         return message.type in (discord.MessageType.default, discord.MessageType.reply)
 
-    async def post_reply(self, message: discord.Message, reply: Reply) -> discord.Message | None:
-        """Answer a message: in a new thread on it when DISCORD_USE_THREADS is set, else as a reply."""
-        if (self.settings.discord_use_threads and message.guild is not None
-                and not isinstance(message.channel, discord.Thread)):
-            thread = await self._thread_for(message, reply)
-            if thread is not None:
-                return await self._send(thread, reply)
-        return await self._send(message.channel, reply, reference=message)
-
     async def _thread_for(self, message: discord.Message, reply: Reply) -> discord.abc.Messageable | None:
         try:
             return await message.create_thread(name=thread_name(reply))
@@ -287,13 +281,14 @@ class SupportBot(discord.Client):
         port = _InteractionPort(self, interaction, thinking=True)
         if await port.acknowledge():
             parsed = parse_command(command.value, text) if command is Command.ERRFIX else None
-            await self.service.respond(interaction_incoming(interaction, *(parsed or (command, text))), port)
+            incoming = interaction_incoming(interaction, *(parsed or (command, text)), self.settings)
+            await self.service.respond(incoming, port)
 
     async def handle_action(self, interaction: discord.Interaction[Any], command: Command, value: str) -> None:
         """A button click (routed by custom_id by `ActionButton`, so it works after a restart)."""
         port = _InteractionPort(self, interaction)
         if await port.acknowledge():  # the core says sorry if the click's work fails
-            await self.service.respond(interaction_incoming(interaction, command, value), port)
+            await self.service.respond(interaction_incoming(interaction, command, value, self.settings), port)
 
 
 class _InteractionPort(PlainPort):
@@ -330,9 +325,6 @@ class _InteractionPort(PlainPort):
 
     async def edit(self, posted: Posted, reply: Reply) -> None:
         raise DeliveryError("discord: an interaction's answer is never edited in place")
-
-    async def is_staff(self) -> bool:
-        return is_platform_staff(self.interaction.user, self.bot.settings, self.interaction.permissions)
 
     async def note(self, text: str) -> None:
         """A short private note: the interaction's answer, or a follow-up once it has been acknowledged."""
@@ -385,7 +377,12 @@ class _DiscordPort(PlainPort):
         return ThreadAuthors(opener=opener, people=frozenset(people))
 
     async def post(self, reply: Reply) -> Posted | None:
-        sent = await self.bot.post_reply(self.message, reply)
+        """In a new thread on the message when DISCORD_USE_THREADS is set, else as a reply to it."""
+        message, bot = self.message, self.bot
+        thread = None
+        if bot.settings.discord_use_threads and message.guild and not isinstance(message.channel, discord.Thread):
+            thread = await bot._thread_for(message, reply)
+        sent = await (bot._send(thread, reply) if thread else bot._send(message.channel, reply, reference=message))
         if sent is None:
             raise DeliveryError(f"discord: answering message {self.message.id} failed")
         return Posted(str(sent.channel.id), str(sent.id))
@@ -395,9 +392,6 @@ class _DiscordPort(PlainPort):
         with _refused(f"editing {posted.message_id}"):
             await channel.get_partial_message(int(posted.message_id)).edit(
                 embed=render_embed(reply), view=build_view(reply), allowed_mentions=NO_PINGS)
-
-    async def is_staff(self) -> bool:
-        return is_platform_staff(self.message.author, self.bot.settings)
 
 
 # -- the CLI's entry point -------------------------------------------------------------------------
