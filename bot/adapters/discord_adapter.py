@@ -29,11 +29,10 @@ from bot.adapters.discord_render import (
     NO_PINGS,
     ActionButton,
     build_view,
-    chart_files,
     clip,
     fallback_parts,
     render_embed,
-    staff_mention,
+    render_message,
     thread_name,
 )
 from bot.config import Settings
@@ -228,20 +227,11 @@ class SupportBot(discord.Client):
         `target` is a channel, or an interaction's follow-up webhook (`extra` then says `ephemeral`).
         """
         guild = guild or getattr(target, "guild", None) or (reference.guild if reference else None)
-        content, mentions = staff_mention(reply, guild, self.settings.discord_staff_role)
-        kwargs: dict[str, Any] = {"allowed_mentions": mentions, **extra, **({"content": content} if content else {})}
+        kwargs = {**await render_message(reply, guild, self.settings.discord_staff_role), **extra}
         if reference is not None:
-            kwargs["reference"] = reference.to_reference(fail_if_not_exists=False)
-            kwargs["mention_author"] = False
-        view = build_view(reply)
-        if view is not None:
-            kwargs["view"] = view
-        embed = render_embed(reply)
-        files = await chart_files(reply, embed)
-        if files:
-            kwargs["files"] = files
+            kwargs.update(reference=reference.to_reference(fail_if_not_exists=False), mention_author=False)
         try:
-            return await target.send(embed=embed, **kwargs)
+            return await target.send(**kwargs)
         except discord.HTTPException as exc:
             if exc.status != 400:
                 log.warning("Discord refused a reply: %s %s", exc.status, exc.code)
@@ -249,8 +239,9 @@ class SupportBot(discord.Client):
             log.warning("Discord rejected an embed (%s); sending plain text instead", exc.code)
         try:  # the plain-text form, cut at line boundaries into as many messages as it needs
             first: discord.Message | None = None
+            content = kwargs.pop("content", None)
+            kwargs.pop("embed")
             kwargs.pop("files", None)
-            kwargs.pop("content", None)
             for part in fallback_parts(reply, content):
                 sent = await target.send(content=part, **kwargs)
                 first = first or sent
