@@ -474,7 +474,8 @@ class SupportService:
 
     async def _alert(self, incident: Incident, now: dt.datetime) -> None:
         alert = replies.incident_alert(incident, self.catalog)
-        sightings = await self.store.sightings(now - dt.timedelta(hours=SPIKE_CHART_HOURS), now)
+        sightings = await self.store.sightings(now - dt.timedelta(hours=SPIKE_CHART_HOURS), now,
+                                               of=(incident.tool, incident.symptom))
         chart = spike_chart(sightings, incident, now, self.detection.recent, SPIKE_CHART_HOURS)
         await self.alert_staff(replace(alert, chart=chart))
 
@@ -516,17 +517,23 @@ class SupportService:
 
         # Everything is counted in SQL, and the reads do not depend on each other: a store with a
         # connection pool answers them side by side, so the view waits for the slowest, not the sum.
-        summary, every_incident, clusters, top_answers, feedback, people = await asyncio.gather(
+        async def incidents() -> tuple[Sequence[Incident], Sequence[Incident]]:
+            # Those overlapping the week are shaded on the chart; the open ones are listed, whenever opened.
+            return await asyncio.gather(
+                store.incidents_during(week, now),
+                store.list_incidents((IncidentStatus.OPEN, IncidentStatus.ACKNOWLEDGED)),
+            )
+
+        summary, (week_incidents, open_incidents), clusters, top_answers, feedback, people = await asyncio.gather(
             store.tally(now - dt.timedelta(hours=24), just_after(now)),
-            store.list_incidents(None),  # newest first; the chart shades them all, the view lists the open
+            incidents(),
             gaps(),
             store.top_answers(now - dt.timedelta(days=7), now, replies.TOP_ANSWERS_SHOWN),
             store.feedback_summary(),
             store.people_per_period(week, now, bucket_size(now - week)),
         )
-        incidents = [i for i in every_incident if i.status in (IncidentStatus.OPEN, IncidentStatus.ACKNOWLEDGED)]
-        chart = counted_reports_chart(people, every_incident, week, now)
-        return replies.staff_reply(summary.lines(), incidents, clusters, top_answers, feedback, self.catalog, chart)
+        chart = counted_reports_chart(people, week_incidents, week, now)
+        return replies.staff_reply(summary.lines(), open_incidents, clusters, top_answers, feedback, self.catalog, chart)
 
     async def _on_incident_step(self, incoming: Incoming) -> list[Reply]:
         number = incoming.text.strip().lstrip("#")
