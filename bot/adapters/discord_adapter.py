@@ -1,12 +1,12 @@
 """The Discord front end: a thin translator between discord.py and the core.
 
-A channel message becomes an `Incoming` plus a `_DiscordPort` (👀, thread history, reply, edit, staff
-role) and goes to the core's triage (`bot.core.triage`); a slash command, menu pick or button becomes an
-`Incoming` plus an `_InteractionPort` and goes to `SupportService.respond`, which posts the replies
-through it, as Slack's commands do. Replies are rendered as embeds with persistent buttons
-(`discord_render`). Nothing here decides *what* to answer: watch lists, channel modes, thread
-skipping, merging and staff rules live in the core. discord.py's HTTP errors become `DeliveryError`
-here, at the edge.
+A channel message becomes an `Incoming` plus a `_DiscordPort` (👀, thread history, reply, edit) and
+goes to the core's triage (`bot.core.triage`); a slash command, menu pick or button becomes an
+`Incoming` (saying whether the person's role or permissions make them staff) plus an `_InteractionPort`
+and goes to `SupportService.respond`, which posts the replies through it, as Slack's commands do.
+Replies are rendered as embeds with persistent buttons (`discord_render`). Nothing here decides *what*
+to answer: watch lists, channel modes, thread skipping, merging and staff rules live in the core.
+discord.py's HTTP errors become `DeliveryError` here, at the edge.
 
     await run_discord(service, settings)   # what the CLI runs; returns only when cancelled
 The application's declared surface (intents, invite, endpoints, app commands) is in `discord_app`.

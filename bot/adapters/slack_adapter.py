@@ -5,9 +5,11 @@ Every listener acknowledges first and works after (Slack wants an answer within 
 Nothing here decides *what* to answer. A channel message becomes an `Incoming` plus a `_SlackPort`
 (👀, thread history, channel name, post, edit, staff group) and goes to the core's triage
 (`bot.core.triage`); a command, button or the shortcut becomes an `Incoming` plus the port of where
-it came from and goes to `SupportService.respond()`, which posts its replies through that port. The
-port knows only *where* a reply goes: an ephemeral message, a response_url answer, the thread, or the
-App Home tab. Web API failures become `DeliveryError` here, at the edge.
+it came from and goes to `SupportService.respond()`, which posts its replies through that port
+(`/quota TEXT` and its form go to `respond_within()`: the answer rides on the acknowledgement when it
+is ready in time). The port knows only *where* a reply goes: an ephemeral message, a response_url
+answer, the thread, a direct message, or the App Home tab. Web API failures become `DeliveryError`
+here, at the edge.
 
 Public entry points: `build_slack_app()` (the Bolt app, for tests and embedding) and `run_slack()` (what
 the CLI runs: Socket Mode by default, HTTP with `http=True`).
