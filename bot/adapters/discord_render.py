@@ -1,7 +1,7 @@
 """Discord rendering for the adapter: `Reply` -> embed + persistent buttons + plain text, within Discord's limits.
 
-Pure functions apart from `chart_files` and `render_message` (which draw a chart off the event loop) and `ActionButton`,
-the one `DynamicItem` every button of ours is made of: its custom_id ("sb:<command>:<value>", e.g.
+Pure functions apart from `chart_files` and `render_message` (which draw a chart off the event loop)
+and `ActionButton`, the one `DynamicItem` every button of ours is made of: its custom_id ("sb:<command>:<value>", e.g.
 "sb:feedback:12:fixed") carries everything a click needs, so buttons keep working after a restart
 without any view being stored (`Client.add_dynamic_items`).
 

@@ -604,7 +604,12 @@ class Timely:
 
 
 async def _deliver_when_done(work: asyncio.Future[list[Reply]], port: ChatPort) -> None:
-    await deliver(port, await work)
+    try:
+        answers = await work or [NOTHING_TO_SHOW]
+    except Exception:  # the person was told an answer follows: it does, if only an apology
+        log.exception("a command answered after its deadline failed")
+        answers = [SORRY]
+    await deliver(port, answers)
 
 
 class ReplyCollector(PlainPort):

@@ -348,6 +348,19 @@ async def test_a_command_against_a_deadline_is_answered_now_or_posted_when_done(
     await timely.later
     assert [r.title for r in slow.posts] == ["Support overview"]
 
+    class LateBrokenPort(RecordingPort):
+        async def is_staff(self) -> bool:
+            await release.wait()
+            raise RuntimeError("boom")
+
+    release.clear()
+    late = LateBrokenPort()
+    timely = await service.respond_within(msg("", command=Command.INCIDENTS, user="U10"), late, 0.01)
+    release.set()
+    assert timely.later is not None
+    await timely.later  # the person was told an answer follows: it is an apology
+    assert [r.title for r in late.posts] == ["Sorry, that did not work"]
+
     class BrokenPort(RecordingPort):
         async def is_staff(self) -> bool:
             raise RuntimeError("boom")
