@@ -307,14 +307,15 @@ class SlackBot:
         """Acknowledged at once and answered after, except /quota TEXT: its acknowledgement carries the
         answer when it is ready within Slack's window, so a thank-you seen means a report stored
         (`SupportService.respond_within`)."""
-        name, text = str(command.get("command") or ""), sb.from_slack(str(command.get("text") or "")).strip()
-        parsed = parse_command(name, text)
-        if parsed is None or parsed[0] is not Command.QUOTA or text.lower() in ("", "form"):
+        quota = command.get("command") == "/quota"
+        text = sb.from_slack(str(command.get("text") or "")).strip() if quota else ""
+        if text.lower() in ("", "form"):  # not /quota TEXT: acknowledged before any work is done
             await ack()
             self.background.spawn(self.run_command(command), "command")
             return
         where = self.port(command)
-        timely = await self.service.respond_within(self.incoming(where, *parsed, command), where, ACK_SECONDS)
+        timely = await self.service.respond_within(self.incoming(where, Command.QUOTA, text, command), where,
+                                                   ACK_SECONDS)
         if timely.now is None:
             await ack()
         else:
