@@ -48,6 +48,7 @@ PLATFORM = "discord"
 RECEIPT_EMOJI = "\N{EYES}"
 HISTORY_LOOKBACK = 50  # earlier messages read from a thread to see who already helped
 TOKEN_REJECTED = "DISCORD_TOKEN was rejected by Discord"
+SORRY = "Sorry, something went wrong on my side. Please try again in a minute."
 INTENT_MISSING = (
     "Discord refused the Message Content intent: enable it under Bot -> Privileged Gateway Intents "
     "in the Developer Portal"
@@ -188,7 +189,7 @@ class SupportBot(discord.Client):
 
     async def _on_command_error(self, interaction: discord.Interaction[Any], error: Exception) -> None:
         log.error("app command /%s failed", interaction.command.name if interaction.command else "?", exc_info=error)
-        await _InteractionPort(self, interaction).note("Sorry, something went wrong on my side. Please try again.")
+        await _InteractionPort(self, interaction).note(SORRY)
 
     # -- channel messages -------------------------------------------------------------------------
 
