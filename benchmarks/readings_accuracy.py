@@ -2,15 +2,19 @@
 
 Usage: python benchmarks/readings_accuracy.py [PATH ...] [--repeat N] [--quiet]
 
-Without PATH it scores the dev eval set and every part of the extra real-text set: the parts that
-are studied (tests/data/readings-extra/dev.jsonl, holdout.jsonl and holdout3.jsonl), with their misses
-listed, and the part kept aside (holdout4.jsonl), scored without its misses: it is not for reading.
+Without PATH it scores the dev eval set and every part of the extra real-text set that is studied
+(tests/data/readings-extra/dev.jsonl, holdout.jsonl, holdout3.jsonl and holdout4.jsonl), with their
+misses listed. A part named in HELD_ASIDE is scored without its misses, whichever way it is passed:
+it is not for reading.
 
 History of the held-aside parts. holdout.jsonl and holdout3.jsonl were kept aside, unread, to see
 whether a change generalised; on 2026-12-02 they were measured one last time and moved into
 development (the names stay so older figures can be compared). Their last unseen figures, with the
 same command: holdout.jsonl 26/34 = 0.765, holdout3.jsonl 20/31 = 0.645 (dev.jsonl 206/212 = 0.972,
 eval dev 54/54). Figures printed for them since are figures on studied text, not on unseen text.
+holdout4.jsonl (70 texts) was kept aside the same way and moved into development on 2026-12-02; its
+unseen figures: 34/70 = 0.486 before the round of fixes that studied holdout and holdout3, 35/70 =
+0.500 after it (that round's fixes barely carried over to unseen text).
 
 Scoring follows tests/data/eval/READINGS.md: a line is exactly right when its tool matches and its
 readings match as an unordered multiset on window, percent, from_percent, limit_hit and idle.
@@ -51,7 +55,7 @@ DEFAULT_PATHS = [
     ROOT / "tests" / "data" / "readings-extra" / "holdout4.jsonl",
 ]
 # Parts kept aside: scored, never listed line by line, whichever way they are passed.
-HELD_ASIDE = frozenset({"holdout4.jsonl"})
+HELD_ASIDE: frozenset[str] = frozenset()
 # The previous parser's speed as a share of the same-process baseline, measured on 2026-12-01 over
 # the dev set with this file's _rate (three runs: 0.0044, 0.0045, 0.0059; the median is kept). In the
 # same runs the new parser's share was 0.0046, 0.0050, 0.0036. "No slower than 2x" means a share
