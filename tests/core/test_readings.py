@@ -1091,3 +1091,64 @@ def test_limit_notice_wording(text: str, window: str | None, hit: bool | None) -
 def test_activity_wording(text: str, idle: bool | None) -> None:
     readings = parse_readings(text).readings
     assert readings and {r.idle for r in readings} == {idle}
+
+
+@pytest.mark.parametrize(
+    ("text", "hit"),
+    [
+        # an overage said as a word about the usage itself
+        ("Gemini CLI printed: Monthly usage exceeded, please wait", True),
+        ("Codex keeps saying the free usage exceed banner", True),
+        ("Cursor: my credits are over for this cycle", True),
+        # the whole allowance, said afterwards in the passive
+        ("when I opened Kiro on Monday all of my credits had been used already", True),
+        ("Copilot: all the premium requests were consumed by Wednesday", True),
+        ("all my Codex quota is gone", True),
+        # going past the plan
+        ("I went $12 over my Cursor plan this month", True),
+        ("Claude says I'm over the limit again", True),
+        # a past tense some people write
+        ("Claude Code says I hitted the session limit", True),
+        ("I keep getting usage limit in Codex since noon", True),
+        # other languages
+        ("Ultrapassei o limite de uso do Codex ontem", True),
+        ("Excedí el límite del Cursor en dos días", True),
+        ("Kiro: uso excedido, tente amanhã", True),
+        # negated or hypothetical
+        ("I have never gone over my Cursor plan", None),
+    ],
+)
+def test_more_limit_reached_wording(text: str, hit: bool | None) -> None:
+    readings = parse_readings(text).readings
+    if hit is None:
+        assert not any(r.limit_hit for r in readings)
+    else:
+        assert [r.limit_hit for r in readings] == [hit]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Signed up for the 7 day free trial of Claude Pro and the usage bar shows 35% used",
+        "A day later the Codex meter showed 35% used",
+        "Al día siguiente, Codex mostraba 35% usado",
+        "Il giorno dopo Claude indicava 35% usato",
+    ],
+)
+def test_phrases_holding_a_window_word_name_no_window(text: str) -> None:
+    assert [(r.window, r.percent) for r in parse_readings(text).readings] == [("unknown", 35.0)]
+
+
+@pytest.mark.parametrize(
+    ("text", "idle"),
+    [
+        ("The Codex weekly limit was reached after just a few calls", False),
+        ("when im using claude code in the afternoon I get the weekly limit reached message", False),
+        ("During a long working session my Claude weekly limit was reached", False),
+        ("Não uso o Codex há uma semana e diz que atingi o limite semanal", True),
+        ("No uso Cursor desde el lunes y dice que alcancé el límite mensual", True),
+    ],
+)
+def test_more_activity_wording(text: str, idle: bool | None) -> None:
+    readings = parse_readings(text).readings
+    assert readings and {r.idle for r in readings} == {idle}

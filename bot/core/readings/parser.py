@@ -197,7 +197,9 @@ _LIMIT = LX.alt("limit")
 # The /usage screen's bucket labels ("Current week (Sonnet only)") and the JSON keys are the tools' own
 # layout; the plain window words come from the lexicon, in every language it knows.
 _WINDOW_RE = re.compile(
-    r"(?P<anti>" + LX.alt("window.anti") + ")"
+    # matched first so the window word inside is consumed: "a 7 day free trial" names no week
+    r"(?P<notwin>" + LX.alt("not_window") + ")"
+    r"|(?P<anti>" + LX.alt("window.anti") + ")"
     r"|(?:\bcurrent\s+)?\bweek(?:ly)?\s*\(\s*(?P<wm>[a-z][\w .-]{0,24}?)\s*\)"
     rf"|(?:\bcurrent\s+)?\bweek(?:ly)?\s*\(\s*(?P<wf>{_MODEL_FAMILIES})\b"  # a clipped "Current week (Sonnet"
     rf"|\b(?P<mw>{_MODEL_FAMILIES})(?:\s+\d(?:\.\d)?)?\s+" + LX.alt("window.weekly") + ""
@@ -262,6 +264,8 @@ def _find_window_keywords(text: str, masked: list[tuple[int, int]]) -> list[_Key
         if i >= 0 and masked[i][0] <= m.start() < masked[i][1]:
             continue  # "in 5 hours" inside a reset time is not the 5-hour window
         kind = m.lastgroup
+        if kind == "notwin":
+            continue
         before = text[max(0, m.start() - 20) : m.start()]
         word = m.group(0).lower()
         if kind == "anti":
@@ -780,6 +784,12 @@ _HIT_RE = re.compile(
     "(?:" + LX.alt("hit.depleted_nouns") + r")(?:[^.\n;!?%]{0,20}?|\s*[.!]\s*)(?:" + LX.alt("hit.depleted") + ")"
     "|(?:" + LX.alt("hit.get_verbs") + r")\s+(?:(?:the|my|a|that|this)\s+)?(?:"
     + LX.alt("window.session", "window.weekly", "window.daily", "window.monthly") + r")\s+(?:" + _LIMIT + ")"
+    # said of the whole allowance afterwards: "all the credits had been used", "all of my quota is gone"
+    + r"|\ball\s+(?:of\s+)?(?:(?:my|their|the|our|his|her|your|its)\s+)?(?:[\w-]+\s+)?(?:" + LX.alt("hit.all_nouns")
+    + r")\s+(?:(?:" + LX.alt("hit.passive_aux") + r")\s+)?(?:already\s+)?(?:" + LX.alt("hit.whole_verbs", "hit.after", "hit.depleted") + ")"
+    # an overage said as going past the plan: "gone $4 over my plan", "went over the limit"
+    + r"|\b(?:" + LX.alt("hit.over_verbs") + r")\s+(?:(?:[$€£]\s?\d[\d.,]*|\d[\d.,]*\s?(?:usd|eur|dollars?))\s+)?over\s+"
+    r"(?:(?:my|the|our|their|your)\s+)?(?:[\w-]+\s+)?(?:" + LX.alt("hit.over_nouns") + ")"
     r"|\bcan(?:'t|not|\s+not)\s+use\s+\w+(?:\s+\w+)?\s+at\s+all\b"
     r"|\b(?:been|got|getting|being|was|were|am|are|is)\s+rate[- ]limited\b|\brate[- ]limit(?:s|ed|ing)\s+me\b",
     re.IGNORECASE,
