@@ -1152,3 +1152,29 @@ def test_phrases_holding_a_window_word_name_no_window(text: str) -> None:
 def test_more_activity_wording(text: str, idle: bool | None) -> None:
     readings = parse_readings(text).readings
     assert readings and {r.idle for r in readings} == {idle}
+
+
+def test_a_notice_does_not_borrow_a_window_word_from_a_figures_label() -> None:
+    text = (
+        "Codex shows “Usage limit reached” again - Current session: 12% used - "
+        "Weekly “All models”: 30% used - nothing else"
+    )
+    got = {(r.window, r.percent, r.limit_hit) for r in parse_readings(text).readings}
+    assert got == {("unknown", None, True), ("session", 12.0, False), ("weekly", 30.0, False)}
+
+
+def test_a_figure_said_again_later_is_the_same_reading() -> None:
+    text = "Claude /usage: Current session: 61% used\n\nYet the app blocked me while the site said 61% used."
+    got = [(r.window, r.percent) for r in parse_readings(text).readings]
+    assert got == [("session", 61.0)]
+
+
+def test_a_figure_matching_two_named_readings_stays_apart() -> None:
+    text = "Claude /usage: Current session: 61% used, weekly: 61% used\n\nThe site said 61% used."
+    got = sorted((r.window, r.percent) for r in parse_readings(text).readings)
+    assert got == [("session", 61.0), ("unknown", 61.0), ("weekly", 61.0)]
+
+
+def test_left_wording_before_a_display_makes_its_figure_a_share_left() -> None:
+    got = parse_readings("In Codex the remaining usage meter still reads 70% today").readings
+    assert [(r.percent, r.limit_hit) for r in got] == [(30.0, False)]

@@ -390,7 +390,13 @@ _CUE_AFTER_RE = re.compile(
     r"\s*(?:\)\s*)?(?:(?:" + LX.alt("figure_link") + r")\s+){0,3}?(?P<cue>" + _LEFT_WORDS + "|" + _USED_WORDS + ")",
     re.IGNORECASE,
 )
-_CUE_BEFORE_LEFT_RE = re.compile("(?:" + LX.alt("left_before") + r")\s*[:=]?\s*$", re.IGNORECASE)
+_CUE_BEFORE_LEFT_RE = re.compile(
+    "(?:" + LX.alt("left_before") + r")\s*[:=]?\s*$"
+    # "the remaining quota indicator always shows 100%": what left-wording names, shown on a display
+    "|(?:" + LX.alt("left_before") + r")\s+(?:" + LX.alt("display.nouns") + r")\s+(?:\w+\s+)?(?:"
+    + LX.alt("display.verbs") + r")\s*[:=]?\s*$",
+    re.IGNORECASE,
+)
 _CUE_BEFORE_USED_RE = re.compile("(?:" + LX.alt("used_before") + r")\s*[:=]?\s*$", re.IGNORECASE)
 _CUE_WORD_RE = re.compile(
     "(?P<left>" + _LEFT_WORDS + ")|(?P<used>" + LX.alt("used") + ")|(?P<pct>%)",
@@ -482,7 +488,7 @@ def _local_cue(text: str, m: re.Match[str]) -> str | None:
         if _USED_NOUN_RE.fullmatch(after.group("cue")) and _LEFT_AFTER_NOUN_RE.match(text, after.end()):
             return "left"  # "2% of usage remaining"
         return "used"
-    before = text[max(0, m.start() - 30) : m.start()]
+    before = text[max(0, m.start() - 60) : m.start()]
     if _CUE_BEFORE_LEFT_RE.search(before):
         return "left"
     if _CUE_BEFORE_USED_RE.search(before):
@@ -825,6 +831,24 @@ _FOREIGN_SERVICE_RE = re.compile(
 _QUOTA_PHRASE_RE = re.compile(LX.alt("quota_phrase"), re.IGNORECASE)
 
 
+_LABEL_GAP_RE = re.compile(r"[\s\"'“”‘’«»()\[\]:,·-]{0,4}")
+
+
+def _beside_claimed(
+    text: str, keywords: list[_Keyword], starts: list[int], keyword: _Keyword, claimed: set[_Keyword]
+) -> bool:
+    """A window word that is part of a figure's label: `Weekly "All models": 58%` is one label, and
+    the figure claims both words even when its keyword is only one of them."""
+    i = bisect.bisect_left(starts, keyword.start)
+    for other in (keywords[i - 1] if i > 0 else None, keywords[i + 1] if i + 1 < len(keywords) else None):
+        if other is None or other not in claimed:
+            continue
+        lo, hi = (keyword.end, other.start) if other.start >= keyword.end else (other.end, keyword.start)
+        if 0 <= hi - lo <= 4 and _LABEL_GAP_RE.fullmatch(text, lo, hi):
+            return True
+    return False
+
+
 def _notice_window(
     text: str,
     layout: _Layout,
@@ -847,7 +871,9 @@ def _notice_window(
         return (inside or own)[0].window
     s_start, s_end = layout.sentence_span(start)
     free = [
-        k for k in _keywords_in(keywords, starts, s_start, s_end) if k.window != "anti" and k not in claimed
+        k
+        for k in _keywords_in(keywords, starts, s_start, s_end)
+        if k.window != "anti" and k not in claimed and not _beside_claimed(text, keywords, starts, k, claimed)
     ]
     if free:
         return min(free, key=lambda k: abs(k.start - start)).window
@@ -1292,6 +1318,29 @@ def _join_unnamed_notice(merged: list[_Statement]) -> list[_Statement]:
     return out
 
 
+def _join_restated_figure(merged: list[_Statement]) -> list[_Statement]:
+    """An unnamed figure that repeats, later in the text, the exact figure of one named reading is
+    that reading said again ("Current session: 44% used" ... "the site showed 44% used"); with two
+    named readings of that figure it could be either, and stays apart."""
+    out: list[_Statement] = []
+    for r in merged:
+        if r.window == "unknown" and r.percent is not None and r.subject is None and r.line is None:
+            same = [
+                o
+                for o in out
+                if o.window != "unknown" and o.percent is not None and abs(o.percent - r.percent) <= 0.05
+            ]
+            if len(same) == 1 and _consistent(same[0], r):
+                target = same[0]
+                target.from_percent = target.from_percent if target.from_percent is not None else r.from_percent
+                target.resets = target.resets or r.resets
+                target.sentences |= r.sentences
+                target.paragraphs |= r.paragraphs
+                continue
+        out.append(r)
+    return out
+
+
 # A figure under its own label ("Claude Design: 0% used") is that bucket's, whatever else is named.
 _ROW_LABEL_BEFORE_RE = re.compile(r"[^\W\d_][^:\n]{0,40}:\s*(?:~\s*)?$")
 
@@ -1636,7 +1685,7 @@ def parse_readings(text: str, now: dt.datetime | None = None) -> ParsedReadings:
     if not statements:
         return ParsedReadings(tool=None, plan=None, model_mode=None, version=None, readings=())
     statements = _pair_jumps(statements, body, layout)
-    merged = _join_unnamed_notice(_merge(statements, layout))
+    merged = _join_restated_figure(_join_unnamed_notice(_merge(statements, layout)))
     merged = _figure_of_the_one_window(merged, keywords, body)
     if tool is not None:
         tool = _detect_tool(body, prepared, [st.start for st in statements]) or tool
