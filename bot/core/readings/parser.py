@@ -965,6 +965,16 @@ _HEADER_RESET_RE = re.compile(
 
 _KEYED_BUCKET_RE = re.compile(r'"(?P<key>[A-Za-z_]{2,20})"\s*:\s*\{(?P<body>[^{}]{0,400})\}')
 _KEYED_PERCENT_RE = re.compile(r'"(?:percent|used_?percent|usedPercent|percent_?used)"\s*:\s*(?P<v>\d{1,3}(?:\.\d+)?)\b')
+# GitHub Copilot's quota snapshot ("quota_snapshots" in its user endpoint), pasted as JSON or as a
+# key/value list: each bucket gives the share *left*, and the reset date is one for all buckets.
+# Buckets other than premium requests ("chat", "completions") are usually unlimited and say nothing.
+_PERCENT_REMAINING_RE = re.compile(
+    r"\bpercent_remaining\b[\"'`\s]*[:=][\"'`\s]*(?P<v>\d{1,3}(?:\.\d+)?)", re.IGNORECASE
+)
+_SNAPSHOT_BUCKET_RE = re.compile(r"\b(premium_interactions|chat|completions)\b", re.IGNORECASE)
+_SNAPSHOT_RESET_RE = re.compile(
+    r"\bquota_reset_date(?:_utc)?\b[\"'`\s]*[:=][\"'`\s]*(?P<v>\d{4}-\d{2}-\d{2}(?:T[\d:.]+Z?)?)", re.IGNORECASE
+)
 _MINUTES_TO_WINDOW = {300: "session", 1440: "daily", 10080: "weekly", 43200: "monthly", 44640: "monthly"}
 
 
@@ -1014,6 +1024,15 @@ def _find_structured(text: str, layout: _Layout) -> list[_Statement]:
             continue
         reset = _RESETS_AT_STR_RE.search(m.group("body")) or _RESETS_AT_NUM_RE.search(m.group("body"))
         add(m.start(), m.end(), window, float(pct.group("v")), reset.group("v") if reset else None)
+
+    snapshot_reset = _SNAPSHOT_RESET_RE.search(text)
+    for m in _bounded(_PERCENT_REMAINING_RE.finditer(text)):
+        buckets = list(_SNAPSHOT_BUCKET_RE.finditer(text, max(0, m.start() - 300), m.start()))
+        if buckets and buckets[-1].group(1).lower() != "premium_interactions":
+            continue  # the chat and completions buckets: unlimited on every paid plan
+        used = round(100 - float(m.group("v")), 2)
+        if 0 <= used <= 100:
+            add(m.start(), m.end(), "unknown", used, snapshot_reset.group("v") if snapshot_reset else None)
 
     header_resets: dict[str, str] = {}
     for m in _HEADER_RESET_RE.finditer(text):
