@@ -1178,3 +1178,38 @@ def test_a_figure_matching_two_named_readings_stays_apart() -> None:
 def test_left_wording_before_a_display_makes_its_figure_a_share_left() -> None:
     got = parse_readings("In Codex the remaining usage meter still reads 70% today").readings
     assert [(r.percent, r.limit_hit) for r in got] == [(30.0, False)]
+
+
+@pytest.mark.parametrize(
+    ("text", "got"),
+    [
+        ("Claude 周限额已经用了百分之45", [("weekly", 45.0, None)]),
+        ("Codex 的额度上午还剩百分之30，下午又回到了百分百", [("unknown", 0.0, 70.0)]),
+    ],
+)
+def test_percent_said_before_the_number(text: str, got: list[tuple[str, float, float | None]]) -> None:
+    assert [(r.window, r.percent, r.from_percent) for r in parse_readings(text).readings] == got
+
+
+@pytest.mark.parametrize(
+    ("text", "got"),
+    [
+        ("On Claude Max my weekly utilisation climbed from 15 to 60 in a day", [("weekly", 60.0, 15.0)]),
+        ("my Codex usage dropped from 80 to 5 after the reset", [("unknown", 5.0, 80.0)]),
+        # counts with a unit, or numbers past 100, are no percentages
+        ("my Codex usage went from 50 to 90 requests today", []),
+        ("my Codex usage went from 50 to 300 today", []),
+    ],
+)
+def test_a_usage_change_told_with_bare_numbers(text: str, got: list[tuple[str, float, float]]) -> None:
+    assert [(r.window, r.percent, r.from_percent) for r in parse_readings(text).readings] == got
+
+
+def test_copilot_quota_snapshot_listed_as_keys_is_a_share_left() -> None:
+    text = (
+        "copilot_internal/user says:\n- quota_reset_date: 2026-08-01\n"
+        "- premium_interactions.remaining: 90\n- premium_interactions.percent_remaining: 30.0"
+    )
+    got = parse_readings(text)
+    assert got.tool == "GitHub Copilot"
+    assert [(r.window, r.percent, r.resets) for r in got.readings] == [("unknown", 70.0, "2026-08-01")]

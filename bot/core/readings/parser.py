@@ -59,6 +59,24 @@ _URL_RE = re.compile(r"\bhttps?://[^\s)\]>\"']{1,500}")
 # week"); a break goes back in front of the labels the /usage screen starts its lines with.
 _GLUED_LABEL_RE = re.compile(r"(?<=[a-z0-9%)])(?=(?:Resets|Current\s+(?:session|week))\b)")
 _SPACES_RE = re.compile(r"[ \t\u00a0\u3000]+")
+# Languages that say "percent" before the number ("百分之80") or as one word for all of it ("百分百"):
+# rewritten as figures so every later pattern reads them as it reads "80%".
+_PERCENT_BEFORE_RE = re.compile("(?:" + LX.alt("percent_before") + r")\s*(\d{1,3}(?:\.\d{1,2})?)(?![\d.%])")
+_PERCENT_WHOLE_RE = re.compile(LX.alt("percent_whole"))
+# "my utilisation went from 0 to 100": a change of a usage figure, told without "%"
+_BARE_CHANGE_RE = re.compile(
+    "(?P<head>(?:" + LX.alt("used_noun", "used_before", "limit") + r")[^.\n%]{0,40}?(?:"
+    + LX.alt("bare_change_verbs") + r")\s+from\s+)(?P<a>\d{1,3})\s+to\s+(?P<b>\d{1,3})"
+    r"(?![\d.,%]|\s*(?:[$/]|k\b|tokens?\b|requests?\b|messages?\b|credits?\b|dollars?\b|usd\b|times\b|x\b))",
+    re.IGNORECASE,
+)
+
+
+def _bare_change(m: re.Match[str]) -> str:
+    a, b = int(m.group("a")), int(m.group("b"))
+    if a > 100 or b > 100:
+        return m.group(0)
+    return f"{m.group('head')}{a}% to {b}%"
 _MANY_NEWLINES_RE = re.compile(r"\n{3,}")
 
 
@@ -80,6 +98,8 @@ def _clean(prepared: str) -> str:
     text = _URL_RE.sub(" ", text)
     text = _MARKDOWN_RE.sub(" ", text)
     text = _GLUED_LABEL_RE.sub("\n", text)
+    text = _PERCENT_WHOLE_RE.sub("100%", _PERCENT_BEFORE_RE.sub(r"\1%", text))
+    text = _BARE_CHANGE_RE.sub(_bare_change, text)
     lines = [_SPACES_RE.sub(" ", line).strip() for line in text.split("\n")]
     return _MANY_NEWLINES_RE.sub("\n\n", _join_wrapped(lines)).strip()
 
