@@ -1050,9 +1050,9 @@ def _find_structured(text: str, layout: _Layout) -> list[_Statement]:
         buckets = list(_SNAPSHOT_BUCKET_RE.finditer(text, max(0, m.start() - 300), m.start()))
         if buckets and buckets[-1].group(1).lower() != "premium_interactions":
             continue  # the chat and completions buckets: unlimited on every paid plan
-        used = round(100 - float(m.group("v")), 2)
-        if 0 <= used <= 100:
-            add(m.start(), m.end(), "unknown", used, snapshot_reset.group("v") if snapshot_reset else None)
+        share_used = round(100 - float(m.group("v")), 2)
+        if 0 <= share_used <= 100:
+            add(m.start(), m.end(), "unknown", share_used, snapshot_reset.group("v") if snapshot_reset else None)
 
     header_resets: dict[str, str] = {}
     for m in _HEADER_RESET_RE.finditer(text):
