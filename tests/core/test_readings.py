@@ -1213,3 +1213,27 @@ def test_copilot_quota_snapshot_listed_as_keys_is_a_share_left() -> None:
     got = parse_readings(text)
     assert got.tool == "GitHub Copilot"
     assert [(r.window, r.percent, r.resets) for r in got.readings] == [("unknown", 70.0, "2026-08-01")]
+
+
+def test_a_used_word_before_by_gives_a_level() -> None:
+    got = parse_readings("the Claude weekly limit is consumed by about 35% so far").readings
+    assert [(r.window, r.percent) for r in got] == [("weekly", 35.0)]
+    assert parse_readings("the Claude weekly limit was cut by 35%").readings == ()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Feature request: could you add a banner in Claude Code when I have reached the weekly limit?",
+        "It would be nice if Codex showed 80% used before it blocks me",
+        "请考虑在Claude Code达到周限额时显示提醒",
+        "Sería genial que Cursor avisara al llegar al límite mensual",
+    ],
+)
+def test_a_request_for_a_change_is_no_reading(text: str) -> None:
+    assert parse_readings(text).readings == ()
+
+
+def test_a_warning_quoted_after_a_verb_stays_a_warning() -> None:
+    got = parse_readings("Claude Code 提示“Approaching weekly limit”，然后就停了").readings
+    assert [(r.window, r.limit_hit) for r in got] == [("weekly", False)]

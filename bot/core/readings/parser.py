@@ -437,6 +437,8 @@ _COMPARATIVE_AFTER_RE = re.compile(
 _CHANGE_AMOUNT_BEFORE_RE = re.compile(
     r"(?:\bby|\bup\s+to|%\s*/|%\s+of|\bextra|\bbonus|" + LX.alt("amount_before") + r")\s*$", re.IGNORECASE
 )
+# "the weekly limit is spent by 20%": a used-word before "by" gives a level, not a change
+_USED_BY_RE = re.compile("(?:" + LX.alt("used") + r")\s+by\s*(?:(?:" + LX.alt("approx") + r")\s*)?$", re.IGNORECASE)
 # "between 2%-5% of the users": the second figure of a range, before what both are "of"
 _RANGE_TAIL_RE = re.compile(
     r"\s*(?:-|–|—|~|to|and|or|y|a|et|bis|und|e|o)\s*(?:(?:the|el|la|le|les|o|der|die|il)\s+)?\d{1,3}(?:[.,]\d{1,2})?\s?%",
@@ -562,6 +564,7 @@ _EXAMPLE_LIST_RE = re.compile(
 )
 _HABITUAL_RE = re.compile(LX.alt("habitual"), re.IGNORECASE)
 _EXPECTATION_RE = re.compile(LX.alt("expectation"), re.IGNORECASE)
+_REQUEST_RE = re.compile(LX.alt("request"), re.IGNORECASE)
 _HYPOTHETICAL_RE = re.compile("(?:" + LX.alt("hypothetical") + r")\s*(?:(?:" + LX.alt("approx") + r")\s*)?$", re.IGNORECASE)
 
 
@@ -619,7 +622,9 @@ def _is_other_metric(text: str, layout: _Layout, m: re.Match[str]) -> bool:
         _JUMP_TARGET_BEFORE_RE.search(text, max(0, m.start() - 25), m.start())
     ):
         return True
-    if _CHANGE_AMOUNT_BEFORE_RE.search(text, max(0, m.start() - 25), m.start()):
+    if _CHANGE_AMOUNT_BEFORE_RE.search(text, max(0, m.start() - 25), m.start()) and not _USED_BY_RE.search(
+        text, max(0, m.start() - 25), m.start()
+    ):
         return True  # "limits cut by 50%", "45%/100%": an amount or a scale, not a level
     tail = _RANGE_TAIL_RE.match(text, m.end(), min(len(text), m.end() + 16))
     end = tail.end() if tail else m.end()
@@ -693,6 +698,8 @@ def _find_figures(
         example = _EXAMPLE_RE.search(text, max(0, m.start() - 40), m.start())
         if example and _EXAMPLE_LIST_RE.fullmatch(text, example.end(), m.start()):
             continue  # "alert me at (e.g., 50%, 75%)": thresholds given as examples, not readings
+        if _REQUEST_RE.search(text, *layout.sentence_span(m.start())):
+            continue  # "please consider showing the share used after 80%": asked for, not seen
         if _EXPECTATION_RE.search(text, *layout.clause_span(m.start())):
             continue  # "Debería tener el 100% de mi uso restante": what should be, not what is
         if _HYPOTHETICAL_RE.search(text, max(0, m.start() - 30), m.start()):
@@ -924,6 +931,10 @@ def _find_notices(
                 or _HARDWARE_RE.search(text, c_start, c_end)
             ):
                 continue
+            if _REQUEST_RE.search(text, s_start, s_end):
+                continue  # "could you add a warning when I have reached the limit": asked for, not seen
+            if hit and _WARN_RE.search(phrase):
+                continue  # a warning quoted after a verb ("提示“Approaching weekly limit”"): read as one below
             if hit and _NEGATED_RE.search(text, max(c_start, m.start() - 25), m.start()):
                 continue  # "I haven't hit the limit", "without reaching my quota"
             if hit and (
