@@ -139,24 +139,26 @@ def _check_events(text: str) -> None:
     try:
         while (event := scanner.get_event()) is not None:
             if isinstance(event, yaml.AliasEvent):
-                raise yaml.composer.ComposerError(
-                    None, None, "aliases (*name) are not allowed in catalog files; write the value out",
-                    event.start_mark)
+                raise _refusal("aliases (*name) are not allowed in catalog files; write the value out",
+                               event.start_mark)
             if isinstance(event, _OPENS):
                 depth += 1
                 if depth > MAX_YAML_DEPTH:
-                    raise yaml.composer.ComposerError(
-                        None, None, f"nested deeper than {MAX_YAML_DEPTH} levels", event.start_mark)
+                    raise _refusal(f"nested deeper than {MAX_YAML_DEPTH} levels", event.start_mark)
             elif isinstance(event, _CLOSES):
                 depth -= 1
     except yaml.MarkedYAMLError as exc:
         if "nesting depth" not in str(exc.problem):
             raise
         # libyaml scans ahead and stops at its own depth limit first: the same refusal, in our words.
-        raise yaml.composer.ComposerError(
-            None, None, f"nested deeper than {MAX_YAML_DEPTH} levels", exc.problem_mark) from None
+        raise _refusal(f"nested deeper than {MAX_YAML_DEPTH} levels", exc.problem_mark) from None
     finally:
         scanner.dispose()
+
+
+def _refusal(problem: str, mark: Any) -> yaml.YAMLError:
+    """The error the pure-Python loader raises for the same refusal (libyaml's marks are another type)."""
+    return yaml.composer.ComposerError(None, None, problem, mark)
 
 
 # ---------------------------------------------------------------------------------------------
