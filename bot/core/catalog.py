@@ -10,8 +10,8 @@ import datetime as dt
 import hashlib
 import logging
 import re
-from collections.abc import Iterable, Mapping, MutableMapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, MutableMapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -123,29 +123,61 @@ class Entry:
         return self.reviewed or self.updated
 
 
-@dataclass(frozen=True)
 class Catalog:
-    """A validated, immutable set of entries plus a content hash that names this version."""
+    """A validated, immutable set of entries plus a content hash that names this version.
 
-    entries: tuple[Entry, ...]
-    version: str
-    folder: str = ""
-    _by_id: Mapping[str, Entry] = field(default_factory=dict, repr=False)
+    The entries are held (`of`), or read one at a time when first asked for (`lazy`): a catalog of
+    thousands of entries, opened ready from the cache, then costs only its ids until an answer shows a
+    page, and `entries` reads the rest only for the rare uses that walk all of them.
+    """
+
+    __slots__ = ("_ids", "_index", "_known", "_read", "folder", "version")
+
+    def __init__(self, ids: Sequence[str], version: str, folder: str,
+                 known: dict[int, Entry], read: Callable[[int], Entry] | None) -> None:
+        self._ids = tuple(ids)
+        self.version = version
+        self.folder = folder
+        self._index = {entry_id: number for number, entry_id in enumerate(self._ids)}
+        self._known = known
+        self._read = read
 
     @classmethod
     def of(cls, entries: Iterable[Entry], version: str, folder: str = "") -> Catalog:
-        ordered = tuple(sorted(entries, key=lambda e: e.id))
-        return cls(ordered, version, folder, {e.id: e for e in ordered})
+        ordered = sorted(entries, key=lambda e: e.id)
+        return cls([e.id for e in ordered], version, folder, dict(enumerate(ordered)), None)
+
+    @classmethod
+    def lazy(cls, ids: Sequence[str], version: str, folder: str, read: Callable[[int], Entry]) -> Catalog:
+        """A catalog of `ids` (sorted) whose entry number i is `read(i)`, read on first use and kept."""
+        return cls(ids, version, folder, {}, read)
+
+    def at(self, number: int) -> Entry:
+        """The entry at `number` in id order (the matcher's numbering)."""
+        found = self._known.get(number)
+        if found is None:
+            if self._read is None:
+                raise IndexError(number)
+            found = self._known[number] = self._read(number)
+        return found
+
+    @property
+    def entries(self) -> tuple[Entry, ...]:
+        return tuple(self.at(number) for number in range(len(self._ids)))
 
     def get(self, entry_id: str) -> Entry | None:
-        return self._by_id.get(entry_id)
+        number = self._index.get(entry_id)
+        return None if number is None else self.at(number)
 
     @property
     def ids(self) -> list[str]:
-        return [e.id for e in self.entries]
+        return list(self._ids)
 
     def __len__(self) -> int:
-        return len(self.entries)
+        return len(self._ids)
+
+    def __repr__(self) -> str:
+        return f"Catalog({len(self)} entries, version {self.version!r}, folder {self.folder!r})"
 
 
 @dataclass(frozen=True, slots=True)
