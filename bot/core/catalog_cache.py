@@ -14,7 +14,9 @@ Three files per catalog (its folders, in order):
   whose content is new are parsed and prepared; cross-file checks (duplicate ids, related ids) and
   the matcher's indexes are redone over the whole catalog.
 
-Both are pickles, so they are only read from a file this user owns that nobody else can write, in a
+Each is a pickle whose arrays are stored after it, unpickled straight from the file mapped into
+memory (so a large matcher's arrays cost nothing until a paste reads them; the page cache keeps them
+warm). They are pickles, so they are only read from a file this user owns that nobody else can write, in a
 folder nobody else can write; anything else, and any file that fails to load, is ignored (with a log
 line) and rebuilt. A folder that cannot be written is no error: the bot runs without saving.
 """
@@ -24,14 +26,16 @@ from __future__ import annotations
 import gc
 import hashlib
 import logging
+import mmap
 import os
 import pickle
 import stat
+import struct
 import tempfile
 from collections.abc import Iterable, Iterator, MutableMapping, Sequence
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from bot.core import catalog as catalog_module
 from bot.core import catalog_folders, catalog_safety, matching, normalize, regex_prefilter, sparse
@@ -209,8 +213,7 @@ class CatalogCache:
         collecting = gc.isenabled()
         gc.disable()
         try:
-            with path.open("rb") as handle:
-                data: Any = pickle.load(handle)
+            data: Any = _load(path)
         except Exception as exc:  # a truncated or foreign file is only a slower start
             log.warning("catalog cache %s unreadable (%s: %s); rebuilding", path, type(exc).__name__, exc)
             return None
@@ -280,7 +283,7 @@ class CatalogCache:
                     if isinstance(data, list):
                         out.writelines(data)
                     else:
-                        pickle.dump(data, out, protocol=pickle.HIGHEST_PROTOCOL)
+                        _dump(data, out)
                 os.replace(temporary, path)
             except BaseException:
                 Path(temporary).unlink(missing_ok=True)
@@ -299,6 +302,47 @@ class CatalogCache:
         self.features = {entry: f for entry, f in self.features.items() if entry in keep}
         # Parsed entries are kept as parsed (an overlay folder's are renamed after), so by key.
         self._entries = {key: entry for key, entry in self._entries.items() if key in self._used}
+
+
+_MAGIC = b"SBCACHE\x03"
+_ALIGN = 64
+
+
+def _dump(data: Any, out: BinaryIO) -> None:
+    """`data` pickled with its arrays out of band: magic, sizes, the pickle, then each array aligned."""
+    buffers: list[pickle.PickleBuffer] = []
+    body = pickle.dumps(data, protocol=5, buffer_callback=buffers.append)
+    raws = [buffer.raw() for buffer in buffers]
+    position = len(_MAGIC) + 16 + 16 * len(raws) + len(body)
+    spans: list[tuple[int, int]] = []
+    for raw in raws:
+        position = -(-position // _ALIGN) * _ALIGN
+        spans.append((position, raw.nbytes))
+        position += raw.nbytes
+    header = _MAGIC + struct.pack("<QQ", len(body), len(raws)) + b"".join(struct.pack("<QQ", *s) for s in spans)
+    out.write(header)
+    out.write(body)
+    written = len(header) + len(body)
+    for (start, size), raw in zip(spans, raws, strict=True):
+        out.write(bytes(start - written))
+        out.write(raw)
+        written = start + size
+
+
+def _load(path: Path) -> Any:
+    """What `_dump` wrote; its arrays are read-only views of the file mapped into memory."""
+    with path.open("rb") as handle:
+        mapped = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+    view = memoryview(mapped)
+    if view[: len(_MAGIC)] != _MAGIC:
+        raise ValueError("not a catalog cache file of this version")
+    body_size, count = struct.unpack_from("<QQ", mapped, len(_MAGIC))
+    table = len(_MAGIC) + 16
+    spans = [struct.unpack_from("<QQ", mapped, table + 16 * i) for i in range(count)]
+    body = table + 16 * count
+    if body + body_size > len(mapped) or any(start + size > len(mapped) for start, size in spans):
+        raise ValueError("truncated")
+    return pickle.loads(view[body : body + body_size], buffers=[view[start : start + size] for start, size in spans])
 
 
 def _unsafe(path: Path) -> str | None:

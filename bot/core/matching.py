@@ -33,7 +33,7 @@ from rapidfuzz import fuzz, process
 from bot.core.catalog import Catalog, Entry
 from bot.core.models import Candidate, MatchResult
 from bot.core.normalize import clean, normalize_cleaned, tokens
-from bot.core.regex_prefilter import PrefilteredPattern, Requirement, required_fragments
+from bot.core.regex_prefilter import FragmentIndex, PrefilteredPattern, Requirement, required_fragments
 from bot.core.sparse import Bools, Ints, PasteVector, SparseRows
 
 # Scores are on a 0-100 scale. A paste is answered in a channel at or above CONFIDENT.
@@ -271,7 +271,9 @@ class Matcher:
 
     def state(self) -> dict[str, Any]:
         """Everything `restore` needs to rebuild this matcher without its catalog's entries."""
-        return {name: getattr(self, name) for name in self._STATE}
+        state = {name: getattr(self, name) for name in self._STATE}
+        state["_fragments"] = None if self._fragments is None else self._fragments.state()
+        return state
 
     @classmethod
     def restore(cls, catalog: Catalog, state: Mapping[str, Any]) -> Matcher:
@@ -288,22 +290,24 @@ class Matcher:
         matcher._compiled = {}
         matcher._literal_postings = _Postings(matcher._word_numbers, matcher._literal_rows)
         matcher._clauses = {key: number for number, key in enumerate(matcher._clause_keys)}
+        fragments = state["_fragments"]
+        matcher._fragments = None if fragments is None else FragmentIndex(*fragments)
         return matcher
 
     # -- preprocessing ----------------------------------------------------------------------------
 
     def _build_patterns(self, entries: Sequence[Entry], prepared: list[EntryFeatures]) -> None:
-        """Patterns, found through an automaton over the literal fragments they need.
+        """Patterns, found through an index of the literal fragments they need.
 
-        A pattern runs only when its most selective requirement occurs in the paste (one pass of an
-        Aho-Corasick automaton finds all of them at once); patterns that need no literal run always.
+        A pattern runs only when its most selective requirement occurs in the paste (one lookup per
+        run of characters finds all of them at once); patterns that need no literal run always.
         """
         # Pattern texts and their entries; each is made ready for searching when a paste first wakes it.
         self._pattern_texts: list[str] = []
         owners: list[int] = []
         self._compiled: dict[int, PrefilteredPattern] = {}
         self._unfiltered: list[int] = []
-        # Any requirement will do for the automaton; the one whose fragments the fewest patterns share
+        # Any requirement will do for the index; the one whose fragments the fewest patterns share
         # wakes the pattern least often ("api error" is in hundreds of them, "overloaded_error" in few).
         frequency: Counter[str] = Counter(
             fragment for features in prepared for requirements in features.requirements
@@ -321,13 +325,9 @@ class Matcher:
                         by_fragment.setdefault(fragment, []).append(position)
                 else:
                     self._unfiltered.append(position)
-        self._fragments: Any = None
+        self._fragments: FragmentIndex | None = None
         if by_fragment:
-            automaton = ahocorasick.Automaton()
-            for fragment, positions in by_fragment.items():
-                automaton.add_word(fragment, tuple(positions))
-            automaton.make_automaton()
-            self._fragments = automaton
+            self._fragments = FragmentIndex.build({f: tuple(positions) for f, positions in by_fragment.items()})
         self._pattern_entry = np.array(owners, dtype=np.int64)
 
     def _pattern(self, position: int) -> PrefilteredPattern:
@@ -567,7 +567,7 @@ class Matcher:
         troubled = bool(TROUBLE_CUES.search(cleaned))
         candidates = set(self._unfiltered)
         if self._fragments is not None:
-            for _, positions in self._fragments.iter(lowered):
+            for positions in self._fragments.found(lowered):
                 candidates.update(positions)
         for position in sorted(candidates):
             index = int(self._pattern_entry[position])
