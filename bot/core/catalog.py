@@ -138,7 +138,7 @@ class Catalog:
         self._ids = tuple(ids)
         self.version = version
         self.folder = folder
-        self._index = {entry_id: number for number, entry_id in enumerate(self._ids)}
+        self._index = dict(zip(self._ids, range(len(self._ids)), strict=True))
         self._known = known
         self._read = read
 

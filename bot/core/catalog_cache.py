@@ -70,6 +70,10 @@ def _folders(folders: Folders) -> tuple[Path, ...]:
     return (Path(folders),) if isinstance(folders, Path | str) else tuple(Path(f) for f in folders)
 
 
+# Where the system can, files are listed and looked at relative to their open folder.
+_BY_DIRECTORY = os.stat in os.supports_dir_fd and os.scandir in os.supports_fd
+
+
 def stamp(folders: Folders) -> tuple[FileStamp, ...]:
     """Every catalog file of `folders` as the file system describes it, without reading any.
 
@@ -81,17 +85,29 @@ def stamp(folders: Folders) -> tuple[FileStamp, ...]:
         # One stat per file and nothing else per file: at ten thousand files, pathlib's objects and a
         # resolve per file cost several times the system calls.
         root = str(folder.resolve())
+        if not _BY_DIRECTORY:
+            for path in sorted([*folder.glob("*.yaml"), *folder.glob("*.yml")]):
+                try:
+                    info = path.stat()
+                except OSError:
+                    continue
+                found.append((root, path.name, info.st_size, info.st_ino, info.st_mtime_ns, info.st_ctime_ns))
+            continue
         try:
-            with os.scandir(folder) as listing:
-                names = sorted(item.name for item in listing if item.name.endswith((".yaml", ".yml")))
+            directory = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
         except OSError:
             continue
-        for name in names:
-            try:
-                info = os.stat(os.path.join(folder, name))
-            except OSError:
-                continue
-            found.append((root, name, info.st_size, info.st_ino, info.st_mtime_ns, info.st_ctime_ns))
+        try:
+            with os.scandir(directory) as listing:
+                names = sorted(item.name for item in listing if item.name.endswith((".yaml", ".yml")))
+            for name in names:
+                try:
+                    info = os.stat(name, dir_fd=directory)
+                except OSError:
+                    continue
+                found.append((root, name, info.st_size, info.st_ino, info.st_mtime_ns, info.st_ctime_ns))
+        finally:
+            os.close(directory)
     return tuple(found)
 
 

@@ -237,7 +237,7 @@ class Matcher:
         self._tools: list[str] = [entry.tool for entry in entries]
         self._titles: list[str] = [entry.title for entry in entries]
         self._has_patterns: list[bool] = [bool(entry.patterns) for entry in entries]
-        self._index_of = {entry_id: index for index, entry_id in enumerate(self._ids)}
+        self._index_of = dict(zip(self._ids, range(len(self._ids)), strict=True))
         known = {} if features is None else features
         prepared: list[EntryFeatures] = []
         for entry in entries:
@@ -251,7 +251,7 @@ class Matcher:
         # Every word of the keyword documents and profiles, by number.
         self._words: list[str] = sorted({word for features in prepared for word in features.words}
                                         | {word for features in prepared for word, _ in features.vocabulary})
-        self._word_numbers = {word: number for number, word in enumerate(self._words)}
+        self._word_numbers = dict(zip(self._words, range(len(self._words)), strict=True))
         # By word number; a word with no document frequency (only in prose) is unknown (-1).
         self._idf = np.array([idf.get(word, -1.0) for word in self._words], dtype=np.float64)
         self._idf_of: list[float] = self._idf.tolist()
@@ -284,12 +284,12 @@ class Matcher:
             setattr(matcher, name, state[name])
         if list(matcher._ids) != catalog.ids:
             raise ValueError("the saved matcher was made for another catalog")
-        matcher._index_of = {entry_id: index for index, entry_id in enumerate(matcher._ids)}
-        matcher._word_numbers = {word: number for number, word in enumerate(matcher._words)}
+        matcher._index_of = dict(zip(matcher._ids, range(len(matcher._ids)), strict=True))
+        matcher._word_numbers = dict(zip(matcher._words, range(len(matcher._words)), strict=True))
         matcher._idf_of = matcher._idf.tolist()
         matcher._compiled = {}
         matcher._literal_postings = _Postings(matcher._word_numbers, matcher._literal_rows)
-        matcher._clauses = {key: number for number, key in enumerate(matcher._clause_keys)}
+        matcher._clauses = dict(zip(matcher._clause_keys, range(len(matcher._clause_keys)), strict=True))
         fragments = state["_fragments"]
         matcher._fragments = None if fragments is None else FragmentIndex(*fragments)
         return matcher
@@ -425,7 +425,7 @@ class Matcher:
             words = phrase.split()
             groups.setdefault(" ".join(words[:3]), []).append((" ".join(words), index, clause_score))
         self._clause_keys: list[str] = list(groups)
-        self._clauses: dict[str, int] = {key: number for number, key in enumerate(self._clause_keys)}
+        self._clauses: dict[str, int] = dict(zip(self._clause_keys, range(len(self._clause_keys)), strict=True))
         members = [member for group in groups.values() for member in group]
         self._clause_starts = np.cumsum([0, *(len(group) for group in groups.values())], dtype=np.int64)
         self._clause_phrases: list[str] = [phrase for phrase, _, _ in members]

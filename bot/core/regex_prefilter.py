@@ -145,7 +145,7 @@ class FragmentIndex:
         self.grams = grams  # the runs fragments are filed under
         self.filed = filed  # gram number -> the fragment numbers filed under it
         self.short = short  # fragments shorter than GRAM: each one tried on every text
-        self._gram_numbers = {gram: number for number, gram in enumerate(grams)}
+        self._gram_numbers = dict(zip(grams, range(len(grams)), strict=True))
 
     @classmethod
     def build(cls, mapping: dict[str, tuple[int, ...]]) -> FragmentIndex:
