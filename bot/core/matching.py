@@ -34,7 +34,7 @@ from bot.core.catalog import Catalog, Entry
 from bot.core.models import Candidate, MatchResult
 from bot.core.normalize import clean, normalize_cleaned, tokens
 from bot.core.regex_prefilter import FragmentIndex, PrefilteredPattern, Requirement, required_fragments
-from bot.core.sparse import Bools, Ints, PasteVector, SparseRows
+from bot.core.sparse import Bools, Ints, PasteVector, SparseRows, Texts
 
 # Scores are on a 0-100 scale. A paste is answered in a channel at or above CONFIDENT.
 CONFIDENT = 62.0
@@ -100,9 +100,9 @@ class _Literals:
     """Every literal of the catalog, by position, in flat columns (a few objects to save and load)."""
 
     entry: Ints  # the entry each belongs to
-    texts: list[str]  # normalised
+    texts: Texts  # normalised
     signature: Bools  # a signature (else a variant)
-    shown: list[str]  # the literal as the catalog quotes it, for "why this answer"
+    shown: Texts  # the literal as the catalog quotes it, for "why this answer"
     words: SparseRows  # its distinct words, by number
     marks: SparseRows  # the words that set it apart, by number, with their weight (see _distinctive)
 
@@ -235,7 +235,7 @@ class Matcher:
         # What matching needs of each entry; the entries themselves stay with the catalog.
         self._ids: list[str] = [entry.id for entry in entries]
         self._tools: list[str] = [entry.tool for entry in entries]
-        self._titles: list[str] = [entry.title for entry in entries]
+        self._titles = Texts.of([entry.title for entry in entries])
         self._has_patterns: list[bool] = [bool(entry.patterns) for entry in entries]
         self._index_of = dict(zip(self._ids, range(len(self._ids)), strict=True))
         known = {} if features is None else features
@@ -303,7 +303,7 @@ class Matcher:
         run of characters finds all of them at once); patterns that need no literal run always.
         """
         # Pattern texts and their entries; each is made ready for searching when a paste first wakes it.
-        self._pattern_texts: list[str] = []
+        pattern_texts: list[str] = []
         owners: list[int] = []
         self._compiled: dict[int, PrefilteredPattern] = {}
         self._unfiltered: list[int] = []
@@ -315,8 +315,8 @@ class Matcher:
         by_fragment: dict[str, list[int]] = {}
         for index, (entry, features) in enumerate(zip(entries, prepared, strict=True)):
             for pattern, requirements in zip(entry.patterns, features.requirements, strict=True):
-                position = len(self._pattern_texts)
-                self._pattern_texts.append(pattern)
+                position = len(pattern_texts)
+                pattern_texts.append(pattern)
                 owners.append(index)
                 self._compiled[position] = PrefilteredPattern(pattern, PATTERN_FLAGS, requirements)
                 if requirements:
@@ -329,6 +329,7 @@ class Matcher:
         if by_fragment:
             self._fragments = FragmentIndex.build({f: tuple(positions) for f, positions in by_fragment.items()})
         self._pattern_entry = np.array(owners, dtype=np.int64)
+        self._pattern_texts = Texts.of(pattern_texts)
 
     def _pattern(self, position: int) -> PrefilteredPattern:
         found = self._compiled.get(position)
@@ -367,9 +368,9 @@ class Matcher:
         numbers = self._word_numbers
         self._literals = _Literals(
             entry=np.array(owners, dtype=np.int64),
-            texts=texts,
+            texts=Texts.of(texts),
             signature=np.array(signature, dtype=np.bool_),
-            shown=shown,
+            shown=Texts.of(shown),
             words=SparseRows.build([[(numbers[word], 1.0) for word in row] for row in words]),
             marks=SparseRows.build([[(numbers[word], weight) for word, weight in row.items()] for row in marks]),
         )
@@ -428,7 +429,7 @@ class Matcher:
         self._clauses: dict[str, int] = dict(zip(self._clause_keys, range(len(self._clause_keys)), strict=True))
         members = [member for group in groups.values() for member in group]
         self._clause_starts = np.cumsum([0, *(len(group) for group in groups.values())], dtype=np.int64)
-        self._clause_phrases: list[str] = [phrase for phrase, _, _ in members]
+        self._clause_phrases = Texts.of([phrase for phrase, _, _ in members])
         self._clause_entry = np.array([index for _, index, _ in members], dtype=np.int64)
         self._clause_score = np.array([clause_score for _, _, clause_score in members], dtype=np.float64)
 

@@ -52,5 +52,5 @@ def test_the_fragment_index_finds_exactly_the_fragments_a_text_holds(seed: int) 
     for _ in range(200):
         text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 30)))
         expected = sorted((number,) for number, fragment in enumerate(fragments) if fragment in text)
-        assert sorted(index.found(text)) == expected, text
-        assert sorted(restored.found(text)) == expected, text
+        assert sorted(map(tuple, index.found(text))) == expected, text
+        assert sorted(map(tuple, restored.found(text))) == expected, text
