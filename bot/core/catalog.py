@@ -9,8 +9,11 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
+import multiprocessing
+import os
 import re
 from collections.abc import Callable, Iterable, MutableMapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -232,12 +235,32 @@ def check_catalog(
     digest = hashlib.sha256()
     entries: list[Entry] = []
     seen: dict[str, str] = {}
+    # Read every file first, so that those whose content is new can be parsed together (see _parse_all);
+    # each file's problems are still reported in file order.
+    read: list[tuple[Path, bytes | None, list[CatalogProblem], tuple[str, str] | None]] = []
     for path in files:
-        raw_bytes = _read_bytes(path, problems)
+        file_problems: list[CatalogProblem] = []
+        raw_bytes = _read_bytes(path, file_problems)
+        key = None
+        if raw_bytes is not None:
+            digest.update(path.name.encode() + b"\0" + raw_bytes + b"\0")
+            key = (path.name, hashlib.sha256(raw_bytes).hexdigest())
+        read.append((path, raw_bytes, file_problems, key))
+    new = [(path, raw) for path, raw, _, key in read
+           if raw is not None and (memo is None or key is None or key not in memo)]
+    parsed = dict(zip([path for path, _ in new], _parse_all(new), strict=True))
+    for path, raw_bytes, file_problems, key in read:
+        problems.extend(file_problems)
         if raw_bytes is None:
             continue
-        digest.update(path.name.encode() + b"\0" + raw_bytes + b"\0")
-        entry = _parse_remembered(path, raw_bytes, problems, memo)
+        if path in parsed:
+            entry, parse_problems = parsed[path]
+            problems.extend(parse_problems)
+            if entry is not None and memo is not None and key is not None:
+                memo[key] = entry  # only clean parses are remembered
+        else:
+            assert memo is not None and key is not None
+            entry = memo[key]
         if entry is None:
             continue
         if entry.id in seen:
@@ -284,19 +307,37 @@ def _read_bytes(path: Path, problems: list[CatalogProblem]) -> bytes | None:
         return None
 
 
-def _parse_remembered(
-    path: Path, raw_bytes: bytes, problems: list[CatalogProblem], memo: EntryMemo | None
-) -> Entry | None:
-    """`_parse_file`, skipped for content validated before (only clean parses are remembered)."""
-    if memo is None:
-        return _parse_file(path, raw_bytes, problems)
-    key = (path.name, hashlib.sha256(raw_bytes).hexdigest())
-    entry = memo.get(key)
-    if entry is None:
-        entry = _parse_file(path, raw_bytes, problems)
-        if entry is not None:
-            memo[key] = entry
-    return entry
+# Parsing and validating a file takes a millisecond or more (most of it the timed trial of its regular
+# expressions); a first start of a large catalog spreads that over worker processes when it can.
+PARALLEL_MIN_FILES = 400
+MAX_WORKERS = 4
+Parsed = tuple[Entry | None, list[CatalogProblem]]
+
+
+def _parse_one(item: tuple[Path, bytes]) -> Parsed:
+    problems: list[CatalogProblem] = []
+    return _parse_file(item[0], item[1], problems), problems
+
+
+def _workers(files: int) -> int:
+    if files < PARALLEL_MIN_FILES:
+        return 1
+    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return max(1, min(usable, MAX_WORKERS))
+
+
+def _parse_all(items: list[tuple[Path, bytes]]) -> list[Parsed]:
+    """`_parse_file` of each (path, bytes), in order: in worker processes when there are many."""
+    workers = _workers(len(items))
+    if workers > 1:
+        try:
+            # Spawned, not forked: the caller may be a thread of a running event loop.
+            context = multiprocessing.get_context("spawn")
+            with ProcessPoolExecutor(workers, mp_context=context) as pool:
+                return list(pool.map(_parse_one, items, chunksize=max(1, len(items) // (8 * workers))))
+        except Exception as exc:  # no processes here (a sandbox, a frozen program): one at a time
+            log.warning("catalog files parsed one at a time (%s: %s)", type(exc).__name__, exc)
+    return [_parse_one(item) for item in items]
 
 
 def _parse_file(path: Path, raw_bytes: bytes, problems: list[CatalogProblem]) -> Entry | None:
@@ -466,7 +507,8 @@ def _check_semantics(name: str, stem: str, values: dict[str, Any], problems: lis
         )
     for index, pattern in enumerate(values.get("patterns", ())):
         try:
-            compiled = re.compile(pattern, re.IGNORECASE)
+            # The flags the trial below compiles with, so that re's own cache compiles it once.
+            compiled = re.compile(pattern, re.IGNORECASE | re.DOTALL)
         except re.error as exc:
             problems.append(CatalogProblem(name, "patterns", f"item {index + 1}: invalid regular expression: {exc}"))
             continue

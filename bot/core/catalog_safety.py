@@ -189,6 +189,17 @@ def pattern_problem(pattern: str, flags: int = re.IGNORECASE | re.DOTALL) -> str
     return None
 
 
+@functools.lru_cache(maxsize=64)
+def _parsed(pattern: str, flags: int) -> list[Any] | None:
+    """The stdlib parser's tree of `pattern` (read, never changed): parsed once for both checks that read it."""
+    if _sre_parser is None:
+        return None
+    try:
+        return list(_sre_parser.parse(pattern, flags))
+    except Exception:
+        return None
+
+
 def _repeat_ops() -> tuple[Any, ...]:
     c = _sre_constants
     return (c.MAX_REPEAT, c.MIN_REPEAT)
@@ -197,11 +208,8 @@ def _repeat_ops() -> tuple[Any, ...]:
 def _nested_quantifier(pattern: str, flags: int) -> str | None:
     if _sre_parser is None:
         return None
-    try:
-        parsed = _sre_parser.parse(pattern, flags)
-    except Exception:
-        return None
-    return _find_nested(list(parsed), outer=None)
+    parsed = _parsed(pattern, flags)
+    return None if parsed is None else _find_nested(parsed, outer=None)
 
 
 def _find_nested(items: list[Any], outer: str | None) -> str | None:
@@ -308,12 +316,11 @@ def _atoms(pattern: str, flags: int) -> list[str]:
     """Literal runs and a representative of each character class: what adversarial text is made of."""
     if _sre_parser is None:
         return []
-    try:
-        parsed = _sre_parser.parse(pattern, flags)
-    except Exception:
+    parsed = _parsed(pattern, flags)
+    if parsed is None:
         return []
     found: list[str] = []
-    _collect(list(parsed), found)
+    _collect(parsed, found)
     return list(dict.fromkeys(a for a in found if a))[:12]
 
 
