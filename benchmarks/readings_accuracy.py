@@ -3,7 +3,8 @@
 Usage: python benchmarks/readings_accuracy.py [PATH ...] [--repeat N] [--quiet]
 
 Without PATH it scores the dev eval set and every part of the extra real-text set
-(tests/data/readings-extra/dev.jsonl, written against; holdout.jsonl and holdout3.jsonl, kept aside).
+(tests/data/readings-extra/dev.jsonl, written against; holdout.jsonl, holdout3.jsonl and holdout4.jsonl,
+kept aside).
 
 Scoring follows tests/data/eval/READINGS.md: a line is exactly right when its tool matches and its
 readings match as an unordered multiset on window, percent, from_percent, limit_hit and idle.
@@ -40,6 +41,7 @@ DEFAULT_PATHS = [
     ROOT / "tests" / "data" / "readings-extra" / "dev.jsonl",
     ROOT / "tests" / "data" / "readings-extra" / "holdout.jsonl",
     ROOT / "tests" / "data" / "readings-extra" / "holdout3.jsonl",
+    ROOT / "tests" / "data" / "readings-extra" / "holdout4.jsonl",
 ]
 # The previous parser's speed as a share of the same-process baseline, measured on 2026-12-01 over
 # the dev set with this file's _rate (three runs: 0.0044, 0.0045, 0.0059; the median is kept). In the

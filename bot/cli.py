@@ -725,7 +725,7 @@ async def _chart(args: argparse.Namespace, app: Any) -> int:
     since, until = _since(args.since), _now()
     # Distinct people per kind and period, counted in the database: any window costs a few numbers.
     people = await app.store.people_per_period(since, until, bucket_size(until - since))
-    incidents = await app.store.list_incidents(None)
+    incidents = await app.store.incidents_during(since, until)
     chart = counted_reports_chart(people, incidents, since, until)
     try:
         await cpu(render_chart, chart, args.out)

@@ -1,12 +1,12 @@
 """The Discord front end: a thin translator between discord.py and the core.
 
-A channel message becomes an `Incoming` plus a `_DiscordPort` (👀, thread history, reply, edit, staff
-role) and goes to the core's triage (`bot.core.triage`); a slash command, menu pick or button becomes an
-`Incoming` plus an `_InteractionPort` and goes to `SupportService.respond`, which posts the replies
-through it, as Slack's commands do. Replies are rendered as embeds with persistent buttons
-(`discord_render`). Nothing here decides *what* to answer: watch lists, channel modes, thread
-skipping, merging and staff rules live in the core. discord.py's HTTP errors become `DeliveryError`
-here, at the edge.
+A channel message becomes an `Incoming` plus a `_DiscordPort` (👀, thread history, reply, edit) and
+goes to the core's triage (`bot.core.triage`); a slash command, menu pick or button becomes an
+`Incoming` (saying whether the person's role or permissions make them staff) plus an `_InteractionPort`
+and goes to `SupportService.respond`, which posts the replies through it, as Slack's commands do.
+Replies are rendered as embeds with persistent buttons (`discord_render`). Nothing here decides *what*
+to answer: watch lists, channel modes, thread skipping, merging and staff rules live in the core.
+discord.py's HTTP errors become `DeliveryError` here, at the edge.
 
     await run_discord(service, settings)   # what the CLI runs; returns only when cancelled
 The application's declared surface (intents, invite, endpoints, app commands) is in `discord_app`.
@@ -29,11 +29,10 @@ from bot.adapters.discord_render import (
     NO_PINGS,
     ActionButton,
     build_view,
-    chart_files,
     clip,
     fallback_parts,
     render_embed,
-    staff_mention,
+    render_message,
     thread_name,
 )
 from bot.config import Settings
@@ -49,6 +48,7 @@ PLATFORM = "discord"
 RECEIPT_EMOJI = "\N{EYES}"
 HISTORY_LOOKBACK = 50  # earlier messages read from a thread to see who already helped
 TOKEN_REJECTED = "DISCORD_TOKEN was rejected by Discord"
+SORRY = "Sorry, something went wrong on my side. Please try again in a minute."
 INTENT_MISSING = (
     "Discord refused the Message Content intent: enable it under Bot -> Privileged Gateway Intents "
     "in the Developer Portal"
@@ -113,22 +113,18 @@ def message_incoming(message: discord.Message, *, bot_id: int | None) -> Incomin
                      mentioned=mentions_bot(message, bot_id))
 
 
-def interaction_incoming(interaction: discord.Interaction[Any], command: Command, text: str) -> Incoming:
-    """A command, menu pick or click: addressed to the bot by its nature."""
+def interaction_incoming(interaction: discord.Interaction[Any], command: Command, text: str,
+                         settings: Settings) -> Incoming:
+    """A command, menu pick or click: addressed to the bot by its nature; the person's roles and
+    permissions come with it, so whether the platform makes them staff costs no question."""
     message = interaction.message
     incoming = _incoming(interaction.channel, interaction.user, interaction.guild_id, text, command=command,
-                         message_id=str(message.id) if message is not None else None, mentioned=True)
+                         message_id=str(message.id) if message is not None else None, mentioned=True,
+                         platform_staff=is_platform_staff(interaction.user, settings, interaction.permissions))
     return incoming if incoming.channel_id else replace(incoming, channel_id=str(interaction.channel_id or ""))
 
 
 # -- the client ------------------------------------------------------------------------------------
-
-
-class SupportTree(app_commands.CommandTree["SupportBot"]):
-    async def on_error(self, interaction: discord.Interaction[Any], error: app_commands.AppCommandError) -> None:
-        name = interaction.command.name if interaction.command else "?"
-        log.error("app command /%s failed", name, exc_info=error)
-        await _InteractionPort(self.client, interaction).apologise()
 
 
 class SupportBot(discord.Client):
@@ -146,7 +142,8 @@ class SupportBot(discord.Client):
         super().__init__(intents=bot_intents(), **options)
         self.service = service
         self.settings = settings
-        self.tree = SupportTree(self)
+        self.tree: app_commands.CommandTree[SupportBot] = app_commands.CommandTree(self)
+        self.tree.error(self._on_command_error)
         self.synced_commands: list[app_commands.AppCommand] = []
         self._alerts = alerts
         install_commands(self)
@@ -171,20 +168,15 @@ class SupportBot(discord.Client):
     async def sync_commands(self) -> None:
         """Register the app commands: in one guild when DISCORD_GUILD_ID is set (instant), else globally."""
         guild_id = self.settings.discord_guild_id
+        guild = discord.Object(id=guild_id) if guild_id else None
+        if guild is not None:
+            self.tree.copy_global_to(guild=guild)
         try:
-            if guild_id:
-                guild = discord.Object(id=guild_id)
-                self.tree.copy_global_to(guild=guild)
-                self.synced_commands = await self.tree.sync(guild=guild)
-            else:
-                self.synced_commands = await self.tree.sync()
-        except discord.Forbidden as exc:
-            log.error("Discord refused to register the slash commands%s (%s %s): invite the bot with the "
-                      "applications.commands scope", f" in guild {guild_id}" if guild_id else "",
-                      exc.status, exc.code)
-            return
+            self.synced_commands = await self.tree.sync(guild=guild)
         except discord.HTTPException as exc:
-            log.error("could not register the slash commands: %s %s", exc.status, exc.code)
+            hint = ": invite the bot with the applications.commands scope" if exc.status == 403 else ""
+            log.error("Discord refused to register the slash commands%s (%s %s)%s",
+                      f" in guild {guild_id}" if guild_id else "", exc.status, exc.code, hint)
             return
         log.info("%d app commands synced %s", len(self.synced_commands),
                  f"to guild {guild_id}" if guild_id else "globally (may take up to an hour to appear)")
@@ -194,6 +186,10 @@ class SupportBot(discord.Client):
 
     async def on_error(self, event_method: str, /, *args: Any, **kwargs: Any) -> None:
         log.exception("error while handling Discord event %s", event_method)
+
+    async def _on_command_error(self, interaction: discord.Interaction[Any], error: Exception) -> None:
+        log.error("app command /%s failed", interaction.command.name if interaction.command else "?", exc_info=error)
+        await _InteractionPort(self, interaction).note(SORRY)
 
     # -- channel messages -------------------------------------------------------------------------
 
@@ -211,15 +207,6 @@ class SupportBot(discord.Client):
         if self.user is not None and message.author.id == self.user.id:
             return False
         return message.type in (discord.MessageType.default, discord.MessageType.reply)
-
-    async def post_reply(self, message: discord.Message, reply: Reply) -> discord.Message | None:
-        """Answer a message: in a new thread on it when DISCORD_USE_THREADS is set, else as a reply."""
-        if (self.settings.discord_use_threads and message.guild is not None
-                and not isinstance(message.channel, discord.Thread)):
-            thread = await self._thread_for(message, reply)
-            if thread is not None:
-                return await self._send(thread, reply)
-        return await self._send(message.channel, reply, reference=message)
 
     async def _thread_for(self, message: discord.Message, reply: Reply) -> discord.abc.Messageable | None:
         try:
@@ -241,20 +228,11 @@ class SupportBot(discord.Client):
         `target` is a channel, or an interaction's follow-up webhook (`extra` then says `ephemeral`).
         """
         guild = guild or getattr(target, "guild", None) or (reference.guild if reference else None)
-        content, mentions = staff_mention(reply, guild, self.settings.discord_staff_role)
-        kwargs: dict[str, Any] = {"allowed_mentions": mentions, **extra, **({"content": content} if content else {})}
+        kwargs = {**await render_message(reply, guild, self.settings.discord_staff_role), **extra}
         if reference is not None:
-            kwargs["reference"] = reference.to_reference(fail_if_not_exists=False)
-            kwargs["mention_author"] = False
-        view = build_view(reply)
-        if view is not None:
-            kwargs["view"] = view
-        embed = render_embed(reply)
-        files = await chart_files(reply, embed)
-        if files:
-            kwargs["files"] = files
+            kwargs.update(reference=reference.to_reference(fail_if_not_exists=False), mention_author=False)
         try:
-            return await target.send(embed=embed, **kwargs)
+            return await target.send(**kwargs)
         except discord.HTTPException as exc:
             if exc.status != 400:
                 log.warning("Discord refused a reply: %s %s", exc.status, exc.code)
@@ -262,8 +240,9 @@ class SupportBot(discord.Client):
             log.warning("Discord rejected an embed (%s); sending plain text instead", exc.code)
         try:  # the plain-text form, cut at line boundaries into as many messages as it needs
             first: discord.Message | None = None
+            content = kwargs.pop("content", None)
+            kwargs.pop("embed")
             kwargs.pop("files", None)
-            kwargs.pop("content", None)
             for part in fallback_parts(reply, content):
                 sent = await target.send(content=part, **kwargs)
                 first = first or sent
@@ -294,18 +273,14 @@ class SupportBot(discord.Client):
         port = _InteractionPort(self, interaction, thinking=True)
         if await port.acknowledge():
             parsed = parse_command(command.value, text) if command is Command.ERRFIX else None
-            await self.service.respond(interaction_incoming(interaction, *(parsed or (command, text))), port)
+            incoming = interaction_incoming(interaction, *(parsed or (command, text)), self.settings)
+            await self.service.respond(incoming, port)
 
     async def handle_action(self, interaction: discord.Interaction[Any], command: Command, value: str) -> None:
         """A button click (routed by custom_id by `ActionButton`, so it works after a restart)."""
         port = _InteractionPort(self, interaction)
-        if not await port.acknowledge():
-            return
-        try:
-            await self.service.respond(interaction_incoming(interaction, command, value), port)
-        except Exception:  # the click was acknowledged: say sorry rather than leave the person waiting
-            log.exception("button %s failed", command.value)
-            await port.apologise()
+        if await port.acknowledge():  # the core says sorry if the click's work fails
+            await self.service.respond(interaction_incoming(interaction, command, value, self.settings), port)
 
 
 class _InteractionPort(PlainPort):
@@ -343,9 +318,6 @@ class _InteractionPort(PlainPort):
     async def edit(self, posted: Posted, reply: Reply) -> None:
         raise DeliveryError("discord: an interaction's answer is never edited in place")
 
-    async def is_staff(self) -> bool:
-        return is_platform_staff(self.interaction.user, self.bot.settings, self.interaction.permissions)
-
     async def note(self, text: str) -> None:
         """A short private note: the interaction's answer, or a follow-up once it has been acknowledged."""
         response, text = self.interaction.response, clip(text, 2000)
@@ -356,9 +328,6 @@ class _InteractionPort(PlainPort):
                 await response.send_message(text, ephemeral=True, allowed_mentions=NO_PINGS)
         except discord.HTTPException as exc:
             log.warning("Discord refused a private note on an interaction: %s %s", exc.status, exc.code)
-
-    async def apologise(self) -> None:
-        await self.note("Sorry, something went wrong on my side. Please try again in a minute.")
 
 
 @contextlib.contextmanager
@@ -400,7 +369,12 @@ class _DiscordPort(PlainPort):
         return ThreadAuthors(opener=opener, people=frozenset(people))
 
     async def post(self, reply: Reply) -> Posted | None:
-        sent = await self.bot.post_reply(self.message, reply)
+        """In a new thread on the message when DISCORD_USE_THREADS is set, else as a reply to it."""
+        message, bot = self.message, self.bot
+        thread = None
+        if bot.settings.discord_use_threads and message.guild and not isinstance(message.channel, discord.Thread):
+            thread = await bot._thread_for(message, reply)
+        sent = await (bot._send(thread, reply) if thread else bot._send(message.channel, reply, reference=message))
         if sent is None:
             raise DeliveryError(f"discord: answering message {self.message.id} failed")
         return Posted(str(sent.channel.id), str(sent.id))
@@ -410,9 +384,6 @@ class _DiscordPort(PlainPort):
         with _refused(f"editing {posted.message_id}"):
             await channel.get_partial_message(int(posted.message_id)).edit(
                 embed=render_embed(reply), view=build_view(reply), allowed_mentions=NO_PINGS)
-
-    async def is_staff(self) -> bool:
-        return is_platform_staff(self.message.author, self.bot.settings)
 
 
 # -- the CLI's entry point -------------------------------------------------------------------------

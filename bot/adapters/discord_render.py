@@ -1,7 +1,7 @@
 """Discord rendering for the adapter: `Reply` -> embed + persistent buttons + plain text, within Discord's limits.
 
-Pure functions apart from `chart_files` (which draws a chart off the event loop) and `ActionButton`,
-the one `DynamicItem` every button of ours is made of: its custom_id ("sb:<command>:<value>", e.g.
+Pure functions apart from `chart_files` and `render_message` (which draw a chart off the event loop)
+and `ActionButton`, the one `DynamicItem` every button of ours is made of: its custom_id ("sb:<command>:<value>", e.g.
 "sb:feedback:12:fixed") carries everything a click needs, so buttons keep working after a restart
 without any view being stored (`Client.add_dynamic_items`).
 
@@ -247,6 +247,16 @@ async def chart_files(reply: Reply, embed: discord.Embed) -> list[discord.File]:
         return []
     embed.set_image(url=f"attachment://{reply.chart.filename}")
     return [discord.File(io.BytesIO(png), filename=reply.chart.filename)]
+
+
+async def render_message(reply: Reply, guild: discord.Guild | None, staff_role_wanted: str | None) -> dict[str, Any]:
+    """A reply as the parts of one message, for `send()`: the embed (with its chart), its buttons, and
+    on an escalation the staff role's ping (the only mention ever allowed)."""
+    content, mentions = staff_mention(reply, guild, staff_role_wanted)
+    embed = render_embed(reply)
+    files, view = await chart_files(reply, embed), build_view(reply)
+    return {"embed": embed, "allowed_mentions": mentions, **({"content": content} if content else {}),
+            **({"files": files} if files else {}), **({"view": view} if view is not None else {})}
 
 
 def fallback_parts(reply: Reply, content: str | None = None) -> list[str]:

@@ -5,9 +5,11 @@ Every listener acknowledges first and works after (Slack wants an answer within 
 Nothing here decides *what* to answer. A channel message becomes an `Incoming` plus a `_SlackPort`
 (👀, thread history, channel name, post, edit, staff group) and goes to the core's triage
 (`bot.core.triage`); a command, button or the shortcut becomes an `Incoming` plus the port of where
-it came from and goes to `SupportService.respond()`, which posts its replies through that port. The
-port knows only *where* a reply goes: an ephemeral message, a response_url answer, the thread, or the
-App Home tab. Web API failures become `DeliveryError` here, at the edge.
+it came from and goes to `SupportService.respond()`, which posts its replies through that port
+(`/quota TEXT` and its form go to `respond_within()`: the answer rides on the acknowledgement when it
+is ready in time). The port knows only *where* a reply goes: an ephemeral message, a response_url
+answer, the thread, a direct message, or the App Home tab. Web API failures become `DeliveryError`
+here, at the edge.
 
 Public entry points: `build_slack_app()` (the Bolt app, for tests and embedding) and `run_slack()` (what
 the CLI runs: Socket Mode by default, HTTP with `http=True`).
@@ -18,10 +20,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from collections import OrderedDict
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterable, Mapping
 from contextlib import asynccontextmanager
-from dataclasses import replace
 from typing import Any
 
 import aiohttp
@@ -48,6 +48,7 @@ from bot.core.commands import parse_command
 from bot.core.errors import ConfigError, DeliveryError
 from bot.core.models import Command, Incoming, Reply
 from bot.core.ports import AlertRelay, Posted, ThreadAuthors
+from bot.core.recent import Recent
 from bot.core.service import SupportService
 from bot.core.triage import deliver
 
@@ -57,12 +58,8 @@ PLATFORM = "slack"
 EVENTS_PATH = "/slack/events"
 EYES = "eyes"
 LOOKUP_SHORTCUT = "sb_lookup_error"  # callback_id of the message shortcut in slack/manifest.yml
-# Public replies that leave an ephemeral context go to the channel on purpose: sharing and asking a person.
-BROADCAST_COMMANDS = frozenset({Command.SHARE, Command.ESCALATE})
 REMEMBERED_EVENTS = 10_000
-VIEW_ACK_SECONDS = 2.5  # a modal submission must be answered within 3 s; past this we answer by DM
-COMMAND_ACK_SECONDS = 2.5  # the same for /quota's own response; past this, the answer goes via response_url
-INTERIM = "Working on your report: the answer follows in a moment."
+ACK_SECONDS = 2.5  # /quota and its form are answered within Slack's 3 s when they can be
 AUTH_ERRORS = frozenset({"invalid_auth", "not_authed", "account_inactive", "token_revoked",
                          "token_expired", "not_allowed_token_type"})
 
@@ -71,32 +68,14 @@ def make_client(settings: Settings) -> AsyncWebClient:
     """The Web API client: base URL from settings (the test seam), 429s and dropped connections retried."""
     if not settings.slack_bot_token:
         raise ConfigError("SLACK_BOT_TOKEN is not set")
-    client = AsyncWebClient(token=str(settings.slack_bot_token), base_url=_with_slash(settings.slack_api_url))
-    _add_retry_handlers(client)
-    return client
-
-
-def _add_retry_handlers(client: AsyncWebClient) -> None:
-    if not any(isinstance(h, AsyncRateLimitErrorRetryHandler) for h in client.retry_handlers):
-        client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=2))
-    if not any(isinstance(h, AsyncConnectionErrorRetryHandler) for h in client.retry_handlers):
-        client.retry_handlers.append(AsyncConnectionErrorRetryHandler(max_retry_count=1))
-
-
-def _with_slash(url: str) -> str:
-    return url if url.endswith("/") else url + "/"
-
-
-class _DropClientTokenWarning(logging.Filter):
-    """Bolt warns that `token` is unused whenever SLACK_BOT_TOKEN is in the environment and a client is
-    passed; we pass the client on purpose (it carries our base URL), so the warning is noise."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        return "`token` will be unused" not in record.getMessage()
+    base_url = settings.slack_api_url if settings.slack_api_url.endswith("/") else settings.slack_api_url + "/"
+    return AsyncWebClient(token=str(settings.slack_bot_token), base_url=base_url)  # retries: added by SlackBot
 
 
 _bolt_log = logging.getLogger("slack_bolt.supportbot")
-_bolt_log.addFilter(_DropClientTokenWarning())
+# Bolt warns that `token` is unused whenever SLACK_BOT_TOKEN is in the environment and a client is
+# passed; we pass the client on purpose (it carries our base URL), so the warning is noise.
+_bolt_log.addFilter(lambda record: "`token` will be unused" not in record.getMessage())
 
 
 class SlackBot:
@@ -107,9 +86,10 @@ class SlackBot:
         self.service = service
         self.settings = settings
         self.client = client
-        _add_retry_handlers(client)
+        for retry in (AsyncRateLimitErrorRetryHandler(max_retry_count=2), AsyncConnectionErrorRetryHandler(max_retry_count=1)):
+            if not any(type(h) is type(retry) for h in client.retry_handlers):  # 429s and dropped connections
+                client.retry_handlers.append(retry)
         self.bot_user_id = ""
-        self.bot_id = ""
         self.app = AsyncApp(
             client=client,
             # Passed explicitly (even when empty) so Bolt never reads SLACK_SIGNING_SECRET itself.
@@ -121,7 +101,7 @@ class SlackBot:
             # been handed over (Bolt's own fire-and-forget listener futures are never left behind).
             process_before_response=True,
         )
-        self._events: OrderedDict[str, None] = OrderedDict()
+        self._events: Recent[str, None] = Recent(REMEMBERED_EVENTS)
         self.background = Background("slack")
         # One connection pool for every Web API call and response_url answer: the SDK's default opens
         # a session, a TLS context and a connection per call, on the event loop that acknowledges.
@@ -151,7 +131,6 @@ class SlackBot:
                 raise ConfigError(f"Slack rejected SLACK_BOT_TOKEN ({error})") from None
             raise DeliveryError(f"slack: auth.test failed: {error}") from None
         self.bot_user_id = str(response.get("user_id") or "")
-        self.bot_id = str(response.get("bot_id") or "")
         log.info("slack: connected as %s in team %s", self.bot_user_id, response.get("team_id"))
 
     async def wait_idle(self, timeout: float = 10.0) -> None:
@@ -173,8 +152,7 @@ class SlackBot:
         app = self.app
         app.event("message")(self._on_message_event)
         app.event("app_home_opened")(self._on_home_opened)
-        app.command(re.compile(r"^/(errfix|incidents)$"))(self._acked(self.run_command, "command"))
-        app.command("/quota")(self._on_quota)
+        app.command(re.compile(r"^/(errfix|incidents|quota)$"))(self._on_command)
         app.action(re.compile("^" + re.escape(sb.ACTION_PREFIX)))(self._acked(self.run_action, "button"))
         app.shortcut(LOOKUP_SHORTCUT)(self._acked(self.run_lookup, "lookup shortcut"))
         app.view(sb.QUOTA_CALLBACK)(self._on_quota_view)
@@ -226,15 +204,14 @@ class SlackBot:
             log.warning("%s", exc)
             return None
 
-    async def respond(self, response_url: str, rendered: sb.Rendered, *, in_channel: bool = False,
-                      replace_original: bool = False) -> bool:
+    async def respond(self, response_url: str, rendered: sb.Rendered, *, in_channel: bool = False) -> bool:
         """Answer through an interaction's response_url (works in channels the bot has not joined)."""
         webhook = AsyncWebhookClient(response_url, session=self.http_session(),
                                      retry_handlers=[AsyncRateLimitErrorRetryHandler(max_retry_count=2)])
         try:
             response = await webhook.send(text=rendered.text, blocks=rendered.blocks,
                                           response_type="in_channel" if in_channel else "ephemeral",
-                                          replace_original=replace_original, unfurl_links=False, unfurl_media=False)
+                                          replace_original=False, unfurl_links=False, unfurl_media=False)
         except (aiohttp.ClientError, TimeoutError) as exc:
             log.warning("slack: response_url failed: %s: %s", type(exc).__name__, exc)
             return False
@@ -261,24 +238,14 @@ class SlackBot:
                                 context: Mapping[str, Any]) -> None:
         # Bolt's authorization ran auth.test for us; learn who we are from it.
         self.bot_user_id = self.bot_user_id or str(context.get("bot_user_id") or "")
-        self.bot_id = self.bot_id or str(context.get("bot_id") or "")
-        if not self._first_delivery(body, request):
-            return
-        self.background.spawn(self.handle_message(event, str(body.get("team_id") or "")), "message")
-
-    def _first_delivery(self, body: Mapping[str, Any], request: AsyncBoltRequest) -> bool:
-        """False for Slack's retry of an event we already took (same event_id)."""
         event_id = str(body.get("event_id") or "")
-        retry = request.headers.get("x-slack-retry-num")
-        if not event_id:
-            return True
-        if event_id in self._events:
+        if event_id in self._events:  # Slack's retry of an event we already took
+            retry = request.headers.get("x-slack-retry-num")
             log.info("slack: ignoring repeat of event %s (retry %s)", event_id, retry[0] if retry else "-")
-            return False
-        self._events[event_id] = None
-        while len(self._events) > REMEMBERED_EVENTS:
-            self._events.popitem(last=False)
-        return True
+            return
+        if event_id:
+            self._events[event_id] = None
+        self.background.spawn(self.handle_message(event, str(body.get("team_id") or "")), "message")
 
     async def handle_message(self, event: Mapping[str, Any], team_id: str) -> None:
         """A person's new message -> `Incoming` + port -> the core's triage, which decides everything else."""
@@ -307,29 +274,18 @@ class SlackBot:
 
     # -- charts --------------------------------------------------------------------------------------------------
 
-    async def share_chart_privately(self, chart: ChartData, channel: str, user: str) -> None:
-        """A staff view's chart goes to the person's DM with the bot: the view itself was private."""
-        channel = channel if channel.startswith("D") else ""
-        if not channel:
-            opened = await self.call("conversations_open", users=user)
-            channel = str(((opened or {}).get("channel") or {}).get("id") or "")
-        if channel:
-            await self.upload_chart(chart, channel, comment="Chart for your `/incidents` overview")
-
     async def upload_chart(self, chart: ChartData, channel: str, *, thread_ts: str | None = None,
-                           comment: str = "") -> bool:
+                           comment: str = "") -> None:
         """Draw the chart off the event loop and upload it (files upload v2); a text sparkline without matplotlib."""
+        if not channel:
+            return
         png = await render_png_async(chart)
+        where: dict[str, Any] = {"channel": channel, **({"thread_ts": thread_ts} if thread_ts else {})}
         if png is None:
-            text = "```" + chart_text(chart) + "```"
-            return await self.call("chat_postMessage", channel=channel, text=text,
-                                   **({"thread_ts": thread_ts} if thread_ts else {})) is not None
-        extra: dict[str, Any] = {"thread_ts": thread_ts} if thread_ts else {}
-        if comment:
-            extra["initial_comment"] = comment
-        done = await self.call("files_upload_v2", channel=channel, file=png, filename=chart.filename,
-                               title=chart.title[:250], **extra)
-        return done is not None
+            await self.call("chat_postMessage", text="```" + chart_text(chart) + "```", **where)
+        else:
+            await self.call("files_upload_v2", file=png, filename=chart.filename, title=chart.title[:250], **where,
+                            **({"initial_comment": comment} if comment else {}))
 
     # -- slash commands ------------------------------------------------------------------------------------------------
 
@@ -347,69 +303,46 @@ class SlackBot:
             where = self.port(command)
             await self.service.respond(self.incoming(where, *parsed, command), where)
 
-    async def _on_quota(self, ack: AsyncAck, command: dict[str, Any]) -> None:
-        """/quota: the thank-you is the command's own response when the report is stored within
-        Slack's window, so an acknowledgement means a stored report; otherwise a short "working on
-        it" first, and the answer follows through response_url."""
-        text = sb.from_slack(str(command.get("text") or "")).strip()
-        parsed = parse_command("/quota", text)
-        if text.lower() in ("", "form") or parsed is None:
+    async def _on_command(self, ack: AsyncAck, command: dict[str, Any]) -> None:
+        """Acknowledged at once and answered after, except /quota TEXT: its acknowledgement carries the
+        answer when it is ready within Slack's window, so a thank-you seen means a report stored
+        (`SupportService.respond_within`)."""
+        quota = command.get("command") == "/quota"
+        text = sb.from_slack(str(command.get("text") or "")).strip() if quota else ""
+        if text.lower() in ("", "form"):  # not /quota TEXT: acknowledged before any work is done
             await ack()
             self.background.spawn(self.run_command(command), "command")
             return
         where = self.port(command)
-        work = asyncio.ensure_future(self.service.handle(self.incoming(where, *parsed, command), where))
-        done, _ = await asyncio.wait({work}, timeout=COMMAND_ACK_SECONDS)
-        if not done:
-            await ack(text=INTERIM, response_type="ephemeral")
-            self.background.spawn(self._answer_when_done(work, where), "/quota")
-            return
-        try:
-            replies = work.result()
-        except Exception:
-            log.exception("slack: /quota failed")
-            await ack(text="Sorry, that did not work; nothing was recorded. Please try again in a minute.",
-                      response_type="ephemeral")
-            return
-        if not replies:
+        timely = await self.service.respond_within(self.incoming(where, Command.QUOTA, text, command), where,
+                                                   ACK_SECONDS)
+        if timely.now is None:
             await ack()
-            return
-        first, *rest = replies
-        rendered = sb.render(first)
-        await ack(text=rendered.text, blocks=rendered.blocks,
-                  response_type="ephemeral" if first.private else "in_channel")
-        if rest:
-            self.background.spawn(deliver(where, rest), "/quota")
+        else:
+            rendered = sb.render(timely.now)
+            await ack(text=rendered.text, blocks=rendered.blocks,
+                      response_type="ephemeral" if timely.now.private else "in_channel")
+        if timely.later is not None:
+            self.background.spawn(timely.later, "/quota")
 
-    async def _answer_when_done(self, work: asyncio.Future[list[Reply]], where: _SlackPort) -> None:
-        await deliver(where, await work)
-
-    # -- the quota modal ----------------------------------------------------------------------------------------------------
+    # -- the quota form ----------------------------------------------------------------------------------------------------
 
     async def _on_quota_view(self, ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
-        values = view.get("state", {}).get("values", {})
-        text, errors = sb.quota_text_from_view(values)
+        """The form's answer replaces the form; one not ready within Slack's window follows by direct message."""
+        text, errors = sb.quota_text_from_view(view.get("state", {}).get("values", {}))
         if errors:
             await ack(response_action="errors", errors=errors)
             return
         where = self.port(body, channel=str(view.get("private_metadata") or ""))
-        work = asyncio.ensure_future(self.service.handle(self.incoming(where, Command.QUOTA, text, body), where))
-        done, _ = await asyncio.wait({work}, timeout=VIEW_ACK_SECONDS)
-        if done:
-            replies = work.result()
-            if replies:
-                await ack(response_action="update", view=sb.result_modal(replies[0]))
-            else:
-                await ack()
-            return
-        await ack()  # too slow for the modal: close it and send the answer as a direct message
-
-        async def later() -> None:
-            for reply in await work:
-                rendered = sb.render(reply)
-                await self.call("chat_postMessage", channel=where.user, text=rendered.text, blocks=rendered.blocks)
-
-        self.background.spawn(later(), "quota modal")
+        by_dm = _SlackPort(self, where.user, where.user, ephemeral=False, direct=True)
+        timely = await self.service.respond_within(self.incoming(where, Command.QUOTA, text, body), by_dm,
+                                                   ACK_SECONDS)
+        if timely.now is None:
+            await ack()
+        else:
+            await ack(response_action="update", view=sb.result_modal(timely.now))
+        if timely.later is not None:
+            self.background.spawn(timely.later, "quota form")
 
     # -- buttons, the shortcut, App Home ------------------------------------------------------------------------------------------
 
@@ -424,12 +357,10 @@ class SlackBot:
         ephemeral = bool(container.get("is_ephemeral")) or not message
         thread_ts = None if ephemeral else (message.get("thread_ts") or message.get("ts"))
         where = self.port(body, thread_ts=thread_ts, ephemeral=ephemeral, home=home)
-        incoming = self.incoming(where, command, str(action.get("value") or ""), body,
-                                 message_id=container.get("message_ts"), thread_id=thread_ts)
-        replies = await self.service.handle(incoming, where)
-        if command in BROADCAST_COMMANDS and ephemeral and not where.response_url:
-            replies = [replace(r, private=True) for r in replies]  # nowhere public to put them
-        await deliver(where, replies)
+        # A click in a private message with no response_url has no public way back (the core keeps it private).
+        await self.service.respond(self.incoming(where, command, str(action.get("value") or ""), body,
+                                                 message_id=container.get("message_ts"), thread_id=thread_ts,
+                                                 private_only=ephemeral and not where.response_url), where)
 
     async def run_lookup(self, shortcut: Mapping[str, Any]) -> None:
         message = shortcut.get("message") or {}
@@ -458,9 +389,10 @@ class _SlackPort:
 
     def __init__(self, bot: SlackBot, channel: str, user: str, *, ts: str | None = None,
                  thread_ts: str | None = None, response_url: str | None = None, ephemeral: bool = True,
-                 home: bool = False) -> None:
+                 home: bool = False, direct: bool = False) -> None:
         self.bot, self.channel, self.user, self.ts, self.thread_ts = bot, channel, user, ts, thread_ts
         self.response_url, self.ephemeral, self.home = response_url, ephemeral, home
+        self.direct = direct  # the person's own conversation with the bot: private replies are plain posts
 
     async def react(self) -> None:
         await self.bot.api("reactions_add", channel=self.channel, timestamp=self.ts, name=EYES)
@@ -486,12 +418,13 @@ class _SlackPort:
         if reply.ping_staff and not ping:
             log.warning("slack: escalation without SLACK_STAFF_USERGROUP or Slack ids in SUPPORTBOT_STAFF")
         rendered = sb.render(reply, ping=ping)
-        if reply.private:  # in the thread the person is in, if any
+        if reply.private and not self.direct:  # in the thread the person is in, if any
             if not (self.response_url and await bot.respond(self.response_url, rendered)) and self.channel:
                 await bot.api("chat_postEphemeral", channel=self.channel, user=self.user, text=rendered.text,
                               blocks=rendered.blocks, **({"thread_ts": self.thread_ts} if self.thread_ts else {}))
-            if reply.chart is not None and self.user:
-                await bot.share_chart_privately(reply.chart, self.channel, self.user)
+            if reply.chart is not None and self.user:  # a file cannot go in an ephemeral: to the person's DM
+                await bot.upload_chart(reply.chart, await self._direct_channel(),
+                                       comment="Chart for your `/incidents` overview")
             return None
         if self.ephemeral and self.response_url:
             await bot.respond(self.response_url, rendered, in_channel=True)
@@ -505,6 +438,12 @@ class _SlackPort:
         if reply.chart is not None:  # an incident alert's chart goes in its thread
             await bot.upload_chart(reply.chart, sent.channel_id, thread_ts=sent.message_id or None)
         return sent
+
+    async def _direct_channel(self) -> str:
+        if self.channel.startswith("D"):
+            return self.channel
+        opened = await self.bot.api("conversations_open", users=self.user)
+        return str((opened.get("channel") or {}).get("id") or "")
 
     async def edit(self, posted: Posted, reply: Reply) -> None:
         rendered = sb.render(reply)

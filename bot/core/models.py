@@ -63,6 +63,9 @@ class Incoming:
     is_direct: bool = False
     mentioned: bool = False  # the bot was addressed directly
     platform_staff: bool = False  # the platform itself grants staff (role, permission, user group)
+    # It came from a place with no public way back (a private message with nothing to answer it
+    # through): every reply stays private, even a Share or an Escalate.
+    private_only: bool = False
     received_at: dt.datetime | None = None
 
 

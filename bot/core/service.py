@@ -13,8 +13,9 @@ import asyncio
 import datetime as dt
 import logging
 import time
-from collections.abc import Sequence
-from dataclasses import replace
+from collections.abc import Coroutine, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
 
 from bot.core import replies
 from bot.core.bounded import TextWorkRefused, run_bounded
@@ -153,10 +154,34 @@ class SupportService:
 
     async def respond(self, incoming: Incoming, port: ChatPort) -> list[Reply]:
         """Answer a command and post every reply through the port it came from (what `deliver` does).
-        A person who asked always hears something, if only that there is nothing to show."""
-        answers = await self.handle(incoming, port) or [NOTHING_TO_SHOW]
+        A person who asked always hears something: that there is nothing to show, or that it failed."""
+        try:
+            answers = await self.handle(incoming, port) or [NOTHING_TO_SHOW]
+        except Exception:  # a bug in one command must not leave the person waiting
+            log.exception("%s from %s:%s failed", incoming.command.value, incoming.platform, incoming.user_id)
+            answers = [SORRY]
         await deliver(port, answers)
         return answers
+
+    async def respond_within(self, incoming: Incoming, port: ChatPort, seconds: float) -> Timely:
+        """Answer a command against a platform's deadline (Slack wants a command answered within 3 s).
+
+        Ready in time: the first reply is what the acknowledgement carries (so a thank-you seen means
+        a report stored) and the rest is posted after it through `port`. Not ready: the
+        acknowledgement says the answer follows, and every reply is posted through `port` when done.
+        """
+        work = asyncio.ensure_future(self.handle(incoming, port))
+        done, _ = await asyncio.wait({work}, timeout=seconds)
+        if not done:
+            return Timely(ANSWER_FOLLOWS, _deliver_when_done(work, port))
+        try:
+            answers = work.result()
+        except Exception:  # the acknowledgement is the only answer left: say so rather than nothing
+            log.exception("%s from %s:%s failed", incoming.command.value, incoming.platform, incoming.user_id)
+            return Timely(SORRY)
+        if not answers:
+            return Timely()
+        return Timely(answers[0], deliver(port, answers[1:]) if len(answers) > 1 else None)
 
     async def handle(self, incoming: Incoming, port: ChatPort | None = None) -> list[Reply]:
         """Answer a command (or button, or menu pick). `port` lets the platform vouch for staff.
@@ -182,7 +207,8 @@ class SupportService:
         try:
             with self.work.track():
                 try:
-                    return await self._dispatch(incoming, port)
+                    answers = await self._dispatch(incoming, port)
+                    return [replace(r, private=True) for r in answers] if incoming.private_only else answers
                 except StoreError as exc:
                     log.error("store error while handling %s from %s:%s: %s",
                               incoming.command.value, incoming.platform, incoming.user_id, exc)
@@ -448,7 +474,8 @@ class SupportService:
 
     async def _alert(self, incident: Incident, now: dt.datetime) -> None:
         alert = replies.incident_alert(incident, self.catalog)
-        sightings = await self.store.sightings(now - dt.timedelta(hours=SPIKE_CHART_HOURS), now)
+        sightings = await self.store.sightings(now - dt.timedelta(hours=SPIKE_CHART_HOURS), now,
+                                               of=(incident.tool, incident.symptom))
         chart = spike_chart(sightings, incident, now, self.detection.recent, SPIKE_CHART_HOURS)
         await self.alert_staff(replace(alert, chart=chart))
 
@@ -490,17 +517,23 @@ class SupportService:
 
         # Everything is counted in SQL, and the reads do not depend on each other: a store with a
         # connection pool answers them side by side, so the view waits for the slowest, not the sum.
-        summary, every_incident, clusters, top_answers, feedback, people = await asyncio.gather(
+        async def incidents() -> tuple[Sequence[Incident], Sequence[Incident]]:
+            # Those overlapping the week are shaded on the chart; the open ones are listed, whenever opened.
+            return await asyncio.gather(
+                store.incidents_during(week, now),
+                store.list_incidents((IncidentStatus.OPEN, IncidentStatus.ACKNOWLEDGED)),
+            )
+
+        summary, (week_incidents, open_incidents), clusters, top_answers, feedback, people = await asyncio.gather(
             store.tally(now - dt.timedelta(hours=24), just_after(now)),
-            store.list_incidents(None),  # newest first; the chart shades them all, the view lists the open
+            incidents(),
             gaps(),
             store.top_answers(now - dt.timedelta(days=7), now, replies.TOP_ANSWERS_SHOWN),
             store.feedback_summary(),
             store.people_per_period(week, now, bucket_size(now - week)),
         )
-        incidents = [i for i in every_incident if i.status in (IncidentStatus.OPEN, IncidentStatus.ACKNOWLEDGED)]
-        chart = counted_reports_chart(people, every_incident, week, now)
-        return replies.staff_reply(summary.lines(), incidents, clusters, top_answers, feedback, self.catalog, chart)
+        chart = counted_reports_chart(people, week_incidents, week, now)
+        return replies.staff_reply(summary.lines(), open_incidents, clusters, top_answers, feedback, self.catalog, chart)
 
     async def _on_incident_step(self, incoming: Incoming) -> list[Reply]:
         number = incoming.text.strip().lstrip("#")
@@ -562,6 +595,23 @@ STAFF_COMMANDS = frozenset({Command.INCIDENTS, Command.ACK_INCIDENT, Command.RES
                             Command.CHANNEL_MODE, Command.RELOAD})
 
 
+@dataclass(frozen=True, slots=True)
+class Timely:
+    """A command answered against a platform's deadline (`SupportService.respond_within`)."""
+
+    now: Reply | None = None  # what the acknowledgement carries; None: a bare acknowledgement
+    later: Coroutine[Any, Any, None] | None = None  # to run once acknowledged: posts what is left
+
+
+async def _deliver_when_done(work: asyncio.Future[list[Reply]], port: ChatPort) -> None:
+    try:
+        answers = await work or [NOTHING_TO_SHOW]
+    except Exception:  # the person was told an answer follows: it does, if only an apology
+        log.exception("a command answered after its deadline failed")
+        answers = [SORRY]
+    await deliver(port, answers)
+
+
 class ReplyCollector(PlainPort):
     """A `ChatPort` that keeps what would be posted: a message handled outside any chat platform."""
 
@@ -593,6 +643,9 @@ BUSY = replies.notice(
     "Please send it again in a minute.",
     kind=ReplyKind.REFUSAL,
 )
+
+ANSWER_FOLLOWS = replies.notice("Working on it", "The answer follows in a moment.")
+SORRY = replies.notice("Sorry, that did not work", "Something went wrong on my side. Please try again in a minute.")
 
 NOTHING_TO_SHOW = replies.notice("Nothing to show for that", "Try `/errfix help` for what I can do.")
 

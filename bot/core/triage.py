@@ -55,6 +55,7 @@ from bot.core.models import (
 )
 from bot.core.policy import Policy
 from bot.core.ports import ChatPort, Clock, IncidentStore, Posted, ThreadAuthors
+from bot.core.recent import Recent
 from bot.core.stats import Stats
 from bot.core.tallies import REPORT, UNKNOWN_TOOL, tool_label
 
@@ -94,8 +95,8 @@ class Triage:
         self.clock = clock
         self.work = work or InFlight()
         self.stats = stats or Stats()
-        self._names: OrderedDict[tuple[str, str], str] = OrderedDict()
-        self._helped: OrderedDict[tuple[str, str, str], None] = OrderedDict()  # threads a person took on
+        self._names: Recent[tuple[str, str], str] = Recent(REMEMBERED)
+        self._helped: Recent[tuple[str, str, str], None] = Recent(REMEMBERED)  # threads a person took on
         self._groups: dict[tuple[str, str, str, str], _MergeGroup] = {}
         self._locks: OrderedDict[tuple[str, str, str], asyncio.Lock] = OrderedDict()
 
@@ -164,8 +165,6 @@ class Triage:
             except DeliveryError as exc:
                 log.warning("could not read the channel's name: %s", exc)
                 return False  # not cached: asked again next time
-            while len(self._names) > REMEMBERED:
-                self._names.popitem(last=False)
         return self.policy.watches(platform, channel_id, self._names[key])
 
     # -- threads ---------------------------------------------------------------------------------------
@@ -187,8 +186,6 @@ class Triage:
             log.info("not answering in thread %s/%s (a person already helped)", incoming.channel_id,
                      incoming.thread_id)
             self._helped[thread] = None
-            while len(self._helped) > REMEMBERED:
-                self._helped.popitem(last=False)
             return True
         return False
 

@@ -363,6 +363,12 @@ _V4_ANSWER_THREADS: tuple[tuple[str, str], ...] = (
     _both("CREATE INDEX answers_thread ON answers (platform, channel_id, thread_id)"),
 )
 
+# Version 5: the staff chart and `supportbot chart` read only the incidents that overlap their window
+# (still open, or changed since the window began), so the view does not grow with every incident ever.
+_V5_INCIDENT_WINDOW: tuple[tuple[str, str], ...] = (
+    _both("CREATE INDEX incidents_updated ON incidents (updated_at)"),
+)
+
 #: The migration after which stored reports need their symptoms worked out (see `SQLStore`).
 SYMPTOMS_VERSION = 2
 
@@ -390,6 +396,12 @@ MIGRATIONS: tuple[Migration, ...] = (
         description="the thread each answer went to",
         sqlite=tuple(s for s, _ in _V4_ANSWER_THREADS),
         postgres=tuple(p for _, p in _V4_ANSWER_THREADS),
+    ),
+    Migration(
+        version=5,
+        description="incidents by last change, for views of one window",
+        sqlite=tuple(s for s, _ in _V5_INCIDENT_WINDOW),
+        postgres=tuple(p for _, p in _V5_INCIDENT_WINDOW),
     ),
 )
 

@@ -570,16 +570,21 @@ class SQLStore(ABC):
             row = await db.fetchone("SELECT MIN(received_at) FROM quota_reports")
         return None if row is None or row[0] is None else self._time_out(row[0])
 
-    async def sightings(self, since: dt.datetime, until: dt.datetime) -> Sequence[Sighting]:
+    async def sightings(self, since: dt.datetime, until: dt.datetime,
+                        of: tuple[str, str] | None = None) -> Sequence[Sighting]:
         """Who showed which symptom of which tool in the buckets ending in (since, until]; each
-        sighting is dated at the end of its bucket."""
+        sighting is dated at the end of its bucket. `of` = (tool, symptom) reads only that pair's
+        (an incident's chart), not every tool's during a storm."""
+        sql = (
+            "SELECT DISTINCT tool, symptom, platform, user_id, bucket FROM report_symptoms"
+            " WHERE bucket > ? AND bucket <= ?"
+        )
+        params: tuple[object, ...] = (bucket_of(since), bucket_of(until))
+        if of is not None:
+            sql += " AND tool = ? AND symptom = ?"
+            params += of
         async with self._read("read recent symptoms") as db:
-            rows = await db.fetch(
-                "SELECT DISTINCT tool, symptom, platform, user_id, bucket FROM report_symptoms"
-                " WHERE bucket > ? AND bucket <= ?",
-                bucket_of(since),
-                bucket_of(until),
-            )
+            rows = await db.fetch(sql, *params)
         return [Sighting(str(r[0]), str(r[1]), (str(r[2]), str(r[3])), bucket_end(int(r[4]))) for r in rows]
 
     async def chunk_counts(self, queries: Sequence[ChunkQuery]) -> dict[ChunkQuery, int]:
@@ -1006,6 +1011,18 @@ class SQLStore(ABC):
         sql += " ORDER BY opened_at DESC, id DESC"
         async with self._read("list incidents") as db:
             rows = await db.fetch(sql, *params)
+        return [self._incident(row) for row in rows]
+
+    async def incidents_during(self, since: dt.datetime, until: dt.datetime) -> Sequence[Incident]:
+        """Incidents that overlap [since, until], newest first: opened by `until` and either still
+        open or changed since `since`. Bounded by the window, not by every incident ever kept."""
+        sql = (
+            f"SELECT {_INCIDENT_COLUMNS} FROM incidents WHERE opened_at <= ? AND"
+            " (status IN ('open', 'acknowledged') OR updated_at >= ?)"
+            " ORDER BY opened_at DESC, id DESC"
+        )
+        async with self._read("list incidents") as db:
+            rows = await db.fetch(sql, self._time_in(until), self._time_in(since))
         return [self._incident(row) for row in rows]
 
     async def transition_incident(

@@ -1,11 +1,14 @@
 """The parser's knowledge as data: every tool format's samples, the lexicon's phrase syntax, and one
-real report per language (texts from public issue threads, cut to the sentences that matter)."""
+real report per language (texts from public issue threads, cut to the sentences that matter), and the
+schema of the held-aside real-text sets."""
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from collections import Counter
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -254,3 +257,72 @@ def test_the_package_stays_platform_neutral() -> None:
         names = {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
         names |= {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module}
         assert not {n for n in names if n.startswith(forbidden)}, path.name
+
+
+# ---------------------------------------------------------------------------------------------
+# The held-aside real-text sets: schema only (their texts are not parsed here, so nobody tunes
+# the parser against them by reading test failures).
+
+EXTRA_DIR = Path(__file__).resolve().parents[1] / "data" / "readings-extra"
+HELD_ASIDE = ("holdout.jsonl", "holdout3.jsonl", "holdout4.jsonl")
+READING_KEYS = {"window", "percent", "from_percent", "limit_hit", "resets", "idle"}
+WINDOW_RE = re.compile(r"^(session|weekly|daily|monthly|unknown|weekly-[a-z]+)$")
+
+
+def _jsonl(name: str) -> list[dict[str, Any]]:
+    with (EXTRA_DIR / name).open(encoding="utf-8") as fh:
+        return [json.loads(line) for line in fh if line.strip()]
+
+
+def _percent_ok(value: Any) -> bool:
+    return value is None or (isinstance(value, int | float) and not isinstance(value, bool) and 0 <= value <= 100)
+
+
+@pytest.mark.parametrize("name", HELD_ASIDE)
+def test_held_aside_set_follows_the_labelling_schema(name: str) -> None:
+    rows = _jsonl(name)
+    assert rows, name
+    assert len({row["id"] for row in rows}) == len(rows), "ids repeat"
+    for row in rows:
+        where = f"{name}:{row.get('id')}"
+        assert set(row) == {"id", "text", "source", "split", "expect"}, where
+        assert row["split"] == "holdout", where
+        assert isinstance(row["text"], str) and row["text"].strip(), where
+        assert isinstance(row["source"], str) and row["source"].startswith(("https://", "written")), where
+        expect = row["expect"]
+        assert set(expect) == {"tool", "readings", "plan", "model_mode"}, where
+        assert expect["tool"] is None or (isinstance(expect["tool"], str) and expect["tool"]), where
+        assert expect["plan"] is None or (isinstance(expect["plan"], str) and expect["plan"]), where
+        assert expect["model_mode"] in (None, "opus", "sonnet-only"), where
+        if not expect["readings"]:  # negatives carry no tool, plan or mode (READINGS.md)
+            assert (expect["tool"], expect["plan"], expect["model_mode"]) == (None, None, None), where
+        for reading in expect["readings"]:
+            assert set(reading) == READING_KEYS, where
+            assert WINDOW_RE.match(reading["window"]), where
+            assert _percent_ok(reading["percent"]) and _percent_ok(reading["from_percent"]), where
+            assert isinstance(reading["limit_hit"], bool), where
+            assert reading["idle"] in (None, True, False), where
+            assert reading["resets"] is None or (isinstance(reading["resets"], str) and reading["resets"].strip()), where
+            if reading["percent"] is not None and reading["percent"] >= 100:
+                assert reading["limit_hit"], where
+
+
+def test_newest_held_aside_set_shares_no_source_or_text_with_the_others() -> None:
+    """A fresh set measures generalisation only while none of its threads or texts was seen before."""
+
+    def url(source: str) -> str:
+        return source.split("#", 1)[0].rstrip("/")
+
+    def words(text: str) -> str:
+        return " ".join(text.split()).lower()
+
+    newest = _jsonl("holdout4.jsonl")
+    others = [row for path in sorted(EXTRA_DIR.glob("*.jsonl")) if path.name != "holdout4.jsonl" for row in _jsonl(path.name)]
+    eval_set = Path(__file__).resolve().parents[1] / "data" / "eval" / "readings-dev.jsonl"
+    with eval_set.open(encoding="utf-8") as fh:
+        others += [json.loads(line) for line in fh if line.strip()]
+    seen_urls = {url(row["source"]) for row in others}
+    seen_texts = {words(row["text"]) for row in others}
+    assert not [row["id"] for row in newest if url(row["source"]) in seen_urls]
+    assert not [row["id"] for row in newest if words(row["text"]) in seen_texts]
+    assert len({url(row["source"]) for row in newest}) == len(newest)

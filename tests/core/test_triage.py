@@ -6,6 +6,7 @@ here each rule is pinned down once, including the failure paths a real platform 
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from dataclasses import dataclass, field
 
@@ -235,7 +236,6 @@ async def test_platform_staff_is_asked_only_for_staff_commands(store, catalog) -
 
 async def test_matching_a_paste_runs_off_the_event_loop(store, catalog, monkeypatch) -> None:
     """CPU work on a paste must not hold up the loop that acknowledges other requests."""
-    import asyncio
     import threading
 
     service, port = make(store, catalog), RecordingPort()
@@ -325,3 +325,65 @@ async def test_the_home_page_shows_staff_the_overview_and_everyone_the_help(stor
     other = await service.home_page(msg("", command=Command.INCIDENTS, user="U2"), RecordingPort(),
                                     notice=staff.overview)  # the overview is never repeated as a notice
     assert other.overview.kind is ReplyKind.REFUSAL and other.notice is None
+
+
+async def test_a_command_against_a_deadline_is_answered_now_or_posted_when_done(store, catalog) -> None:
+    service = make(store, catalog)
+    port = RecordingPort()
+    timely = await service.respond_within(msg("session 64% -> 100% overnight", command=Command.QUOTA), port, 30)
+    assert timely.now is not None and "recorded" in timely.now.title and timely.later is None
+    assert port.posts == []  # the acknowledgement carries it
+
+    release = asyncio.Event()
+
+    class SlowGroupPort(RecordingPort):
+        async def is_staff(self) -> bool:
+            await release.wait()
+            return True
+
+    slow = SlowGroupPort()
+    timely = await service.respond_within(msg("", command=Command.INCIDENTS, user="U7"), slow, 0.01)
+    assert timely.now is not None and "follows" in timely.now.summary and timely.later is not None
+    release.set()
+    await timely.later
+    assert [r.title for r in slow.posts] == ["Support overview"]
+
+    class LateBrokenPort(RecordingPort):
+        async def is_staff(self) -> bool:
+            await release.wait()
+            raise RuntimeError("boom")
+
+    release.clear()
+    late = LateBrokenPort()
+    timely = await service.respond_within(msg("", command=Command.INCIDENTS, user="U10"), late, 0.01)
+    release.set()
+    assert timely.later is not None
+    await timely.later  # the person was told an answer follows: it is an apology
+    assert [r.title for r in late.posts] == ["Sorry, that did not work"]
+
+    class BrokenPort(RecordingPort):
+        async def is_staff(self) -> bool:
+            raise RuntimeError("boom")
+
+    timely = await service.respond_within(msg("", command=Command.INCIDENTS, user="U8"), BrokenPort(), 30)
+    assert timely.now is not None and "did not work" in timely.now.title and timely.later is None
+
+
+async def test_with_no_public_way_back_even_a_share_stays_private(store, catalog) -> None:
+    service = make(store, catalog)
+    shared, kept = RecordingPort(), RecordingPort()
+    await service.respond(msg("claude-code-529-overloaded", command=Command.SHARE), shared)
+    await service.respond(msg("claude-code-529-overloaded", command=Command.SHARE, private_only=True), kept)
+    assert not shared.posts[0].private and kept.posts[0].private
+
+
+async def test_a_command_that_fails_still_answers_the_person(store, catalog) -> None:
+    service = make(store, catalog)
+
+    class BrokenPort(RecordingPort):
+        async def is_staff(self) -> bool:
+            raise RuntimeError("boom")
+
+    port = BrokenPort()
+    [sorry] = await service.respond(msg("", command=Command.INCIDENTS, user="U9"), port)
+    assert port.posts == [sorry] and sorry.private and "did not work" in sorry.title

@@ -415,6 +415,24 @@ async def test_list_incidents_newest_first_and_by_status(store: IncidentStore) -
     assert list(await store.list_incidents([])) == []
 
 
+async def test_incidents_during_a_window_leave_out_those_closed_before_it_or_opened_after(
+    store: IncidentStore,
+) -> None:
+    closed_long_ago = await store.open_incident(make_incident(at=T0))
+    assert closed_long_ago is not None
+    await store.transition_incident(closed_long_ago, IncidentStatus.RESOLVED, "slack:U1", T0 + minutes(5))
+    still_open = await store.open_incident(make_incident(at=T0 + minutes(10), tool="Codex CLI"))
+    closed_inside = await store.open_incident(make_incident(at=T0 + minutes(20), tool="Gemini CLI"))
+    assert closed_inside is not None
+    await store.transition_incident(closed_inside, IncidentStatus.RESOLVED, "slack:U1", T0 + minutes(70))
+    opened_after = await store.open_incident(make_incident(at=T0 + minutes(200), tool="Kiro"))
+    assert opened_after is not None
+
+    window = await store.incidents_during(T0 + minutes(60), T0 + minutes(120))
+
+    assert [i.id for i in window] == [closed_inside, still_open]
+
+
 # ---------------------------------------------------------------------------------------------
 # settings
 

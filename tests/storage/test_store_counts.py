@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import random
+from collections import Counter
 
 import pytest
 
@@ -140,6 +141,18 @@ async def test_people_per_period_equals_the_chart_drawn_from_sightings(store: In
     assert counted[("idle_jump", 1)] == 1
     with pytest.raises(StoreError):
         await store.people_per_period(since, until, dt.timedelta(minutes=7))
+
+
+async def test_sightings_of_one_tool_and_symptom_are_that_pair_of_all_sightings(store: IncidentStore) -> None:
+    reports, start = stream(9)
+    await store.import_reports(reports)
+    since, until = start - 24 * HOUR, start + 4 * HOUR
+    every = await store.sightings(since, until)
+    pairs = {(s.tool, s.symptom) for s in every}
+    assert len(pairs) > 1  # otherwise the filter would have nothing to leave out
+    for tool, symptom in pairs:
+        only = await store.sightings(since, until, of=(tool, symptom))
+        assert Counter(only) == Counter(s for s in every if (s.tool, s.symptom) == (tool, symptom))
 
 
 async def test_import_is_idempotent_and_skips_what_is_present(store: IncidentStore) -> None:
