@@ -9,11 +9,8 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
-import multiprocessing
-import os
 import re
 from collections.abc import Callable, Iterable, MutableMapping, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,6 +20,7 @@ import yaml
 from bot.core.catalog_problem import CatalogProblem
 from bot.core.catalog_safety import MAX_FILE_BYTES, FileRefused, load_yaml, pattern_problem, read_entry_file
 from bot.core.errors import CatalogError
+from bot.core.workers import map_in_workers
 
 log = logging.getLogger(__name__)
 
@@ -307,10 +305,6 @@ def _read_bytes(path: Path, problems: list[CatalogProblem]) -> bytes | None:
         return None
 
 
-# Parsing and validating a file takes a millisecond or more (most of it the timed trial of its regular
-# expressions); a first start of a large catalog spreads that over worker processes when it can.
-PARALLEL_MIN_FILES = 400
-MAX_WORKERS = 4
 Parsed = tuple[Entry | None, list[CatalogProblem]]
 
 
@@ -319,25 +313,11 @@ def _parse_one(item: tuple[Path, bytes]) -> Parsed:
     return _parse_file(item[0], item[1], problems), problems
 
 
-def _workers(files: int) -> int:
-    if files < PARALLEL_MIN_FILES:
-        return 1
-    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    return max(1, min(usable, MAX_WORKERS))
-
-
 def _parse_all(items: list[tuple[Path, bytes]]) -> list[Parsed]:
-    """`_parse_file` of each (path, bytes), in order: in worker processes when there are many."""
-    workers = _workers(len(items))
-    if workers > 1:
-        try:
-            # Spawned, not forked: the caller may be a thread of a running event loop.
-            context = multiprocessing.get_context("spawn")
-            with ProcessPoolExecutor(workers, mp_context=context) as pool:
-                return list(pool.map(_parse_one, items, chunksize=max(1, len(items) // (8 * workers))))
-        except Exception as exc:  # no processes here (a sandbox, a frozen program): one at a time
-            log.warning("catalog files parsed one at a time (%s: %s)", type(exc).__name__, exc)
-    return [_parse_one(item) for item in items]
+    """`_parse_file` of each (path, bytes), in order. Parsing and validating a file takes a millisecond
+    or more (most of it the timed trial of its regular expressions), so a first start of a large catalog
+    spreads it over worker processes."""
+    return map_in_workers(_parse_one, items)
 
 
 def _parse_file(path: Path, raw_bytes: bytes, problems: list[CatalogProblem]) -> Entry | None:

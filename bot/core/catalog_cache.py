@@ -44,6 +44,7 @@ from bot.core.catalog_folders import check_folders
 from bot.core.catalog_problem import CatalogProblem
 from bot.core.errors import CatalogError
 from bot.core.matching import EntryFeatures, Matcher
+from bot.core.workers import map_in_workers
 
 if TYPE_CHECKING:
     from bot.core.knowledge import KnowledgeBase
@@ -206,6 +207,9 @@ class CatalogCache:
     def matcher(self, catalog: Catalog) -> Matcher:
         """A matcher for `catalog`, preparing only the entries not prepared before; then saved."""
         self._load_parts()
+        # Entries new to the cache are prepared first, in worker processes when there are many of them.
+        missing = [entry for entry in catalog.entries if entry not in self.features]
+        self.features.update(zip(missing, map_in_workers(matching.entry_features, missing), strict=True))
         matcher = Matcher(catalog, features=self.features)
         self._forget_all_but(catalog.entries)
         self.save()

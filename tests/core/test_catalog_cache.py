@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot.core import catalog as catalog_module
-from bot.core import matching
+from bot.core import matching, workers
 from bot.core.catalog import default_catalog_dir
 from bot.core.catalog_cache import CatalogCache
 from bot.core.errors import CatalogError
@@ -285,3 +285,17 @@ def test_an_entry_stays_readable_after_a_later_save_replaces_the_file(tmp_path: 
     assert ready_start(tmp_path / "cache", folder).catalog.get("zz-team-entry") is not None
     assert entries.stat().st_ino != before  # a new ready catalog and entries were saved
     assert serving.get(PICKED[1]) is not None and serving.get(PICKED[1]).id == PICKED[1]  # type: ignore[union-attr]
+
+
+def test_entries_prepared_in_worker_processes_match_as_prepared_here(
+    tmp_path: Path, folder: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    here = Matcher(CatalogCache(None, str(folder)).load(folder))
+    monkeypatch.setattr(workers, "workers", lambda items: 2)
+    there = start(tmp_path / "cache", folder)
+    assert "in this process instead" not in caplog.text  # the workers did it
+    for name in PICKED:
+        entry = here.catalog.get(name)
+        assert entry is not None
+        for text in (*entry.examples, entry.signature):
+            assert there.match(text) == here.match(text)
