@@ -132,7 +132,7 @@ class Catalog:
     page, and `entries` reads the rest only for the rare uses that walk all of them.
     """
 
-    __slots__ = ("_ids", "_index", "_known", "_read", "folder", "version")
+    __slots__ = ("_all", "_ids", "_index", "_known", "_read", "folder", "version")
 
     def __init__(self, ids: Sequence[str], version: str, folder: str,
                  known: dict[int, Entry], read: Callable[[int], Entry] | None) -> None:
@@ -142,6 +142,7 @@ class Catalog:
         self._index = dict(zip(self._ids, range(len(self._ids)), strict=True))
         self._known = known
         self._read = read
+        self._all: tuple[Entry, ...] | None = None
 
     @classmethod
     def of(cls, entries: Iterable[Entry], version: str, folder: str = "") -> Catalog:
@@ -164,7 +165,9 @@ class Catalog:
 
     @property
     def entries(self) -> tuple[Entry, ...]:
-        return tuple(self.at(number) for number in range(len(self._ids)))
+        if self._all is None:
+            self._all = tuple(self.at(number) for number in range(len(self._ids)))
+        return self._all
 
     def get(self, entry_id: str) -> Entry | None:
         number = self._index.get(entry_id)
