@@ -918,6 +918,94 @@ def test_statements_joined_or_kept_apart(text: str, rows: list[tuple[str, float 
     assert sorted(got, key=str) == sorted(rows, key=str)
 
 
+def test_lone_reset_of_a_named_limit_is_a_reading() -> None:
+    readings = parse_readings("Codex now says the weekly limit resets on March 3.").readings
+    assert [(r.window, r.percent, r.limit_hit, r.resets) for r in readings] == [("weekly", None, False, "March 3")]
+    assert parse_readings("my monthly subscription renews on Jan 5").readings == ()
+    # a date something lasts until is no reset of a limit
+    assert parse_readings("Build minutes: 70% of the monthly allowance, enough until the 28th").readings == ()
+
+
+def test_prose_wrapped_at_a_fixed_width_is_one_sentence() -> None:
+    text = (
+        "Codex stopped every request with a usage limit reached notice while my weekly\n"
+        "usage was only at 35% on the status card."
+    )
+    got = {(r.window, r.percent, r.limit_hit) for r in parse_readings(text).readings}
+    assert got == {("unknown", None, True), ("weekly", 35.0, False)}
+    # a screen's short lines stay lines: the label above, its figure below
+    screen = "Current session\n12% used\nCurrent week (all models)\n40% used"
+    assert {(r.window, r.percent) for r in parse_readings(screen).readings} == {("session", 12.0), ("weekly", 40.0)}
+
+
+def test_rows_under_their_own_labels_stay_apart() -> None:
+    text = "Usage panel:\n- Overall credits: 0% left\n- 5h: 80% left\n- Weekly: 0% left\n- weekly resets on Friday"
+    got = {(r.window, r.percent, r.resets) for r in parse_readings(text).readings}
+    assert got == {("unknown", 100.0, None), ("session", 20.0, None), ("weekly", 100.0, "Friday")}
+
+
+def test_dated_snapshots_in_paragraphs_of_their_own_are_one_change() -> None:
+    text = "Today: weekly limit 70% left\n\nYesterday: weekly limit 81% left"
+    got = [(r.window, r.percent, r.from_percent) for r in parse_readings(text).readings]
+    assert got == [("weekly", 30.0, 19.0)]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I started a completely new chat in that fresh session and got: usage limit reached",
+    ],
+)
+def test_time_words_do_not_name_a_window(text: str) -> None:
+    assert [r.window for r in parse_readings(text).readings] == ["unknown"]
+
+
+@pytest.mark.parametrize(
+    ("text", "hit", "idle"),
+    [
+        ("Los créditos de Cursor se agotaron ayer", True, None),
+        ("Os créditos do Kiro acabaram hoje", True, None),
+        ("Codex 주간 한도를 다 썼습니다", True, None),
+        ("Claude Codeの週間制限を使い切った", True, None),
+        ("Cursor 的额度用光了", True, None),
+        ("Después de 8 horas de inactividad, Claude dice que llegué al límite de uso", True, True),
+        ("Dopo una notte di inattività Claude dice che ho raggiunto il limite settimanale", True, True),
+        ("질문 하나 했는데 Claude 주간 한도 도달했습니다", True, False),
+        ("プロンプト1回でClaude Codeの週間制限に達しました", True, False),
+        ("什么都没干，Claude 的5小时额度就用完了", True, True),
+        # negated: far from it
+        ("Das Wochenlimit von Claude ist bei weitem nicht erreicht", None, None),
+        ("Le quota hebdomadaire de Claude est loin d'être épuisé", None, None),
+    ],
+)
+def test_limit_and_activity_wording_in_other_languages(text: str, hit: bool | None, idle: bool | None) -> None:
+    readings = parse_readings(text).readings
+    if hit is None:
+        assert not any(r.limit_hit for r in readings)
+    else:
+        assert [(r.limit_hit, r.idle) for r in readings] == [(hit, idle)]
+
+
+def test_a_max_tier_said_after_the_bare_plan_names_it() -> None:
+    text = "I'm on the Claude Max plan, the Max 20x plan to be exact, and hit my weekly limit"
+    assert parse_readings(text).plan == "Max 20x"
+
+
+def test_a_figure_said_of_the_usual_workflow_is_no_reading() -> None:
+    assert parse_readings("With my regular workflow the weekly limit goes up about 12% in a day.").readings == ()
+
+
+def test_a_link_to_the_products_site_names_it() -> None:
+    got = parse_readings("You reached the monthly credit limit, see https://app.kiro.dev/settings/account")
+    assert got.tool == "Kiro"
+    assert [(r.window, r.limit_hit) for r in got.readings] == [("monthly", True)]
+
+
+def test_idle_said_apart_covers_every_figure_of_its_paragraph() -> None:
+    text = "You've hit your session limit\n\nI have not touched it since Friday. Session is at 100% and weekly at 70%."
+    assert {(r.window, r.idle) for r in parse_readings(text).readings} == {("session", True), ("weekly", True)}
+
+
 @pytest.mark.parametrize(
     ("text", "window", "hit"),
     [
@@ -936,6 +1024,18 @@ def test_statements_joined_or_kept_apart(text: str, rows: list[tuple[str, float 
         ("got the 5-hour limit again after lunch", "session", True),
         ("I keep getting the daily limit even on a fresh account", "daily", True),
         ("Upgrade to get higher weekly limits", None, None),
+        # the allowance run out, said of the limit
+        ("our daily limit ran out before lunch again", "daily", True),
+        ("the weekly quota died on Tuesday this time", "weekly", True),
+        ("Cursor: I have burned through all of my credits for this cycle", "unknown", True),
+        ("I've used all my premium requests already", "unknown", True),
+        ("Kiro says: You have no more requests in your plan", "unknown", True),
+        # credits are a plan's quota
+        ("Credit已经用完了", "unknown", True),
+        # a rate of spending, not an allowance gone
+        ("my 5 hour usage is being drained far too fast", None, None),
+        # negated: far from it
+        ("the weekly limit is far from exhausted, yet I am blocked", None, None),
     ],
 )
 def test_limit_notice_wording(text: str, window: str | None, hit: bool | None) -> None:
@@ -968,6 +1068,24 @@ def test_limit_notice_wording(text: str, window: str | None, hit: bool | None) -
         # a little use
         ("i used it a little on saturday and i hit the weekly limit already", False),
         ("used it briefly this morning and hit the session limit", False),
+        # idle said as inactivity
+        ("after a whole night of inactivity the session limit says 40% used", True),
+        # no use at all before the limit showed
+        ("Before I even typed anything, Codex said I hit my usage limit", True),
+        # how fast an allowance went, in minutes or hours: in use; in days: not said
+        ("I used 60% of my session limit in under 40 minutes", False),
+        ("my weekly limit got used up in only three days", None),
+        # a question put to the tool, not a hint the tool prints
+        ("I asked it a quick question and hit the session limit", False),
+        ("You have reached your daily quota limit. Please submit a new query to continue.", None),
+        # "not extensively" limits the cue: some use, measured
+        ("Cursor says I hit the monthly limit. I have not used it extensively; my usage was under three hours", False),
+        ("I used it for 20 minutes and Codex says I hit my usage limit", False),
+        # an estimate of things sent, as an aside; a bare count after "limit" is the allowance's size
+        ("Gemini hit the daily limit very fast (about 40 requests) today", False),
+        ("Copilot says I reached my monthly limit (300 requests) on day one", None),
+        # "still no requests" is what is left, not what was sent
+        ("Kiro: I've used all my credits and there are still no requests available", None),
     ],
 )
 def test_activity_wording(text: str, idle: bool | None) -> None:

@@ -81,7 +81,26 @@ def _clean(prepared: str) -> str:
     text = _MARKDOWN_RE.sub(" ", text)
     text = _GLUED_LABEL_RE.sub("\n", text)
     lines = [_SPACES_RE.sub(" ", line).strip() for line in text.split("\n")]
-    return _MANY_NEWLINES_RE.sub("\n\n", "\n".join(lines)).strip()
+    return _MANY_NEWLINES_RE.sub("\n\n", _join_wrapped(lines)).strip()
+
+
+# Prose hard-wrapped at a fixed width ("...while my weekly usage\nwas at roughly 35%.") is one sentence:
+# a long line that stops mid-sentence, followed by a line that carries on in lower case.
+_WRAP_WIDTH = 50
+_WRAPPED_TAIL_RE = re.compile(r"[a-z,]$")
+_CONTINUED_RE = re.compile(r"[a-z]")
+
+
+def _join_wrapped(lines: list[str]) -> str:
+    parts: list[str] = []
+    previous = ""
+    for line in lines:
+        wrapped = len(previous) >= _WRAP_WIDTH and _WRAPPED_TAIL_RE.search(previous) and _CONTINUED_RE.match(line)
+        if parts:
+            parts.append(" " if wrapped else "\n")
+        parts.append(line)
+        previous = line
+    return "".join(parts)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -160,6 +179,7 @@ class _Statement:
     is_figure: bool = False  # a percent figure (candidate for jump pairing)
     raw: float | None = None  # the figure as written, before "left" was turned into "used"
     polarity: str | None = None  # "left" / "used" when the text says which
+    line: int | None = None  # for a figure under a label of its own ("Remaining usage: 0%"): its line start
 
     def effective_hit(self) -> bool | None:
         if self.hit:
@@ -185,7 +205,7 @@ _WINDOW_RE = re.compile(
     rf"|\b(?P<mo>{_MODEL_FAMILIES})[\s-]*(?:" + LX.alt("only_words") + ")"
     r"|\bseven_day_(?P<js>[a-z]+)\b"
     # a bare family used as a bucket label next to its figure: "opus 4%", "18% opus"
-    rf"|\b(?P<mp>{_MODEL_FAMILIES})(?:\s+\d(?:\.\d)?)?"
+    rf"|\b(?P<mp>{_MODEL_FAMILIES})(?:\s+\d(?:\.\d)?)?(?:\s+(?:" + LX.alt("used_noun") + "))?"  # "Sonnet usage: 2%"
     r"(?=\s*(?:[:=]|が|は|의|:)?\s*(?:(?:" + LX.alt("copula") + r")\s+)?~?\d{1,3}(?:[.,]\d+)?\s*%)"
     rf"|(?<=%\s)(?P<pm>{_MODEL_FAMILIES})\b|(?<=%\sof\s)(?P<pof>{_MODEL_FAMILIES})\b"
     r"|(?P<weekly>" + LX.alt("window.weekly") + ")"
@@ -199,11 +219,15 @@ _TIME_NOUNS = {
     window: frozenset(w.lower() for w in LX.words(f"window_time_nouns.{window}")) for window in ("session", "weekly")
 }
 _DETERMINER_RES = {
-    window: re.compile("(?:" + LX.alt(f"determiners.{window}") + r")\s*$", re.IGNORECASE)
+    window: re.compile(
+        "(?:" + LX.alt(f"determiners.{window}") + r")(?:\s+(?:" + LX.alt("time_adjectives") + r"))?\s*$", re.IGNORECASE
+    )
     for window in ("session", "weekly")
 }
 
 
+_LIMIT_WORD_RE = re.compile(LX.alt("limit", "used_noun"), re.IGNORECASE)
+_RESET_WORD_RE = re.compile(LX.alt("quota_talk"), re.IGNORECASE)
 _LIMIT_AFTER_RE = re.compile(r"\s*(?:" + _LIMIT + r"|usage\b)", re.IGNORECASE)
 _PRICE_BEFORE_RE = re.compile(
     r"(?:[$€£¥]\s?\d[\d,.]*|\d[\d,.]*\s*(?:usd|eur|gbp|dollars?|euros?|bucks))\s*(?:/|\ba\b|\bper\b)?\s*$",
@@ -410,13 +434,12 @@ _BOTH_RE = re.compile(
     r"\s*(?:(?:for|on|in|of|across)\s+)?(?:" + LX.alt("both_words") + r")\s+(?:(?:the|my|of)\s+)?", re.IGNORECASE
 )
 _PAIR_JOIN_RE = re.compile(r"\s*(?:and|&|,|y|e|et|und)\s*(?:(?:the|my)\s+)?", re.IGNORECASE)
-_QUOTA_NOUNS = frozenset(
-    "limit limits quota usage allowance cap window session week weekly 5h 5-hour 5hr five budget credits credit "
-    "requests request plan bucket included monthly daily rate tokens token messages max pro opus sonnet "
-    "seven current total available remaining it that what premium free fable haiku sonnet-only".split()
-) | frozenset(w.lower() for w in LX.words("limit"))
+_QUOTA_NOUNS = frozenset(w.lower() for w in LX.words("quota_nouns")) | frozenset(
+    w.lower() for w in LX.words("limit")
+)
 _QUOTA_WORD_RE = re.compile(
-    r"\b(?:plan|bucket|/usage|/status|/stats)\b|" + LX.alt("limit", "used", "used_noun", "left", "quota_phrase"),
+    r"\b(?:plan|bucket|/usage|/status|/stats)\b|"
+    + LX.alt("limit", "used", "used_noun", "left", "quota_phrase", "quota_talk"),
     re.IGNORECASE,
 )
 # The earlier value of a jump, written without its own "%": "from 0 to 100%", "30 -> 45%".
@@ -444,6 +467,7 @@ class _Figure:
     from_used: float | None = None  # "from 0 to 100%": the earlier value written without "%"
     raw: float | None = None
     polarity: str | None = None
+    line: int | None = None  # set when the figure follows a label of its own on its line
 
 
 def _local_cue(text: str, m: re.Match[str]) -> str | None:
@@ -697,7 +721,13 @@ def _find_figures(
                 _Figure(m.start(), m.end(), used, k.window, subject, k, from_used, value, polarity) for k in pair
             ]
             continue
-        figures.append(_Figure(m.start(), m.end(), used, window, subject, keyword, from_used, value, polarity))
+        row = _ROW_LABEL_BEFORE_RE.search(text, max(line_start, m.start() - 50), m.start())
+        figures.append(
+            _Figure(
+                m.start(), m.end(), used, window, subject, keyword, from_used, value, polarity,
+                line_start if row else None,
+            )
+        )
     return figures
 
 
@@ -742,6 +772,9 @@ _HIT_RE = re.compile(
     # translated notices put the product between ("Limite di utilizzo di Claude raggiunto")
     "|(?:" + _LIMIT + r")[^.\n;!?%]{0,32}?(?:" + LX.alt("hit.after") + ")"
     "|" + LX.alt("hit.phrases") + ""
+    # "used all my vibe requests", "burned through all of the credits"
+    "|(?:" + LX.alt("hit.whole_verbs") + r")\s+(?:(?:up|through)\s+)?all\s+(?:of\s+)?(?:(?:my|their|the|our|his|her|your|its)\s+)?"
+    r"(?:[\w-]+\s+){0,2}?(?:" + LX.alt("hit.all_nouns") + ")"
     # the allowance of a named window said to be gone: "the entire weekly allocation. Gone."
     "|(?:" + LX.alt("window.session", "window.weekly", "window.daily", "window.monthly") + r")\s+(?:[\w-]+\s+)?"
     "(?:" + LX.alt("hit.depleted_nouns") + r")(?:[^.\n;!?%]{0,20}?|\s*[.!]\s*)(?:" + LX.alt("hit.depleted") + ")"
@@ -757,6 +790,7 @@ _WARN_RE = re.compile(
     "|" + LX.alt("warn.phrases"),
     re.IGNORECASE,
 )
+_PROGRESSIVE_RE = re.compile("(?:" + LX.alt("hit.progressive") + r")\s+\S+\s*$", re.IGNORECASE)
 # A negation inside "limit ... reached": "the weekly credit limit is always not used up".
 _LIMIT_FIRST_RE = re.compile("(?:" + _LIMIT + ")", re.IGNORECASE)
 _INNER_NEGATION_RE = re.compile(r"(?:" + LX.alt("negation") + r"|n't|n’t)", re.IGNORECASE)
@@ -841,6 +875,8 @@ def _find_notices(
                 or _COUNT_OUT_OF_RE.match(phrase)
             ):
                 continue  # "the limit is not used up", "90 out of 100 ... usage"
+            if hit and _PROGRESSIVE_RE.search(phrase):
+                continue  # "usage being drained very quickly" tells a rate, not an allowance gone
             window = _notice_window(text, layout, m.start(), m.end(), keywords, starts, claimed)
             # The words around count too: in "Usage limit reached" the match is "limit reached", and
             # "显示150额度，...就提示限制了" names the quota in the clause before.
@@ -1044,6 +1080,7 @@ def _figure_statements(figures: list[_Figure], layout: _Layout) -> list[_Stateme
             is_figure=True,
             raw=fig.raw,
             polarity=fig.polarity,
+            line=fig.line,
         )
         for fig in figures
     ]
@@ -1089,7 +1126,11 @@ def _pair_jumps(statements: list[_Statement], text: str, layout: _Layout) -> lis
             previous is not None
             and _same_window_for_jump(previous, stmt, text, previous_start, first_rank, second_rank)
             and previous.subject == stmt.subject
-            and previous.paragraph == stmt.paragraph
+            and (
+                previous.paragraph == stmt.paragraph
+                # dated snapshots may sit in paragraphs of their own ("Today: ...\n\nYesterday: ...")
+                or (first_rank is not None and second_rank is not None and stmt.paragraph == previous.paragraph + 1)
+            )
             and previous.percent != stmt.percent
             and _CHANGE_RE.search(text, layout.clause_span(previous_start)[0], stmt.end)
         ):
@@ -1166,13 +1207,18 @@ def _consistent(a: _Statement, b: _Statement) -> bool:
     )
 
 
-def _can_merge(into: _Statement, new: _Statement) -> bool:
+def _can_merge(into: _Statement, new: _Statement, row_windows: frozenset[str] = frozenset()) -> bool:
     if into.window == new.window:
         return _consistent(into, new)
     # An unnamed statement joins a named one only inside the same notice or report (paragraph):
     # across paragraphs that would be guessing the window.
     # A model row of a table ("gemini-2.5-pro 0% left") stays a row of its own.
     unnamed = into if into.window == "unknown" else new
+    named = new if unnamed is into else into
+    if unnamed.line is not None and named.window in row_windows:
+        # A list with a row of its own for that window ("Weekly: 0% remaining"): the row under another
+        # label ("Remaining usage: 0%") is another bucket.
+        return False
     if unnamed.window == "unknown" and not unnamed.subject and into.paragraphs & new.paragraphs:
         return _consistent(into, new)
     return False
@@ -1180,11 +1226,12 @@ def _can_merge(into: _Statement, new: _Statement) -> bool:
 
 def _merge(statements: list[_Statement], layout: _Layout) -> list[_Statement]:
     merged: list[_Statement] = []
+    row_windows = frozenset(s.window for s in statements if s.line is not None and s.window != "unknown")
     for stmt in sorted(statements, key=lambda s: s.start):
         stmt.sentences = {layout.sentence(stmt.start), layout.sentence(max(stmt.start, stmt.end - 1))}
         stmt.paragraphs = {stmt.paragraph}
         for into in merged:
-            if _can_merge(into, stmt):
+            if _can_merge(into, stmt, row_windows):
                 if into.window == "unknown":
                     into.window = stmt.window
                 into.percent = into.percent if into.percent is not None else stmt.percent
@@ -1220,6 +1267,7 @@ def _join_unnamed_notice(merged: list[_Statement]) -> list[_Statement]:
             and r.effective_hit()
             and (r.hit or r.percent is None or r.percent >= 100)
             and r.subject is None
+            and not (r.line is not None and target.line is not None)  # two rows, two labels, two buckets
             and _consistent(target, r)
         ):
             # "seeing 100% usage limits" + "You've hit your session limit": one reading
@@ -1264,10 +1312,15 @@ _IDLE_RE = re.compile(
     LX.alt("idle.phrases", "idle.more")
     + "|(?:" + LX.alt("idle.negators") + r")\s+(?:even\s+)?(?:" + LX.alt("idle.verbs") + ")"
     + r"(?!\s+(?:" + LX.alt("idle.not_followed_by") + "))"
+    + "|(?:" + LX.alt("idle.before") + r")\s+(?:" + LX.alt("idle.before_verbs") + ")"
     + "|(?:" + LX.alt("idle.none") + r")\s+(?:(?:" + LX.alt("idle.adjectives") + r")\s+)?(?:" + LX.alt("idle.nouns") + ")",
     re.IGNORECASE,
 )
 _IDLE_LIMITER_RE = re.compile(LX.alt("idle.limiters"), re.IGNORECASE)
+_ALLOWANCE_BEFORE_RE = re.compile("(?:" + LX.alt("idle.allowance_before") + r")\s+$", re.IGNORECASE)
+_ALLOWANCE_NONE_RE = re.compile(
+    "(?:" + LX.alt("idle.none") + r")\s+(?:" + LX.alt("idle.allowance_nouns") + ")", re.IGNORECASE
+)
 _ACTIVE_RE = re.compile(
     "(?:" + LX.alt("active.after") + r")\s+(?:(?:" + LX.alt("active.fillers") + r")\s+)?"
     r"(?:" + LX.alt("active.counts") + r"|~?\d+\+?)\s+(?:[\w-]+\s+)?(?:" + LX.alt("active.nouns") + r"|/\w+)"
@@ -1293,9 +1346,18 @@ _ACTIVE_RE = re.compile(
     + LX.alt("active.spans") + r")(?:\s*\d{1,2}\s*(?:m|min|mins|minutes)?)?\s+of\s+(?:(?:my|the|a|an|our)\s+)?"
     r"(?:(?:first|second|one|single)\s+)?(?:" + LX.alt("active.span_of") + ")"
     r"|\b\d{1,2}h\d{2}\s+of\s+(?:" + LX.alt("active.span_of") + ")"  # "1h30 of use"
-    # "I sent one refactoring prompt", "asked a single question"
-    "|(?:" + LX.alt("active.send_verbs") + r")\s+(?:(?:only|just)\s+)?(?:" + LX.alt("active.sent_counts")
-    + r"|\d+)\s+(?:[\w-]+\s+)?(?:" + LX.alt("active.sent_nouns") + ")"
+    # "used 52% in less than 120 minutes", "my usage was under two hours": a sitting of use, measured
+    "|(?:" + LX.alt("active.speed_leads") + "|(?:" + LX.alt("active.sitting_leads") + r")(?:\s+(?:"
+    + LX.alt("active.sitting_fillers") + r"))?)\s+(?:~?\d+(?:\.\d+)?|an?|" + alternation(LX.numbers.get("number_words", {}))
+    + r")\s*(?:" + LX.alt("active.speed_spans") + r")\b"
+    # "I hit the limit very quickly (around 200 requests)": an estimate of things sent, given as an aside
+    # (without the estimate, "your limit (2000 requests)" is the allowance's size)
+    r"|\(\s*(?:" + LX.alt("approx") + r")\s*\d+\+?\s+(?:" + LX.alt("active.sent_nouns") + r")\s*\)"
+    # "I sent one refactoring prompt", "asked a single question", "ask it a simple question" (a thing
+    # sent to the tool: "submit a new query" alone is a tool's hint)
+    "|(?:" + LX.alt("active.send_verbs") + r")\s+(?:(?:" + LX.alt("active.sent_to") + r")\s+(?:a|an)\s+|(?:(?:"
+    + LX.alt("active.sent_to") + r")\s+)?(?:(?:only|just)\s+)?(?:" + LX.alt("active.sent_counts")
+    + r"|\d+)\s+)(?:[\w-]+\s+)?(?:" + LX.alt("active.sent_nouns") + ")"
     "|(?:" + LX.alt("active.sent_verbs_past") + r")\s+(?:(?:only|just)\s+)?(?:a|an)\s+(?:[\w-]+\s+)?(?:"
     + LX.alt("active.sent_nouns") + ")",
     re.IGNORECASE,
@@ -1319,6 +1381,10 @@ def _idle_cues(
         (layout.sentence(m.start()), layout.paragraph(m.start()), True)
         for m in _IDLE_RE.finditer(text)
         if not _IDLE_LIMITER_RE.search(text, m.end(), layout.clause_span(m.start())[1])
+        and not (
+            _ALLOWANCE_NONE_RE.fullmatch(m.group(0))
+            and _ALLOWANCE_BEFORE_RE.search(text, max(0, m.start() - 20), m.start())
+        )
     ]
     cues += [
         (layout.sentence(m.start()), layout.paragraph(m.start()), False)
@@ -1337,6 +1403,9 @@ def _apply_idle(readings: list[_Statement], cues: list[tuple[int, int, bool]]) -
             # the limit being complained about in that paragraph.
             same_paragraph = [r for r in readings if paragraph in r.paragraphs]
             targets = [r for r in same_paragraph if r.from_percent is not None or r.effective_hit()]
+            if idle:
+                # "nothing was running" covers every figure read in that paragraph, not only the jump
+                targets = same_paragraph
             targets = targets or same_paragraph
         if not targets:
             # Said in a paragraph with no reading of its own ("You've hit your limit ...\n\nand I
@@ -1442,7 +1511,10 @@ def _detect_plan(text: str) -> str | None:
     if pt:
         value = pt.group("v").lower()
         return _PLAN_NAMES.get(value, value.replace("_", " ").title())
-    for m in _PLAN_RE.finditer(text):
+    first: str | None = None
+    for n, m in enumerate(_PLAN_RE.finditer(text)):
+        if n >= _MAX_STATEMENTS:
+            break
         if not _plan_accepted(text, m):
             continue
         tier = m.group("tier") or m.group("tier2")
@@ -1451,8 +1523,12 @@ def _detect_plan(text: str) -> str | None:
         if tier:
             return f"Max {tier}x"
         name = m.group("name").lower() + ("+" if m.group("plus") else "")
-        return _PLAN_NAMES.get(name, name.title())
-    return None
+        plan = _PLAN_NAMES.get(name, name.title())
+        if plan != "Max":
+            return first or plan
+        # "the Claude Max plan, specifically the Max 5x plan": a tier said later names the plan better
+        first = first or plan
+    return first
 
 
 # /usage bucket labels and JSON keys name models as layout, not as what the person was using.
@@ -1535,11 +1611,20 @@ def parse_readings(text: str, now: dt.datetime | None = None) -> ParsedReadings:
     # A named plan ("I just paid the Pro plan") says the limit is a subscription's, as a tool name does.
     has_context = tool is not None or plan is not None or bool(figures)
     statements += _find_notices(body, layout, keywords, claimed, has_context, frozenset(c[0] for c in cues))
+    statements = sorted(statements, key=lambda st: st.start)[:_MAX_STATEMENTS]
+    found = bool(statements)
+    # A reset that names its window is a reading even alone ("the weekly limit resets on Nov 12"),
+    # when its sentence says it is a limit's ("my monthly subscription renews on the 5th" is billing).
+    statements = _attach_resets(statements, reset_clauses, layout, keywords)
+    if not found:
+        # ... and says "reset" itself: "we should be fine till the 30th" is no limit's reset.
+        statements = [
+            st
+            for st in statements
+            if _RESET_WORD_RE.match(body, st.start) and _LIMIT_WORD_RE.search(body, *layout.sentence_span(st.start))
+        ]
     if not statements:
         return ParsedReadings(tool=None, plan=None, model_mode=None, version=None, readings=())
-
-    statements = sorted(statements, key=lambda st: st.start)[:_MAX_STATEMENTS]
-    statements = _attach_resets(statements, reset_clauses, layout, keywords)
     statements = _pair_jumps(statements, body, layout)
     merged = _join_unnamed_notice(_merge(statements, layout))
     merged = _figure_of_the_one_window(merged, keywords, body)
