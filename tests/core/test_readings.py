@@ -1237,3 +1237,28 @@ def test_a_request_for_a_change_is_no_reading(text: str) -> None:
 def test_a_warning_quoted_after_a_verb_stays_a_warning() -> None:
     got = parse_readings("Claude Code 提示“Approaching weekly limit”，然后就停了").readings
     assert [(r.window, r.limit_hit) for r in got] == [("weekly", False)]
+
+
+@pytest.mark.parametrize(
+    ("text", "tool"),
+    [
+        ("my session limit went from 10% to 100% and my CLAUDE.md is tiny", None),
+        ("session limit at 100% in Claude Code though my CLAUDE.md is tiny", "Claude Code"),
+        ("daily quota 100% used, only GEMINI.md loaded", None),
+    ],
+)
+def test_an_instruction_file_name_is_not_the_product(text: str, tool: str | None) -> None:
+    assert parse_readings(text).tool == tool
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Codex: 25 minutes in and I hit my usage limit",
+        "Claude Code, 2h in, session limit reached",
+        "two hours in and Gemini says the daily quota is exhausted",
+    ],
+)
+def test_time_into_a_sitting_is_active_use(text: str) -> None:
+    readings = parse_readings(text).readings
+    assert readings and {r.idle for r in readings} == {False}

@@ -1459,6 +1459,11 @@ _ACTIVE_RE = re.compile(
     "|(?:" + LX.alt("active.speed_leads") + "|(?:" + LX.alt("active.sitting_leads") + r")(?:\s+(?:"
     + LX.alt("active.sitting_fillers") + r"))?)\s+(?:~?\d+(?:\.\d+)?|an?|" + alternation(LX.numbers.get("number_words", {}))
     + r")\s*(?:" + LX.alt("active.speed_spans") + r")\b"
+    # "20 minutes in and the limit was hit", "an hour in, blocked": time into a sitting of use
+    # (the unit may touch the number, "11m in", so it is matched without a word edge before it)
+    r"|(?:\b~?\d+(?:\.\d+)?\s*|\b(?:an?|" + alternation(LX.numbers.get("number_words", {})) + r")\s+)(?:"
+    + "|".join(sorted((re.escape(w) for w in LX.words("active.speed_spans")), key=len, reverse=True))
+    + r")\s+in\b(?=\s*(?:,|&|and\b|\.\.\.|—|-))"
     # "I hit the limit very quickly (around 200 requests)": an estimate of things sent, given as an aside
     # (without the estimate, "your limit (2000 requests)" is the allowance's size)
     r"|\(\s*(?:" + LX.alt("approx") + r")\s*\d+\+?\s+(?:" + LX.alt("active.sent_nouns") + r")\s*\)"
