@@ -1262,3 +1262,15 @@ def test_an_instruction_file_name_is_not_the_product(text: str, tool: str | None
 def test_time_into_a_sitting_is_active_use(text: str) -> None:
     readings = parse_readings(text).readings
     assert readings and {r.idle for r in readings} == {False}
+
+
+@pytest.mark.parametrize(
+    ("text", "resets"),
+    [
+        ("Codex weekly: 62% used, reset date: Aug 3", "Aug 3"),
+        ("Kiro credits 40% used, data de renovação: 12 de junho", "12 de junho"),
+        ("Claude 周限额已用 40%，重置时间：6月7日", "6月7日"),
+    ],
+)
+def test_a_reset_date_label_leads_into_the_time(text: str, resets: str) -> None:
+    assert [r.resets for r in parse_readings(text).readings] == [resets]
