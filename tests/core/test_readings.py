@@ -1274,3 +1274,7 @@ def test_time_into_a_sitting_is_active_use(text: str) -> None:
 )
 def test_a_reset_date_label_leads_into_the_time(text: str, resets: str) -> None:
     assert [r.resets for r in parse_readings(text).readings] == [resets]
+
+
+def test_going_over_a_plan_without_an_amount_is_reading_it_through() -> None:
+    assert not any(r.limit_hit for r in parse_readings("We went over the Cursor plan options in the meeting").readings)

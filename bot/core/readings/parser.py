@@ -821,8 +821,10 @@ _HIT_RE = re.compile(
     + r"|\ball\s+(?:of\s+)?(?:(?:my|their|the|our|his|her|your|its)\s+)?(?:[\w-]+\s+)?(?:" + LX.alt("hit.all_nouns")
     + r")\s+(?:(?:" + LX.alt("hit.passive_aux") + r")\s+)?(?:already\s+)?(?:" + LX.alt("hit.whole_verbs", "hit.after", "hit.depleted") + ")"
     # an overage said as going past the plan: "gone $4 over my plan", "went over the limit"
-    + r"|\b(?:" + LX.alt("hit.over_verbs") + r")\s+(?:(?:[$€£]\s?\d[\d.,]*|\d[\d.,]*\s?(?:usd|eur|dollars?))\s+)?over\s+"
-    r"(?:(?:my|the|our|their|your)\s+)?(?:[\w-]+\s+)?(?:" + LX.alt("hit.over_nouns") + ")"
+    # ("went over the plan" alone is reading it through: a plan needs the amount gone past)
+    + r"|\b(?:" + LX.alt("hit.over_verbs") + r")\s+(?:(?P<over_amount>[$€£]\s?\d[\d.,]*|\d[\d.,]*\s?(?:usd|eur|dollars?))\s+)?over\s+"
+    r"(?:(?:my|the|our|their|your)\s+)?(?:[\w-]+\s+)?(?:" + LX.alt("hit.over_nouns")
+    + r"|(?(over_amount)(?:" + LX.alt("hit.over_amount_nouns") + r")|(?!x)x))"
     r"|\bcan(?:'t|not|\s+not)\s+use\s+\w+(?:\s+\w+)?\s+at\s+all\b"
     r"|\b(?:been|got|getting|being|was|were|am|are|is)\s+rate[- ]limited\b|\brate[- ]limit(?:s|ed|ing)\s+me\b",
     re.IGNORECASE,
