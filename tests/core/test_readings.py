@@ -1278,3 +1278,14 @@ def test_a_reset_date_label_leads_into_the_time(text: str, resets: str) -> None:
 
 def test_going_over_a_plan_without_an_amount_is_reading_it_through() -> None:
     assert not any(r.limit_hit for r in parse_readings("We went over the Cursor plan options in the meeting").readings)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Please add a usage meter; I hit my weekly limit in Claude Code yesterday",
+        "I hit the weekly limit in Codex, it would be nice to get a warning first",
+    ],
+)
+def test_a_report_beside_a_request_is_still_read(text: str) -> None:
+    assert [(r.window, r.limit_hit) for r in parse_readings(text).readings] == [("weekly", True)]

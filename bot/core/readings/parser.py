@@ -565,6 +565,14 @@ _EXAMPLE_LIST_RE = re.compile(
 _HABITUAL_RE = re.compile(LX.alt("habitual"), re.IGNORECASE)
 _EXPECTATION_RE = re.compile(LX.alt("expectation"), re.IGNORECASE)
 _REQUEST_RE = re.compile(LX.alt("request"), re.IGNORECASE)
+
+
+def _requested(text: str, layout: _Layout, pos: int) -> bool:
+    """The statement at `pos` is part of a request for a change: a request word earlier in its
+    sentence, with no ";" between ("Please add a meter; I hit my limit" reports the limit)."""
+    s_start, _ = layout.sentence_span(pos)
+    ends = [m.end() for m in _REQUEST_RE.finditer(text, s_start, pos)]
+    return bool(ends) and ";" not in text[ends[-1] : pos]
 _HYPOTHETICAL_RE = re.compile("(?:" + LX.alt("hypothetical") + r")\s*(?:(?:" + LX.alt("approx") + r")\s*)?$", re.IGNORECASE)
 
 
@@ -698,7 +706,7 @@ def _find_figures(
         example = _EXAMPLE_RE.search(text, max(0, m.start() - 40), m.start())
         if example and _EXAMPLE_LIST_RE.fullmatch(text, example.end(), m.start()):
             continue  # "alert me at (e.g., 50%, 75%)": thresholds given as examples, not readings
-        if _REQUEST_RE.search(text, *layout.sentence_span(m.start())):
+        if _requested(text, layout, m.start()):
             continue  # "please consider showing the share used after 80%": asked for, not seen
         if _EXPECTATION_RE.search(text, *layout.clause_span(m.start())):
             continue  # "Debería tener el 100% de mi uso restante": what should be, not what is
@@ -933,7 +941,7 @@ def _find_notices(
                 or _HARDWARE_RE.search(text, c_start, c_end)
             ):
                 continue
-            if _REQUEST_RE.search(text, s_start, s_end):
+            if _requested(text, layout, m.start()):
                 continue  # "could you add a warning when I have reached the limit": asked for, not seen
             if hit and _WARN_RE.search(phrase):
                 continue  # a warning quoted after a verb ("提示“Approaching weekly limit”"): read as one below
