@@ -1289,3 +1289,11 @@ def test_going_over_a_plan_without_an_amount_is_reading_it_through() -> None:
 )
 def test_a_report_beside_a_request_is_still_read(text: str) -> None:
     assert [(r.window, r.limit_hit) for r in parse_readings(text).readings] == [("weekly", True)]
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["During a working session, Codex said usage limit reached", "In one coding session Claude said usage limit reached"],
+)
+def test_a_sitting_of_work_called_a_session_names_no_window(text: str) -> None:
+    assert [(r.window, r.limit_hit, r.idle) for r in parse_readings(text).readings] == [("unknown", True, False)]
