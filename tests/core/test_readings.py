@@ -1293,7 +1293,12 @@ def test_a_report_beside_a_request_is_still_read(text: str) -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["During a working session, Codex said usage limit reached", "In one coding session Claude said usage limit reached"],
+    [
+        "During a working session, Codex said usage limit reached",
+        "In one coding session Claude said usage limit reached",
+        "Durante una sesión de trabajo, Codex dijo que llegué al límite de uso",
+        "Numa sessão de trabalho o Claude disse que atingi o limite de uso",
+    ],
 )
 def test_a_sitting_of_work_called_a_session_names_no_window(text: str) -> None:
     assert [(r.window, r.limit_hit, r.idle) for r in parse_readings(text).readings] == [("unknown", True, False)]
