@@ -1302,3 +1302,19 @@ def test_a_report_beside_a_request_is_still_read(text: str) -> None:
 )
 def test_a_sitting_of_work_called_a_session_names_no_window(text: str) -> None:
     assert [(r.window, r.limit_hit, r.idle) for r in parse_readings(text).readings] == [("unknown", True, False)]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "OpenCode: 無料の使用量を超過しました",
+        "OpenCode 免费用量已超出",
+        "OpenCode 무료 사용량 초과",
+        "Kiro: todos os créditos foram usados",
+        "Kiro: se usaron todos los créditos",
+        "Kiro : tous les crédits ont été utilisés",
+        "Kiro: tutti i crediti sono stati usati",
+    ],
+)
+def test_usage_exceeded_and_all_credits_used_in_other_languages(text: str) -> None:
+    assert [(r.window, r.limit_hit) for r in parse_readings(text).readings] == [("unknown", True)]
