@@ -15,12 +15,14 @@ import time
 from pathlib import Path
 
 from bot.core.catalog_cache import CatalogCache
+from bot.core.workers import allow_processes
 
 PASTE = 'API Error: 529 {"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}'
 
 
 def main(argv: list[str] | None = None) -> int:
     folder, cache_dir = (Path(a) for a in (argv if argv is not None else sys.argv[1:]))
+    allow_processes()  # as the bot's entry point does
     started = time.perf_counter()
     catalog, matcher = CatalogCache(cache_dir, str(folder)).open(folder)
     opened = time.perf_counter() - started

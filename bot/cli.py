@@ -150,6 +150,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from bot.core.workers import allow_processes
+
+    # The program's entry point (its main module is guarded), so a large catalog's first start may
+    # validate and prepare it in worker processes.
+    allow_processes()
     parser = build_parser()
     args = parser.parse_args(argv)
     command = args.command or "run"

@@ -10,8 +10,8 @@ import datetime as dt
 import hashlib
 import logging
 import re
-from collections.abc import Iterable, Mapping, MutableMapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, MutableMapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +20,7 @@ import yaml
 from bot.core.catalog_problem import CatalogProblem
 from bot.core.catalog_safety import MAX_FILE_BYTES, FileRefused, load_yaml, pattern_problem, read_entry_file
 from bot.core.errors import CatalogError
+from bot.core.workers import map_in_workers
 
 log = logging.getLogger(__name__)
 
@@ -123,29 +124,64 @@ class Entry:
         return self.reviewed or self.updated
 
 
-@dataclass(frozen=True)
 class Catalog:
-    """A validated, immutable set of entries plus a content hash that names this version."""
+    """A validated, immutable set of entries plus a content hash that names this version.
 
-    entries: tuple[Entry, ...]
-    version: str
-    folder: str = ""
-    _by_id: Mapping[str, Entry] = field(default_factory=dict, repr=False)
+    The entries are held (`of`), or read one at a time when first asked for (`lazy`): a catalog of
+    thousands of entries, opened ready from the cache, then costs only its ids until an answer shows a
+    page, and `entries` reads the rest only for the rare uses that walk all of them.
+    """
+
+    __slots__ = ("_all", "_ids", "_index", "_known", "_read", "folder", "version")
+
+    def __init__(self, ids: Sequence[str], version: str, folder: str,
+                 known: dict[int, Entry], read: Callable[[int], Entry] | None) -> None:
+        self._ids = tuple(ids)
+        self.version = version
+        self.folder = folder
+        self._index = dict(zip(self._ids, range(len(self._ids)), strict=True))
+        self._known = known
+        self._read = read
+        self._all: tuple[Entry, ...] | None = None
 
     @classmethod
     def of(cls, entries: Iterable[Entry], version: str, folder: str = "") -> Catalog:
-        ordered = tuple(sorted(entries, key=lambda e: e.id))
-        return cls(ordered, version, folder, {e.id: e for e in ordered})
+        ordered = sorted(entries, key=lambda e: e.id)
+        return cls([e.id for e in ordered], version, folder, dict(enumerate(ordered)), None)
+
+    @classmethod
+    def lazy(cls, ids: Sequence[str], version: str, folder: str, read: Callable[[int], Entry]) -> Catalog:
+        """A catalog of `ids` (sorted) whose entry number i is `read(i)`, read on first use and kept."""
+        return cls(ids, version, folder, {}, read)
+
+    def at(self, number: int) -> Entry:
+        """The entry at `number` in id order (the matcher's numbering)."""
+        found = self._known.get(number)
+        if found is None:
+            if self._read is None:
+                raise IndexError(number)
+            found = self._known[number] = self._read(number)
+        return found
+
+    @property
+    def entries(self) -> tuple[Entry, ...]:
+        if self._all is None:
+            self._all = tuple(self.at(number) for number in range(len(self._ids)))
+        return self._all
 
     def get(self, entry_id: str) -> Entry | None:
-        return self._by_id.get(entry_id)
+        number = self._index.get(entry_id)
+        return None if number is None else self.at(number)
 
     @property
     def ids(self) -> list[str]:
-        return [e.id for e in self.entries]
+        return list(self._ids)
 
     def __len__(self) -> int:
-        return len(self.entries)
+        return len(self._ids)
+
+    def __repr__(self) -> str:
+        return f"Catalog({len(self)} entries, version {self.version!r}, folder {self.folder!r})"
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,12 +236,32 @@ def check_catalog(
     digest = hashlib.sha256()
     entries: list[Entry] = []
     seen: dict[str, str] = {}
+    # Read every file first, so that those whose content is new can be parsed together (see _parse_all);
+    # each file's problems are still reported in file order.
+    read: list[tuple[Path, bytes | None, list[CatalogProblem], tuple[str, str] | None]] = []
     for path in files:
-        raw_bytes = _read_bytes(path, problems)
+        file_problems: list[CatalogProblem] = []
+        raw_bytes = _read_bytes(path, file_problems)
+        key = None
+        if raw_bytes is not None:
+            digest.update(path.name.encode() + b"\0" + raw_bytes + b"\0")
+            key = (path.name, hashlib.sha256(raw_bytes).hexdigest())
+        read.append((path, raw_bytes, file_problems, key))
+    new = [(path, raw) for path, raw, _, key in read
+           if raw is not None and (memo is None or key is None or key not in memo)]
+    parsed = dict(zip([path for path, _ in new], _parse_all(new), strict=True))
+    for path, raw_bytes, file_problems, key in read:
+        problems.extend(file_problems)
         if raw_bytes is None:
             continue
-        digest.update(path.name.encode() + b"\0" + raw_bytes + b"\0")
-        entry = _parse_remembered(path, raw_bytes, problems, memo)
+        if path in parsed:
+            entry, parse_problems = parsed[path]
+            problems.extend(parse_problems)
+            if entry is not None and memo is not None and key is not None:
+                memo[key] = entry  # only clean parses are remembered
+        else:
+            assert memo is not None and key is not None
+            entry = memo[key]
         if entry is None:
             continue
         if entry.id in seen:
@@ -252,19 +308,19 @@ def _read_bytes(path: Path, problems: list[CatalogProblem]) -> bytes | None:
         return None
 
 
-def _parse_remembered(
-    path: Path, raw_bytes: bytes, problems: list[CatalogProblem], memo: EntryMemo | None
-) -> Entry | None:
-    """`_parse_file`, skipped for content validated before (only clean parses are remembered)."""
-    if memo is None:
-        return _parse_file(path, raw_bytes, problems)
-    key = (path.name, hashlib.sha256(raw_bytes).hexdigest())
-    entry = memo.get(key)
-    if entry is None:
-        entry = _parse_file(path, raw_bytes, problems)
-        if entry is not None:
-            memo[key] = entry
-    return entry
+Parsed = tuple[Entry | None, list[CatalogProblem]]
+
+
+def _parse_one(item: tuple[Path, bytes]) -> Parsed:
+    problems: list[CatalogProblem] = []
+    return _parse_file(item[0], item[1], problems), problems
+
+
+def _parse_all(items: list[tuple[Path, bytes]]) -> list[Parsed]:
+    """`_parse_file` of each (path, bytes), in order. Parsing and validating a file takes a millisecond
+    or more (most of it the timed trial of its regular expressions), so a first start of a large catalog
+    spreads it over worker processes."""
+    return map_in_workers(_parse_one, items)
 
 
 def _parse_file(path: Path, raw_bytes: bytes, problems: list[CatalogProblem]) -> Entry | None:
@@ -434,7 +490,8 @@ def _check_semantics(name: str, stem: str, values: dict[str, Any], problems: lis
         )
     for index, pattern in enumerate(values.get("patterns", ())):
         try:
-            compiled = re.compile(pattern, re.IGNORECASE)
+            # The flags the trial below compiles with, so that re's own cache compiles it once.
+            compiled = re.compile(pattern, re.IGNORECASE | re.DOTALL)
         except re.error as exc:
             problems.append(CatalogProblem(name, "patterns", f"item {index + 1}: invalid regular expression: {exc}"))
             continue

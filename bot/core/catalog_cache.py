@@ -1,18 +1,22 @@
 """The validated, prepared catalog kept on disk, so a restart or reload pays only for what changed.
 
-Two files per catalog (its folders, in order):
+Three files per catalog (its folders, in order):
 
-* the ready catalog: the validated catalog and its prepared matcher, as they were when every catalog
-  file had the names, sizes, inodes and modification and change times recorded with it. A restart
-  that finds exactly those files loads this one file and is ready: nothing is read, parsed,
-  validated or indexed again. Any difference at all (a file added, removed, touched, replaced) and it
-  is not used.
+* the ready catalog: the catalog's ids and version and its prepared matcher (lists of text and flat
+  arrays, no object per entry), as they were when every catalog file had the names, sizes, inodes and
+  modification and change times recorded with it. A restart that finds exactly those files loads
+  this one file and is ready: nothing is read, parsed, validated or indexed again. Any difference at
+  all (a file added, removed, touched, replaced) and it is not used.
+* the ready catalog's entries, the pages an answer shows, one after the other; the ready file says
+  where each starts, and an entry is read when first shown, so a start does not pay for all of them.
 * the parts: every parsed entry under (file name, SHA-256 of its bytes), and the matcher's features
   under the entry itself. When the ready catalog does not fit, the files are read and only those
   whose content is new are parsed and prepared; cross-file checks (duplicate ids, related ids) and
   the matcher's indexes are redone over the whole catalog.
 
-Both are pickles, so they are only read from a file this user owns that nobody else can write, in a
+Each is a pickle whose arrays are stored after it, unpickled straight from the file mapped into
+memory (so a large matcher's arrays cost nothing until a paste reads them; the page cache keeps them
+warm). They are pickles, so they are only read from a file this user owns that nobody else can write, in a
 folder nobody else can write; anything else, and any file that fails to load, is ignored (with a log
 line) and rebuilt. A folder that cannot be written is no error: the bot runs without saving.
 """
@@ -22,28 +26,32 @@ from __future__ import annotations
 import gc
 import hashlib
 import logging
+import mmap
 import os
 import pickle
 import stat
+import struct
 import tempfile
 from collections.abc import Iterable, Iterator, MutableMapping, Sequence
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from bot.core import catalog as catalog_module
 from bot.core import catalog_folders, catalog_safety, matching, normalize, regex_prefilter, sparse
 from bot.core.catalog import Catalog, CheckResult, Entry
 from bot.core.catalog_folders import check_folders
+from bot.core.catalog_problem import CatalogProblem
 from bot.core.errors import CatalogError
 from bot.core.matching import EntryFeatures, Matcher
+from bot.core.workers import map_in_workers
 
 if TYPE_CHECKING:
     from bot.core.knowledge import KnowledgeBase
 
 log = logging.getLogger(__name__)
 
-FORMAT = 2
+FORMAT = 3
 Folders = Path | str | Sequence[Path | str]
 # What a catalog file looked like: (folder, name, size, inode, modification and change time in ns).
 FileStamp = tuple[str, str, int, int, int, int]
@@ -63,6 +71,10 @@ def _folders(folders: Folders) -> tuple[Path, ...]:
     return (Path(folders),) if isinstance(folders, Path | str) else tuple(Path(f) for f in folders)
 
 
+# Where the system can, files are listed and looked at relative to their open folder.
+_BY_DIRECTORY = os.stat in os.supports_dir_fd and os.scandir in os.supports_fd
+
+
 def stamp(folders: Folders) -> tuple[FileStamp, ...]:
     """Every catalog file of `folders` as the file system describes it, without reading any.
 
@@ -71,13 +83,32 @@ def stamp(folders: Folders) -> tuple[FileStamp, ...]:
     """
     found: list[FileStamp] = []
     for folder in _folders(folders):
-        for path in sorted([*folder.glob("*.yaml"), *folder.glob("*.yml")]):
-            try:
-                info = path.stat()
-            except OSError:
-                continue
-            found.append((str(folder.resolve()), path.name, info.st_size, info.st_ino, info.st_mtime_ns,
-                          info.st_ctime_ns))
+        # One stat per file and nothing else per file: at ten thousand files, pathlib's objects and a
+        # resolve per file cost several times the system calls.
+        root = str(folder.resolve())
+        if not _BY_DIRECTORY:
+            for path in sorted([*folder.glob("*.yaml"), *folder.glob("*.yml")]):
+                try:
+                    info = path.stat()
+                except OSError:
+                    continue
+                found.append((root, path.name, info.st_size, info.st_ino, info.st_mtime_ns, info.st_ctime_ns))
+            continue
+        try:
+            directory = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+        except OSError:
+            continue
+        try:
+            with os.scandir(directory) as listing:
+                names = sorted(item.name for item in listing if item.name.endswith((".yaml", ".yml")))
+            for name in names:
+                try:
+                    info = os.stat(name, dir_fd=directory)
+                except OSError:
+                    continue
+                found.append((root, name, info.st_size, info.st_ino, info.st_mtime_ns, info.st_ctime_ns))
+        finally:
+            os.close(directory)
     return tuple(found)
 
 
@@ -118,6 +149,7 @@ class CatalogCache:
         slug = _slug(name)
         self.path = None if directory is None else directory / f"{slug}.pickle"
         self.ready_path = None if directory is None else directory / f"{slug}.ready.pickle"
+        self.entries_path = None if directory is None else directory / f"{slug}.entries.pickle"
         self._entries: dict[tuple[str, str], Entry] = {}
         self._used: set[tuple[str, str]] = set()
         self.features: dict[Entry, EntryFeatures] = {}
@@ -175,6 +207,9 @@ class CatalogCache:
     def matcher(self, catalog: Catalog) -> Matcher:
         """A matcher for `catalog`, preparing only the entries not prepared before; then saved."""
         self._load_parts()
+        # Entries new to the cache are prepared first, in worker processes when there are many of them.
+        missing = [entry for entry in catalog.entries if entry not in self.features]
+        self.features.update(zip(missing, map_in_workers(matching.entry_features, missing), strict=True))
         matcher = Matcher(catalog, features=self.features)
         self._forget_all_but(catalog.entries)
         self.save()
@@ -198,8 +233,7 @@ class CatalogCache:
         collecting = gc.isenabled()
         gc.disable()
         try:
-            with path.open("rb") as handle:
-                data: Any = pickle.load(handle)
+            data: Any = _load(path)
         except Exception as exc:  # a truncated or foreign file is only a slower start
             log.warning("catalog cache %s unreadable (%s: %s); rebuilding", path, type(exc).__name__, exc)
             return None
@@ -214,11 +248,14 @@ class CatalogCache:
         data = self._read(self.ready_path)
         if data is None or data.get("files") != files:
             return None
-        catalog, matcher = data.get("catalog"), data.get("matcher")
-        if not isinstance(catalog, Catalog) or not isinstance(matcher, Matcher) or matcher.catalog is not catalog:
-            log.warning("catalog cache %s holds something else; rebuilding", self.ready_path)
+        try:
+            ids, offsets = list(data["ids"]), list(data["offsets"])
+            pages = _EntryFile.open(self.entries_path, data["token"], offsets, ids)
+            catalog = Catalog.lazy(ids, data["version"], data["folder"], pages.entry)
+            return catalog, Matcher.restore(catalog, data["matcher"])
+        except Exception as exc:  # another program's file, or half of a save: only a slower start
+            log.warning("catalog cache %s unusable (%s: %s); rebuilding", self.ready_path, type(exc).__name__, exc)
             return None
-        return catalog, matcher
 
     def _load_parts(self) -> None:
         if self._parts_loaded:
@@ -240,9 +277,21 @@ class CatalogCache:
             self._saved = frozenset(self._entries)
 
     def _save_ready(self, files: tuple[FileStamp, ...], catalog: Catalog, matcher: Matcher) -> None:
-        self._write(self.ready_path, {"code": self._code, "files": files, "catalog": catalog, "matcher": matcher})
+        # The entries first, under a fresh token: a ready file only ever opens the entries written with it.
+        token = os.urandom(16)
+        offsets = [len(token)]
+        pages = [token]
+        for entry in catalog.entries:
+            pages.append(pickle.dumps(entry, protocol=pickle.HIGHEST_PROTOCOL))
+            offsets.append(offsets[-1] + len(pages[-1]))
+        if not self._write(self.entries_path, pages):
+            return
+        self._write(self.ready_path, {"code": self._code, "files": files, "version": catalog.version,
+                                      "folder": catalog.folder, "ids": catalog.ids, "token": token,
+                                      "offsets": offsets, "matcher": matcher.state()})
 
-    def _write(self, path: Path | None, data: dict[str, Any]) -> bool:
+    def _write(self, path: Path | None, data: dict[str, Any] | list[bytes]) -> bool:
+        """`data` pickled (a list of bytes: written as they are) to `path`, atomically."""
         if path is None or not self._writable:
             return False
         assert self.directory is not None
@@ -251,12 +300,15 @@ class CatalogCache:
             handle, temporary = tempfile.mkstemp(dir=self.directory, prefix=".catalog-", suffix=".tmp")
             try:
                 with os.fdopen(handle, "wb") as out:
-                    pickle.dump(data, out, protocol=pickle.HIGHEST_PROTOCOL)
+                    if isinstance(data, list):
+                        out.writelines(data)
+                    else:
+                        _dump(data, out)
                 os.replace(temporary, path)
             except BaseException:
                 Path(temporary).unlink(missing_ok=True)
                 raise
-            _prune(self.directory, keep={p for p in (self.path, self.ready_path) if p is not None})
+            _prune(self.directory, keep={p for p in (self.path, self.ready_path, self.entries_path) if p is not None})
             return True
         except OSError as exc:
             self._writable = False
@@ -272,6 +324,47 @@ class CatalogCache:
         self._entries = {key: entry for key, entry in self._entries.items() if key in self._used}
 
 
+_MAGIC = b"SBCACHE\x03"
+_ALIGN = 64
+
+
+def _dump(data: Any, out: BinaryIO) -> None:
+    """`data` pickled with its arrays out of band: magic, sizes, the pickle, then each array aligned."""
+    buffers: list[pickle.PickleBuffer] = []
+    body = pickle.dumps(data, protocol=5, buffer_callback=buffers.append)
+    raws = [buffer.raw() for buffer in buffers]
+    position = len(_MAGIC) + 16 + 16 * len(raws) + len(body)
+    spans: list[tuple[int, int]] = []
+    for raw in raws:
+        position = -(-position // _ALIGN) * _ALIGN
+        spans.append((position, raw.nbytes))
+        position += raw.nbytes
+    header = _MAGIC + struct.pack("<QQ", len(body), len(raws)) + b"".join(struct.pack("<QQ", *s) for s in spans)
+    out.write(header)
+    out.write(body)
+    written = len(header) + len(body)
+    for (start, size), raw in zip(spans, raws, strict=True):
+        out.write(bytes(start - written))
+        out.write(raw)
+        written = start + size
+
+
+def _load(path: Path) -> Any:
+    """What `_dump` wrote; its arrays are read-only views of the file mapped into memory."""
+    with path.open("rb") as handle:
+        mapped = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+    view = memoryview(mapped)
+    if view[: len(_MAGIC)] != _MAGIC:
+        raise ValueError("not a catalog cache file of this version")
+    body_size, count = struct.unpack_from("<QQ", mapped, len(_MAGIC))
+    table = len(_MAGIC) + 16
+    spans = [struct.unpack_from("<QQ", mapped, table + 16 * i) for i in range(count)]
+    body = table + 16 * count
+    if body + body_size > len(mapped) or any(start + size > len(mapped) for start, size in spans):
+        raise ValueError("truncated")
+    return pickle.loads(view[body : body + body_size], buffers=[view[start : start + size] for start, size in spans])
+
+
 def _unsafe(path: Path) -> str | None:
     """Why a cache file must not be unpickled, or None when it is ours alone."""
     for target in (path, path.parent):
@@ -283,12 +376,54 @@ def _unsafe(path: Path) -> str | None:
     return None
 
 
-def _prune(directory: Path, keep: set[Path], most: int = 16) -> None:
-    """Every catalog gets its own two files; only the most recently written few are kept."""
+def _prune(directory: Path, keep: set[Path], most: int = 24) -> None:
+    """Every catalog gets its own three files; only the most recently written few are kept."""
     files = sorted(directory.glob("catalog-*.pickle"), key=lambda p: p.stat().st_mtime, reverse=True)
     for path in files[most:]:
         if path not in keep:
             path.unlink(missing_ok=True)
+
+
+class _EntryFile:
+    """The ready catalog's entries file, held open: an entry is read from it the first time it is shown.
+
+    The file stays readable through its open descriptor even when a later save replaces it.
+    """
+
+    def __init__(self, descriptor: int, offsets: list[int], ids: list[str]) -> None:
+        self._descriptor = descriptor
+        self._offsets = offsets
+        self._ids = ids
+
+    @classmethod
+    def open(cls, path: Path | None, token: bytes, offsets: list[int], ids: list[str]) -> _EntryFile:
+        if path is None:
+            raise FileNotFoundError("no folder")
+        problem = _unsafe(path)
+        if problem:
+            raise PermissionError(problem)
+        descriptor = os.open(path, os.O_RDONLY)
+        pages = cls(descriptor, offsets, ids)  # closes the descriptor when dropped, whatever follows
+        if len(offsets) != len(ids) + 1 or os.fstat(descriptor).st_size != offsets[-1] \
+                or os.pread(descriptor, len(token), 0) != token:
+            raise ValueError("the entries file was not written with this ready file")
+        return pages
+
+    def entry(self, number: int) -> Entry:
+        start, end = self._offsets[number], self._offsets[number + 1]
+        try:
+            found = pickle.loads(os.pread(self._descriptor, end - start, start))
+        except Exception as exc:
+            raise CatalogError([self._problem(number, f"unreadable in the catalog cache: {exc}")]) from exc
+        if not isinstance(found, Entry) or found.id != self._ids[number]:
+            raise CatalogError([self._problem(number, "the catalog cache holds something else")])
+        return found
+
+    def _problem(self, number: int, problem: str) -> CatalogProblem:
+        return CatalogProblem(f"{self._ids[number]}.yaml", "-", problem)
+
+    def __del__(self) -> None:
+        os.close(self._descriptor)
 
 
 def _slug(name: str) -> str:

@@ -111,13 +111,54 @@ class _EntryLoader(yaml.SafeLoader):
             self._depth -= 1
 
 
+# libyaml's parser and constructor, when PyYAML was built with it: about twenty times faster than the
+# pure-Python ones, which decides how long a first start of a large catalog takes.
+_CSafeLoader: Any = getattr(yaml, "CSafeLoader", None)
+_OPENS = (yaml.MappingStartEvent, yaml.SequenceStartEvent)
+_CLOSES = (yaml.MappingEndEvent, yaml.SequenceEndEvent)
+
+
 def load_yaml(text: str) -> Any:
     """Parse one catalog file; raises `yaml.YAMLError` (or ValueError for an absurd scalar)."""
-    loader = _EntryLoader(text)
+    if _CSafeLoader is None:
+        loader = _EntryLoader(text)
+        try:
+            return loader.get_single_data()
+        finally:
+            loader.dispose()
+    # The C composer cannot be told to refuse aliases or deep nesting, so the event stream (flat, and
+    # cheap) is checked first; only a file that passes is composed and built.
+    _check_events(text)
+    return yaml.load(text, Loader=_CSafeLoader)  # a safe loader, in C
+
+
+def _check_events(text: str) -> None:
+    """`_EntryLoader`'s refusals, over libyaml's events: no alias, no nesting deeper than allowed."""
+    scanner = _CSafeLoader(text)
+    depth = 0
     try:
-        return loader.get_single_data()
+        while (event := scanner.get_event()) is not None:
+            if isinstance(event, yaml.AliasEvent):
+                raise _refusal("aliases (*name) are not allowed in catalog files; write the value out",
+                               event.start_mark)
+            if isinstance(event, _OPENS):
+                depth += 1
+                if depth > MAX_YAML_DEPTH:
+                    raise _refusal(f"nested deeper than {MAX_YAML_DEPTH} levels", event.start_mark)
+            elif isinstance(event, _CLOSES):
+                depth -= 1
+    except yaml.MarkedYAMLError as exc:
+        if "nesting depth" not in str(exc.problem):
+            raise
+        # libyaml scans ahead and stops at its own depth limit first: the same refusal, in our words.
+        raise _refusal(f"nested deeper than {MAX_YAML_DEPTH} levels", exc.problem_mark) from None
     finally:
-        loader.dispose()
+        scanner.dispose()
+
+
+def _refusal(problem: str, mark: Any) -> yaml.YAMLError:
+    """The error the pure-Python loader raises for the same refusal (libyaml's marks are another type)."""
+    return yaml.composer.ComposerError(None, None, problem, mark)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -148,6 +189,17 @@ def pattern_problem(pattern: str, flags: int = re.IGNORECASE | re.DOTALL) -> str
     return None
 
 
+@functools.lru_cache(maxsize=64)
+def _parsed(pattern: str, flags: int) -> list[Any] | None:
+    """The stdlib parser's tree of `pattern` (read, never changed): parsed once for both checks that read it."""
+    if _sre_parser is None:
+        return None
+    try:
+        return list(_sre_parser.parse(pattern, flags))
+    except Exception:
+        return None
+
+
 def _repeat_ops() -> tuple[Any, ...]:
     c = _sre_constants
     return (c.MAX_REPEAT, c.MIN_REPEAT)
@@ -156,11 +208,8 @@ def _repeat_ops() -> tuple[Any, ...]:
 def _nested_quantifier(pattern: str, flags: int) -> str | None:
     if _sre_parser is None:
         return None
-    try:
-        parsed = _sre_parser.parse(pattern, flags)
-    except Exception:
-        return None
-    return _find_nested(list(parsed), outer=None)
+    parsed = _parsed(pattern, flags)
+    return None if parsed is None else _find_nested(parsed, outer=None)
 
 
 def _find_nested(items: list[Any], outer: str | None) -> str | None:
@@ -267,12 +316,11 @@ def _atoms(pattern: str, flags: int) -> list[str]:
     """Literal runs and a representative of each character class: what adversarial text is made of."""
     if _sre_parser is None:
         return []
-    try:
-        parsed = _sre_parser.parse(pattern, flags)
-    except Exception:
+    parsed = _parsed(pattern, flags)
+    if parsed is None:
         return []
     found: list[str] = []
-    _collect(list(parsed), found)
+    _collect(parsed, found)
     return list(dict.fromkeys(a for a in found if a))[:12]
 
 

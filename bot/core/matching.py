@@ -16,10 +16,11 @@ the development eval sets (see benchmarks/accuracy.py).
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable, MutableMapping
+from collections.abc import Callable, Iterable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, replace
 from importlib import resources
 from typing import Any
@@ -32,8 +33,8 @@ from rapidfuzz import fuzz, process
 from bot.core.catalog import Catalog, Entry
 from bot.core.models import Candidate, MatchResult
 from bot.core.normalize import clean, normalize_cleaned, tokens
-from bot.core.regex_prefilter import PrefilteredPattern, Requirement, required_fragments
-from bot.core.sparse import PasteVector, SparseRows
+from bot.core.regex_prefilter import FragmentIndex, PrefilteredPattern, Requirement, required_fragments
+from bot.core.sparse import Bools, Ints, PasteVector, SparseRows, Texts
 
 # Scores are on a 0-100 scale. A paste is answered in a channel at or above CONFIDENT.
 CONFIDENT = 62.0
@@ -49,6 +50,7 @@ PROFILE_EXPONENT = 0.6
 PROFILE_MASS = 12.0
 PROFILE_MIN_WORDS = 3
 PROFILE_MAX = 80.0
+PATTERN_FLAGS = re.IGNORECASE | re.DOTALL
 MAX_SCAN_CHARS = 12_000  # longer pastes are cut down to their error-looking lines first
 MIN_LITERAL_CHARS = 14
 LITERAL_MIN = 60.0
@@ -94,12 +96,33 @@ ERROR_CUES = re.compile(
 
 
 @dataclass(frozen=True, slots=True)
-class _Literal:
-    entry_index: int
-    text: str  # normalised
-    kind: str  # "signature" | "variant"
-    shown: str  # the literal as the catalog quotes it, for "why this answer"
-    words: tuple[str, ...]  # distinct, sorted (a tuple: the ready catalog loads it without hashing)
+class _Literals:
+    """Every literal of the catalog, by position, in flat columns (a few objects to save and load)."""
+
+    entry: Ints  # the entry each belongs to
+    texts: Texts  # normalised
+    signature: Bools  # a signature (else a variant)
+    shown: Texts  # the literal as the catalog quotes it, for "why this answer"
+    words: SparseRows  # its distinct words, by number
+    marks: SparseRows  # the words that set it apart, by number, with their weight (see _distinctive)
+
+    def __len__(self) -> int:
+        return len(self.texts)
+
+
+class _Postings:
+    """Word -> positions, kept as rows of word numbers (the matcher's own numbering)."""
+
+    def __init__(self, numbers: Mapping[str, int], rows: SparseRows) -> None:
+        self.numbers = numbers
+        self.rows = rows
+
+    def get(self, word: str, default: Sequence[int] = ()) -> Sequence[int]:
+        number = self.numbers.get(word)
+        if number is None:
+            return default
+        positions: list[int] = self.rows.row(number)[0].tolist()
+        return positions
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,8 +194,8 @@ class _Evidence:
     score happens to rank higher: that decides whether text without error words may be answered.
     """
 
-    def __init__(self, entries: tuple[Entry, ...]) -> None:
-        self._entries = entries
+    def __init__(self, ids: Sequence[str]) -> None:
+        self._ids = ids
         self.best: dict[int, Candidate] = {}
         self.kinds: dict[int, set[str]] = {}
 
@@ -180,7 +203,7 @@ class _Evidence:
         self.kinds.setdefault(index, set()).add(reason)
         current = self.best.get(index)
         if current is None or score > current.score:
-            self.best[index] = Candidate(self._entries[index].id, score, fragment, reason)
+            self.best[index] = Candidate(self._ids[index], score, fragment, reason)
 
     def adjust(self, rescore: Callable[[int, Candidate], float]) -> None:
         for index, candidate in list(self.best.items()):
@@ -208,69 +231,111 @@ class Matcher:
     ) -> None:
         self.catalog = catalog
         self.threshold = threshold
-        self._entries: tuple[Entry, ...] = catalog.entries
-        self._tool_of = {entry.id: entry.tool for entry in self._entries}
-        self._index_of = {entry.id: index for index, entry in enumerate(self._entries)}
-        self._by_title: dict[str, int] = {}
-        for index, entry in enumerate(self._entries):
-            self._by_title.setdefault(entry.title.casefold(), index)
-        self._search_texts = {i: f"{e.id} {e.title} {e.tool}".casefold() for i, e in enumerate(self._entries)}
+        entries = catalog.entries
+        # What matching needs of each entry; the entries themselves stay with the catalog.
+        self._ids: list[str] = [entry.id for entry in entries]
+        self._tools: list[str] = [entry.tool for entry in entries]
+        self._titles = Texts.of([entry.title for entry in entries])
+        self._has_patterns: list[bool] = [bool(entry.patterns) for entry in entries]
+        self._index_of = dict(zip(self._ids, range(len(self._ids)), strict=True))
         known = {} if features is None else features
         prepared: list[EntryFeatures] = []
-        for entry in self._entries:
+        for entry in entries:
             found = known.get(entry)
             if found is None:
                 found = entry_features(entry)
                 known[entry] = found
             prepared.append(found)
-        self._build_patterns(prepared)
-        self._idf = self._build_idf(prepared)
-        self._build_literals(prepared)
-        self._clauses: dict[tuple[str, str, str], list[tuple[tuple[str, ...], int, float]]] = {}
-        for phrase, index, clause_score in self._build_clauses(prepared):
-            words = tuple(phrase.split())
-            self._clauses.setdefault((words[0], words[1], words[2]), []).append((words, index, clause_score))
+        self._build_patterns(entries, prepared)
+        idf = self._build_idf(prepared)
         # Every word of the keyword documents and profiles, by number.
         self._words: list[str] = sorted({word for features in prepared for word in features.words}
                                         | {word for features in prepared for word, _ in features.vocabulary})
-        self._word_numbers = {word: number for number, word in enumerate(self._words)}
+        self._word_numbers = dict(zip(self._words, range(len(self._words)), strict=True))
+        # By word number; a word with no document frequency (only in prose) is unknown (-1).
+        self._idf = np.array([idf.get(word, -1.0) for word in self._words], dtype=np.float64)
+        self._idf_of: list[float] = self._idf.tolist()
+        self._build_literals(prepared, idf)
+        self._build_clauses_index(self._build_clauses(prepared, idf))
         self._build_docs(prepared)
         self._build_profiles(prepared)
 
+    # -- the ready form ---------------------------------------------------------------------------
+
+    # What `state` holds: lists of text and flat arrays, no object per entry, literal or pattern, so
+    # that a ready catalog of any size loads in a few large pieces (see bot.core.catalog_cache).
+    _STATE = ("threshold", "_ids", "_tools", "_titles", "_has_patterns", "_pattern_entry", "_pattern_texts",
+              "_unfiltered", "_fragments", "_words", "_idf", "_literals", "_literal_rows", "_clause_keys",
+              "_clause_starts", "_clause_phrases", "_clause_entry", "_clause_score", "_doc_rows", "_doc_entry",
+              "_entry_docs", "_doc_norms", "_doc_postings", "_profiles", "_generic")
+
+    def state(self) -> dict[str, Any]:
+        """Everything `restore` needs to rebuild this matcher without its catalog's entries."""
+        state = {name: getattr(self, name) for name in self._STATE}
+        state["_fragments"] = None if self._fragments is None else self._fragments.state()
+        return state
+
+    @classmethod
+    def restore(cls, catalog: Catalog, state: Mapping[str, Any]) -> Matcher:
+        """The matcher `state()` was taken from, serving `catalog` (the same catalog, possibly lazy)."""
+        matcher = cls.__new__(cls)
+        matcher.catalog = catalog
+        for name in cls._STATE:
+            setattr(matcher, name, state[name])
+        if list(matcher._ids) != catalog.ids:
+            raise ValueError("the saved matcher was made for another catalog")
+        matcher._index_of = dict(zip(matcher._ids, range(len(matcher._ids)), strict=True))
+        matcher._word_numbers = dict(zip(matcher._words, range(len(matcher._words)), strict=True))
+        matcher._idf_of = matcher._idf.tolist()
+        matcher._compiled = {}
+        matcher._literal_postings = _Postings(matcher._word_numbers, matcher._literal_rows)
+        matcher._clauses = dict(zip(matcher._clause_keys, range(len(matcher._clause_keys)), strict=True))
+        fragments = state["_fragments"]
+        matcher._fragments = None if fragments is None else FragmentIndex(*fragments)
+        return matcher
+
     # -- preprocessing ----------------------------------------------------------------------------
 
-    def _build_patterns(self, prepared: list[EntryFeatures]) -> None:
-        """Patterns, found through an automaton over the literal fragments they need.
+    def _build_patterns(self, entries: Sequence[Entry], prepared: list[EntryFeatures]) -> None:
+        """Patterns, found through an index of the literal fragments they need.
 
-        A pattern runs only when its most selective requirement occurs in the paste (one pass of an
-        Aho-Corasick automaton finds all of them at once); patterns that need no literal run always.
+        A pattern runs only when its most selective requirement occurs in the paste (one lookup per
+        run of characters finds all of them at once); patterns that need no literal run always.
         """
-        self._patterns: list[tuple[int, PrefilteredPattern]] = []
+        # Pattern texts and their entries; each is made ready for searching when a paste first wakes it.
+        pattern_texts: list[str] = []
+        owners: list[int] = []
+        self._compiled: dict[int, PrefilteredPattern] = {}
         self._unfiltered: list[int] = []
-        # Any requirement will do for the automaton; the one whose fragments the fewest patterns share
+        # Any requirement will do for the index; the one whose fragments the fewest patterns share
         # wakes the pattern least often ("api error" is in hundreds of them, "overloaded_error" in few).
         frequency: Counter[str] = Counter(
             fragment for features in prepared for requirements in features.requirements
             for requirement in requirements for fragment in requirement)
         by_fragment: dict[str, list[int]] = {}
-        for index, (entry, features) in enumerate(zip(self._entries, prepared, strict=True)):
+        for index, (entry, features) in enumerate(zip(entries, prepared, strict=True)):
             for pattern, requirements in zip(entry.patterns, features.requirements, strict=True):
-                position = len(self._patterns)
-                self._patterns.append(
-                    (index, PrefilteredPattern(pattern, re.IGNORECASE | re.DOTALL, requirements)))
+                position = len(pattern_texts)
+                pattern_texts.append(pattern)
+                owners.append(index)
+                self._compiled[position] = PrefilteredPattern(pattern, PATTERN_FLAGS, requirements)
                 if requirements:
                     rarest = min(requirements, key=lambda r: (sum(frequency[f] for f in r), sorted(r)))
                     for fragment in rarest:
                         by_fragment.setdefault(fragment, []).append(position)
                 else:
                     self._unfiltered.append(position)
-        self._fragments: Any = None
+        self._fragments: FragmentIndex | None = None
         if by_fragment:
-            automaton = ahocorasick.Automaton()
-            for fragment, positions in by_fragment.items():
-                automaton.add_word(fragment, tuple(positions))
-            automaton.make_automaton()
-            self._fragments = automaton
+            self._fragments = FragmentIndex.build({f: tuple(positions) for f, positions in by_fragment.items()})
+        self._pattern_entry = np.array(owners, dtype=np.int64)
+        self._pattern_texts = Texts.of(pattern_texts)
+
+    def _pattern(self, position: int) -> PrefilteredPattern:
+        found = self._compiled.get(position)
+        if found is None:  # a restored matcher: its literal requirements are worked out again, once
+            found = self._compiled[position] = PrefilteredPattern(self._pattern_texts[position], PATTERN_FLAGS)
+        return found
 
     def _build_idf(self, prepared: list[EntryFeatures]) -> dict[str, float]:
         """Inverse document frequency over entries, so words shared by many entries weigh little."""
@@ -278,42 +343,62 @@ class Matcher:
         total = max(len(prepared), 1)
         return {word: math.log((1 + total) / (1 + count)) + 1.0 for word, count in counts.items()}
 
-    def _build_literals(self, prepared: list[EntryFeatures]) -> None:
+    def _build_literals(self, prepared: list[EntryFeatures], idf: Mapping[str, float]) -> None:
         """Literals, indexed under just enough of their rarest words.
 
         A literal is aligned only when the paste holds at least `_literal_need` of its words; so a
         literal of s words can miss at most s - need of them, and indexing it under its s - need + 1
         rarest words guarantees that any paste that may qualify shares one of them (prefix filtering).
         """
-        self._literals: list[_Literal] = []
+        owners: list[int] = []
+        texts: list[str] = []
+        signature: list[bool] = []
+        shown: list[str] = []
+        words: list[tuple[str, ...]] = []
         for index, features in enumerate(prepared):
-            for text, kind, shown in features.literals:
-                self._literals.append(_Literal(index, text, kind, shown, tuple(sorted(set(tokens(text))))))
+            for text, kind, quoted in features.literals:
+                owners.append(index)
+                texts.append(text)
+                signature.append(kind == "signature")
+                shown.append(quoted)
+                words.append(tuple(sorted(set(tokens(text)))))
         # What sets each literal apart from the error frames every tool shares ("API Error: 400
         # {"type":"error",...}"): an alignment that covers the frame but not these words is no match.
-        self._literal_marks = [self._distinctive(lit.text) for lit in self._literals]
-        frequency: Counter[str] = Counter(word for literal in self._literals for word in literal.words)
-        self._literal_postings: dict[str, list[int]] = {}
-        for position, literal in enumerate(self._literals):
-            size = len(literal.words)
+        marks = [self._distinctive(text, idf) for text in texts]
+        numbers = self._word_numbers
+        self._literals = _Literals(
+            entry=np.array(owners, dtype=np.int64),
+            texts=Texts.of(texts),
+            signature=np.array(signature, dtype=np.bool_),
+            shown=Texts.of(shown),
+            words=SparseRows.build([[(numbers[word], 1.0) for word in row] for row in words]),
+            marks=SparseRows.build([[(numbers[word], weight) for word, weight in row.items()] for row in marks]),
+        )
+        frequency: Counter[str] = Counter(word for row in words for word in row)
+        filed: list[tuple[int, int, float]] = []
+        for position, literal_words in enumerate(words):
+            size = len(literal_words)
             may_miss = size - math.ceil(_literal_need(size))
             if may_miss < 0:
                 continue  # fewer than two words: never aligned
-            marks = self._literal_marks[position]
-            if marks:
+            mine = marks[position]
+            if mine:
                 # It also needs DISTINCT_MIN_COVERAGE of its distinctive weight: the heaviest marks up to
                 # the point where the rest weighs less than that are enough to find it.
-                left = total = sum(marks.values())
-                for word, weight in sorted(marks.items(), key=lambda item: (-item[1], item[0])):
-                    self._literal_postings.setdefault(word, []).append(position)
+                left = total = sum(mine.values())
+                for word, weight in sorted(mine.items(), key=lambda item: (-item[1], item[0])):
+                    filed.append((numbers[word], position, 1.0))
                     left -= weight
                     if left < DISTINCT_MIN_COVERAGE * total:
                         break
                 continue
-            for word in sorted(literal.words, key=lambda w: (frequency[w], w))[: may_miss + 1]:
-                self._literal_postings.setdefault(word, []).append(position)
+            for word in sorted(literal_words, key=lambda w: (frequency[w], w))[: may_miss + 1]:
+                filed.append((numbers[word], position, 1.0))
+        # Word number -> literal positions, each row in the order filed.
+        self._literal_rows = SparseRows.transposed(filed, len(self._words))
+        self._literal_postings = _Postings(numbers, self._literal_rows)
 
-    def _build_clauses(self, prepared: list[EntryFeatures]) -> list[tuple[str, int, float]]:
+    def _build_clauses(self, prepared: list[EntryFeatures], idf: Mapping[str, float]) -> list[tuple[str, int, float]]:
         """Distinctive phrases of the literals: (" phrase ", entry index, score).
 
         An error message is usually several clauses ("Auto-update failed · Try claude doctor"); people
@@ -328,11 +413,25 @@ class Matcher:
         for phrase, indices in owners.items():
             if len(indices) != 1:
                 continue
-            rarity = sum(self._idf.get(w, 1.0) for w in set(tokens(phrase))
+            rarity = sum(idf.get(w, 1.0) for w in set(tokens(phrase))
                          if w not in STOPWORDS and w not in GENERIC_ERROR_WORDS)
             if rarity >= CLAUSE_MIN_RARITY:
                 clauses.append((phrase, next(iter(indices)), min(90.0, 60.0 + 2.2 * rarity)))
         return clauses
+
+    def _build_clauses_index(self, clauses: list[tuple[str, int, float]]) -> None:
+        """Clauses grouped by their first three words ("w1 w2 w3"), each group's in the order given."""
+        groups: dict[str, list[tuple[str, int, float]]] = {}
+        for phrase, index, clause_score in clauses:
+            words = phrase.split()
+            groups.setdefault(" ".join(words[:3]), []).append((" ".join(words), index, clause_score))
+        self._clause_keys: list[str] = list(groups)
+        self._clauses: dict[str, int] = dict(zip(self._clause_keys, range(len(self._clause_keys)), strict=True))
+        members = [member for group in groups.values() for member in group]
+        self._clause_starts = np.cumsum([0, *(len(group) for group in groups.values())], dtype=np.int64)
+        self._clause_phrases = Texts.of([phrase for phrase, _, _ in members])
+        self._clause_entry = np.array([index for _, index, _ in members], dtype=np.int64)
+        self._clause_score = np.array([clause_score for _, _, clause_score in members], dtype=np.float64)
 
     def _build_docs(self, prepared: list[EntryFeatures]) -> None:
         """Keyword documents, each indexed under the heaviest words it needs a paste to share.
@@ -381,9 +480,9 @@ class Matcher:
         self._profiles = SparseRows.transposed(cells, len(self._words))
         self._generic = np.array([word in GENERIC_ERROR_WORDS for word in self._words], dtype=np.bool_)
 
-    def _distinctive(self, normalized: str) -> dict[str, float]:
+    def _distinctive(self, normalized: str, idf: Mapping[str, float]) -> dict[str, float]:
         return {
-            word: self._idf.get(word, 1.0)
+            word: idf.get(word, 1.0)
             for word in set(tokens(normalized))
             if word not in STOPWORDS and word not in GENERIC_ERROR_WORDS and word not in FRAME_WORDS
             and not word.isdigit()
@@ -392,12 +491,16 @@ class Matcher:
     def _weights(self, words: Iterable[str]) -> dict[str, float]:
         # Unknown words get the highest IDF: they are rare, but they say nothing about our entries,
         # and they only grow the paste's norm, which is what lowers a chatty paste's similarity.
-        unknown = math.log(1 + len(self._entries)) + 1.0
-        return {
-            word: self._idf.get(word, unknown) * (GENERIC_WEIGHT if word in GENERIC_ERROR_WORDS else 1.0)
-            for word in set(words)
-            if word not in STOPWORDS
-        }
+        unknown = math.log(1 + len(self._ids)) + 1.0
+        numbers, idf = self._word_numbers, self._idf_of
+        weights = {}
+        for word in set(words):
+            if word in STOPWORDS:
+                continue
+            number = numbers.get(word)
+            known = -1.0 if number is None else idf[number]
+            weights[word] = (unknown if known < 0 else known) * (GENERIC_WEIGHT if word in GENERIC_ERROR_WORDS else 1.0)
+        return weights
 
     # -- matching ---------------------------------------------------------------------------------
 
@@ -407,7 +510,7 @@ class Matcher:
             return MatchResult(None, (), False)
         normalized = normalize_cleaned(cleaned)
         looks_like_error = bool(ERROR_CUES.search(cleaned))
-        evidence = _Evidence(self._entries)
+        evidence = _Evidence(self._ids)
         self._pattern_evidence(cleaned, evidence)
         self._literal_evidence(normalized, evidence)
         self._phrase_evidence(normalized, evidence)
@@ -427,7 +530,7 @@ class Matcher:
             leader = ranked[0]
             # A message that names the tool and describes a failure in its own words needs less
             # textual evidence than an anonymous paste: the tool narrows the field to a few entries.
-            about_named_tool = bool(named_tools) and self._tool_of[leader.entry_id] == named_tools[0]
+            about_named_tool = bool(named_tools) and self._tools[self._index_of[leader.entry_id]] == named_tools[0]
             needed = self.threshold - (TOOL_NAMED_RELIEF if about_named_tool and looks_like_error else 0.0)
             # Ordinary chat never triggers: without an error cue only the error's own wording is trusted.
             strong_evidence = bool(evidence.kinds[self._index_of[leader.entry_id]] - {"keywords"})
@@ -465,11 +568,11 @@ class Matcher:
         troubled = bool(TROUBLE_CUES.search(cleaned))
         candidates = set(self._unfiltered)
         if self._fragments is not None:
-            for _, positions in self._fragments.iter(lowered):
+            for positions in self._fragments.found(lowered):
                 candidates.update(positions)
         for position in sorted(candidates):
-            index, pattern = self._patterns[position]
-            found = pattern.search(cleaned, lowered)
+            index = int(self._pattern_entry[position])
+            found = self._pattern(position).search(cleaned, lowered)
             if not found:
                 continue
             fragment = found.group(0)
@@ -488,16 +591,20 @@ class Matcher:
         # A near-verbatim occurrence shares most of the literal's words; checking that first spares
         # the costly alignment for the literals that cannot score.
         paste_words = set(tokens(normalized))
+        numbers = self._word_numbers
+        paste_numbers = {numbers[word] for word in paste_words if word in numbers}
         candidates: set[int] = set()
         for word in paste_words:
             candidates.update(self._literal_postings.get(word, ()))
+        literals = self._literals
         for position in sorted(candidates):
-            literal = self._literals[position]
-            shared = paste_words.intersection(literal.words)
-            if len(shared) < _literal_need(len(literal.words)):
+            literal_words = literals.words.row(position)[0].tolist()
+            shared = paste_numbers.intersection(literal_words)
+            if len(shared) < _literal_need(len(literal_words)):
                 continue
-            marks = self._literal_marks[position]
-            if marks and sum(marks.get(w, 0.0) for w in shared) < DISTINCT_MIN_COVERAGE * sum(marks.values()):
+            marked, weights = literals.marks.row(position)
+            if len(marked) and (sum(w for m, w in zip(marked.tolist(), weights.tolist(), strict=True) if m in shared)
+                                < DISTINCT_MIN_COVERAGE * float(weights.sum())):
                 # Covering the error frame every provider shares but not what sets this literal apart
                 # is no match (it would score at most DISTINCT_MIN_COVERAGE of LITERAL_MIN's scale).
                 continue
@@ -505,27 +612,34 @@ class Matcher:
             # is stretched: only a near-verbatim occurrence scores high. A short paste that is merely a
             # piece of a long literal is weak evidence, and so is a short literal, which aligns by
             # chance inside unrelated logs.
-            coverage = min(1.0, len(normalized) / len(literal.text))
-            length_weight = min(1.0, 0.6 + len(literal.text) / 100)
+            text = literals.texts[position]
+            coverage = min(1.0, len(normalized) / len(text))
+            length_weight = min(1.0, 0.6 + len(text) / 100)
             scale = (0.55 + 0.45 * coverage) * length_weight
             # Both factors are known before aligning, so the ratio needed to reach LITERAL_MIN is too:
             # the alignment is skipped, or stopped early, when it cannot get there.
             needed = 50 + LITERAL_MIN / (2 * scale)
             if needed > 100:
                 continue
-            raw_score = fuzz.partial_ratio(literal.text, normalized, score_cutoff=max(70.0, needed - 1e-6))
+            raw_score = fuzz.partial_ratio(text, normalized, score_cutoff=max(70.0, needed - 1e-6))
             if not raw_score:
                 continue
             score = (2 * raw_score - 100) * scale
             if score >= LITERAL_MIN:
-                evidence.offer(literal.entry_index, score, _shorten(literal.shown), literal.kind)
+                kind = "signature" if literals.signature[position] else "variant"
+                evidence.offer(int(literals.entry[position]), score, _shorten(literals.shown[position]), kind)
 
     def _phrase_evidence(self, normalized: str, evidence: _Evidence) -> None:
         words = normalized.split()
         for position, start in enumerate(zip(words, words[1:], words[2:], strict=False)):
-            for phrase_words, index, clause_score in self._clauses.get(start, ()):
-                if tuple(words[position : position + len(phrase_words)]) == phrase_words:
-                    evidence.offer(index, clause_score, " ".join(phrase_words), "phrase")
+            group = self._clauses.get(" ".join(start))
+            if group is None:
+                continue
+            for member in range(int(self._clause_starts[group]), int(self._clause_starts[group + 1])):
+                phrase = self._clause_phrases[member]
+                if " ".join(words[position : position + phrase.count(" ") + 1]) == phrase:
+                    evidence.offer(int(self._clause_entry[member]), float(self._clause_score[member]), phrase,
+                                   "phrase")
 
     def _paste_vector(self, paste_weights: dict[str, float]) -> PasteVector:
         numbers = self._word_numbers
@@ -580,7 +694,7 @@ class Matcher:
             return
         owner, entries, factors = self._profiles.gather(paste.columns)
         contribution = factors * paste.weights[owner]
-        total = len(self._entries)
+        total = len(self._ids)
         mass = np.bincount(entries, weights=contribution, minlength=total)
         telling = ~self._generic[paste.columns[owner]]
         words = np.bincount(entries[telling], minlength=total)
@@ -607,14 +721,14 @@ class Matcher:
                 if "pattern" in evidence.kinds[index]:
                     return candidate.score
                 score = candidate.score - ANONYMOUS_PENALTY
-                return min(score, self.threshold - 1.0) if self._entries[index].patterns else score
+                return min(score, self.threshold - 1.0) if self._has_patterns[index] else score
 
             evidence.adjust(anonymous)
             return
         primary = named_tools[0]
 
         def named(index: int, candidate: Candidate) -> float:
-            entry_tool = self._entries[index].tool
+            entry_tool = self._tools[index]
             if entry_tool == primary:
                 return min(100.0, candidate.score + TOOL_BONUS)
             if entry_tool in named_tools:
@@ -635,12 +749,24 @@ class Matcher:
         """An entry named exactly by id or title (what `/errfix <id>` and autocomplete send)."""
         wanted = query.strip().casefold()
         found = [i for i in (self._index_of.get(wanted), self._by_title.get(wanted)) if i is not None]
-        return self._entries[min(found)] if found else None
+        return self.catalog.at(min(found)) if found else None
+
+    @functools.cached_property
+    def _by_title(self) -> dict[str, int]:
+        by_title: dict[str, int] = {}
+        for index, title in enumerate(self._titles):
+            by_title.setdefault(title.casefold(), index)
+        return by_title
+
+    @functools.cached_property
+    def _search_texts(self) -> dict[int, str]:
+        return {i: f"{entry_id} {title} {tool}".casefold()
+                for i, (entry_id, title, tool) in enumerate(zip(self._ids, self._titles, self._tools, strict=True))}
 
     def complete(self, prefix: str, limit: int = 25) -> list[Entry]:
         """Entries for autocomplete: fuzzy over ids and titles, best first."""
         if not prefix.strip():
-            return list(self._entries[:limit])
+            return [self.catalog.at(index) for index in range(min(limit, len(self._ids)))]
         return [entry for entry, _ in self.search(prefix, limit)]
 
     def search(self, query: str, limit: int = 5) -> list[tuple[Entry, float]]:
@@ -649,7 +775,7 @@ class Matcher:
         if not wanted:
             return []
         found = process.extract(wanted, self._search_texts, scorer=fuzz.WRatio, limit=limit, score_cutoff=40)
-        return [(self._entries[key], float(score)) for _, score, key in found]
+        return [(self.catalog.at(key), float(score)) for _, score, key in found]
 
 
 # Words every kind of software prints in its errors. Rare in our catalog is not rare in the world:

@@ -13,6 +13,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from bot.core.sparse import SparseRows, Texts
+
 try:  # the stdlib's own regex parser; private, so every failure just means "no prefilter"
     from re import _constants as _sre_constants  # type: ignore[attr-defined]
     from re import _parser as _sre_parser  # type: ignore[attr-defined]
@@ -124,3 +126,60 @@ class PrefilteredPattern:
             if not any(fragment in lowered for fragment in requirement):
                 return None
         return self.regex.search(text)
+
+
+GRAM = 4  # fragments are filed under one run of this many characters
+
+
+class FragmentIndex:
+    """Which of many fragments occur in a text, each leading to its values (pattern positions).
+
+    The same answer as an Aho-Corasick automaton over the fragments, from a dictionary instead: each
+    fragment is filed under its rarest run of GRAM characters, a text's runs are looked up, and the
+    fragments found that way are checked with a substring search. An automaton must be rebuilt node by
+    node when loaded; this loads as a few lists, so a catalog of any size starts at once.
+    """
+
+    def __init__(self, fragments: Texts, values: SparseRows, grams: list[str], filed: SparseRows,
+                 short: list[int]) -> None:
+        self.fragments = fragments  # every fragment, by number
+        self.values = values  # fragment number -> its values (columns)
+        self.grams = grams  # the runs fragments are filed under
+        self.filed = filed  # gram number -> the fragment numbers filed under it (columns)
+        self.short = short  # fragments shorter than GRAM: each one tried on every text
+        self._gram_numbers = dict(zip(grams, range(len(grams)), strict=True))
+
+    @classmethod
+    def build(cls, mapping: dict[str, tuple[int, ...]]) -> FragmentIndex:
+        fragments = list(mapping)
+        frequency: dict[str, int] = {}
+        for fragment in fragments:
+            for gram in {fragment[i : i + GRAM] for i in range(len(fragment) - GRAM + 1)}:
+                frequency[gram] = frequency.get(gram, 0) + 1
+        by_gram: dict[str, list[int]] = {}
+        short: list[int] = []
+        for number, fragment in enumerate(fragments):
+            if len(fragment) < GRAM:
+                short.append(number)
+                continue
+            runs = {fragment[i : i + GRAM] for i in range(len(fragment) - GRAM + 1)}
+            by_gram.setdefault(min(runs, key=lambda gram: (frequency[gram], gram)), []).append(number)
+        return cls(Texts.of(fragments), SparseRows.build([[(value, 1.0) for value in mapping[f]] for f in fragments]),
+                   list(by_gram), SparseRows.build([[(number, 1.0) for number in row] for row in by_gram.values()]),
+                   short)
+
+    def state(self) -> tuple[Texts, SparseRows, list[str], SparseRows, list[int]]:
+        return self.fragments, self.values, self.grams, self.filed, self.short
+
+    def __len__(self) -> int:
+        return len(self.fragments)
+
+    def found(self, lowered: str) -> list[list[int]]:
+        """The values of every fragment that occurs in `lowered`."""
+        numbers = self._gram_numbers
+        runs = {lowered[i : i + GRAM] for i in range(len(lowered) - GRAM + 1)}
+        candidates = [*self.short]
+        for gram in runs.intersection(numbers):
+            candidates.extend(self.filed.row(numbers[gram])[0].tolist())
+        fragments = self.fragments
+        return [self.values.row(number)[0].tolist() for number in candidates if fragments[number] in lowered]

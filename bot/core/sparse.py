@@ -8,7 +8,8 @@ objects, which the catalog cache writes and reads back much faster than many sma
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import itertools
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -95,3 +96,27 @@ class PasteVector:
         at = np.minimum(np.searchsorted(self.columns, columns), len(self.columns) - 1)
         held = self.columns[at] == columns
         return held, np.where(held, self.weights[at], 0.0)
+
+
+@dataclass(frozen=True, slots=True)
+class Texts:
+    """Many short texts kept as one string, by number: one object to save and load instead of one each."""
+
+    joined: str
+    starts: Ints  # text i is joined[starts[i]:starts[i + 1]]
+
+    @classmethod
+    def of(cls, texts: Sequence[str]) -> Texts:
+        starts = np.zeros(len(texts) + 1, dtype=np.int64)
+        np.cumsum(np.fromiter(map(len, texts), dtype=np.int64, count=len(texts)), out=starts[1:])
+        return cls("".join(texts), starts)
+
+    def __getitem__(self, number: int) -> str:
+        return self.joined[int(self.starts[number]) : int(self.starts[number + 1])]
+
+    def __len__(self) -> int:
+        return len(self.starts) - 1
+
+    def __iter__(self) -> Iterator[str]:
+        starts = self.starts.tolist()
+        return (self.joined[start:end] for start, end in itertools.pairwise(starts))

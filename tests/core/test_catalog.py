@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.core import workers
 from bot.core.catalog import check_catalog, default_catalog_dir, load_catalog
 from bot.errors import CatalogError
 
@@ -124,3 +125,21 @@ def test_cli_catalog_check_text(broken_catalog: Path) -> None:
     assert bad.returncode == 2
     assert "bad-regex.yaml: patterns:" in bad.stderr
     assert "Traceback" not in bad.stderr
+
+
+def test_many_files_parsed_in_worker_processes_give_the_same_catalog(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    folder = tmp_path / "knowledge"
+    shutil.copytree(default_catalog_dir(), folder)
+    (folder / "broken-one.yaml").write_text("id: broken-one\ntool: [unclosed\n", encoding="utf-8")
+    (folder / "slow-one.yaml").write_text(
+        (default_catalog_dir() / f"{SEED}.yaml").read_text(encoding="utf-8").replace(f"id: {SEED}", "id: slow-one")
+        + "\npatterns:\n  - '(a+)+$'\n", encoding="utf-8")
+    alone = check_catalog(folder)
+    monkeypatch.setattr(workers, "workers", lambda items: 2)
+    together = check_catalog(folder)
+    assert together.entries == alone.entries and len(together.entries) == len(list(default_catalog_dir().glob("*.yaml")))
+    assert together.problems == alone.problems and together.version == alone.version
+    assert {p.file for p in together.problems} >= {"broken-one.yaml", "slow-one.yaml"}
+    assert "in this process instead" not in caplog.text  # the workers did it

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot.core import catalog as catalog_module
-from bot.core import matching
+from bot.core import matching, workers
 from bot.core.catalog import default_catalog_dir
 from bot.core.catalog_cache import CatalogCache
 from bot.core.errors import CatalogError
@@ -131,7 +131,7 @@ def test_a_corrupt_cache_file_is_rebuilt(
 ) -> None:
     ready_start(tmp_path / "cache", folder)
     written = sorted((tmp_path / "cache").glob("*.pickle"))
-    assert len(written) == 2  # the parts and the ready catalog
+    assert len(written) == 3  # the parts, the ready catalog and its entries
     for path in written:
         path.write_bytes(b"not a pickle at all")
     counted.update(parse=0, features=0)
@@ -235,3 +235,67 @@ def test_a_broken_catalog_is_refused_even_after_a_ready_start(tmp_path: Path, fo
     (folder / f"{PICKED[1]}.yaml").write_text("id: [unclosed\n", encoding="utf-8")
     with pytest.raises(CatalogError):
         ready_start(tmp_path / "cache", folder)
+
+
+def test_a_ready_start_reads_an_entry_only_when_it_is_shown(tmp_path: Path, folder: Path) -> None:
+    first = ready_start(tmp_path / "cache", folder)
+    matcher = ready_start(tmp_path / "cache", folder)
+    catalog = matcher.catalog
+    assert catalog.ids == first.catalog.ids and len(catalog) == len(SHIPPED)
+    assert catalog._known == {}  # nothing but ids so far
+    answer = matcher.match(first.catalog.get(PICKED[0]).signature)  # type: ignore[union-attr]
+    assert answer.best is not None and answer.best.entry_id == PICKED[0]
+    assert catalog._known == {}  # matching needs no page
+    assert catalog.get(PICKED[0]) == first.catalog.get(PICKED[0])
+    assert list(catalog._known) == [catalog.ids.index(PICKED[0])]
+    assert matcher.lookup(PICKED[1]) == first.catalog.get(PICKED[1])
+    assert catalog.entries == first.catalog.entries
+
+
+@pytest.mark.parametrize("damage", ["truncated", "removed", "replaced"])
+def test_a_damaged_entries_file_means_a_full_build_not_a_crash(
+    tmp_path: Path, folder: Path, counted: dict[str, int], caplog: pytest.LogCaptureFixture, damage: str
+) -> None:
+    ready_start(tmp_path / "cache", folder)
+    (entries,) = (tmp_path / "cache").glob("*.entries.pickle")
+    if damage == "truncated":
+        entries.write_bytes(entries.read_bytes()[:-100])
+    elif damage == "removed":
+        entries.unlink()
+    else:  # another save's entries, of the same size: its token differs
+        entries.write_bytes(bytes(16) + entries.read_bytes()[16:])
+    (parts,) = (tmp_path / "cache").glob("catalog-*[0-9a-f].pickle")
+    parts.unlink()  # so that the rebuild shows in the counts
+    counted.update(parse=0, features=0)
+    matcher = ready_start(tmp_path / "cache", folder)
+    assert counted == {"parse": len(SHIPPED), "features": len(SHIPPED)}
+    assert "unusable" in caplog.text
+    assert matcher.catalog.get(PICKED[2]) is not None
+    assert matcher.match(matcher.catalog.get(PICKED[2]).signature).best is not None  # type: ignore[union-attr]
+
+
+def test_an_entry_stays_readable_after_a_later_save_replaces_the_file(tmp_path: Path, folder: Path) -> None:
+    ready_start(tmp_path / "cache", folder)
+    serving = ready_start(tmp_path / "cache", folder).catalog
+    (entries,) = (tmp_path / "cache").glob("*.entries.pickle")
+    before = entries.stat().st_ino
+    text = (folder / f"{PICKED[0]}.yaml").read_text(encoding="utf-8")
+    (folder / "zz-team-entry.yaml").write_text(text.replace(f"id: {PICKED[0]}", "id: zz-team-entry"),
+                                               encoding="utf-8")
+    assert ready_start(tmp_path / "cache", folder).catalog.get("zz-team-entry") is not None
+    assert entries.stat().st_ino != before  # a new ready catalog and entries were saved
+    assert serving.get(PICKED[1]) is not None and serving.get(PICKED[1]).id == PICKED[1]  # type: ignore[union-attr]
+
+
+def test_entries_prepared_in_worker_processes_match_as_prepared_here(
+    tmp_path: Path, folder: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    here = Matcher(CatalogCache(None, str(folder)).load(folder))
+    monkeypatch.setattr(workers, "workers", lambda items: 2)
+    there = start(tmp_path / "cache", folder)
+    assert "in this process instead" not in caplog.text  # the workers did it
+    for name in PICKED:
+        entry = here.catalog.get(name)
+        assert entry is not None
+        for text in (*entry.examples, entry.signature):
+            assert there.match(text) == here.match(text)

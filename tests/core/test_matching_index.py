@@ -42,7 +42,7 @@ class _Everything:
 def exhaustive(matcher: Matcher, monkeypatch: pytest.MonkeyPatch) -> Matcher:
     brute = copy.copy(matcher)
     brute._fragments = None
-    brute._unfiltered = list(range(len(matcher._patterns)))
+    brute._unfiltered = list(range(len(matcher._pattern_texts)))
     brute._literal_postings = _Everything(list(range(len(matcher._literals))))  # type: ignore[assignment]
     brute._doc_postings = _EveryRow(matcher._doc_rows.rows)  # type: ignore[assignment]
     monkeypatch.setattr(matching, "PROFILE_NEED_MARGIN", 0.0)  # no word is too light to look at

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import random
 import re
 
 import pytest
 
 from bot.core.catalog import Catalog
 from bot.core.normalize import clean
-from bot.core.regex_prefilter import PrefilteredPattern, required_fragments
+from bot.core.regex_prefilter import FragmentIndex, PrefilteredPattern, required_fragments
 from tests.conftest import EVAL_DIR
 
 
@@ -39,3 +40,17 @@ def test_prefilter_agrees_with_plain_regex_on_every_catalog_pattern(catalog: Cat
             fast = PrefilteredPattern(pattern, flags)
             for text in texts:
                 assert bool(fast.search(text, text.lower())) == bool(fast.regex.search(text)), pattern
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_the_fragment_index_finds_exactly_the_fragments_a_text_holds(seed: int) -> None:
+    rng = random.Random(seed)
+    alphabet = "ab c-"
+    fragments = sorted({"".join(rng.choice(alphabet) for _ in range(rng.randint(1, 7))) for _ in range(60)})
+    index = FragmentIndex.build({fragment: (number,) for number, fragment in enumerate(fragments)})
+    restored = FragmentIndex(*index.state())
+    for _ in range(200):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 30)))
+        expected = sorted((number,) for number, fragment in enumerate(fragments) if fragment in text)
+        assert sorted(map(tuple, index.found(text))) == expected, text
+        assert sorted(map(tuple, restored.found(text))) == expected, text
