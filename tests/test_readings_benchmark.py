@@ -42,3 +42,8 @@ def test_a_part_kept_aside_is_never_listed_wherever_it_lives() -> None:
 def test_holdout4_is_studied_now() -> None:
     path = next(p for p in readings_accuracy.DEFAULT_PATHS if p.name == "holdout4.jsonl")
     assert readings_accuracy.lists_misses(path, quiet=False)
+
+
+def test_every_part_kept_aside_is_scored_by_default() -> None:
+    names = {p.name for p in readings_accuracy.DEFAULT_PATHS}
+    assert names >= readings_accuracy.HELD_ASIDE

@@ -264,7 +264,7 @@ def test_the_package_stays_platform_neutral() -> None:
 # the parser against them by reading test failures).
 
 EXTRA_DIR = Path(__file__).resolve().parents[1] / "data" / "readings-extra"
-HELD_ASIDE = ("holdout.jsonl", "holdout3.jsonl", "holdout4.jsonl")
+HELD_ASIDE = ("holdout.jsonl", "holdout3.jsonl", "holdout4.jsonl", "holdout5.jsonl")
 READING_KEYS = {"window", "percent", "from_percent", "limit_hit", "resets", "idle"}
 WINDOW_RE = re.compile(r"^(session|weekly|daily|monthly|unknown|weekly-[a-z]+)$")
 
@@ -307,8 +307,10 @@ def test_held_aside_set_follows_the_labelling_schema(name: str) -> None:
                 assert reading["limit_hit"], where
 
 
-def test_newest_held_aside_set_shares_no_source_or_text_with_the_others() -> None:
-    """A fresh set measures generalisation only while none of its threads or texts was seen before."""
+@pytest.mark.parametrize("name", ["holdout4.jsonl", "holdout5.jsonl"])
+def test_newest_held_aside_set_shares_no_source_or_text_with_the_others(name: str) -> None:
+    """A fresh set measures generalisation only while none of its threads or texts was seen before.
+    Each held-aside set is checked against every set older than itself (and the eval dev set)."""
 
     def url(source: str) -> str:
         return source.split("#", 1)[0].rstrip("/")
@@ -316,8 +318,16 @@ def test_newest_held_aside_set_shares_no_source_or_text_with_the_others() -> Non
     def words(text: str) -> str:
         return " ".join(text.split()).lower()
 
-    newest = _jsonl("holdout4.jsonl")
-    others = [row for path in sorted(EXTRA_DIR.glob("*.jsonl")) if path.name != "holdout4.jsonl" for row in _jsonl(path.name)]
+    def older(other: str) -> bool:
+        # holdoutN sets are ordered by N; dev.jsonl and the first holdout predate them all.
+        number = re.fullmatch(r"holdout(\d*)\.jsonl", other)
+        mine = re.fullmatch(r"holdout(\d*)\.jsonl", name)
+        assert mine is not None
+        return number is None or int(number.group(1) or 1) < int(mine.group(1) or 1)
+
+    newest = _jsonl(name)
+    others = [row for path in sorted(EXTRA_DIR.glob("*.jsonl")) if path.name != name and older(path.name)
+              for row in _jsonl(path.name)]  # fmt: skip
     eval_set = Path(__file__).resolve().parents[1] / "data" / "eval" / "readings-dev.jsonl"
     with eval_set.open(encoding="utf-8") as fh:
         others += [json.loads(line) for line in fh if line.strip()]
