@@ -1109,6 +1109,7 @@ def test_activity_wording(text: str, idle: bool | None) -> None:
         ("Claude says I'm over the limit again", True),
         # a past tense some people write
         ("Claude Code says I hitted the session limit", True),
+        ("Gemini told me I have reach the daily quota", True),
         ("I keep getting usage limit in Codex since noon", True),
         # other languages
         ("Ultrapassei o limite de uso do Codex ontem", True),
