@@ -1319,3 +1319,14 @@ def test_a_sitting_of_work_called_a_session_names_no_window(text: str) -> None:
 )
 def test_usage_exceeded_and_all_credits_used_in_other_languages(text: str) -> None:
     assert [(r.window, r.limit_hit) for r in parse_readings(text).readings] == [("unknown", True)]
+
+
+@pytest.mark.parametrize(
+    ("text", "got"),
+    [
+        ("Codex popover: Usage remaining: 5h, 80%", [("session", 20.0)]),
+        ("Codex Remaining (weekly): 40%", [("weekly", 60.0)]),
+    ],
+)
+def test_a_left_label_with_its_window_before_the_figure(text: str, got: list[tuple[str, float]]) -> None:
+    assert [(r.window, r.percent) for r in parse_readings(text).readings] == got

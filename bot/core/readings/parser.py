@@ -414,7 +414,10 @@ _CUE_BEFORE_LEFT_RE = re.compile(
     "(?:" + LX.alt("left_before") + r")\s*[:=]?\s*$"
     # "the remaining quota indicator always shows 100%": what left-wording names, shown on a display
     "|(?:" + LX.alt("left_before") + r")\s+(?:" + LX.alt("display.nouns") + r")\s+(?:\w+\s+)?(?:"
-    + LX.alt("display.verbs") + r")\s*[:=]?\s*$",
+    + LX.alt("display.verbs") + r")\s*[:=]?\s*$"
+    # "Usage remaining: 5h, 97%", "Remaining (weekly): 40%": the label, its window, then the figure
+    "|(?:" + LX.alt("left_before") + r")[\s:=(]{0,4}(?:" + LX.alt("window.session", "window.weekly", "window.daily", "window.monthly")
+    + r")[\s),:=]{0,4}$",
     re.IGNORECASE,
 )
 _CUE_BEFORE_USED_RE = re.compile("(?:" + LX.alt("used_before") + r")\s*[:=]?\s*$", re.IGNORECASE)
