@@ -47,3 +47,11 @@ def test_holdout4_is_studied_now() -> None:
 def test_every_part_kept_aside_is_scored_by_default() -> None:
     names = {p.name for p in readings_accuracy.DEFAULT_PATHS}
     assert names >= readings_accuracy.HELD_ASIDE
+
+
+def test_every_run_carries_the_unseen_figures_of_every_part_ever_kept_aside() -> None:
+    history = readings_accuracy.held_aside_history()
+    kept_once = {p.name for p in readings_accuracy.DEFAULT_PATHS if p.name.startswith("holdout")}
+    assert kept_once  # otherwise there is nothing whose record could go missing
+    for name in kept_once | readings_accuracy.HELD_ASIDE:
+        assert name in history, f"{name}: its unseen figures are not in the benchmark's history"
