@@ -88,7 +88,7 @@ def install_commands(bot: SupportBot) -> None:
     @errfix.autocomplete("text")
     async def errfix_choices(interaction: discord.Interaction[Any], current: str) -> list[app_commands.Choice[str]]:
         choices = []
-        for entry in bot.service.complete(current[:200], CHOICES_MAX):
+        for entry in await bot.service.suggest(current[:200], CHOICES_MAX):
             if len(entry.id) <= CHOICE_VALUE_MAX:
                 choices.append(app_commands.Choice(name=choice_name(entry.title, entry.tool), value=entry.id))
         return choices[:CHOICES_MAX]

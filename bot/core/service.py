@@ -142,6 +142,11 @@ class SupportService:
     def complete(self, prefix: str, limit: int = 25) -> list[Entry]:
         return self.matcher.complete(prefix, limit)
 
+    async def suggest(self, prefix: str, limit: int = 25) -> list[Entry]:
+        """`complete` for a chat's autocomplete: a fuzzy pass over every title, so off the event loop
+        (a keystroke must not hold acknowledgements back on a catalog of thousands)."""
+        return await cpu(self.matcher.complete, prefix, limit)
+
     @property
     def accepting(self) -> bool:
         return self.work.accepting
@@ -280,7 +285,7 @@ class SupportService:
             return [replies.reply_for_entry(entry, self.catalog)]
         result = await cpu(self.matcher.match, text, 4)  # CPU work, off the event loop
         if result.best is None:
-            return [self._closest_entry(text, result.candidates)]
+            return [await cpu(self._closest_entry, text, result.candidates)]  # a fuzzy pass over titles
         best = self.catalog.get(result.best.entry_id)
         if best is None:
             return [replies.not_recognised(result.candidates, self.catalog, private=True)]
@@ -513,7 +518,9 @@ class SupportService:
             # Only the pastes that get mined are read (the newest MAX_PASTES), and mining templates is
             # CPU work over them: off the event loop.
             unmatched = await store.unmatched_between(now - dt.timedelta(days=7), now, newest=MAX_PASTES)
-            return await asyncio.to_thread(mine_gaps, unmatched, background_of(self.catalog.entries))
+            # The background reads every entry's page (from disk, for a catalog opened ready): there too.
+            catalog = self.catalog
+            return await asyncio.to_thread(lambda: mine_gaps(unmatched, background_of(catalog.entries)))
 
         # Everything is counted in SQL, and the reads do not depend on each other: a store with a
         # connection pool answers them side by side, so the view waits for the slowest, not the sum.

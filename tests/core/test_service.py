@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import shutil
+import threading
 from dataclasses import replace
 from pathlib import Path
 
@@ -260,6 +261,36 @@ async def test_errfix_with_a_few_words_shows_the_clearly_closest_entry(store, ca
     reply = (await service.handle(msg(words, command=Command.ERRFIX)))[0]
     assert reply.kind is ReplyKind.ENTRY and reply.entry_id == entry_id and reply.private
     assert reply.footer.startswith("Closest entry for")
+
+
+async def test_fuzzy_passes_over_every_title_run_off_the_event_loop(store, catalog, monkeypatch) -> None:
+    """/errfix with a few words, autocomplete and the staff view's gap background each walk the whole
+    catalog: on the loop's own thread they would hold every acknowledgement back behind them."""
+    from bot.core import service as service_module
+    from bot.core.matching import Matcher
+
+    loop_thread = threading.current_thread()
+    seen: list[str] = []
+    search, background_of = Matcher.search, service_module.background_of
+
+    def watched_search(self: Matcher, query: str, limit: int = 5) -> list[tuple[object, float]]:
+        seen.append("search off the loop" if threading.current_thread() is not loop_thread else "search ON the loop")
+        return search(self, query, limit)  # type: ignore[return-value]
+
+    def watched_background(entries):  # type: ignore[no-untyped-def]
+        seen.append("background off the loop" if threading.current_thread() is not loop_thread
+                    else "background ON the loop")
+        return background_of(entries)
+
+    monkeypatch.setattr(Matcher, "search", watched_search)
+    monkeypatch.setattr(service_module, "background_of", watched_background)
+    service = make_service(store, catalog)
+
+    assert (await service.handle(msg("529 overloaded", command=Command.ERRFIX)))[0].kind is ReplyKind.ENTRY
+    assert [e.id for e in await service.suggest("overload", 5)]
+    await service.staff_overview(T0)
+
+    assert seen == ["search off the loop", "search off the loop", "background off the loop"]
 
 
 async def test_errfix_with_vague_words_lists_candidates_instead_of_guessing(store, catalog) -> None:
