@@ -41,7 +41,7 @@ class App:
     front_end_status: dict[str, str] = field(default_factory=dict)
     # The catalog files (names, times, sizes) as they were just before they were loaded: where the
     # catalog watcher starts, so its first look reloads only what changed since, not the whole catalog.
-    catalog_files: tuple[FileStamp, ...] | None = None
+    catalog_files: FileStamp | None = None
     _store_check: asyncio.Future[str] | None = field(default=None, init=False, repr=False)
 
     async def health(self) -> dict[str, Any]:

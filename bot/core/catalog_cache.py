@@ -23,6 +23,7 @@ line) and rebuilt. A folder that cannot be written is no error: the bot runs wit
 
 from __future__ import annotations
 
+import array
 import gc
 import hashlib
 import logging
@@ -53,8 +54,9 @@ log = logging.getLogger(__name__)
 
 FORMAT = 3
 Folders = Path | str | Sequence[Path | str]
-# What a catalog file looked like: (folder, name, size, inode, modification and change time in ns).
-FileStamp = tuple[str, str, int, int, int, int]
+# What the catalog files looked like: per folder, its path, its files' names and for each file its
+# size, inode, modification and change time in ns, packed in one string of bytes (see `stamp`).
+FileStamp = bytes
 
 
 def _code_version() -> str:
@@ -75,41 +77,53 @@ def _folders(folders: Folders) -> tuple[Path, ...]:
 _BY_DIRECTORY = os.stat in os.supports_dir_fd and os.scandir in os.supports_fd
 
 
-def stamp(folders: Folders) -> tuple[FileStamp, ...]:
+def stamp(folders: Folders) -> FileStamp:
     """Every catalog file of `folders` as the file system describes it, without reading any.
 
     The change time moves on every write and rename and cannot be set back by a copy that keeps
-    modification times, so equal stamps mean the files were not touched since.
+    modification times, so equal stamps mean the files were not touched since. The stamp is one
+    string of bytes, so that comparing it with the saved one is a single comparison and loading it
+    costs nothing, whatever the number of files.
     """
-    found: list[FileStamp] = []
+    parts: list[bytes] = []
     for folder in _folders(folders):
         # One stat per file and nothing else per file: at ten thousand files, pathlib's objects and a
         # resolve per file cost several times the system calls.
         root = str(folder.resolve())
+        names: list[str] = []
+        numbers: list[int] = []
         if not _BY_DIRECTORY:
             for path in sorted([*folder.glob("*.yaml"), *folder.glob("*.yml")]):
                 try:
                     info = path.stat()
                 except OSError:
                     continue
-                found.append((root, path.name, info.st_size, info.st_ino, info.st_mtime_ns, info.st_ctime_ns))
-            continue
+                names.append(path.name)
+                numbers += (info.st_size, info.st_ino, info.st_mtime_ns, info.st_ctime_ns)
+        else:
+            try:
+                directory = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+            except OSError:
+                continue
+            try:
+                listed = sorted(name for name in os.listdir(directory) if name.endswith((".yaml", ".yml")))
+                for name in listed:
+                    try:
+                        info = os.stat(name, dir_fd=directory)
+                    except OSError:
+                        continue
+                    names.append(name)
+                    numbers += (info.st_size, info.st_ino, info.st_mtime_ns, info.st_ctime_ns)
+            finally:
+                os.close(directory)
+        # Lengths first, so that no two different listings pack to the same bytes.
+        text = "\0".join([root, *names]).encode("utf-8", "surrogateescape")
         try:
-            directory = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
-        except OSError:
-            continue
-        try:
-            with os.scandir(directory) as listing:
-                names = sorted(item.name for item in listing if item.name.endswith((".yaml", ".yml")))
-            for name in names:
-                try:
-                    info = os.stat(name, dir_fd=directory)
-                except OSError:
-                    continue
-                found.append((root, name, info.st_size, info.st_ino, info.st_mtime_ns, info.st_ctime_ns))
-        finally:
-            os.close(directory)
-    return tuple(found)
+            packed = b"A" + array.array("q", numbers).tobytes()
+        except OverflowError:  # an inode or a time past 64 bits: rare enough to be written out in full
+            packed = b"R" + repr(numbers).encode()
+        parts.append(struct.pack("<QQ", len(text), len(packed)) + text + packed)
+    return b"".join(parts)
 
 
 class _Recording(MutableMapping[tuple[str, str], Entry]):
@@ -156,7 +170,7 @@ class CatalogCache:
         self._code = _code_version()
         self._parts_loaded = False
         self._saved: frozenset[tuple[str, str]] | None = None
-        self._stamps: dict[str, tuple[FileStamp, ...]] = {}  # catalog version -> the files it was read from
+        self._stamps: dict[str, FileStamp] = {}  # catalog version -> the files it was read from
         self._writable = directory is not None
 
     @property
@@ -244,7 +258,7 @@ class CatalogCache:
             return None  # written by other code: rebuilt and overwritten on the next save
         return data
 
-    def _load_ready(self, files: tuple[FileStamp, ...]) -> tuple[Catalog, Matcher] | None:
+    def _load_ready(self, files: FileStamp) -> tuple[Catalog, Matcher] | None:
         data = self._read(self.ready_path)
         if data is None or data.get("files") != files:
             return None
@@ -276,7 +290,7 @@ class CatalogCache:
         if self._write(self.path, {"code": self._code, "entries": self._entries, "features": self.features}):
             self._saved = frozenset(self._entries)
 
-    def _save_ready(self, files: tuple[FileStamp, ...], catalog: Catalog, matcher: Matcher) -> None:
+    def _save_ready(self, files: FileStamp, catalog: Catalog, matcher: Matcher) -> None:
         # The entries first, under a fresh token: a ready file only ever opens the entries written with it.
         token = os.urandom(16)
         offsets = [len(token)]

@@ -20,7 +20,7 @@ import functools
 import math
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping, MutableMapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, replace
 from importlib import resources
 from typing import Any
@@ -34,7 +34,7 @@ from bot.core.catalog import Catalog, Entry
 from bot.core.models import Candidate, MatchResult
 from bot.core.normalize import clean, normalize_cleaned, tokens
 from bot.core.regex_prefilter import FragmentIndex, PrefilteredPattern, Requirement, required_fragments
-from bot.core.sparse import Bools, Ints, PasteVector, SparseRows, Texts
+from bot.core.sparse import Bools, Ints, PasteVector, SparseRows, TextIndex, Texts
 
 # Scores are on a 0-100 scale. A paste is answered in a channel at or above CONFIDENT.
 CONFIDENT = 62.0
@@ -108,6 +108,44 @@ class _Literals:
 
     def __len__(self) -> int:
         return len(self.texts)
+
+
+class _Numbers(Mapping[str, int]):
+    """A `TextIndex` with the answers already given kept at hand: a paste asks for each of its words
+    several times (weights, literals, postings), and a dictionary answers the repeats faster.
+
+    Bounded: emptied when full, so pastes of endless new words cannot grow it.
+    """
+
+    MOST = 65_536
+
+    def __init__(self, index: TextIndex) -> None:
+        self.index = index
+        self._seen: dict[str, int] = {}
+
+    def get(self, text: str, default: int | None = None) -> int | None:  # type: ignore[override]
+        found = self._seen.get(text)
+        if found is None:
+            if len(self._seen) >= self.MOST:
+                self._seen = {}
+            number = self.index.get(text)
+            found = self._seen[text] = -1 if number is None else number
+        return default if found < 0 else found
+
+    def __getitem__(self, text: str) -> int:
+        found = self.get(text)
+        if found is None:
+            raise KeyError(text)
+        return found
+
+    def __contains__(self, text: object) -> bool:
+        return isinstance(text, str) and self.get(text) is not None
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.index)
+
+    def __len__(self) -> int:
+        return len(self.index)
 
 
 class _Postings:
@@ -237,7 +275,7 @@ class Matcher:
         self._tools: list[str] = [entry.tool for entry in entries]
         self._titles = Texts.of([entry.title for entry in entries])
         self._has_patterns: list[bool] = [bool(entry.patterns) for entry in entries]
-        self._index_of = dict(zip(self._ids, range(len(self._ids)), strict=True))
+        self._index_of = TextIndex.of(self._ids)
         known = {} if features is None else features
         prepared: list[EntryFeatures] = []
         for entry in entries:
@@ -249,23 +287,28 @@ class Matcher:
         self._build_patterns(entries, prepared)
         idf = self._build_idf(prepared)
         # Every word of the keyword documents and profiles, by number.
-        self._words: list[str] = sorted({word for features in prepared for word in features.words}
+        words = sorted({word for features in prepared for word in features.words}
                                         | {word for features in prepared for word, _ in features.vocabulary})
-        self._word_numbers = dict(zip(self._words, range(len(self._words)), strict=True))
+        # A dictionary while building (millions of lookups); kept as a TextIndex, which loads at once.
+        self._word_numbers: Mapping[str, int] = dict(zip(words, range(len(words)), strict=True))
+        self._word_index = TextIndex.of(words)
+        self._words: Texts = self._word_index.texts
         # By word number; a word with no document frequency (only in prose) is unknown (-1).
         self._idf = np.array([idf.get(word, -1.0) for word in self._words], dtype=np.float64)
-        self._idf_of: list[float] = self._idf.tolist()
+        self._idf_of: Sequence[float] = self._idf.data
         self._build_literals(prepared, idf)
         self._build_clauses_index(self._build_clauses(prepared, idf))
         self._build_docs(prepared)
         self._build_profiles(prepared)
+        self._numbered()
 
     # -- the ready form ---------------------------------------------------------------------------
 
     # What `state` holds: lists of text and flat arrays, no object per entry, literal or pattern, so
     # that a ready catalog of any size loads in a few large pieces (see bot.core.catalog_cache).
     _STATE = ("threshold", "_ids", "_tools", "_titles", "_has_patterns", "_pattern_entry", "_pattern_texts",
-              "_unfiltered", "_fragments", "_words", "_idf", "_literals", "_literal_rows", "_clause_keys",
+              "_unfiltered", "_fragments", "_index_of", "_word_index", "_idf", "_literals", "_literal_rows",
+              "_clause_index",
               "_clause_starts", "_clause_phrases", "_clause_entry", "_clause_score", "_doc_rows", "_doc_entry",
               "_entry_docs", "_doc_norms", "_doc_postings", "_profiles", "_generic")
 
@@ -284,15 +327,19 @@ class Matcher:
             setattr(matcher, name, state[name])
         if list(matcher._ids) != catalog.ids:
             raise ValueError("the saved matcher was made for another catalog")
-        matcher._index_of = dict(zip(matcher._ids, range(len(matcher._ids)), strict=True))
-        matcher._word_numbers = dict(zip(matcher._words, range(len(matcher._words)), strict=True))
-        matcher._idf_of = matcher._idf.tolist()
+        matcher._words = matcher._word_index.texts
+        matcher._idf_of = matcher._idf.data
         matcher._compiled = {}
-        matcher._literal_postings = _Postings(matcher._word_numbers, matcher._literal_rows)
-        matcher._clauses = dict(zip(matcher._clause_keys, range(len(matcher._clause_keys)), strict=True))
+        matcher._numbered()
         fragments = state["_fragments"]
         matcher._fragments = None if fragments is None else FragmentIndex(*fragments)
         return matcher
+
+    def _numbered(self) -> None:
+        """The lookups by text a paste makes, from the saved indexes (no dictionary of the vocabulary)."""
+        self._word_numbers = _Numbers(self._word_index)
+        self._clauses: Mapping[str, int] = _Numbers(self._clause_index)
+        self._literal_postings = _Postings(self._word_numbers, self._literal_rows)
 
     # -- preprocessing ----------------------------------------------------------------------------
 
@@ -396,7 +443,6 @@ class Matcher:
                 filed.append((numbers[word], position, 1.0))
         # Word number -> literal positions, each row in the order filed.
         self._literal_rows = SparseRows.transposed(filed, len(self._words))
-        self._literal_postings = _Postings(numbers, self._literal_rows)
 
     def _build_clauses(self, prepared: list[EntryFeatures], idf: Mapping[str, float]) -> list[tuple[str, int, float]]:
         """Distinctive phrases of the literals: (" phrase ", entry index, score).
@@ -425,8 +471,7 @@ class Matcher:
         for phrase, index, clause_score in clauses:
             words = phrase.split()
             groups.setdefault(" ".join(words[:3]), []).append((" ".join(words), index, clause_score))
-        self._clause_keys: list[str] = list(groups)
-        self._clauses: dict[str, int] = dict(zip(self._clause_keys, range(len(self._clause_keys)), strict=True))
+        self._clause_index = TextIndex.of(list(groups))
         members = [member for group in groups.values() for member in group]
         self._clause_starts = np.cumsum([0, *(len(group) for group in groups.values())], dtype=np.int64)
         self._clause_phrases = Texts.of([phrase for phrase, _, _ in members])

@@ -9,7 +9,9 @@ objects, which the catalog cache writes and reads back much faster than many sma
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator, Sequence
+import zlib
+from bisect import bisect_left
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -120,3 +122,54 @@ class Texts:
     def __iter__(self) -> Iterator[str]:
         starts = self.starts.tolist()
         return (self.joined[start:end] for start, end in itertools.pairwise(starts))
+
+
+def _hash(text: str) -> int:
+    # Stable across processes (str's own hash is not); lone surrogates from pasted JSON still encode.
+    return zlib.crc32(text.encode("utf-8", "surrogatepass"))
+
+
+@dataclass(frozen=True, slots=True)
+class TextIndex(Mapping[str, int]):
+    """Texts by number and the number of a text, as three flat arrays instead of a dictionary.
+
+    A dictionary of a large vocabulary is rebuilt key by key when loaded; this loads as it was saved
+    (its arrays mapped from the file), and a lookup reads only the few cells it needs: a binary search
+    among the sorted hashes, then the texts with that hash compared with the one asked for.
+    """
+
+    texts: Texts
+    hashes: npt.NDArray[np.uint32]  # every text's hash, sorted
+    order: Ints  # the number of the text whose hash sits at the same position
+
+    @classmethod
+    def of(cls, texts: Sequence[str]) -> TextIndex:
+        hashes = np.fromiter(map(_hash, texts), dtype=np.uint32, count=len(texts))
+        order = np.argsort(hashes, kind="stable").astype(np.int64)
+        return cls(Texts.of(texts), hashes[order], order)
+
+    def get(self, text: str, default: int | None = None) -> int | None:  # type: ignore[override]
+        wanted = _hash(text)
+        # Memoryviews index as plain ints, much faster than numpy scalars one at a time.
+        hashes, order = self.hashes.data, self.order.data
+        position = bisect_left(hashes, wanted)
+        while position < len(hashes) and hashes[position] == wanted:
+            if self.texts[order[position]] == text:
+                return int(order[position])
+            position += 1
+        return default
+
+    def __getitem__(self, text: str) -> int:
+        found = self.get(text)
+        if found is None:
+            raise KeyError(text)
+        return found
+
+    def __contains__(self, text: object) -> bool:
+        return isinstance(text, str) and self.get(text) is not None
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.texts)
+
+    def __len__(self) -> int:
+        return len(self.texts)
