@@ -106,8 +106,11 @@ def stamp(folders: Folders) -> FileStamp:
             except OSError:
                 continue
             try:
-                listed = sorted(name for name in os.listdir(directory) if name.endswith((".yaml", ".yml")))
-                for name in listed:
+                # In the listing's own order: an unchanged folder lists the same way, and a different
+                # order only means a rebuild; sorting ten thousand names costs more than reading them.
+                for name in os.listdir(directory):
+                    if not name.endswith((".yaml", ".yml")):
+                        continue
                     try:
                         info = os.stat(name, dir_fd=directory)
                     except OSError:

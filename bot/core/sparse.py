@@ -102,26 +102,31 @@ class PasteVector:
 
 @dataclass(frozen=True, slots=True)
 class Texts:
-    """Many short texts kept as one string, by number: one object to save and load instead of one each."""
+    """Many short texts kept as one array of their UTF-8 bytes, by number: one object to save and load
+    instead of one each. Bytes rather than one long string because an array loads mapped from the file
+    as it is, while a string would be decoded whole on every load; a text is decoded when asked for."""
 
-    joined: str
-    starts: Ints  # text i is joined[starts[i]:starts[i + 1]]
+    encoded: npt.NDArray[np.uint8]
+    starts: Ints  # text i is encoded[starts[i]:starts[i + 1]]
 
     @classmethod
     def of(cls, texts: Sequence[str]) -> Texts:
-        starts = np.zeros(len(texts) + 1, dtype=np.int64)
-        np.cumsum(np.fromiter(map(len, texts), dtype=np.int64, count=len(texts)), out=starts[1:])
-        return cls("".join(texts), starts)
+        # Lone surrogates (from pasted JSON escapes) survive the round trip.
+        encoded = [text.encode("utf-8", "surrogatepass") for text in texts]
+        starts = np.zeros(len(encoded) + 1, dtype=np.int64)
+        np.cumsum(np.fromiter(map(len, encoded), dtype=np.int64, count=len(encoded)), out=starts[1:])
+        return cls(np.frombuffer(b"".join(encoded), dtype=np.uint8), starts)
 
     def __getitem__(self, number: int) -> str:
-        return self.joined[int(self.starts[number]) : int(self.starts[number + 1])]
+        starts = self.starts.data  # plain ints, faster than numpy scalars one at a time
+        return str(self.encoded.data[starts[number] : starts[number + 1]], "utf-8", "surrogatepass")
 
     def __len__(self) -> int:
         return len(self.starts) - 1
 
     def __iter__(self) -> Iterator[str]:
-        starts = self.starts.tolist()
-        return (self.joined[start:end] for start, end in itertools.pairwise(starts))
+        data = self.encoded.data
+        return (str(data[start:end], "utf-8", "surrogatepass") for start, end in itertools.pairwise(self.starts.tolist()))
 
 
 def _hash(text: str) -> int:
