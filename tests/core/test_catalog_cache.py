@@ -299,3 +299,27 @@ def test_entries_prepared_in_worker_processes_match_as_prepared_here(
         assert entry is not None
         for text in (*entry.examples, entry.signature):
             assert there.match(text) == here.match(text)
+
+
+def test_the_stamp_changes_with_any_file_and_only_then(tmp_path: Path, folder: Path) -> None:
+    from bot.core.catalog_cache import stamp
+
+    first = stamp(folder)
+    assert stamp(folder) == first
+    assert stamp([folder, folder]) == first + first
+    (folder / "notes.txt").write_text("not a catalog file", encoding="utf-8")
+    assert stamp(folder) == first
+    added = folder / "extra.yml"
+    added.write_text("x", encoding="utf-8")
+    assert stamp(folder) != first
+    added.unlink()
+    assert stamp(folder) == first
+    # Same size and times, another file under the name: the inode and change time tell.
+    target = folder / f"{PICKED[0]}.yaml"
+    info = target.stat()
+    replacement = tmp_path / "replacement.yaml"
+    shutil.copyfile(target, replacement)
+    os.utime(replacement, ns=(info.st_atime_ns, info.st_mtime_ns))
+    replacement.replace(target)
+    assert stamp(folder) != first
+    assert stamp(tmp_path / "missing") == b""

@@ -1,0 +1,60 @@
+"""Texts and their index: what a ready catalog looks words, clauses and ids up in."""
+
+from __future__ import annotations
+
+import io
+import pickle
+from pathlib import Path
+
+import pytest
+
+from bot.core import catalog_cache, sparse
+from bot.core.matching import _Numbers
+from bot.core.sparse import TextIndex, Texts
+
+WORDS = ["overloaded_error", "", "日本語", "rate-limit", "\ud83dlone", "café", "a"]
+
+
+def test_texts_give_back_every_text_by_number_and_in_order() -> None:
+    texts = Texts.of(WORDS)
+    assert len(texts) == len(WORDS)
+    assert [texts[i] for i in range(len(WORDS))] == WORDS
+    assert list(texts) == WORDS
+    assert list(Texts.of([])) == []
+
+
+def test_an_index_finds_every_text_and_nothing_else() -> None:
+    index = TextIndex.of(WORDS)
+    assert [index[word] for word in WORDS] == list(range(len(WORDS)))
+    assert index.get("overloaded") is None and "overloaded" not in index
+    assert index.get("cafe", -1) == -1
+    with pytest.raises(KeyError):
+        index["missing"]
+    assert list(index) == WORDS and len(index) == len(WORDS)
+
+
+def test_texts_sharing_a_hash_are_told_apart(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sparse, "_hash", lambda text: 7)  # every text collides
+    index = TextIndex.of(WORDS)
+    assert [index.get(word) for word in WORDS] == list(range(len(WORDS)))
+    assert index.get("unknown") is None
+
+
+def test_an_index_saved_and_mapped_back_from_a_file_answers_the_same(tmp_path: Path) -> None:
+    path = tmp_path / "index.pickle"
+    out = io.BytesIO()
+    catalog_cache._dump({"index": TextIndex.of(WORDS)}, out)
+    path.write_bytes(out.getvalue())
+    loaded = catalog_cache._load(path)["index"]
+    assert not loaded.texts.encoded.flags.writeable  # a view of the file, not a copy
+    assert [loaded.get(word) for word in WORDS] == list(range(len(WORDS)))
+    assert pickle.loads(pickle.dumps(loaded)).get("café") == WORDS.index("café")
+
+
+def test_remembered_lookups_stay_right_when_the_memory_is_emptied(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(_Numbers, "MOST", 2)
+    numbers = _Numbers(TextIndex.of(WORDS))
+    for _ in range(3):
+        assert [numbers.get(word) for word in [*WORDS, "x", "y"]] == [*range(len(WORDS)), None, None]
+        assert len(numbers._seen) <= 2
+    assert "a" in numbers and "zz" not in numbers
