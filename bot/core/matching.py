@@ -111,13 +111,11 @@ class _Literals:
 
 
 class _Numbers(Mapping[str, int]):
-    """A `TextIndex` with the answers already given kept at hand: a paste asks for each of its words
+    """A `TextIndex` with the texts already found kept at hand: a paste asks for each of its words
     several times (weights, literals, postings), and a dictionary answers the repeats faster.
 
-    Bounded: emptied when full, so pastes of endless new words cannot grow it.
+    Only texts found are kept, so it never outgrows the index, whatever words pastes bring.
     """
-
-    MOST = 65_536
 
     def __init__(self, index: TextIndex) -> None:
         self.index = index
@@ -126,11 +124,11 @@ class _Numbers(Mapping[str, int]):
     def get(self, text: str, default: int | None = None) -> int | None:  # type: ignore[override]
         found = self._seen.get(text)
         if found is None:
-            if len(self._seen) >= self.MOST:
-                self._seen = {}
-            number = self.index.get(text)
-            found = self._seen[text] = -1 if number is None else number
-        return default if found < 0 else found
+            found = self.index.get(text)
+            if found is None:
+                return default
+            self._seen[text] = found
+        return found
 
     def __getitem__(self, text: str) -> int:
         found = self.get(text)

@@ -51,10 +51,11 @@ def test_an_index_saved_and_mapped_back_from_a_file_answers_the_same(tmp_path: P
     assert pickle.loads(pickle.dumps(loaded)).get("café") == WORDS.index("café")
 
 
-def test_remembered_lookups_stay_right_when_the_memory_is_emptied(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(_Numbers, "MOST", 2)
+def test_only_found_texts_are_remembered() -> None:
     numbers = _Numbers(TextIndex.of(WORDS))
-    for _ in range(3):
-        assert [numbers.get(word) for word in [*WORDS, "x", "y"]] == [*range(len(WORDS)), None, None]
-        assert len(numbers._seen) <= 2
-    assert "a" in numbers and "zz" not in numbers
+    for _ in range(2):
+        assert [numbers.get(word) for word in [*WORDS, "x", "y" * 1000]] == [*range(len(WORDS)), None, None]
+        assert set(numbers._seen) == set(WORDS)
+    assert "a" in numbers and "zz" not in numbers and numbers.get("zz", -1) == -1
+    with pytest.raises(KeyError):
+        numbers["zz"]
