@@ -852,8 +852,9 @@ _LIMIT_FIRST_RE = re.compile("(?:" + _LIMIT + ")", re.IGNORECASE)
 _INNER_NEGATION_RE = re.compile(r"(?:" + LX.alt("negation") + r"|n't|n’t)", re.IGNORECASE)
 # "90 out of 100": a count, not a limit run out of.
 _COUNT_OUT_OF_RE = re.compile(r"out\s+of\s+\d", re.IGNORECASE)
+# A condition is no report either: "if you hit the weekly limit", "si te quedas sin créditos".
 _NEGATED_RE = re.compile(
-    "(?:" + LX.alt("negation") + r"|n't|n’t)\s*(?:\w+\s+)?(?:even\s+)?$", re.IGNORECASE
+    "(?:" + LX.alt("negation", "conditional") + r"|n't|n’t)\s*(?:\w+\s+)?(?:even\s+)?$", re.IGNORECASE
 )
 # Limits that are not AI-tool quotas: context/token windows, other services' API limits.
 _NOT_QUOTA_LIMIT_RE = re.compile(
