@@ -1,0 +1,133 @@
+"""The lexicon's vocabulary per language, on sentences written for these tests.
+
+Each case says one thing a reporter would write in that language (a limit reached in other words, a
+misspelled verb, an idle or retry phrase, what is left, a warning said after the limit) and the
+readings it must give; the negatives talk about limits and report nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from typing import Any
+
+import pytest
+
+from bot.core.readings import parse_readings
+
+NOW = dt.datetime(2025, 9, 10, 12, 0, tzinfo=dt.UTC)
+
+# (window, percent, from_percent, limit_hit, idle); resets are checked apart, where a case is about them
+Row = tuple[str, float | None, float | None, bool, bool | None]
+
+CASES: list[tuple[str, str, list[Row]]] = [
+    # Spanish
+    ("es-ran-out", "Se me acabó la cuota de la sesión de 5 horas y ni siquiera lo estaba usando.",
+     [("session", None, None, True, True)]),
+    ("es-misspelled", "Alcanzé el limite semanal otra vez.", [("weekly", None, None, True, None)]),
+    ("es-bumped", "Me topé con el límite de uso semanal sin haber abierto Claude en todo el día.",
+     [("weekly", None, None, True, True)]),
+    ("es-left", "Me sobra un 30% del límite semanal.", [("weekly", 70, None, False, None)]),
+    ("es-credits", "Me quedé sin créditos a mitad de la tarea con Codex.", [("unknown", None, None, True, None)]),
+    # Portuguese
+    ("pt-ran-out", "Acabou minha cota semanal e eu nem usei hoje.", [("weekly", None, None, True, True)]),
+    ("pt-misspelled", "Atingí o limite semanal de novo.", [("weekly", None, None, True, None)]),
+    ("pt-left", "Ainda sobram 30% do limite semanal.", [("weekly", 70, None, False, None)]),
+    ("pt-credits", "Fiquei sem créditos no meio da tarefa.", [("unknown", None, None, True, None)]),
+    # French
+    ("fr-misspelled", "J'ai atteins la limite hebdomadaire encore une fois.", [("weekly", None, None, True, None)]),
+    ("fr-fell-on", "Je suis tombé sur la limite quotidienne, réessayez dans 3 heures.",
+     [("daily", None, None, True, None)]),
+    ("fr-idle", "Limite hebdomadaire atteinte alors que je n'ai rien fait depuis hier.",
+     [("weekly", None, None, True, True)]),
+    ("fr-almost", "Limite d'utilisation hebdomadaire presque atteinte.", [("weekly", None, None, False, None)]),
+    # German
+    ("de-bumped", "Ich bin ans Wochenlimit gestoßen.", [("weekly", None, None, True, None)]),
+    ("de-ran-into", "Ich bin ins Tageslimit gelaufen, versuche es in 3 Stunden erneut.",
+     [("daily", None, None, True, None)]),
+    ("de-idle", "Wochenlimit erreicht, obwohl ich seit gestern nichts gemacht habe.",
+     [("weekly", None, None, True, True)]),
+    ("de-no-more", "Keine Credits mehr mitten in der Aufgabe.", [("unknown", None, None, True, None)]),
+    ("de-almost", "Wöchentliches Nutzungslimit fast erreicht.", [("weekly", None, None, False, None)]),
+    # Italian
+    ("it-overran", "Ho sforato il limite settimanale.", [("weekly", None, None, True, None)]),
+    ("it-bumped", "Ho sbattuto contro il limite giornaliero, riprova tra 3 ore.", [("daily", None, None, True, None)]),
+    ("it-idle", "Limite settimanale raggiunto anche se non ho fatto niente da ieri.",
+     [("weekly", None, None, True, True)]),
+    ("it-left", "Mi avanza il 30% del limite settimanale.", [("weekly", 70, None, False, None)]),
+    ("it-almost", "Limite di utilizzo settimanale quasi raggiunto.", [("weekly", None, None, False, None)]),
+    # Japanese
+    ("ja-quota-used-up", "今月のクォータを使い切りました。", [("monthly", None, None, True, None)]),
+    ("ja-left", "週間制限はあと30%残っています。", [("weekly", 70, None, False, None)]),
+    ("ja-few-prompts", "プロンプト2回だけで5時間枠が40%になった。", [("session", 40, None, False, False)]),
+    # Chinese, simplified and traditional
+    ("zh-bumped", "撞到周限额了。", [("weekly", None, None, True, None)]),
+    ("zh-exhausted", "这个月的配额已经耗尽。", [("monthly", None, None, True, None)]),
+    ("zh-traditional", "週額度用完了，我什麼都沒做。", [("weekly", None, None, True, True)]),
+    ("zh-left", "周额度只剩10%了。", [("weekly", 90, None, False, None)]),
+    ("zh-few-messages", "只发了两条消息，5小时额度就用了40%。", [("session", 40, None, False, False)]),
+    # Korean
+    ("ko-used-up", "이번 달 한도를 다 써버렸어요.", [("monthly", None, None, True, None)]),
+    ("ko-left", "주간 한도가 30% 남아 있습니다.", [("weekly", 70, None, False, None)]),
+    # English
+    ("en-slammed", "Slammed into the weekly cap again on Max, nothing else was open.",
+     [("weekly", None, None, True, None)]),
+    ("en-misspelled", "weekly limit exeeded after two days", [("weekly", None, None, True, None)]),
+    ("en-idle", "Hit the weekly cap overnight while I slept, resets in 3 days.", [("weekly", None, None, True, True)]),
+]
+
+NEGATIVES: list[tuple[str, str]] = [
+    ("es-conditional", "Si te quedas sin créditos, puedes comprar más en la configuración."),
+    ("es-question", "¿Alguien sabe cuál es el cupo semanal del plan Pro? Quiero saber antes de comprar."),
+    ("pt-conditional", "Se você ficar sem créditos, dá pra comprar mais."),
+    ("fr-never", "Je ne suis jamais tombé sur la limite avec Codex."),
+    ("de-never", "Ich bin noch nie ans Wochenlimit gestoßen."),
+    ("it-never", "Non ho mai sforato il limite settimanale."),
+    ("ja-never", "まだ一度も上限に到達したことはありません。"),
+    ("zh-never", "我从来没有撞到过周限额。"),
+    ("ko-never", "아직 한 번도 주간 한도에 도달한 적이 없어요."),
+    ("en-conditional", "Does anyone know what happens when you hit the weekly limit? Asking before I buy."),
+    ("en-if", "If you run out of credits, Codex asks you to top up."),
+]
+
+# (text, the reset text it must carry): localized notices print abbreviated weekdays and months
+RESETS: list[tuple[str, str]] = [
+    ("Próximo al límite de uso semanal · Se restablece el vie., 7 de jun., 6:00", "vie., 7 de jun., 6:00"),
+    ("Proche de la limite d'utilisation hebdomadaire · Réinitialisation ven. 7 juin, 6:00", "ven. 7 juin, 6:00"),
+    ("Superé el límite diario y dice que vuelva a intentarlo en 3 horas.", "en 3 horas"),
+    ("Cheguei no limite diário e pede para tentar novamente em 3 horas.", "em 3 horas"),
+]
+
+
+def _rows(readings: Any) -> Counter[tuple[Any, ...]]:
+    def num(v: Any) -> float | None:
+        return None if v is None else round(float(v), 2)
+
+    return Counter(
+        (r.window, num(r.percent), num(r.from_percent), bool(r.limit_hit), r.idle) for r in readings
+    )
+
+
+def _expected(rows: list[Row]) -> Counter[tuple[Any, ...]]:
+    return Counter(
+        (w, None if p is None else round(float(p), 2), None if f is None else round(float(f), 2), h, i)
+        for w, p, f, h, i in rows
+    )
+
+
+@pytest.mark.parametrize(("case", "text", "rows"), CASES, ids=[c[0] for c in CASES])
+def test_vocabulary(case: str, text: str, rows: list[Row]) -> None:
+    parsed = parse_readings(text, NOW)
+    assert _rows(parsed.readings) == _expected(rows), parsed.as_contract()
+
+
+@pytest.mark.parametrize(("case", "text"), NEGATIVES, ids=[c[0] for c in NEGATIVES])
+def test_talk_about_limits_reports_nothing(case: str, text: str) -> None:
+    parsed = parse_readings(text, NOW)
+    assert not parsed.readings, parsed.as_contract()
+
+
+@pytest.mark.parametrize(("text", "resets"), RESETS)
+def test_localized_reset_times(text: str, resets: str) -> None:
+    parsed = parse_readings(text, NOW)
+    assert [r.resets for r in parsed.readings] == [resets], parsed.as_contract()
