@@ -74,6 +74,12 @@ CASES: list[tuple[str, str, list[Row]]] = [
      [("weekly", None, None, True, None)]),
     ("en-misspelled", "weekly limit exeeded after two days", [("weekly", None, None, True, None)]),
     ("en-idle", "Hit the weekly cap overnight while I slept, resets in 3 days.", [("weekly", None, None, True, True)]),
+    # a window said as the allowance itself
+    ("en-maxed-window", "Maxed my weekly in 2 days.", [("weekly", None, None, True, None)]),
+    ("en-capped-window", "I'm capped on the 5 hour window again.", [("session", None, None, True, None)]),
+    ("en-blew-whole", "Blew my whole weekly allowance on one refactor.", [("weekly", None, None, True, None)]),
+    ("en-nuked", "My weekly quota got nuked overnight.", [("weekly", None, None, True, None)]),
+    ("en-kicked-in", "the weekly limit kicked in after two days", [("weekly", None, None, True, None)]),
 ]
 
 NEGATIVES: list[tuple[str, str]] = [
@@ -88,6 +94,8 @@ NEGATIVES: list[tuple[str, str]] = [
     ("ko-never", "아직 한 번도 주간 한도에 도달한 적이 없어요."),
     ("en-conditional", "Does anyone know what happens when you hit the weekly limit? Asking before I buy."),
     ("en-if", "If you run out of credits, Codex asks you to top up."),
+    ("en-window-goal", "I hit my weekly goal of shipping three features."),
+    ("en-window-never", "I never maxed my weekly on Pro."),
 ]
 
 # (text, the reset text it must carry): localized notices print abbreviated weekdays and months

@@ -826,6 +826,11 @@ _HIT_RE = re.compile(
     # the allowance of a named window said to be gone: "the entire weekly allocation. Gone."
     "|(?:" + LX.alt("window.session", "window.weekly", "window.daily", "window.monthly") + r")\s+(?:[\w-]+\s+)?"
     "(?:" + LX.alt("hit.depleted_nouns") + r")(?:[^.\n;!?%]{0,20}?|\s*[.!]\s*)(?:" + LX.alt("hit.depleted") + ")"
+    # a window said as the allowance itself: "maxed my weekly in 2 days", "capped on the 5 hour window."
+    # (only where the window word ends the phrase: "hit my weekly review" is something else)
+    "|(?:" + LX.alt("hit.window_verbs") + r")\s+(?:(?:my|the|our|their|your|this)\s+)(?:(?:whole|entire|full)\s+)?(?:"
+    + LX.alt("window.session", "window.weekly", "window.daily", "window.monthly") + r")(?:\s+window)?"
+    r"(?=\s*(?:[.,;:!?)]|$)|\s+(?:" + LX.alt("hit.window_followers") + r")\b)"
     "|(?:" + LX.alt("hit.get_verbs") + r")\s+(?:(?:the|my|a|that|this)\s+)?(?:"
     + LX.alt("window.session", "window.weekly", "window.daily", "window.monthly") + r")\s+(?:" + _LIMIT + ")"
     # said of the whole allowance afterwards: "all the credits had been used", "all of my quota is gone"
