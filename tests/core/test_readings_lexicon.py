@@ -29,7 +29,9 @@ CASES: list[tuple[str, str, list[Row]]] = [
      [("weekly", None, None, True, True)]),
     ("es-left", "Me sobra un 30% del límite semanal.", [("weekly", 70, None, False, None)]),
     ("es-credits", "Me quedé sin créditos a mitad de la tarea con Codex.", [("unknown", None, None, True, None)]),
+    ("es-window-as-allowance", "Agoté el semanal en dos días.", [("weekly", None, None, True, None)]),
     # Portuguese
+    ("pt-window-as-allowance", "Estourei o semanal em dois dias.", [("weekly", None, None, True, None)]),
     ("pt-ran-out", "Acabou minha cota semanal e eu nem usei hoje.", [("weekly", None, None, True, True)]),
     ("pt-misspelled", "Atingí o limite semanal de novo.", [("weekly", None, None, True, None)]),
     ("pt-left", "Ainda sobram 30% do limite semanal.", [("weekly", 70, None, False, None)]),
@@ -56,6 +58,7 @@ CASES: list[tuple[str, str, list[Row]]] = [
      [("weekly", None, None, True, True)]),
     ("it-left", "Mi avanza il 30% del limite settimanale.", [("weekly", 70, None, False, None)]),
     ("it-almost", "Limite di utilizzo settimanale quasi raggiunto.", [("weekly", None, None, False, None)]),
+    ("it-window-as-allowance", "Ho esaurito il settimanale in due giorni.", [("weekly", None, None, True, None)]),
     # Japanese
     ("ja-quota-used-up", "今月のクォータを使い切りました。", [("monthly", None, None, True, None)]),
     ("ja-left", "週間制限はあと30%残っています。", [("weekly", 70, None, False, None)]),
@@ -96,6 +99,7 @@ NEGATIVES: list[tuple[str, str]] = [
     ("en-if", "If you run out of credits, Codex asks you to top up."),
     ("en-window-goal", "I hit my weekly goal of shipping three features."),
     ("en-window-never", "I never maxed my weekly on Pro."),
+    ("es-window-not-a-window", "La sesión de trabajo fue larga y agoté el café."),
 ]
 
 # (text, the reset text it must carry): localized notices print abbreviated weekdays and months

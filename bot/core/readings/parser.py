@@ -828,7 +828,7 @@ _HIT_RE = re.compile(
     "(?:" + LX.alt("hit.depleted_nouns") + r")(?:[^.\n;!?%]{0,20}?|\s*[.!]\s*)(?:" + LX.alt("hit.depleted") + ")"
     # a window said as the allowance itself: "maxed my weekly in 2 days", "capped on the 5 hour window."
     # (only where the window word ends the phrase: "hit my weekly review" is something else)
-    "|(?:" + LX.alt("hit.window_verbs") + r")\s+(?:(?:my|the|our|their|your|this)\s+)(?:(?:whole|entire|full)\s+)?(?:"
+    "|(?:" + LX.alt("hit.window_verbs") + r")\s+(?:(?:" + LX.alt("hit.window_determiners") + r")\s+)(?:(?:whole|entire|full)\s+)?(?:"
     + LX.alt("window.session", "window.weekly", "window.daily", "window.monthly") + r")(?:\s+window)?"
     r"(?=\s*(?:[.,;:!?)]|$)|\s+(?:" + LX.alt("hit.window_followers") + r")\b)"
     "|(?:" + LX.alt("hit.get_verbs") + r")\s+(?:(?:the|my|a|that|this)\s+)?(?:"
