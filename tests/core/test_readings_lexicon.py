@@ -72,6 +72,14 @@ CASES: list[tuple[str, str, list[Row]]] = [
     # Korean
     ("ko-used-up", "이번 달 한도를 다 써버렸어요.", [("monthly", None, None, True, None)]),
     ("ko-left", "주간 한도가 30% 남아 있습니다.", [("weekly", 70, None, False, None)]),
+    # English terms inside other languages, as people mix them
+    ("es-mixed", "Me llegó el rate limit semanal y no entiendo por qué.", [("weekly", None, None, True, None)]),
+    ("fr-mixed", "J'ai pris le rate limit de la semaine après deux jours.", [("weekly", None, None, True, None)]),
+    ("de-mixed", "Hab das Session-Limit nach 20 Minuten gerissen.", [("session", None, None, True, False)]),
+    ("ja-mixed", "ウィークリーリミットに到達しました。", [("weekly", None, None, True, None)]),
+    ("zh-mixed", "周limit已经到80%了。", [("weekly", 80, None, False, None)]),
+    ("zh-this-week-is-time", "这周5小时额度用完了三次。", [("session", None, None, True, None)]),
+    ("ko-filled", "세션 한도 다 차버렸네요.", [("session", None, None, True, None)]),
     # English
     ("en-slammed", "Slammed into the weekly cap again on Max, nothing else was open.",
      [("weekly", None, None, True, None)]),
