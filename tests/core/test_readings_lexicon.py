@@ -28,14 +28,14 @@ CASES: list[tuple[str, str, list[Row]]] = [
     ("es-bumped", "Me topé con el límite de uso semanal sin haber abierto Claude en todo el día.",
      [("weekly", None, None, True, True)]),
     ("es-left", "Me sobra un 30% del límite semanal.", [("weekly", 70, None, False, None)]),
-    ("es-credits", "Me quedé sin créditos a mitad de la tarea con Codex.", [("unknown", None, None, True, None)]),
+    ("es-credits", "Me quedé sin créditos a mitad de la tarea con Codex.", [("unknown", None, None, True, False)]),
     ("es-window-as-allowance", "Agoté el semanal en dos días.", [("weekly", None, None, True, None)]),
     # Portuguese
     ("pt-window-as-allowance", "Estourei o semanal em dois dias.", [("weekly", None, None, True, None)]),
     ("pt-ran-out", "Acabou minha cota semanal e eu nem usei hoje.", [("weekly", None, None, True, True)]),
     ("pt-misspelled", "Atingí o limite semanal de novo.", [("weekly", None, None, True, None)]),
     ("pt-left", "Ainda sobram 30% do limite semanal.", [("weekly", 70, None, False, None)]),
-    ("pt-credits", "Fiquei sem créditos no meio da tarefa.", [("unknown", None, None, True, None)]),
+    ("pt-credits", "Fiquei sem créditos no meio da tarefa.", [("unknown", None, None, True, False)]),
     # French
     ("fr-misspelled", "J'ai atteins la limite hebdomadaire encore une fois.", [("weekly", None, None, True, None)]),
     ("fr-fell-on", "Je suis tombé sur la limite quotidienne, réessayez dans 3 heures.",
@@ -49,7 +49,7 @@ CASES: list[tuple[str, str, list[Row]]] = [
      [("daily", None, None, True, None)]),
     ("de-idle", "Wochenlimit erreicht, obwohl ich seit gestern nichts gemacht habe.",
      [("weekly", None, None, True, True)]),
-    ("de-no-more", "Keine Credits mehr mitten in der Aufgabe.", [("unknown", None, None, True, None)]),
+    ("de-no-more", "Keine Credits mehr mitten in der Aufgabe.", [("unknown", None, None, True, False)]),
     ("de-almost", "Wöchentliches Nutzungslimit fast erreicht.", [("weekly", None, None, False, None)]),
     # Italian
     ("it-overran", "Ho sforato il limite settimanale.", [("weekly", None, None, True, None)]),
@@ -72,6 +72,14 @@ CASES: list[tuple[str, str, list[Row]]] = [
     # Korean
     ("ko-used-up", "이번 달 한도를 다 써버렸어요.", [("monthly", None, None, True, None)]),
     ("ko-left", "주간 한도가 30% 남아 있습니다.", [("weekly", 70, None, False, None)]),
+    # idle while the figure rose, and in use when the limit came
+    ("it-idle-while", "Il settimanale è passato dal 30% al 50% mentre non lo usavo.", [("weekly", 50, 30, False, True)]),
+    ("zh-idle-while", "我没在用的时候周用量从30%涨到50%。", [("weekly", 50, 30, False, True)]),
+    ("ko-idle-while", "사용하지 않는 동안 주간 사용량이 30%에서 50%로 올랐어요.", [("weekly", 50, 30, False, True)]),
+    ("fr-mid-task", "J'ai atteint la limite hebdomadaire en plein milieu d'une tâche.", [("weekly", None, None, True, False)]),
+    ("de-mid-task", "Wochenlimit erreicht, mitten in einer Aufgabe.", [("weekly", None, None, True, False)]),
+    ("ja-mid-task", "作業の途中で週間制限に達しました。", [("weekly", None, None, True, False)]),
+    ("en-mid-task", "Hit the weekly limit mid-task.", [("weekly", None, None, True, False)]),
     # English terms inside other languages, as people mix them
     ("es-mixed", "Me llegó el rate limit semanal y no entiendo por qué.", [("weekly", None, None, True, None)]),
     ("fr-mixed", "J'ai pris le rate limit de la semaine après deux jours.", [("weekly", None, None, True, None)]),
