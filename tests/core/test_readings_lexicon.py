@@ -80,6 +80,10 @@ CASES: list[tuple[str, str, list[Row]]] = [
     ("de-mid-task", "Wochenlimit erreicht, mitten in einer Aufgabe.", [("weekly", None, None, True, False)]),
     ("ja-mid-task", "作業の途中で週間制限に達しました。", [("weekly", None, None, True, False)]),
     ("en-mid-task", "Hit the weekly limit mid-task.", [("weekly", None, None, True, False)]),
+    # earlier and now, said in each language's words
+    ("de-earlier-now", "Vorhin lag das Wochenlimit bei 20%, inzwischen bei 60%.", [("weekly", 60, 20, False, None)]),
+    ("fr-earlier-now", "Il y a une heure l'hebdo était à 20%, maintenant il est à 60%.", [("weekly", 60, 20, False, None)]),
+    ("ko-earlier-now", "아까는 주간 20%였는데 지금은 60%예요.", [("weekly", 60, 20, False, None)]),
     # English terms inside other languages, as people mix them
     ("es-mixed", "Me llegó el rate limit semanal y no entiendo por qué.", [("weekly", None, None, True, None)]),
     ("fr-mixed", "J'ai pris le rate limit de la semaine après deux jours.", [("weekly", None, None, True, None)]),
