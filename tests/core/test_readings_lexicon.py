@@ -69,6 +69,8 @@ CASES: list[tuple[str, str, list[Row]]] = [
     ("zh-traditional", "週額度用完了，我什麼都沒做。", [("weekly", None, None, True, True)]),
     ("zh-left", "周额度只剩10%了。", [("weekly", 90, None, False, None)]),
     ("zh-few-messages", "只发了两条消息，5小时额度就用了40%。", [("session", 40, None, False, False)]),
+    ("zh-numerals", "周限额已经用了百分之八十五。", [("weekly", 85, None, False, None)]),
+    ("zh-numerals-change", "周限额从百分之二十涨到百分之六十", [("weekly", 60, 20, False, None)]),
     # Korean
     ("ko-used-up", "이번 달 한도를 다 써버렸어요.", [("monthly", None, None, True, None)]),
     ("ko-left", "주간 한도가 30% 남아 있습니다.", [("weekly", 70, None, False, None)]),

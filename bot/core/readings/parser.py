@@ -63,6 +63,26 @@ _SPACES_RE = re.compile(r"[ \t\u00a0\u3000]+")
 # rewritten as figures so every later pattern reads them as it reads "80%".
 _PERCENT_BEFORE_RE = re.compile("(?:" + LX.alt("percent_before") + r")\s*(\d{1,3}(?:\.\d{1,2})?)(?![\d.%])")
 _PERCENT_WHOLE_RE = re.compile(LX.alt("percent_whole"))
+# ... and with the number in its own numerals ("百分之八十五"): digits, then tens and hundreds
+_CJK_NUMERALS = dict(LX.numbers.get("cjk_numerals", {}))
+_PERCENT_BEFORE_WORDS_RE = re.compile(
+    "(?:" + LX.alt("percent_before") + r")\s*([" + "".join(_CJK_NUMERALS) + r"]{1,4})"
+    if _CJK_NUMERALS
+    else r"(?!x)x"
+)
+
+
+def _cjk_percent(m: re.Match[str]) -> str:
+    total = digit = 0
+    for ch in m.group(1):
+        value = _CJK_NUMERALS[ch]
+        if value >= 10:  # a multiplier: "八十" is 8 x 10, a bare "十" is 10
+            total += (digit or 1) * value
+            digit = 0
+        else:
+            digit = value
+    number = total + digit
+    return f"{number}%" if number <= 100 else m.group(0)
 # "my utilisation went from 0 to 100": a change of a usage figure, told without "%"
 _BARE_CHANGE_RE = re.compile(
     "(?P<head>(?:" + LX.alt("used_noun", "used_before", "limit") + r")[^.\n%]{0,40}?(?:"
@@ -99,6 +119,7 @@ def _clean(prepared: str) -> str:
     text = _MARKDOWN_RE.sub(" ", text)
     text = _GLUED_LABEL_RE.sub("\n", text)
     text = _PERCENT_WHOLE_RE.sub("100%", _PERCENT_BEFORE_RE.sub(r"\1%", text))
+    text = _PERCENT_BEFORE_WORDS_RE.sub(_cjk_percent, text)
     text = _BARE_CHANGE_RE.sub(_bare_change, text)
     lines = [_SPACES_RE.sub(" ", line).strip() for line in text.split("\n")]
     return _MANY_NEWLINES_RE.sub("\n\n", _join_wrapped(lines)).strip()
