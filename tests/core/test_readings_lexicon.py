@@ -51,6 +51,9 @@ CASES: list[tuple[str, str, list[Row]]] = [
      [("weekly", None, None, True, True)]),
     ("de-no-more", "Keine Credits mehr mitten in der Aufgabe.", [("unknown", None, None, True, False)]),
     ("de-almost", "Wöchentliches Nutzungslimit fast erreicht.", [("weekly", None, None, False, None)]),
+    # "verbraucht" alone is a share used; the limit is reached when it "is" used up
+    ("de-share-used", "Ich habe schon 80 Prozent des Wochenlimits verbraucht.", [("weekly", 80, None, False, None)]),
+    ("de-is-used-up", "Mein Wochenlimit ist komplett verbraucht.", [("weekly", None, None, True, None)]),
     # Italian
     ("it-overran", "Ho sforato il limite settimanale.", [("weekly", None, None, True, None)]),
     ("it-bumped", "Ho sbattuto contro il limite giornaliero, riprova tra 3 ore.", [("daily", None, None, True, None)]),
