@@ -54,6 +54,11 @@ CASES: list[tuple[str, str, list[Row]]] = [
     # "verbraucht" alone is a share used; the limit is reached when it "is" used up
     ("de-share-used", "Ich habe schon 80 Prozent des Wochenlimits verbraucht.", [("weekly", 80, None, False, None)]),
     ("de-is-used-up", "Mein Wochenlimit ist komplett verbraucht.", [("weekly", None, None, True, None)]),
+    # a share of the limit said used up is a figure, not the limit reached
+    ("it-share-consumed", "Il 40% del limite settimanale è già consumato.", [("weekly", 40, None, False, None)]),
+    ("es-share-spent", "Tengo el 80% del límite semanal agotado.", [("weekly", 80, None, False, None)]),
+    ("en-share-used-up", "80% of my 5-hour limit used up already", [("session", 80, None, False, None)]),
+    ("en-whole-share-used-up", "100% of the weekly limit used up", [("weekly", 100, None, True, None)]),
     # Italian
     ("it-overran", "Ho sforato il limite settimanale.", [("weekly", None, None, True, None)]),
     ("it-bumped", "Ho sbattuto contro il limite giornaliero, riprova tra 3 ore.", [("daily", None, None, True, None)]),

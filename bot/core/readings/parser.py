@@ -876,6 +876,12 @@ _PROGRESSIVE_RE = re.compile("(?:" + LX.alt("hit.progressive") + r")\s+\S+\s*$",
 # A negation inside "limit ... reached": "the weekly credit limit is always not used up".
 _LIMIT_FIRST_RE = re.compile("(?:" + _LIMIT + ")", re.IGNORECASE)
 _INNER_NEGATION_RE = re.compile(r"(?:" + LX.alt("negation") + r"|n't|n’t)", re.IGNORECASE)
+# "80% of the weekly limit used up": the limit's words belong to the figure before them, a share
+_SHARE_BEFORE_RE = re.compile(
+    r"\d\s*%\s*(?:(?:" + LX.alt("figure_link") + r")\s+){1,3}(?:(?:"
+    + LX.alt("window.session", "window.weekly", "window.daily", "window.monthly") + r")[\s-]+)?$",
+    re.IGNORECASE,
+)
 # "90 out of 100": a count, not a limit run out of.
 _COUNT_OUT_OF_RE = re.compile(r"out\s+of\s+\d", re.IGNORECASE)
 # A condition is no report either: "if you hit the weekly limit", "si te quedas sin créditos".
@@ -982,6 +988,8 @@ def _find_notices(
                 or _COUNT_OUT_OF_RE.match(phrase)
             ):
                 continue  # "the limit is not used up", "90 out of 100 ... usage"
+            if hit and _LIMIT_FIRST_RE.match(phrase) and _SHARE_BEFORE_RE.search(text, max(c_start, m.start() - 40), m.start()):
+                continue  # "80% of the weekly limit used up": a share of the limit, read as a figure
             if hit and _PROGRESSIVE_RE.search(phrase):
                 continue  # "usage being drained very quickly" tells a rate, not an allowance gone
             window = _notice_window(text, layout, m.start(), m.end(), keywords, starts, claimed)
