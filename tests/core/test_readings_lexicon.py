@@ -130,6 +130,16 @@ NEGATIVES: list[tuple[str, str]] = [
     ("en-window-goal", "I hit my weekly goal of shipping three features."),
     ("en-window-never", "I never maxed my weekly on Pro."),
     ("es-window-not-a-window", "La sesión de trabajo fue larga y agoté el café."),
+    # everyday verbs of the new vocabulary, with a limit word nearby that they are not about
+    ("es-ran-out-of-something-else", "Me quedé sin internet, ¿alguien sabe el límite semanal?"),
+    ("pt-ran-out-of-something-else", "Fiquei sem internet ontem, alguém sabe o limite semanal?"),
+    ("pt-chat", "Bati um papo com o suporte sobre o limite semanal, sem resposta."),
+    ("fr-fell-on-a-bug", "Je suis tombé sur un bug en lisant la doc sur la limite."),
+    ("it-finished-work", "Ho finito il lavoro, il limite di velocità della strada era 50."),
+    ("it-arrived-at-work", "Sono arrivato al lavoro tardi, il limite settimanale di Pro qual è?"),
+    ("ja-took-time", "制限について調べるのに時間がかかった。"),
+    ("zh-met-a-problem", "碰到一个问题，想问一下周限额是多少？"),
+    ("zh-unrelated-error", "今天撞到了一个奇怪的错误，跟限额无关。"),
 ]
 
 # (text, the reset text it must carry): localized notices print abbreviated weekdays and months
