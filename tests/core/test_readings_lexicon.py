@@ -142,6 +142,16 @@ NEGATIVES: list[tuple[str, str]] = [
     ("zh-unrelated-error", "今天撞到了一个奇怪的错误，跟限额无关。"),
 ]
 
+# (text, the one figure it gives): the verb before the comma is about something else
+OTHER_CLAUSE: list[tuple[str, str, float]] = [
+    ("pt-burned-rice", "Queimei o arroz ontem, o limite semanal está em 30%.", 30),
+    ("es-ran-into-a-bug", "Me topé con un bug raro, el límite semanal está en 30%.", 30),
+    ("it-out-of-coffee", "Sono rimasto senza caffè, il limite settimanale è al 30%.", 30),
+    ("fr-stuck-on-a-bug", "J'ai buté sur un bug, la limite hebdomadaire est à 30%.", 30),
+    ("en-bumped-into", "I bumped into an old colleague, my weekly limit is at 30%.", 30),
+    ("en-hit-the-gym", "I hit the gym, my weekly limit is at 30%.", 30),
+]
+
 # (text, the reset text it must carry): localized notices print abbreviated weekdays and months
 RESETS: list[tuple[str, str]] = [
     ("Próximo al límite de uso semanal · Se restablece el vie., 7 de jun., 6:00", "vie., 7 de jun., 6:00"),
@@ -177,6 +187,14 @@ def test_vocabulary(case: str, text: str, rows: list[Row]) -> None:
 def test_talk_about_limits_reports_nothing(case: str, text: str) -> None:
     parsed = parse_readings(text, NOW)
     assert not parsed.readings, parsed.as_contract()
+
+
+@pytest.mark.parametrize(("case", "text", "percent"), OTHER_CLAUSE, ids=[c[0] for c in OTHER_CLAUSE])
+def test_a_verb_in_another_clause_reaches_no_limit(case: str, text: str, percent: float) -> None:
+    parsed = parse_readings(text, NOW)
+    assert [(r.window, r.percent, r.limit_hit) for r in parsed.readings] == [("weekly", percent, False)], (
+        parsed.as_contract()
+    )
 
 
 @pytest.mark.parametrize(("text", "resets"), RESETS)

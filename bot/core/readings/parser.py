@@ -834,7 +834,7 @@ def _find_fraction_figures(text: str, layout: _Layout, keywords: list[_Keyword])
 _HIT_RE = re.compile(
     "(?:" + LX.alt("hit.before") + "|(?:" + LX.alt("hit.whole_verbs") + r")\s+(?:up\s+)?(?:all\s+of\s+)?"
     r"(?:(?:my|their|the|our|his|her|your|its)\s+)?(?:" + LX.alt("hit.whole_words") + r"))"
-    r"(?!\s+out\b)(?:[^.\n;!?]|\.(?=\d)){0,40}?(?:" + _LIMIT
+    r"(?!\s+out\b)(?:[^.\n;!?,，、]|\.(?=\d)|,(?=\d)){0,40}?(?:" + _LIMIT
     + r"|(?<!/)\busage\b(?!\s*(?:page|screen|dashboard|panel|tab|command|stats|bar|meter)))"
     r"|\b(?:ran|run|running)\s+out\s+of\s+(?:(?:my|the|your|all|our)\s+)?(?:\w+\s+)?(?:usage|quota|credits|limit|requests|messages)\b"
     r"|\bout\s+of\s+(?:(?:fast|premium|free)\s+)?(?:usage|quota|credits|requests)\b"
