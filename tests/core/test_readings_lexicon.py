@@ -201,3 +201,17 @@ def test_a_verb_in_another_clause_reaches_no_limit(case: str, text: str, percent
 def test_localized_reset_times(text: str, resets: str) -> None:
     parsed = parse_readings(text, NOW)
     assert [r.resets for r in parsed.readings] == [resets], parsed.as_contract()
+
+
+@pytest.mark.parametrize(
+    ("text", "tool"),
+    [
+        ("코덱스 주간 한도가 80%예요.", "Codex CLI"),
+        ("コーデックスの週間制限が80%です。", "Codex CLI"),
+        ("제미나이 일일 한도에 도달했어요.", "Gemini CLI"),
+        ("ジェミニの1日の上限に達しました。", "Gemini CLI"),
+        ("코파일럿 월간 한도 초과.", "GitHub Copilot"),
+    ],
+)
+def test_product_names_in_other_scripts(text: str, tool: str) -> None:
+    assert parse_readings(text, NOW).tool == tool
