@@ -69,6 +69,7 @@ CASES: list[tuple[str, str, list[Row]]] = [
     ("it-window-as-allowance", "Ho esaurito il settimanale in due giorni.", [("weekly", None, None, True, None)]),
     # Japanese
     ("ja-quota-used-up", "今月のクォータを使い切りました。", [("monthly", None, None, True, None)]),
+    ("ja-slang-came", "Claude Codeで週間制限きた。", [("weekly", None, None, True, None)]),
     ("ja-left", "週間制限はあと30%残っています。", [("weekly", 70, None, False, None)]),
     ("ja-few-prompts", "プロンプト2回だけで5時間枠が40%になった。", [("session", 40, None, False, False)]),
     # Chinese, simplified and traditional
@@ -77,9 +78,11 @@ CASES: list[tuple[str, str, list[Row]]] = [
     ("zh-traditional", "週額度用完了，我什麼都沒做。", [("weekly", None, None, True, True)]),
     ("zh-left", "周额度只剩10%了。", [("weekly", 90, None, False, None)]),
     ("zh-few-messages", "只发了两条消息，5小时额度就用了40%。", [("session", 40, None, False, False)]),
+    ("zh-no-quota-left", "codex又没额度了，才用了一个小时。", [("unknown", None, None, True, False)]),
     ("zh-numerals", "周限额已经用了百分之八十五。", [("weekly", 85, None, False, None)]),
     ("zh-numerals-change", "周限额从百分之二十涨到百分之六十", [("weekly", 60, 20, False, None)]),
     # Korean
+    ("ko-all-done", "주간 한도 다 됐어요.", [("weekly", None, None, True, None)]),
     ("ko-used-up", "이번 달 한도를 다 써버렸어요.", [("monthly", None, None, True, None)]),
     ("ko-left", "주간 한도가 30% 남아 있습니다.", [("weekly", 70, None, False, None)]),
     # idle while the figure rose, and in use when the limit came
@@ -140,6 +143,7 @@ NEGATIVES: list[tuple[str, str]] = [
     ("ja-took-time", "制限について調べるのに時間がかかった。"),
     ("zh-met-a-problem", "碰到一个问题，想问一下周限额是多少？"),
     ("zh-unrelated-error", "今天撞到了一个奇怪的错误，跟限额无关。"),
+    ("zh-asking", "这周额度够用吗？想先问问。"),
 ]
 
 # (text, the one figure it gives): the verb before the comma is about something else
