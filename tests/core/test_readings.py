@@ -515,7 +515,7 @@ CASES: list[tuple[str, str, str | None, list[Row]]] = [
     (
         "bare-usage-limit-notice",
         "Usage limit reached for all Pro models. Resets in 2h 13m. /stats for usage details",
-        None,
+        "Gemini CLI",  # the notice's own wording names it (formats/gemini.yaml)
         [("unknown", None, None, True, "in 2h 13m", None)],
     ),
     (

@@ -63,6 +63,26 @@ _SPACES_RE = re.compile(r"[ \t\u00a0\u3000]+")
 # rewritten as figures so every later pattern reads them as it reads "80%".
 _PERCENT_BEFORE_RE = re.compile("(?:" + LX.alt("percent_before") + r")\s*(\d{1,3}(?:\.\d{1,2})?)(?![\d.%])")
 _PERCENT_WHOLE_RE = re.compile(LX.alt("percent_whole"))
+# ... and with the number in its own numerals ("百分之八十五"): digits, then tens and hundreds
+_CJK_NUMERALS = dict(LX.numbers.get("cjk_numerals", {}))
+_PERCENT_BEFORE_WORDS_RE = re.compile(
+    "(?:" + LX.alt("percent_before") + r")\s*([" + "".join(_CJK_NUMERALS) + r"]{1,4})"
+    if _CJK_NUMERALS
+    else r"(?!x)x"
+)
+
+
+def _cjk_percent(m: re.Match[str]) -> str:
+    total = digit = 0
+    for ch in m.group(1):
+        value = _CJK_NUMERALS[ch]
+        if value >= 10:  # a multiplier: "八十" is 8 x 10, a bare "十" is 10
+            total += (digit or 1) * value
+            digit = 0
+        else:
+            digit = value
+    number = total + digit
+    return f"{number}%" if number <= 100 else m.group(0)
 # "my utilisation went from 0 to 100": a change of a usage figure, told without "%"
 _BARE_CHANGE_RE = re.compile(
     "(?P<head>(?:" + LX.alt("used_noun", "used_before", "limit") + r")[^.\n%]{0,40}?(?:"
@@ -99,6 +119,7 @@ def _clean(prepared: str) -> str:
     text = _MARKDOWN_RE.sub(" ", text)
     text = _GLUED_LABEL_RE.sub("\n", text)
     text = _PERCENT_WHOLE_RE.sub("100%", _PERCENT_BEFORE_RE.sub(r"\1%", text))
+    text = _PERCENT_BEFORE_WORDS_RE.sub(_cjk_percent, text)
     text = _BARE_CHANGE_RE.sub(_bare_change, text)
     lines = [_SPACES_RE.sub(" ", line).strip() for line in text.split("\n")]
     return _MANY_NEWLINES_RE.sub("\n\n", _join_wrapped(lines)).strip()
@@ -813,7 +834,7 @@ def _find_fraction_figures(text: str, layout: _Layout, keywords: list[_Keyword])
 _HIT_RE = re.compile(
     "(?:" + LX.alt("hit.before") + "|(?:" + LX.alt("hit.whole_verbs") + r")\s+(?:up\s+)?(?:all\s+of\s+)?"
     r"(?:(?:my|their|the|our|his|her|your|its)\s+)?(?:" + LX.alt("hit.whole_words") + r"))"
-    r"(?!\s+out\b)(?:[^.\n;!?]|\.(?=\d)){0,40}?(?:" + _LIMIT
+    r"(?!\s+out\b)(?:[^.\n;!?,，、]|\.(?=\d)|,(?=\d)){0,40}?(?:" + _LIMIT
     + r"|(?<!/)\busage\b(?!\s*(?:page|screen|dashboard|panel|tab|command|stats|bar|meter)))"
     r"|\b(?:ran|run|running)\s+out\s+of\s+(?:(?:my|the|your|all|our)\s+)?(?:\w+\s+)?(?:usage|quota|credits|limit|requests|messages)\b"
     r"|\bout\s+of\s+(?:(?:fast|premium|free)\s+)?(?:usage|quota|credits|requests)\b"
@@ -826,6 +847,11 @@ _HIT_RE = re.compile(
     # the allowance of a named window said to be gone: "the entire weekly allocation. Gone."
     "|(?:" + LX.alt("window.session", "window.weekly", "window.daily", "window.monthly") + r")\s+(?:[\w-]+\s+)?"
     "(?:" + LX.alt("hit.depleted_nouns") + r")(?:[^.\n;!?%]{0,20}?|\s*[.!]\s*)(?:" + LX.alt("hit.depleted") + ")"
+    # a window said as the allowance itself: "maxed my weekly in 2 days", "capped on the 5 hour window."
+    # (only where the window word ends the phrase: "hit my weekly review" is something else)
+    "|(?:" + LX.alt("hit.window_verbs") + r")\s+(?:(?:" + LX.alt("hit.window_determiners") + r")\s+)(?:(?:whole|entire|full)\s+)?(?:"
+    + LX.alt("window.session", "window.weekly", "window.daily", "window.monthly") + r")(?:\s+window)?"
+    r"(?=\s*(?:[.,;:!?)]|$)|\s+(?:" + LX.alt("hit.window_followers") + r")\b)"
     "|(?:" + LX.alt("hit.get_verbs") + r")\s+(?:(?:the|my|a|that|this)\s+)?(?:"
     + LX.alt("window.session", "window.weekly", "window.daily", "window.monthly") + r")\s+(?:" + _LIMIT + ")"
     # said of the whole allowance afterwards: "all the credits had been used", "all of my quota is gone"
@@ -850,10 +876,17 @@ _PROGRESSIVE_RE = re.compile("(?:" + LX.alt("hit.progressive") + r")\s+\S+\s*$",
 # A negation inside "limit ... reached": "the weekly credit limit is always not used up".
 _LIMIT_FIRST_RE = re.compile("(?:" + _LIMIT + ")", re.IGNORECASE)
 _INNER_NEGATION_RE = re.compile(r"(?:" + LX.alt("negation") + r"|n't|n’t)", re.IGNORECASE)
+# "80% of the weekly limit used up": the limit's words belong to the figure before them, a share
+_SHARE_BEFORE_RE = re.compile(
+    r"\d\s*%\s*(?:(?:" + LX.alt("figure_link") + r")\s+){1,3}(?:(?:"
+    + LX.alt("window.session", "window.weekly", "window.daily", "window.monthly") + r")[\s-]+)?$",
+    re.IGNORECASE,
+)
 # "90 out of 100": a count, not a limit run out of.
 _COUNT_OUT_OF_RE = re.compile(r"out\s+of\s+\d", re.IGNORECASE)
+# A condition is no report either: "if you hit the weekly limit", "si te quedas sin créditos".
 _NEGATED_RE = re.compile(
-    "(?:" + LX.alt("negation") + r"|n't|n’t)\s*(?:\w+\s+)?(?:even\s+)?$", re.IGNORECASE
+    "(?:" + LX.alt("negation", "conditional") + r"|n't|n’t)\s*(?:\w+\s+)?(?:even\s+)?$", re.IGNORECASE
 )
 # Limits that are not AI-tool quotas: context/token windows, other services' API limits.
 _NOT_QUOTA_LIMIT_RE = re.compile(
@@ -955,6 +988,8 @@ def _find_notices(
                 or _COUNT_OUT_OF_RE.match(phrase)
             ):
                 continue  # "the limit is not used up", "90 out of 100 ... usage"
+            if hit and _LIMIT_FIRST_RE.match(phrase) and _SHARE_BEFORE_RE.search(text, max(c_start, m.start() - 40), m.start()):
+                continue  # "80% of the weekly limit used up": a share of the limit, read as a figure
             if hit and _PROGRESSIVE_RE.search(phrase):
                 continue  # "usage being drained very quickly" tells a rate, not an allowance gone
             window = _notice_window(text, layout, m.start(), m.end(), keywords, starts, claimed)
