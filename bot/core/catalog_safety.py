@@ -33,6 +33,7 @@ TRIAL_SECONDS = 0.05  # one search slower than this is refused (a quadratic patt
 # paste still takes seconds. Linear patterns stay far below the floor, so timer noise cannot trip it.
 GROWTH_FLOOR_SECONDS = 0.004
 GROWTH_PER_DOUBLING = 3.0
+RELOOK_SECONDS = 0.0005  # a search this slow is timed again (linear patterns take ~0.02 ms: never)
 SMALL_REPEAT = 10  # an outer repeat of at most this many rounds is not a blow-up
 
 
@@ -395,8 +396,10 @@ def _timed_trial(compiled: re.Pattern[str], pattern: str) -> str | None:
         for piece in texts:
             text = (piece * (size // len(piece) + 1))[:size] + "\x00!"
             elapsed = _cpu_seconds(compiled, text)
-            if elapsed > min(TRIAL_SECONDS, GROWTH_FLOOR_SECONDS):
-                elapsed = min(elapsed, _cpu_seconds(compiled, text))  # a second look, in case of a hiccup
+            if elapsed > RELOOK_SECONDS:
+                # The best of three, in case of a hiccup: the growth rule compares two sizes' times, and
+                # one inflated time at the smaller size would hide a quadratic pattern's growth.
+                elapsed = min(elapsed, _cpu_seconds(compiled, text), _cpu_seconds(compiled, text))
             if elapsed > TRIAL_SECONDS:
                 return f"{elapsed:.1f} s for {size} characters of {piece[:20]!r} repeated"
             before = previous.get(piece)
