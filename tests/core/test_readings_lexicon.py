@@ -116,6 +116,13 @@ CASES: list[tuple[str, str, list[Row]]] = [
     ("en-blew-whole", "Blew my whole weekly allowance on one refactor.", [("weekly", None, None, True, None)]),
     ("en-nuked", "My weekly quota got nuked overnight.", [("weekly", None, None, True, None)]),
     ("en-kicked-in", "the weekly limit kicked in after two days", [("weekly", None, None, True, None)]),
+    # The earlier value said second, after the word that marks it as where the change started
+    ("en-origin-second", "My weekly usage jumped to 60% from 20% overnight.", [("weekly", 60, 20, False, None)]),
+    ("en-origin-aside", "Weekly meter is at 60% (before: 20%).", [("weekly", 60, 20, False, None)]),
+    ("en-origin-first", "Weekly went from 20% to 60% in an hour.", [("weekly", 60, 20, False, None)]),
+    ("es-origin-second", "El uso semanal subió a 90% desde 40% en una hora.", [("weekly", 90, 40, False, None)]),
+    ("de-origin-second", "Das Wochenlimit ist auf 80% gestiegen, vorher 30%.", [("weekly", 80, 30, False, None)]),
+    ("it-origin-second", "Il limite settimanale è salito al 70%, prima era al 10%.", [("weekly", 70, 10, False, None)]),
 ]
 
 NEGATIVES: list[tuple[str, str]] = [

@@ -1221,6 +1221,15 @@ def _figure_statements(figures: list[_Figure], layout: _Layout) -> list[_Stateme
 
 
 _ARROW_RE = re.compile(_ARROWS + "|" + LX.alt("arrow"), re.IGNORECASE)
+# The earlier value of a change may come second: "jumped to 60% from 20%", "60% (before: 20%)",
+# "prima era al 10%" (up to two short words between the marker and the figure).
+_ORIGIN_BEFORE_RE = re.compile(
+    "(?:" + LX.alt("origin") + r")(?:\s+[^\W\d_]{1,5}){0,2}[\s:(\"'“~≈]{0,4}$", re.IGNORECASE
+)
+
+
+def _said_as_origin(text: str, start: int) -> bool:
+    return bool(_ORIGIN_BEFORE_RE.search(text, max(0, start - 24), start))
 
 
 def _same_window_for_jump(
@@ -1272,7 +1281,9 @@ def _pair_jumps(statements: list[_Statement], text: str, layout: _Layout) -> lis
                 previous.window = stmt.window
             if previous.polarity == "left" and stmt.polarity is None and stmt.raw is not None:
                 stmt.percent = round(100 - stmt.raw, 2)  # "from 96% remaining to 0%": both are shares left
-            swapped = first_rank is not None and second_rank is not None and first_rank > second_rank
+            swapped = (first_rank is not None and second_rank is not None and first_rank > second_rank) or (
+                _said_as_origin(text, stmt.start) and not _said_as_origin(text, previous_start)
+            )
             if swapped:  # written latest-first: "today 56% left / yesterday 65% left"
                 previous.from_percent, previous.percent = stmt.percent, previous.percent
             else:
