@@ -117,6 +117,9 @@ CASES: list[tuple[str, str, list[Row]]] = [
     ("en-nuked", "My weekly quota got nuked overnight.", [("weekly", None, None, True, None)]),
     ("en-kicked-in", "the weekly limit kicked in after two days", [("weekly", None, None, True, None)]),
     # The earlier value said second, after the word that marks it as where the change started
+    # "up to" after a change word is the level reached, not a ceiling
+    ("en-went-up-to", "The session meter went up to 90% with nothing running.", [("session", 90, None, False, True)]),
+    ("en-now-up-to", "My weekly usage is now up to 85% after two prompts.", [("weekly", 85, None, False, False)]),
     ("en-origin-second", "My weekly usage jumped to 60% from 20% overnight.", [("weekly", 60, 20, False, None)]),
     ("en-origin-aside", "Weekly meter is at 60% (before: 20%).", [("weekly", 60, 20, False, None)]),
     ("en-origin-first", "Weekly went from 20% to 60% in an hour.", [("weekly", 60, 20, False, None)]),
@@ -126,6 +129,7 @@ CASES: list[tuple[str, str, list[Row]]] = [
 ]
 
 NEGATIVES: list[tuple[str, str]] = [
+    ("en-ceiling", "The new plan gives up to 50% more weekly usage than before."),
     ("es-conditional", "Si te quedas sin créditos, puedes comprar más en la configuración."),
     ("es-question", "¿Alguien sabe cuál es el cupo semanal del plan Pro? Quiero saber antes de comprar."),
     ("pt-conditional", "Se você ficar sem créditos, dá pra comprar mais."),

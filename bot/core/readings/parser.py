@@ -461,6 +461,9 @@ _COMPARATIVE_AFTER_RE = re.compile(
 _CHANGE_AMOUNT_BEFORE_RE = re.compile(
     r"(?:\bby|\bup\s+to|%\s*/|%\s+of|\bextra|\bbonus|" + LX.alt("amount_before") + r")\s*$", re.IGNORECASE
 )
+# "went up to 90%", "is now up to 90%": a change word before "up to" makes it the level reached,
+# where "up to 90%" alone is a ceiling ("saves up to 50%")
+_RISEN_UP_TO_RE = re.compile("(?:" + LX.alt("change") + r")\s+(?:up\s+)?to\s*~?\s*$", re.IGNORECASE)
 # "the weekly limit is spent by 20%": a used-word before "by" gives a level, not a change
 _USED_BY_RE = re.compile("(?:" + LX.alt("used") + r")\s+by\s*(?:(?:" + LX.alt("approx") + r")\s*)?$", re.IGNORECASE)
 # "between 2%-5% of the users": the second figure of a range, before what both are "of"
@@ -654,8 +657,11 @@ def _is_other_metric(text: str, layout: _Layout, m: re.Match[str]) -> bool:
         _JUMP_TARGET_BEFORE_RE.search(text, max(0, m.start() - 25), m.start())
     ):
         return True
-    if _CHANGE_AMOUNT_BEFORE_RE.search(text, max(0, m.start() - 25), m.start()) and not _USED_BY_RE.search(
-        text, max(0, m.start() - 25), m.start()
+    before = max(0, m.start() - 25)
+    if (
+        _CHANGE_AMOUNT_BEFORE_RE.search(text, before, m.start())
+        and not _USED_BY_RE.search(text, before, m.start())
+        and not _RISEN_UP_TO_RE.search(text, before, m.start())
     ):
         return True  # "limits cut by 50%", "45%/100%": an amount or a scale, not a level
     tail = _RANGE_TAIL_RE.match(text, m.end(), min(len(text), m.end() + 16))
