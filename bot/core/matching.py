@@ -34,7 +34,7 @@ from bot.core.catalog import Catalog, Entry
 from bot.core.models import Candidate, MatchResult
 from bot.core.normalize import clean, normalize_cleaned, tokens
 from bot.core.regex_prefilter import FragmentIndex, PrefilteredPattern, Requirement, required_fragments
-from bot.core.sparse import Bools, Ints, PasteVector, SparseRows, TextIndex, Texts
+from bot.core.sparse import Bools, Ints, LookupByGet, PasteVector, SparseRows, TextIndex, Texts
 
 # Scores are on a 0-100 scale. A paste is answered in a channel at or above CONFIDENT.
 CONFIDENT = 62.0
@@ -110,7 +110,7 @@ class _Literals:
         return len(self.texts)
 
 
-class _Numbers(Mapping[str, int]):
+class _Numbers(LookupByGet):
     """A `TextIndex` with the texts already found kept at hand: a paste asks for each of its words
     several times (weights, literals, postings), and a dictionary answers the repeats faster.
 
@@ -129,15 +129,6 @@ class _Numbers(Mapping[str, int]):
                 return default
             self._seen[text] = found
         return found
-
-    def __getitem__(self, text: str) -> int:
-        found = self.get(text)
-        if found is None:
-            raise KeyError(text)
-        return found
-
-    def __contains__(self, text: object) -> bool:
-        return isinstance(text, str) and self.get(text) is not None
 
     def __iter__(self) -> Iterator[str]:
         return iter(self.index)

@@ -8,6 +8,7 @@ objects, which the catalog cache writes and reads back much faster than many sma
 
 from __future__ import annotations
 
+import abc
 import itertools
 import zlib
 from bisect import bisect_left
@@ -134,8 +135,27 @@ def _hash(text: str) -> int:
     return zlib.crc32(text.encode("utf-8", "surrogatepass"))
 
 
+class LookupByGet(Mapping[str, int]):
+    """A text -> number mapping whose `get` is the one lookup; `[]` and `in` are answered by it."""
+
+    __slots__ = ()
+
+    @abc.abstractmethod
+    def get(self, text: str, default: int | None = None) -> int | None:  # type: ignore[override]
+        """The text's number, or `default`."""
+
+    def __getitem__(self, text: str) -> int:
+        found = self.get(text)
+        if found is None:
+            raise KeyError(text)
+        return found
+
+    def __contains__(self, text: object) -> bool:
+        return isinstance(text, str) and self.get(text) is not None
+
+
 @dataclass(frozen=True, slots=True)
-class TextIndex(Mapping[str, int]):
+class TextIndex(LookupByGet):
     """Texts by number and the number of a text, as three flat arrays instead of a dictionary.
 
     A dictionary of a large vocabulary is rebuilt key by key when loaded; this loads as it was saved
@@ -163,15 +183,6 @@ class TextIndex(Mapping[str, int]):
                 return int(order[position])
             position += 1
         return default
-
-    def __getitem__(self, text: str) -> int:
-        found = self.get(text)
-        if found is None:
-            raise KeyError(text)
-        return found
-
-    def __contains__(self, text: object) -> bool:
-        return isinstance(text, str) and self.get(text) is not None
 
     def __iter__(self) -> Iterator[str]:
         return iter(self.texts)
