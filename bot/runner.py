@@ -78,12 +78,12 @@ def _runner_for(name: str, app: App, port: int, stdin: TextIO, stdout: TextIO) -
     relay = AlertRelay(name)
     app.service.add_alert_sink(relay)
     if name in ("slack", "slack-http"):
-        from bot.adapters.slack_adapter import run_slack
+        from bot.serve_slack import run_slack
 
         return lambda: run_slack(app.service, app.settings, http=name == "slack-http", port=port,
                                  alerts=relay, routes=app.http_routes())
     if name == "discord":
-        from bot.adapters.discord_adapter import run_discord
+        from bot.serve_discord import run_discord
 
         return lambda: run_discord(app.service, app.settings, alerts=relay)
     raise ValueError(f"unknown front end {name}")

@@ -8,8 +8,8 @@ Replies are rendered as embeds with persistent buttons (`discord_render`). Nothi
 to answer: watch lists, channel modes, thread skipping, merging and staff rules live in the core.
 discord.py's HTTP errors become `DeliveryError` here, at the edge.
 
-    await run_discord(service, settings)   # what the CLI runs; returns only when cancelled
-The application's declared surface (intents, invite, endpoints, app commands) is in `discord_app`.
+Logging in, connecting and serving it is the composition root's part (`bot.serve_discord`). The
+application's declared surface (intents, invite, endpoints, app commands) is in `discord_app`.
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ from bot.adapters.discord_render import (
 )
 from bot.config import Settings
 from bot.core.commands import parse_command
-from bot.core.errors import ConfigError, DeliveryError
+from bot.core.errors import DeliveryError
 from bot.core.models import Command, Incoming, Reply
 from bot.core.ports import AlertRelay, PlainPort, Posted, ThreadAuthors
 from bot.core.service import SupportService
@@ -47,12 +47,7 @@ log = logging.getLogger(__name__)
 PLATFORM = "discord"
 RECEIPT_EMOJI = "\N{EYES}"
 HISTORY_LOOKBACK = 50  # earlier messages read from a thread to see who already helped
-TOKEN_REJECTED = "DISCORD_TOKEN was rejected by Discord"
 SORRY = "Sorry, something went wrong on my side. Please try again in a minute."
-INTENT_MISSING = (
-    "Discord refused the Message Content intent: enable it under Bot -> Privileged Gateway Intents "
-    "in the Developer Portal"
-)
 
 # -- translation -----------------------------------------------------------------------------------
 
@@ -384,32 +379,3 @@ class _DiscordPort(PlainPort):
         with _refused(f"editing {posted.message_id}"):
             await channel.get_partial_message(int(posted.message_id)).edit(
                 embed=render_embed(reply), view=build_view(reply), allowed_mentions=NO_PINGS)
-
-
-# -- the CLI's entry point -------------------------------------------------------------------------
-
-
-async def run_discord(service: SupportService, settings: Settings, *, alerts: AlertRelay | None = None) -> None:
-    """Log in, connect and serve until cancelled; close everything on the way out.
-
-    Raises ConfigError (never showing the token) when Discord rejects the token or the intent.
-    """
-    token = settings.discord_token
-    if not token:
-        raise ConfigError("DISCORD_TOKEN is not set")
-    bot = SupportBot(service, settings, alerts=alerts)
-    try:
-        async with bot:
-            try:
-                await bot.login(str(token))
-            except discord.LoginFailure:
-                raise ConfigError(TOKEN_REJECTED) from None
-            await bot.connect(reconnect=True)
-    except discord.PrivilegedIntentsRequired:
-        raise ConfigError(INTENT_MISSING) from None
-    except discord.ConnectionClosed as exc:
-        if exc.code == 4004:  # authentication failed on the gateway
-            raise ConfigError(TOKEN_REJECTED) from None
-        if exc.code == 4014:
-            raise ConfigError(INTENT_MISSING) from None
-        raise DeliveryError(f"discord: the gateway closed the connection ({exc.code})") from None

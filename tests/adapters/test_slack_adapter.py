@@ -29,13 +29,14 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.adapters import slack_blocks as sb
-from bot.adapters.slack_adapter import LOOKUP_SHORTCUT, SlackBot, build_slack_app, run_slack
+from bot.adapters.slack_adapter import LOOKUP_SHORTCUT, SlackBot, build_slack_app
 from bot.app import App
 from bot.config import Settings
 from bot.core.detection import DetectionConfig
 from bot.core.models import Incident, IncidentStatus, Verdict
 from bot.core.ports import AlertRelay, IncidentStore
 from bot.core.service import SupportService
+from bot.serve_slack import run_slack
 from tests.adapters.slack_support import (
     ADMIN,
     ALICE,

@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from bot.adapters.discord_adapter import TOKEN_REJECTED, run_discord, strip_mention
+from bot.adapters.discord_adapter import strip_mention
 from bot.adapters.discord_app import INVITE_SCOPES, bot_intents, invite_permissions, invite_url
 from bot.adapters.discord_render import (
     EMBED_TOTAL_MAX,
@@ -43,6 +43,7 @@ from bot.core.models import (
     Section,
 )
 from bot.errors import ConfigError
+from bot.serve_discord import TOKEN_REJECTED, run_discord
 from tests.adapters.discord.conftest import BotRunner, StartBot, discord_settings, make_service, settle
 from tests.fakes.discord_api import (
     ALICE,
