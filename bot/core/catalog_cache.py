@@ -239,9 +239,12 @@ class CatalogCache:
 
     def _read(self, path: Path | None) -> Any:
         """The unpickled content of one of our files, or None when absent, unsafe or unreadable."""
-        if path is None or not path.exists():
+        if path is None:
             return None
-        problem = _unsafe(path)
+        try:
+            problem = _unsafe(path)
+        except OSError:  # absent, or removed just now by another process's pruning
+            return None
         if problem:
             log.warning("catalog cache %s ignored: %s", path, problem)
             return None
@@ -395,7 +398,13 @@ def _unsafe(path: Path) -> str | None:
 
 def _prune(directory: Path, keep: set[Path], most: int = 24) -> None:
     """Every catalog gets its own three files; only the most recently written few are kept."""
-    files = sorted(directory.glob("catalog-*.pickle"), key=lambda p: p.stat().st_mtime, reverse=True)
+    def written(path: Path) -> float:
+        try:
+            return path.stat().st_mtime
+        except OSError:  # another process pruned it meanwhile
+            return 0.0
+
+    files = sorted(directory.glob("catalog-*.pickle"), key=written, reverse=True)
     for path in files[most:]:
         if path not in keep:
             path.unlink(missing_ok=True)

@@ -9,13 +9,14 @@ from pathlib import Path
 import pytest
 
 from bot.core import catalog as catalog_module
-from bot.core import matching, workers
+from bot.core import catalog_cache, matching, workers
 from bot.core.catalog import default_catalog_dir
 from bot.core.catalog_cache import CatalogCache
 from bot.core.errors import CatalogError
 from bot.core.matching import Matcher
 
 SHIPPED = sorted(p.stem for p in default_catalog_dir().glob("*.yaml"))
+PASTE = 'API Error: 529 {"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}'
 PICKED = ("claude-code-529-overloaded", "codex-cli-usage-limit-reached", "gemini-cli-fetch-failed")
 
 
@@ -323,3 +324,31 @@ def test_the_stamp_changes_with_any_file_and_only_then(tmp_path: Path, folder: P
     replacement.replace(target)
     assert stamp(folder) != first
     assert stamp(tmp_path / "missing") == b""
+
+
+def test_a_cache_file_pruned_by_another_process_while_read_means_a_rebuild(
+        tmp_path: Path, folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Processes sharing the cache folder prune each other's old files; one may go between being
+    # listed and being read. That is a slower start, never a failed one.
+    cache_dir = tmp_path / "cache"
+    ready_start(cache_dir, folder)
+    check = catalog_cache._unsafe
+
+    def removed_first(path: Path) -> str | None:
+        path.unlink(missing_ok=True)
+        return check(path)
+
+    monkeypatch.setattr(catalog_cache, "_unsafe", removed_first)
+    matcher = ready_start(cache_dir, folder)
+    best = matcher.match(PASTE).best
+    assert best is not None and best.entry_id == "claude-code-529-overloaded"
+
+
+def test_a_file_that_vanishes_while_pruning_does_not_stop_saving(tmp_path: Path, folder: Path) -> None:
+    cache_dir = tmp_path / "cache"
+    cache_dir.mkdir(mode=0o700)
+    (cache_dir / "catalog-gone.pickle").symlink_to(tmp_path / "nowhere")  # listed, but stat() fails
+    cache = CatalogCache(cache_dir, str(folder))
+    cache.open(folder)
+    assert cache.ready_path is not None and cache.ready_path.is_file()
+    assert cache._writable
