@@ -139,7 +139,8 @@ class Catalog:
         self._ids = tuple(ids)
         self.version = version
         self.folder = folder
-        self._index = dict(zip(self._ids, range(len(self._ids)), strict=True))
+        # Made on the first lookup by id: a start that answers by number (the matcher's) never pays for it.
+        self._index: dict[str, int] | None = None
         self._known = known
         self._read = read
         self._all: tuple[Entry, ...] | None = None
@@ -170,6 +171,8 @@ class Catalog:
         return self._all
 
     def get(self, entry_id: str) -> Entry | None:
+        if self._index is None:
+            self._index = dict(zip(self._ids, range(len(self._ids)), strict=True))
         number = self._index.get(entry_id)
         return None if number is None else self.at(number)
 
