@@ -151,15 +151,20 @@ class _Recording(MutableMapping[tuple[str, str], Entry]):
     def __init__(self, known: dict[tuple[str, str], Entry]) -> None:
         self.known = known
         self.used: set[tuple[str, str]] = set()
+        # Entry id -> the SHA-256 of the file it was read from; the later folder's when several have it,
+        # as the later folder's entry is the one served.
+        self.digests: dict[str, str] = {}
 
     def __getitem__(self, key: tuple[str, str]) -> Entry:
         found = self.known[key]
         self.used.add(key)
+        self.digests[found.id] = key[1]
         return found
 
     def __setitem__(self, key: tuple[str, str], entry: Entry) -> None:
         self.known[key] = entry
         self.used.add(key)
+        self.digests[entry.id] = key[1]
 
     def __delitem__(self, key: tuple[str, str]) -> None:
         del self.known[key]
@@ -190,6 +195,12 @@ class CatalogCache:
         self._parts_loaded = False
         self._saved: frozenset[tuple[str, str]] | None = None
         self._stamps: dict[str, FileStamp] = {}  # catalog version -> the files it was read from
+        # Catalog version -> entry id -> what the entry was read from (its file, by name and content):
+        # an entry whose fingerprint a matcher already has is the same entry, prepared already.
+        self._fingerprints: dict[str, dict[str, str]] = {}
+        # The entries file last read or written, and the fingerprint of each entry in it, by id: an
+        # unchanged entry's page is copied from it rather than pickled again.
+        self._pages: tuple[_EntryFile, dict[str, tuple[int, str]]] | None = None
         self._writable = directory is not None
 
     @property
@@ -209,7 +220,10 @@ class CatalogCache:
             log.info("catalog ready from cache: %d entries, version %s", len(ready[0]), ready[0].version)
             return ready
         catalog = self.load(folders)
-        return catalog, self.matcher(catalog)
+        # The last ready catalog, whatever files it was made from: the entries it shares with this one
+        # are prepared in it already.
+        last = self._load_ready(None)
+        return catalog, self.matcher(catalog, base=None if last is None else last[1])
 
     def check(self, folders: Folders) -> CheckResult:
         """`check_folders`, parsing only the files whose content is not known yet."""
@@ -219,6 +233,8 @@ class CatalogCache:
         self._used = memo.used
         if result.ok:
             self._stamps[result.version] = files
+            self._fingerprints[result.version] = {
+                entry.id: f"{entry.source_file}\0{memo.digests.get(entry.id, '')}" for entry in result.entries}
         return result
 
     def load(self, folders: Folders) -> Catalog:
@@ -239,19 +255,36 @@ class CatalogCache:
         catalog, matcher = self.open(folders, files)
         return KnowledgeBase(catalog, _folders(folders), self, matcher=matcher)
 
-    def matcher(self, catalog: Catalog) -> Matcher:
-        """A matcher for `catalog`, preparing only the entries not prepared before; then saved."""
+    def matcher(self, catalog: Catalog, base: Matcher | None = None) -> Matcher:
+        """A matcher for `catalog`, preparing only the entries not prepared before; then saved.
+
+        With `base` (the matcher of an earlier version of this catalog), the entries read from the
+        same files as base's are kept as base has them and only the others are prepared and put in
+        (`Matcher.updated`); otherwise, or when that declines, the matcher is built whole.
+        """
         self._load_parts()
-        # Entries new to the cache are prepared first, in worker processes when there are many of them.
-        missing = [entry for entry in catalog.entries if entry not in self.features]
-        self.features.update(zip(missing, map_in_workers(matching.entry_features, missing), strict=True))
-        matcher = Matcher(catalog, features=self.features)
+        by_id = self._fingerprints.pop(catalog.version, None)
+        fingerprints = None if by_id is None else [by_id.get(entry_id, "") for entry_id in catalog.ids]
+        matcher = None
+        if base is not None and by_id is not None:
+            unchanged = {entry_id for entry_id, was in zip(base.catalog.ids, base.fingerprints, strict=True)
+                         if was and by_id.get(entry_id) == was}
+            self._prepare([catalog.at(n) for n, entry_id in enumerate(catalog.ids) if entry_id not in unchanged])
+            matcher = base.updated(catalog, unchanged, self.features, fingerprints)
+        if matcher is None:
+            self._prepare(catalog.entries)
+            matcher = Matcher(catalog, features=self.features, fingerprints=fingerprints)
         self._forget_all_but(catalog.entries)
         self.save()
         files = self._stamps.pop(catalog.version, None)
         if files is not None:
             self._save_ready(files, catalog, matcher)
         return matcher
+
+    def _prepare(self, entries: Sequence[Entry]) -> None:
+        """Features for the entries new to the cache, in worker processes when there are many of them."""
+        missing = [entry for entry in entries if entry not in self.features]
+        self.features.update(zip(missing, map_in_workers(matching.entry_features, missing), strict=True))
 
     # -- disk ----------------------------------------------------------------------------------------
 
@@ -282,15 +315,18 @@ class CatalogCache:
             return None  # written by other code: rebuilt and overwritten on the next save
         return data
 
-    def _load_ready(self, files: FileStamp) -> tuple[Catalog, Matcher] | None:
+    def _load_ready(self, files: FileStamp | None) -> tuple[Catalog, Matcher] | None:
+        """The ready catalog, when it was made from exactly `files` (None: from whatever files)."""
         data = self._read(self.ready_path)
-        if data is None or data.get("files") != files:
+        if data is None or (files is not None and data.get("files") != files):
             return None
         try:
             ids, offsets = list(data["ids"]), list(data["offsets"])
             pages = _EntryFile.open(self.entries_path, data["token"], offsets, ids)
             catalog = Catalog.lazy(ids, data["version"], data["folder"], pages.entry)
-            return catalog, Matcher.restore(catalog, data["matcher"])
+            matcher = Matcher.restore(catalog, data["matcher"])
+            self._pages = pages, pages.fingerprints(matcher.fingerprints)
+            return catalog, matcher
         except Exception as exc:  # another program's file, or half of a save: only a slower start
             log.warning("catalog cache %s unusable (%s: %s); rebuilding", self.ready_path, type(exc).__name__, exc)
             return None
@@ -319,11 +355,21 @@ class CatalogCache:
         token = os.urandom(16)
         offsets = [len(token)]
         pages = [token]
-        for entry in catalog.entries:
-            pages.append(pickle.dumps(entry, protocol=pickle.HIGHEST_PROTOCOL))
+        earlier, where = self._pages if self._pages is not None else (None, {})
+        for number, (entry_id, fingerprint) in enumerate(zip(catalog.ids, matcher.fingerprints, strict=True)):
+            found = where.get(entry_id)
+            if earlier is not None and found is not None and fingerprint and found[1] == fingerprint:
+                pages.append(earlier.page(found[0]))  # the same file made the same entry: its page as it was
+            else:
+                pages.append(pickle.dumps(catalog.at(number), protocol=pickle.HIGHEST_PROTOCOL))
             offsets.append(offsets[-1] + len(pages[-1]))
         if not self._write(self.entries_path, pages):
             return
+        try:
+            written = _EntryFile.open(self.entries_path, token, offsets, catalog.ids)
+            self._pages = written, written.fingerprints(matcher.fingerprints)
+        except OSError:
+            self._pages = None
         self._write(self.ready_path, {"code": self._code, "files": files, "version": catalog.version,
                                       "folder": catalog.folder, "ids": catalog.ids, "token": token,
                                       "offsets": offsets, "matcher": matcher.state()})
@@ -452,6 +498,15 @@ class _EntryFile:
                 or os.pread(descriptor, len(token), 0) != token:
             raise ValueError("the entries file was not written with this ready file")
         return pages
+
+    def fingerprints(self, fingerprints: Sequence[str]) -> dict[str, tuple[int, str]]:
+        """Entry id -> its page number and the fingerprint it was prepared from (as the matcher has it)."""
+        return {entry_id: (number, fingerprint)
+                for number, (entry_id, fingerprint) in enumerate(zip(self._ids, fingerprints, strict=True))}
+
+    def page(self, number: int) -> bytes:
+        """Entry `number` as stored, not unpickled."""
+        return os.pread(self._descriptor, self._offsets[number + 1] - self._offsets[number], self._offsets[number])
 
     def entry(self, number: int) -> Entry:
         start, end = self._offsets[number], self._offsets[number + 1]

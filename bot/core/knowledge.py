@@ -29,8 +29,9 @@ class KnowledgeBase:
         self.matcher = matcher if matcher is not None and matcher.catalog is catalog else self._prepare(catalog)
         self.last_problems: tuple[str, ...] = ()
 
-    def _prepare(self, catalog: Catalog) -> Matcher:
-        return self.cache.matcher(catalog) if self.cache is not None else Matcher(catalog)
+    def _prepare(self, catalog: Catalog, base: Matcher | None = None) -> Matcher:
+        """A matcher for `catalog`; through the cache, the entries `base` holds unchanged are kept as they are."""
+        return self.cache.matcher(catalog, base) if self.cache is not None else Matcher(catalog)
 
     async def reload(self) -> CheckResult:
         """Load the folders again; swap only if they are valid. The result says what happened.
@@ -43,7 +44,7 @@ class KnowledgeBase:
         if result.ok:
             if result.version != self.catalog.version:
                 catalog = Catalog.of(result.entries, result.version, ":".join(map(str, self.folders)))
-                matcher = await asyncio.to_thread(self._prepare, catalog)
+                matcher = await asyncio.to_thread(self._prepare, catalog, self.matcher)
                 self.catalog, self.matcher = catalog, matcher
                 log.info("catalog reloaded: %d entries, version %s", len(result.entries), result.version)
             self.last_problems = ()

@@ -17,10 +17,12 @@ the development eval sets (see benchmarks/accuracy.py).
 from __future__ import annotations
 
 import functools
+import heapq
 import math
 import re
+from bisect import bisect_left
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, replace
 from importlib import resources
 from typing import Any
@@ -34,7 +36,7 @@ from bot.core.catalog import Catalog, Entry
 from bot.core.models import Candidate, MatchResult
 from bot.core.normalize import clean, normalize_cleaned, tokens
 from bot.core.regex_prefilter import FragmentIndex, PrefilteredPattern, Requirement, required_fragments
-from bot.core.sparse import Bools, Ints, LookupByGet, PasteVector, SparseRows, TextIndex, Texts
+from bot.core.sparse import Bools, Floats, Ints, LookupByGet, PasteVector, SparseRows, TextIndex, Texts
 
 # Scores are on a 0-100 scale. A paste is answered in a channel at or above CONFIDENT.
 CONFIDENT = 62.0
@@ -214,6 +216,183 @@ def entry_features(entry: Entry) -> EntryFeatures:
     )
 
 
+def _fragment_index(
+    needs: Sequence[tuple[int, tuple[Requirement, ...]]],
+) -> tuple[FragmentIndex | None, list[int]]:
+    """Pattern positions filed under the fragments of one requirement each, and those that need none.
+
+    Any requirement will do for the index; the one whose fragments the fewest patterns share wakes
+    the pattern least often ("api error" is in hundreds of them, "overloaded_error" in few).
+    """
+    frequency: Counter[str] = Counter(
+        fragment for _, requirements in needs for requirement in requirements for fragment in requirement)
+    by_fragment: dict[str, list[int]] = {}
+    unfiltered: list[int] = []
+    for position, requirements in needs:
+        if requirements:
+            rarest = min(requirements, key=lambda r: (sum(frequency[f] for f in r), sorted(r)))
+            for fragment in rarest:
+                by_fragment.setdefault(fragment, []).append(position)
+        else:
+            unfiltered.append(position)
+    if not by_fragment:
+        return None, unfiltered
+    return FragmentIndex.build({f: tuple(positions) for f, positions in by_fragment.items()}), unfiltered
+
+
+def _filed_prefix(starts: Ints, owner: Ints, amounts: Floats, enough: Floats) -> Bools:
+    """Per row, the leading cells filed: the first, and each next while what is left of the row's
+    amount before it is at least `enough` of that row (the rest alone could never make up the share)."""
+    if not len(amounts):
+        return np.zeros(0, dtype=np.bool_)
+    running = np.cumsum(amounts)
+    before = running - amounts
+    # What the row's earlier cells hold: the running total before this cell less that before the row.
+    earlier = before - before[np.minimum(starts[:-1], len(amounts) - 1)][owner]
+    row_total = np.bincount(owner, weights=amounts, minlength=len(starts) - 1)
+    first = np.arange(len(amounts)) == starts[owner]
+    filed: Bools = first | (row_total[owner] - earlier >= enough[owner])
+    return filed
+
+
+@dataclass(frozen=True, slots=True)
+class _EntryRows:
+    """One entry's part of the matcher's tables, in words: what no other entry can change."""
+
+    words: tuple[str, ...]  # the words of its keyword documents, for the document frequencies
+    vocabulary: tuple[tuple[str, float], ...]  # its profile: word -> 1.0, or PROSE_WEIGHT
+    docs: tuple[tuple[str, ...], ...]  # each keyword document's words, stopwords left out
+    # (normalised, a signature, as quoted, its words, its marks: the words that set it apart)
+    literals: tuple[tuple[str, bool, str, tuple[str, ...], tuple[str, ...]], ...]
+    clauses: tuple[tuple[str, tuple[str, ...]], ...]  # candidate phrase, the words its rarity counts
+
+    @classmethod
+    def of(cls, features: EntryFeatures) -> _EntryRows:
+        docs = []
+        for text in features.texts:
+            found = tuple(sorted({word for word in tokens(text) if word not in STOPWORDS}))
+            if found:
+                docs.append(found)
+        literals = []
+        for text, kind, quoted in features.literals:
+            distinct = tuple(sorted(set(tokens(text))))
+            # What sets a literal apart from the error frames every tool shares ("API Error: 400
+            # {"type":"error",...}"): an alignment that covers the frame but not these words is no match.
+            marks = tuple(word for word in distinct if word not in STOPWORDS and word not in GENERIC_ERROR_WORDS
+                          and word not in FRAME_WORDS and not word.isdigit())
+            literals.append((text, kind == "signature", quoted, distinct, marks))
+        clauses: dict[str, tuple[str, ...]] = {}
+        for phrase in features.clauses:
+            clauses.setdefault(" ".join(phrase.split()), tuple(sorted(
+                {word for word in tokens(phrase) if word not in STOPWORDS and word not in GENERIC_ERROR_WORDS})))
+        return cls(tuple(sorted(features.words)), features.vocabulary, tuple(docs), tuple(literals),
+                   tuple(clauses.items()))
+
+    def every_word(self) -> Iterator[str]:
+        yield from self.words
+        yield from (word for word, _ in self.vocabulary)
+        for _, _, _, _, marks in self.literals:
+            yield from marks
+        for _, words in self.clauses:
+            yield from words
+
+
+@dataclass(frozen=True, slots=True)
+class _Tables:
+    """Each entry's part of the matcher, by word number, as rows of flat arrays in entry order.
+
+    Nothing here depends on another entry, so a changed catalog keeps the rows of its unchanged
+    entries as they are and adds those of its new ones (`spliced`); what the weights decide is then
+    derived from these for the whole catalog at once (`Matcher._index`).
+    """
+
+    entry_words: SparseRows  # entry -> its keyword documents' words
+    vocabulary: SparseRows  # entry -> (word, 1.0 or PROSE_WEIGHT)
+    doc_entry: Ints
+    doc_words: SparseRows  # keyword document -> (word, GENERIC_WEIGHT or 1.0)
+    literal_entry: Ints
+    literal_texts: Texts
+    literal_signature: Bools
+    literal_shown: Texts
+    literal_words: SparseRows  # literal -> its distinct words
+    literal_marks: SparseRows  # literal -> the words that set it apart
+    clause_entry: Ints
+    clause_phrases: Texts
+    clause_words: SparseRows  # candidate phrase -> the words its rarity counts
+
+    @classmethod
+    def of(cls, rows: Sequence[_EntryRows], entries: Ints, numbers: Mapping[str, int]) -> _Tables:
+        """The tables of `rows`, which are those of entry numbers `entries`."""
+        def row_of(words: Iterable[str]) -> list[tuple[int, float]]:
+            return [(numbers[word], 1.0) for word in words]
+
+        owners = entries.tolist()
+        docs = [(entry, doc) for entry, row in zip(owners, rows, strict=True) for doc in row.docs]
+        literals = [(entry, literal) for entry, row in zip(owners, rows, strict=True) for literal in row.literals]
+        clauses = [(entry, clause) for entry, row in zip(owners, rows, strict=True) for clause in row.clauses]
+        return cls(
+            entry_words=SparseRows.build([row_of(row.words) for row in rows]),
+            vocabulary=SparseRows.build([[(numbers[word], factor) for word, factor in row.vocabulary]
+                                         for row in rows]),
+            doc_entry=np.array([entry for entry, _ in docs], dtype=np.int64),
+            doc_words=SparseRows.build([[(numbers[word], GENERIC_WEIGHT if word in GENERIC_ERROR_WORDS else 1.0)
+                                         for word in sorted(doc, key=numbers.__getitem__)] for _, doc in docs]),
+            literal_entry=np.array([entry for entry, _ in literals], dtype=np.int64),
+            literal_texts=Texts.of([literal[0] for _, literal in literals]),
+            literal_signature=np.array([literal[1] for _, literal in literals], dtype=np.bool_),
+            literal_shown=Texts.of([literal[2] for _, literal in literals]),
+            literal_words=SparseRows.build([sorted(row_of(literal[3])) for _, literal in literals]),
+            literal_marks=SparseRows.build([sorted(row_of(literal[4])) for _, literal in literals]),
+            clause_entry=np.array([entry for entry, _ in clauses], dtype=np.int64),
+            clause_phrases=Texts.of([clause[0] for _, clause in clauses]),
+            clause_words=SparseRows.build([sorted(row_of(clause[1])) for _, clause in clauses]),
+        )
+
+    def renumbered(self, words: Ints) -> _Tables:
+        """The same tables with word number w become words[w] (new words joined the numbering)."""
+        def moved(rows: SparseRows) -> SparseRows:
+            return SparseRows(rows.starts, words[rows.columns], rows.values)
+
+        return replace(self, entry_words=moved(self.entry_words), vocabulary=moved(self.vocabulary),
+                       doc_words=moved(self.doc_words), literal_words=moved(self.literal_words),
+                       literal_marks=moved(self.literal_marks), clause_words=moved(self.clause_words))
+
+    def spliced(self, moves: Ints, new: _Tables, added: Ints) -> _Tables:
+        """These tables for a changed catalog: old entry e becomes moves[e] (-1: gone), and `new` holds
+        the rows of entries `added` (numbered in the changed catalog already); every table by entry."""
+        def order(old_owner: Ints, new_owner: Ints) -> tuple[Ints, Ints]:
+            owner = np.concatenate([moves[old_owner], new_owner])
+            kept = np.flatnonzero(owner >= 0)
+            picks = kept[np.argsort(owner[kept], kind="stable")]
+            return picks, owner[picks]
+
+        entries, _ = order(np.arange(self.entry_words.rows, dtype=np.int64), added)
+        docs, doc_entry = order(self.doc_entry, new.doc_entry)
+        literals, literal_entry = order(self.literal_entry, new.literal_entry)
+        clauses, clause_entry = order(self.clause_entry, new.clause_entry)
+
+        def rows(old: SparseRows, fresh: SparseRows, picks: Ints) -> SparseRows:
+            return SparseRows.concat([old, fresh]).take(picks)
+
+        def texts(old: Texts, fresh: Texts, picks: Ints) -> Texts:
+            return Texts.concat([old, fresh]).take(picks)
+
+        return _Tables(
+            entry_words=rows(self.entry_words, new.entry_words, entries),
+            vocabulary=rows(self.vocabulary, new.vocabulary, entries),
+            doc_entry=doc_entry,
+            doc_words=rows(self.doc_words, new.doc_words, docs),
+            literal_entry=literal_entry,
+            literal_texts=texts(self.literal_texts, new.literal_texts, literals),
+            literal_signature=np.concatenate([self.literal_signature, new.literal_signature])[literals],
+            literal_shown=texts(self.literal_shown, new.literal_shown, literals),
+            literal_words=rows(self.literal_words, new.literal_words, literals),
+            literal_marks=rows(self.literal_marks, new.literal_marks, literals),
+            clause_entry=clause_entry,
+            clause_phrases=texts(self.clause_phrases, new.clause_phrases, clauses),
+            clause_words=rows(self.clause_words, new.clause_words, clauses),
+        )
+
 class _Evidence:
     """The best candidate per entry, and which kinds of evidence each entry has.
 
@@ -255,6 +434,7 @@ class Matcher:
         catalog: Catalog,
         threshold: float = CONFIDENT,
         features: MutableMapping[Entry, EntryFeatures] | None = None,
+        fingerprints: Sequence[str] | None = None,
     ) -> None:
         self.catalog = catalog
         self.threshold = threshold
@@ -273,22 +453,17 @@ class Matcher:
                 found = entry_features(entry)
                 known[entry] = found
             prepared.append(found)
+        self._fingerprints: list[str] = [""] * len(entries) if fingerprints is None else list(fingerprints)
         self._build_patterns(entries, prepared)
-        idf = self._build_idf(prepared)
-        # Every word of the keyword documents and profiles, by number.
-        words = sorted({word for features in prepared for word in features.words}
-                                        | {word for features in prepared for word, _ in features.vocabulary})
-        # A dictionary while building (millions of lookups); kept as a TextIndex, which loads at once.
-        self._word_numbers: Mapping[str, int] = dict(zip(words, range(len(words)), strict=True))
+        rows = [_EntryRows.of(features) for features in prepared]
+        # Every word of the tables, by number, in text order (ties between equal weights go by it).
+        words = sorted({word for row in rows for word in row.every_word()})
         self._word_index = TextIndex.of(words)
         self._words: Texts = self._word_index.texts
-        # By word number; a word with no document frequency (only in prose) is unknown (-1).
-        self._idf = np.array([idf.get(word, -1.0) for word in self._words], dtype=np.float64)
-        self._idf_of: Sequence[float] = self._idf.data
-        self._build_literals(prepared, idf)
-        self._build_clauses_index(self._build_clauses(prepared, idf))
-        self._build_docs(prepared)
-        self._build_profiles(prepared)
+        # A dictionary while building (many lookups); kept as the TextIndex, which loads at once.
+        numbers = dict(zip(words, range(len(words)), strict=True))
+        self._tables = _Tables.of(rows, np.arange(len(rows), dtype=np.int64), numbers)
+        self._index()
         self._numbered()
 
     # -- the ready form ---------------------------------------------------------------------------
@@ -299,12 +474,15 @@ class Matcher:
               "_unfiltered", "_fragments", "_index_of", "_word_index", "_idf", "_literals", "_literal_rows",
               "_clause_index",
               "_clause_starts", "_clause_phrases", "_clause_entry", "_clause_score", "_doc_rows", "_doc_entry",
-              "_entry_docs", "_doc_norms", "_doc_postings", "_profiles", "_generic")
+              "_entry_docs", "_doc_norms", "_doc_postings", "_profiles", "_generic", "_tables", "_fingerprints",
+              "_indexed_patterns", "_added_fragments")
 
     def state(self) -> dict[str, Any]:
         """Everything `restore` needs to rebuild this matcher without its catalog's entries."""
         state = {name: getattr(self, name) for name in self._STATE}
-        state["_fragments"] = None if self._fragments is None else self._fragments.state()
+        for name in ("_fragments", "_added_fragments"):
+            fragments = getattr(self, name)
+            state[name] = None if fragments is None else fragments.state()
         return state
 
     @classmethod
@@ -320,8 +498,103 @@ class Matcher:
         matcher._idf_of = matcher._idf.data
         matcher._compiled = {}
         matcher._numbered()
-        fragments = state["_fragments"]
-        matcher._fragments = None if fragments is None else FragmentIndex(*fragments)
+        for name in ("_fragments", "_added_fragments"):
+            fragments = state[name]
+            setattr(matcher, name, None if fragments is None else FragmentIndex(*fragments))
+        return matcher
+
+    @property
+    def fingerprints(self) -> list[str]:
+        """What each entry was prepared from, as the caller described it (see `updated`)."""
+        return list(self._fingerprints)
+
+    def updated(self, catalog: Catalog, unchanged: Collection[str],
+                features: MutableMapping[Entry, EntryFeatures] | None = None,
+                fingerprints: Sequence[str] | None = None) -> Matcher | None:
+        """This matcher made over for `catalog`, in which the entries `unchanged` names are exactly as
+        in this matcher's catalog and every other entry is new or changed.
+
+        The rows of the entries gone or changed leave the tables, those of the new ones join them
+        (their features from `features` when there, else computed and added), and the weights and
+        what they decide are derived again for the whole catalog, as array operations: the answers
+        are those of `Matcher(catalog)`. None when the patterns changed since the last full build
+        would be too many for their side index: building afresh is then the better deal.
+        """
+        ids = catalog.ids
+        was = {entry_id: number for number, entry_id in enumerate(self._ids)}
+        moves = np.full(len(self._ids), -1, dtype=np.int64)  # old entry number -> new (-1: gone)
+        origin = np.full(len(ids), -1, dtype=np.int64)  # new entry number -> old (-1: new)
+        for number, entry_id in enumerate(ids):
+            old = was.get(entry_id)
+            if old is not None and entry_id in unchanged:
+                moves[old], origin[number] = number, old
+        added = np.flatnonzero(origin < 0)
+        entries = [catalog.at(number) for number in added.tolist()]
+        kept_patterns = np.where(self._pattern_entry >= 0, moves[np.maximum(self._pattern_entry, 0)], -1)
+        side = len(self._pattern_texts) - self._indexed_patterns + sum(len(entry.patterns) for entry in entries)
+        if int(np.count_nonzero(kept_patterns < 0)) + side > max(64, len(self._pattern_texts) // 4):
+            return None
+        known = {} if features is None else features
+        prepared: list[EntryFeatures] = []
+        for entry in entries:
+            found = known.get(entry)
+            if found is None:
+                found = known[entry] = entry_features(entry)
+            prepared.append(found)
+        rows = [_EntryRows.of(found) for found in prepared]
+
+        matcher = Matcher.__new__(Matcher)
+        matcher.catalog, matcher.threshold = catalog, self.threshold
+        new_at = dict(zip(added.tolist(), entries, strict=True))
+        before = origin.tolist()
+        matcher._ids = list(ids)
+        matcher._tools = [self._tools[old] if old >= 0 else new_at[n].tool for n, old in enumerate(before)]
+        matcher._has_patterns = [self._has_patterns[old] if old >= 0 else bool(new_at[n].patterns)
+                                 for n, old in enumerate(before)]
+        matcher._fingerprints = (list(fingerprints) if fingerprints is not None
+                                 else [self._fingerprints[old] if old >= 0 else "" for old in before])
+        # New titles come after the old ones, then every title is taken in the catalog's order.
+        source = np.where(origin >= 0, origin, len(self._ids) + np.cumsum(origin < 0) - 1)
+        matcher._titles = Texts.concat([self._titles, Texts.of([entry.title for entry in entries])]).take(source)
+        matcher._index_of = TextIndex.of(matcher._ids)
+
+        # Words new to the catalog join the numbering in their place in text order; a word no entry
+        # uses any more keeps its number (it weighs nothing, as an unknown word does) until a full build.
+        tables, word_index = self._tables, self._word_index
+        words = {word for row in rows for word in row.every_word()}
+        fresh = sorted(word for word in words if self._word_numbers.get(word) is None)
+        if fresh:
+            old_words = list(self._words)
+            places = np.array([bisect_left(old_words, word) for word in fresh], dtype=np.int64)
+            everyone = np.arange(len(old_words), dtype=np.int64)
+            tables = tables.renumbered(everyone + np.searchsorted(places, everyone, side="right"))
+            word_index = TextIndex.of(list(heapq.merge(old_words, fresh)))
+        matcher._word_index, matcher._words = word_index, word_index.texts
+        numbers = {word: word_index[word] for word in words}
+        matcher._tables = tables.spliced(moves, _Tables.of(rows, added, numbers), added)
+
+        # Patterns: the removed ones stay in place, dead; the new ones are appended and indexed apart.
+        start = len(self._pattern_texts)
+        texts: list[str] = []
+        owners: list[int] = []
+        matcher._compiled = {position: pattern for position, pattern in self._compiled.items()
+                             if kept_patterns[position] >= 0}
+        for number, entry, found in zip(added.tolist(), entries, prepared, strict=True):
+            for pattern, requirements in zip(entry.patterns, found.requirements, strict=True):
+                matcher._compiled[start + len(texts)] = PrefilteredPattern(pattern, PATTERN_FLAGS, requirements)
+                texts.append(pattern)
+                owners.append(number)
+        matcher._pattern_entry = np.concatenate([kept_patterns, np.array(owners, dtype=np.int64)])
+        matcher._pattern_texts = Texts.concat([self._pattern_texts, Texts.of(texts)])
+        matcher._fragments, matcher._indexed_patterns = self._fragments, self._indexed_patterns
+        later = [(position, matcher._pattern(position).requirements)
+                 for position in range(self._indexed_patterns, len(matcher._pattern_texts))
+                 if matcher._pattern_entry[position] >= 0]
+        matcher._added_fragments, unfiltered = _fragment_index(later)
+        matcher._unfiltered = [position for position in self._unfiltered
+                               if position < self._indexed_patterns and kept_patterns[position] >= 0] + unfiltered
+        matcher._index()
+        matcher._numbered()
         return matcher
 
     def _numbered(self) -> None:
@@ -341,29 +614,19 @@ class Matcher:
         # Pattern texts and their entries; each is made ready for searching when a paste first wakes it.
         pattern_texts: list[str] = []
         owners: list[int] = []
+        needs: list[tuple[Requirement, ...]] = []
         self._compiled: dict[int, PrefilteredPattern] = {}
-        self._unfiltered: list[int] = []
-        # Any requirement will do for the index; the one whose fragments the fewest patterns share
-        # wakes the pattern least often ("api error" is in hundreds of them, "overloaded_error" in few).
-        frequency: Counter[str] = Counter(
-            fragment for features in prepared for requirements in features.requirements
-            for requirement in requirements for fragment in requirement)
-        by_fragment: dict[str, list[int]] = {}
         for index, (entry, features) in enumerate(zip(entries, prepared, strict=True)):
             for pattern, requirements in zip(entry.patterns, features.requirements, strict=True):
-                position = len(pattern_texts)
+                self._compiled[len(pattern_texts)] = PrefilteredPattern(pattern, PATTERN_FLAGS, requirements)
                 pattern_texts.append(pattern)
                 owners.append(index)
-                self._compiled[position] = PrefilteredPattern(pattern, PATTERN_FLAGS, requirements)
-                if requirements:
-                    rarest = min(requirements, key=lambda r: (sum(frequency[f] for f in r), sorted(r)))
-                    for fragment in rarest:
-                        by_fragment.setdefault(fragment, []).append(position)
-                else:
-                    self._unfiltered.append(position)
-        self._fragments: FragmentIndex | None = None
-        if by_fragment:
-            self._fragments = FragmentIndex.build({f: tuple(positions) for f, positions in by_fragment.items()})
+                needs.append(requirements)
+        self._fragments, self._unfiltered = _fragment_index(list(enumerate(needs)))
+        # Patterns added by later changes (`updated`) are indexed apart, in `_added_fragments`: this
+        # index holds the positions below `_indexed_patterns`, and a removed pattern's entry is -1.
+        self._indexed_patterns = len(pattern_texts)
+        self._added_fragments: FragmentIndex | None = None
         self._pattern_entry = np.array(owners, dtype=np.int64)
         self._pattern_texts = Texts.of(pattern_texts)
 
@@ -373,154 +636,132 @@ class Matcher:
             found = self._compiled[position] = PrefilteredPattern(self._pattern_texts[position], PATTERN_FLAGS)
         return found
 
-    def _build_idf(self, prepared: list[EntryFeatures]) -> dict[str, float]:
-        """Inverse document frequency over entries, so words shared by many entries weigh little."""
-        counts: Counter[str] = Counter(word for features in prepared for word in features.words)
-        total = max(len(prepared), 1)
-        return {word: math.log((1 + total) / (1 + count)) + 1.0 for word, count in counts.items()}
+    def _index(self) -> None:
+        """Everything the tables imply through the words' weights, which depend on every entry.
 
-    def _build_literals(self, prepared: list[EntryFeatures], idf: Mapping[str, float]) -> None:
-        """Literals, indexed under just enough of their rarest words.
-
-        A literal is aligned only when the paste holds at least `_literal_need` of its words; so a
-        literal of s words can miss at most s - need of them, and indexing it under its s - need + 1
-        rarest words guarantees that any paste that may qualify shares one of them (prefix filtering).
+        A word's IDF follows its document frequency and the number of entries, so one entry more or
+        less, or one entry's words changed, moves weights all over the catalog: this recomputes them
+        and what they decide (document norms, the words each document and literal is filed under,
+        which phrases are rare enough to count) for the whole catalog at once, as array operations,
+        from tables that hold each entry's part as it is whatever the others hold.
         """
-        owners: list[int] = []
-        texts: list[str] = []
-        signature: list[bool] = []
-        shown: list[str] = []
-        words: list[tuple[str, ...]] = []
-        for index, features in enumerate(prepared):
-            for text, kind, quoted in features.literals:
-                owners.append(index)
-                texts.append(text)
-                signature.append(kind == "signature")
-                shown.append(quoted)
-                words.append(tuple(sorted(set(tokens(text)))))
-        # What sets each literal apart from the error frames every tool shares ("API Error: 400
-        # {"type":"error",...}"): an alignment that covers the frame but not these words is no match.
-        marks = [self._distinctive(text, idf) for text in texts]
-        numbers = self._word_numbers
-        self._literals = _Literals(
-            entry=np.array(owners, dtype=np.int64),
-            texts=Texts.of(texts),
-            signature=np.array(signature, dtype=np.bool_),
-            shown=Texts.of(shown),
-            words=SparseRows.build([[(numbers[word], 1.0) for word in row] for row in words]),
-            marks=SparseRows.build([[(numbers[word], weight) for word, weight in row.items()] for row in marks]),
-        )
-        frequency: Counter[str] = Counter(word for row in words for word in row)
-        filed: list[tuple[int, int, float]] = []
-        for position, literal_words in enumerate(words):
-            size = len(literal_words)
-            may_miss = size - math.ceil(_literal_need(size))
-            if may_miss < 0:
-                continue  # fewer than two words: never aligned
-            mine = marks[position]
-            if mine:
-                # It also needs DISTINCT_MIN_COVERAGE of its distinctive weight: the heaviest marks up to
-                # the point where the rest weighs less than that are enough to find it.
-                left = total = sum(mine.values())
-                for word, weight in sorted(mine.items(), key=lambda item: (-item[1], item[0])):
-                    filed.append((numbers[word], position, 1.0))
-                    left -= weight
-                    if left < DISTINCT_MIN_COVERAGE * total:
-                        break
-                continue
-            for word in sorted(literal_words, key=lambda w: (frequency[w], w))[: may_miss + 1]:
-                filed.append((numbers[word], position, 1.0))
-        # Word number -> literal positions, each row in the order filed.
-        self._literal_rows = SparseRows.transposed(filed, len(self._words))
+        tables = self._tables
+        size = len(self._words)
+        frequency = np.bincount(tables.entry_words.columns, minlength=size)
+        # Computed per distinct frequency with math.log, as a word at a time would be, bit for bit.
+        total = max(len(self._ids), 1)
+        by_frequency = np.full(int(frequency.max(initial=0)) + 1, -1.0)
+        for count in np.unique(frequency[frequency > 0]).tolist():
+            by_frequency[count] = math.log((1 + total) / (1 + count)) + 1.0
+        # By word number; a word with no document frequency (only in prose) is unknown (-1).
+        self._idf = by_frequency[frequency]
+        self._idf_of = self._idf.data
+        self._generic = np.zeros(size, dtype=np.bool_)
+        for word in GENERIC_ERROR_WORDS:
+            number = self._word_index.get(word)
+            if number is not None:
+                self._generic[number] = True
+        self._index_docs()
+        self._index_literals()
+        self._index_clauses(frequency)
+        vocabulary = tables.vocabulary
+        # Word -> the entries using it (in entry order) and how much it counts there.
+        self._profiles = SparseRows.grouped(vocabulary.columns, vocabulary.owners(), vocabulary.values, size)
 
-    def _build_clauses(self, prepared: list[EntryFeatures], idf: Mapping[str, float]) -> list[tuple[str, int, float]]:
-        """Distinctive phrases of the literals: (" phrase ", entry index, score).
-
-        An error message is usually several clauses ("Auto-update failed · Try claude doctor"); people
-        paste or quote just one. A clause that belongs to one entry only, and whose words are rare
-        across the catalog, is strong evidence when it appears verbatim (after normalisation).
-        """
-        owners: dict[str, set[int]] = {}
-        for index, features in enumerate(prepared):
-            for phrase in features.clauses:
-                owners.setdefault(phrase, set()).add(index)
-        clauses = []
-        for phrase, indices in owners.items():
-            if len(indices) != 1:
-                continue
-            rarity = sum(idf.get(w, 1.0) for w in set(tokens(phrase))
-                         if w not in STOPWORDS and w not in GENERIC_ERROR_WORDS)
-            if rarity >= CLAUSE_MIN_RARITY:
-                clauses.append((phrase, next(iter(indices)), min(90.0, 60.0 + 2.2 * rarity)))
-        return clauses
-
-    def _build_clauses_index(self, clauses: list[tuple[str, int, float]]) -> None:
-        """Clauses grouped by their first three words ("w1 w2 w3"), each group's in the order given."""
-        groups: dict[str, list[tuple[str, int, float]]] = {}
-        for phrase, index, clause_score in clauses:
-            words = phrase.split()
-            groups.setdefault(" ".join(words[:3]), []).append((" ".join(words), index, clause_score))
-        self._clause_index = TextIndex.of(list(groups))
-        members = [member for group in groups.values() for member in group]
-        self._clause_starts = np.cumsum([0, *(len(group) for group in groups.values())], dtype=np.int64)
-        self._clause_phrases = Texts.of([phrase for phrase, _, _ in members])
-        self._clause_entry = np.array([index for _, index, _ in members], dtype=np.int64)
-        self._clause_score = np.array([clause_score for _, _, clause_score in members], dtype=np.float64)
-
-    def _build_docs(self, prepared: list[EntryFeatures]) -> None:
+    def _index_docs(self) -> None:
         """Keyword documents, each indexed under the heaviest words it needs a paste to share.
 
         A document scores at most 100 * (shared / total) ** 0.75 of its squared weight (see
         `_keyword_evidence`), so reaching KEYWORD_MIN needs a share of at least KEYWORD_SHARE; the words
         past the point where what is left weighs less than that are never needed to find it.
         """
-        rows: list[list[tuple[int, float]]] = []
-        owners: list[int] = []
-        norms: list[float] = []
-        # word -> doc numbers: a paste is compared only with the docs it shares a needed word with.
-        filed: list[tuple[int, int, float]] = []
-        for index, features in enumerate(prepared):
-            for text in features.texts:
-                weights = self._weights(tokens(text))
-                if not weights:
-                    continue
-                number = len(rows)
-                heaviest = sorted(weights.items(), key=lambda item: (-item[1], item[0]))
-                rows.append([(self._word_numbers[word], weight) for word, weight in heaviest])
-                owners.append(index)
-                norm = math.sqrt(sum(w * w for w in weights.values()))
-                norms.append(norm)
-                left = norm * norm
-                for word, weight in heaviest:
-                    filed.append((self._word_numbers[word], number, 1.0))
-                    left -= weight * weight
-                    if left < KEYWORD_SHARE * norm * norm:
-                        break
-        self._doc_rows = SparseRows.build(rows)
-        self._doc_entry = np.array(owners, dtype=np.int64)
+        words = self._tables.doc_words
+        owner = words.owners()
+        weights = self._idf[words.columns] * words.values
+        # Heaviest word first within each document, equal weights in word order.
+        order = np.lexsort((words.columns, -weights, owner))
+        columns, weights = words.columns[order], weights[order]
+        self._doc_rows = SparseRows(words.starts, columns, weights)
+        squares = weights * weights
+        norms = np.bincount(owner, weights=squares, minlength=words.rows)
+        self._doc_norms = np.sqrt(norms)
+        filed = _filed_prefix(words.starts, owner, squares, KEYWORD_SHARE * norms)
+        self._doc_postings = SparseRows.grouped(columns[filed], owner[filed], np.ones(int(filed.sum())),
+                                                len(self._words))
+        self._doc_entry = self._tables.doc_entry
         # Each entry's documents are consecutive: entry i has numbers _entry_docs[i] to _entry_docs[i + 1].
-        self._entry_docs = np.searchsorted(self._doc_entry, np.arange(len(prepared) + 1))
-        self._doc_norms = np.array(norms, dtype=np.float64)
-        self._doc_postings = SparseRows.transposed(filed, len(self._words))
+        self._entry_docs = np.searchsorted(self._doc_entry, np.arange(len(self._ids) + 1))
 
-    def _build_profiles(self, prepared: list[EntryFeatures]) -> None:
-        """Each entry's whole vocabulary: a casual description rarely shares two words with one example,
-        but its rare words are often spread over an entry's examples and literals.
+    def _index_literals(self) -> None:
+        """Literals, indexed under just enough of their rarest words.
 
-        Kept by word (word -> the entries using it, and how much it counts there), so a paste sums its
-        words' contributions to every entry at once."""
-        cells = [(self._word_numbers[word], index, factor)
-                 for index, features in enumerate(prepared) for word, factor in features.vocabulary]
-        self._profiles = SparseRows.transposed(cells, len(self._words))
-        self._generic = np.array([word in GENERIC_ERROR_WORDS for word in self._words], dtype=np.bool_)
+        A literal is aligned only when the paste holds at least `_literal_need` of its words; so a
+        literal of s words can miss at most s - need of them, and indexing it under its s - need + 1
+        rarest words guarantees that any paste that may qualify shares one of them (prefix filtering).
+        A literal with words that set it apart (its marks) also needs DISTINCT_MIN_COVERAGE of their
+        weight: the heaviest marks up to the point where the rest weighs less than that find it.
+        """
+        tables = self._tables
+        words, marks = tables.literal_words, tables.literal_marks
+        sizes = np.diff(words.starts)
+        may_miss = sizes - np.ceil(np.maximum(2, 0.6 * sizes)).astype(np.int64)
+        aligned = may_miss >= 0  # fewer than two words: never aligned
+        mark_owner = marks.owners()
+        mark_weights = self._idf[marks.columns]
+        order = np.lexsort((marks.columns, -mark_weights, mark_owner))
+        totals: Floats = np.bincount(mark_owner, weights=mark_weights, minlength=marks.rows).astype(np.float64)
+        by_marks = _filed_prefix(marks.starts, mark_owner[order], mark_weights[order],
+                                 DISTINCT_MIN_COVERAGE * totals)
+        marked = np.diff(marks.starts) > 0
+        take = by_marks & aligned[mark_owner[order]]
+        filed_words = [marks.columns[order][take]]
+        filed_literals = [mark_owner[order][take]]
+        # Without marks: the literal's s - need + 1 words that the fewest literals hold.
+        owner = words.owners()
+        frequency = np.bincount(words.columns, minlength=len(self._words))
+        order = np.lexsort((words.columns, frequency[words.columns], owner))
+        rank = np.arange(len(order)) - words.starts[owner]  # cells stay in their rows: owner[order] == owner
+        take = (aligned & ~marked)[owner] & (rank <= may_miss[owner])
+        filed_words.append(words.columns[order][take])
+        filed_literals.append(owner[take])
+        self._literals = _Literals(tables.literal_entry, tables.literal_texts, tables.literal_signature,
+                                   tables.literal_shown, words, SparseRows(marks.starts, marks.columns, mark_weights))
+        filed = np.concatenate(filed_literals)
+        # Word number -> literal positions.
+        self._literal_rows = SparseRows.grouped(np.concatenate(filed_words), filed, np.ones(len(filed)),
+                                                len(self._words))
 
-    def _distinctive(self, normalized: str, idf: Mapping[str, float]) -> dict[str, float]:
-        return {
-            word: idf.get(word, 1.0)
-            for word in set(tokens(normalized))
-            if word not in STOPWORDS and word not in GENERIC_ERROR_WORDS and word not in FRAME_WORDS
-            and not word.isdigit()
-        }
+    def _index_clauses(self, frequency: Ints) -> None:
+        """Distinctive phrases of the literals, grouped by their first three words ("w1 w2 w3").
+
+        An error message is usually several clauses ("Auto-update failed · Try claude doctor"); people
+        paste or quote just one. A clause that belongs to one entry only, and whose words are rare
+        across the catalog, is strong evidence when it appears verbatim (after normalisation).
+        """
+        tables = self._tables
+        phrases = list(tables.clause_phrases)
+        words = tables.clause_words
+        # A phrase that several entries list is nobody's (counted with a dictionary: comparing long
+        # strings as fixed-width arrays costs more than hashing them).
+        listed = Counter(phrases)
+        alone = np.fromiter((listed[phrase] == 1 for phrase in phrases), dtype=np.bool_, count=len(phrases))
+        # A word no entry's documents hold counts 1.
+        known = frequency[words.columns] > 0
+        rarity = np.bincount(words.owners(), weights=np.where(known, self._idf[words.columns], 1.0),
+                             minlength=words.rows)
+        kept = np.flatnonzero(alone & (rarity >= CLAUSE_MIN_RARITY))
+        numbers: dict[str, int] = {}
+        group = np.fromiter((numbers.setdefault(" ".join(phrases[member].split()[:3]), len(numbers))
+                             for member in kept.tolist()), dtype=np.int64, count=len(kept))
+        keys = list(numbers)
+        order = np.argsort(group, kind="stable")
+        members = kept[order]
+        self._clause_index = TextIndex.of(keys)
+        self._clause_starts = np.zeros(len(keys) + 1, dtype=np.int64)
+        np.cumsum(np.bincount(group, minlength=len(keys)), out=self._clause_starts[1:])
+        self._clause_phrases = tables.clause_phrases.take(members)
+        self._clause_entry = tables.clause_entry[members]
+        self._clause_score = np.minimum(90.0, 60.0 + 2.2 * rarity[members])
 
     def _weights(self, words: Iterable[str]) -> dict[str, float]:
         # Unknown words get the highest IDF: they are rare, but they say nothing about our entries,
@@ -601,11 +842,14 @@ class Matcher:
         lowered = cleaned.lower()
         troubled = bool(TROUBLE_CUES.search(cleaned))
         candidates = set(self._unfiltered)
-        if self._fragments is not None:
-            for positions in self._fragments.found(lowered):
-                candidates.update(positions)
+        for fragments in (self._fragments, self._added_fragments):
+            if fragments is not None:
+                for positions in fragments.found(lowered):
+                    candidates.update(positions)
         for position in sorted(candidates):
             index = int(self._pattern_entry[position])
+            if index < 0:
+                continue  # its entry was changed or removed since the index was built
             found = self._pattern(position).search(cleaned, lowered)
             if not found:
                 continue

@@ -23,6 +23,27 @@ Floats = npt.NDArray[np.float64]
 Bools = npt.NDArray[np.bool_]
 
 
+def _spans(starts: Ints, rows: Ints) -> tuple[Ints, Ints]:
+    """Where the cells of `rows` (in that order) sit in the flat array, and the starts they get together."""
+    begin = starts[rows]
+    lengths = starts[rows + 1] - begin
+    joined = np.zeros(len(rows) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=joined[1:])
+    # Cell k of the result sits at begin[its row] + (k - where its row starts in the result).
+    positions = np.arange(int(joined[-1]), dtype=np.int64) + np.repeat(begin - joined[:-1], lengths)
+    return positions, joined
+
+
+def _joined_starts(parts: Sequence[Ints]) -> Ints:
+    """The starts of several row lists laid one after the other."""
+    pieces = [parts[0][:1]]
+    offset = 0
+    for starts in parts:
+        pieces.append(starts[1:] + offset)
+        offset += int(starts[-1])
+    return np.concatenate(pieces).astype(np.int64)
+
+
 @dataclass(frozen=True, slots=True)
 class SparseRows:
     """Compressed sparse rows: row r holds columns[starts[r]:starts[r + 1]] with their values."""
@@ -54,9 +75,21 @@ class SparseRows:
         np.cumsum(np.bincount(keys, minlength=rows), out=starts[1:])
         return cls(starts, columns, values)
 
+    @classmethod
+    def grouped(cls, keys: Ints, columns: Ints, values: Floats, rows: int) -> SparseRows:
+        """Cells filed under row `keys[k]`, each row's in the order given (`transposed`, from arrays)."""
+        order = np.argsort(keys, kind="stable")
+        starts = np.zeros(rows + 1, dtype=np.int64)
+        np.cumsum(np.bincount(keys, minlength=rows), out=starts[1:])
+        return cls(starts, columns[order].astype(np.int64), values[order].astype(np.float64))
+
     @property
     def rows(self) -> int:
         return len(self.starts) - 1
+
+    def owners(self) -> Ints:
+        """The row of every cell."""
+        return np.repeat(np.arange(self.rows, dtype=np.int64), np.diff(self.starts))
 
     def row(self, number: int) -> tuple[Ints, Floats]:
         start, end = self.starts[number], self.starts[number + 1]
@@ -73,6 +106,18 @@ class SparseRows:
         np.cumsum(lengths[:-1], out=offsets[1:])
         positions = np.arange(total, dtype=np.int64) + np.repeat(begin - offsets, lengths)
         return owner, self.columns[positions], self.values[positions]
+
+    def take(self, rows: Ints) -> SparseRows:
+        """`rows`, in that order, as a table of their own (a row may be taken twice or left out)."""
+        positions, starts = _spans(self.starts, rows)
+        return SparseRows(starts, self.columns[positions], self.values[positions])
+
+    @classmethod
+    def concat(cls, parts: Sequence[SparseRows]) -> SparseRows:
+        """The rows of `parts`, one table after the other."""
+        return cls(_joined_starts([part.starts for part in parts]),
+                   np.concatenate([part.columns for part in parts]).astype(np.int64),
+                   np.concatenate([part.values for part in parts]).astype(np.float64))
 
     def union(self, rows: Ints) -> Ints:
         """The distinct columns of `rows`, in increasing order (a postings list's union)."""
@@ -117,6 +162,16 @@ class Texts:
         starts = np.zeros(len(encoded) + 1, dtype=np.int64)
         np.cumsum(np.fromiter(map(len, encoded), dtype=np.int64, count=len(encoded)), out=starts[1:])
         return cls(np.frombuffer(b"".join(encoded), dtype=np.uint8), starts)
+
+    def take(self, numbers: Ints) -> Texts:
+        """Texts `numbers`, in that order, without decoding any."""
+        positions, starts = _spans(self.starts, numbers)
+        return Texts(self.encoded[positions], starts)
+
+    @classmethod
+    def concat(cls, parts: Sequence[Texts]) -> Texts:
+        return cls(np.concatenate([part.encoded for part in parts]).astype(np.uint8),
+                   _joined_starts([part.starts for part in parts]))
 
     def __getitem__(self, number: int) -> str:
         starts = self.starts.data  # plain ints, faster than numpy scalars one at a time
