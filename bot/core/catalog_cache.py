@@ -1,6 +1,6 @@
 """The validated, prepared catalog kept on disk, so a restart or reload pays only for what changed.
 
-Three files per catalog (its folders, in order):
+Three or four files per catalog (its folders, in order):
 
 * the ready catalog: the catalog's ids and version and its prepared matcher (lists of text and flat
   arrays, no object per entry), as they were when every catalog file had the names, sizes, inodes and
@@ -10,9 +10,11 @@ Three files per catalog (its folders, in order):
 * the ready catalog's entries, the pages an answer shows, one after the other; the ready file says
   where each starts, and an entry is read when first shown, so a start does not pay for all of them.
 * the parts: every parsed entry under (file name, SHA-256 of its bytes), and the matcher's features
-  under the entry itself. When the ready catalog does not fit, the files are read and only those
-  whose content is new are parsed and prepared; cross-file checks (duplicate ids, related ids) and
-  the matcher's indexes are redone over the whole catalog.
+  under the entry itself; the parts added since, while few, in a recent file beside them. When the
+  ready catalog does not fit, the files are read and only those whose content is new are parsed;
+  cross-file checks (duplicate ids, related ids) are redone over the whole catalog, and the ready
+  matcher is updated: the entries read from the same files as before keep their part of it, and only
+  the others are prepared and put in (see `Matcher.updated`).
 
 Each is a pickle whose arrays are stored after it, unpickled straight from the file mapped into
 memory (so a large matcher's arrays cost nothing until a paste reads them; the page cache keeps them
@@ -188,12 +190,16 @@ class CatalogCache:
         self.path = None if directory is None else directory / f"{slug}.pickle"
         self.ready_path = None if directory is None else directory / f"{slug}.ready.pickle"
         self.entries_path = None if directory is None else directory / f"{slug}.entries.pickle"
+        # The parts added since the parts file was written, while they are few: a small file beside it,
+        # so that one changed entry does not write every entry's parts again.
+        self.recent_path = None if directory is None else directory / f"{slug}.recent.pickle"
         self._entries: dict[tuple[str, str], Entry] = {}
         self._used: set[tuple[str, str]] = set()
         self.features: dict[Entry, EntryFeatures] = {}
         self._code = _code_version()
         self._parts_loaded = False
-        self._saved: frozenset[tuple[str, str]] | None = None
+        self._saved: frozenset[tuple[str, str]] | None = None  # the keys in the parts file
+        self._recent_saved: frozenset[tuple[str, str]] = frozenset()  # and in the recent file
         self._stamps: dict[str, FileStamp] = {}  # catalog version -> the files it was read from
         # Catalog version -> entry id -> what the entry was read from (its file, by name and content):
         # an entry whose fingerprint a matcher already has is the same entry, prepared already.
@@ -339,16 +345,39 @@ class CatalogCache:
         if data is None:
             return
         entries, features = data.get("entries"), data.get("features")
-        if isinstance(entries, dict) and isinstance(features, dict):
-            self._entries, self.features = entries, features
-            self._saved = frozenset(entries)
+        if not isinstance(entries, dict) or not isinstance(features, dict):
+            return
+        self._entries, self.features = entries, features
+        self._saved = frozenset(entries)
+        recent = self._read(self.recent_path)
+        if recent is not None and isinstance(recent.get("entries"), dict) and isinstance(recent.get("features"), dict):
+            self._entries.update(recent["entries"])
+            self.features.update(recent["features"])
+            self._recent_saved = frozenset(recent["entries"])
 
     def save(self) -> None:
-        """Write the parts atomically when they changed; a failure only disables saving."""
-        if self._saved == frozenset(self._entries):
+        """Write the parts atomically when they changed; a failure only disables saving.
+
+        While the parts file lacks few of the parts in use and holds few unused ones, only those it
+        lacks are written, to the recent file; past a quarter of the catalog, the parts file is
+        written whole again (and the recent file goes).
+        """
+        current = frozenset(self._entries)
+        saved = self._saved if self._saved is not None else frozenset()
+        lacking = current - saved
+        if self._saved is not None and len(lacking) + len(saved - current) <= len(current) // 4:
+            if lacking <= self._recent_saved:
+                return
+            entries = {key: self._entries[key] for key in lacking}
+            features = {entry: self.features[entry] for entry in entries.values() if entry in self.features}
+            if self._write(self.recent_path, {"code": self._code, "entries": entries, "features": features}):
+                self._recent_saved = lacking
             return
         if self._write(self.path, {"code": self._code, "entries": self._entries, "features": self.features}):
-            self._saved = frozenset(self._entries)
+            self._saved = current
+            if self.recent_path is not None and self._recent_saved:
+                self.recent_path.unlink(missing_ok=True)
+            self._recent_saved = frozenset()
 
     def _save_ready(self, files: FileStamp, catalog: Catalog, matcher: Matcher) -> None:
         # The entries first, under a fresh token: a ready file only ever opens the entries written with it.
@@ -392,7 +421,8 @@ class CatalogCache:
             except BaseException:
                 Path(temporary).unlink(missing_ok=True)
                 raise
-            _prune(self.directory, keep={p for p in (self.path, self.ready_path, self.entries_path) if p is not None})
+            _prune(self.directory, keep={p for p in (self.path, self.ready_path, self.entries_path, self.recent_path)
+                                         if p is not None})
             return True
         except OSError as exc:
             self._writable = False
@@ -460,8 +490,8 @@ def _unsafe(path: Path) -> str | None:
     return None
 
 
-def _prune(directory: Path, keep: set[Path], most: int = 24) -> None:
-    """Every catalog gets its own three files; only the most recently written few are kept."""
+def _prune(directory: Path, keep: set[Path], most: int = 32) -> None:
+    """Every catalog gets its own three or four files; only the most recently written few are kept."""
     def written(path: Path) -> float:
         try:
             return path.stat().st_mtime
