@@ -56,7 +56,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-FORMAT = 3
+FORMAT = 4
 Folders = Path | str | Sequence[Path | str]
 # What the catalog files looked like: per folder, its path, its files' names and for each file its
 # size, inode, modification and change time in ns, packed in one string of bytes (see `stamp`).
@@ -195,7 +195,14 @@ class CatalogCache:
         self.recent_path = None if directory is None else directory / f"{slug}.recent.pickle"
         self._entries: dict[tuple[str, str], Entry] = {}
         self._used: set[tuple[str, str]] = set()
-        self.features: dict[Entry, EntryFeatures] = {}
+        # Matcher features by the fingerprint of what the entry was read from (see `check`): those
+        # unpickled or prepared so far. The parts file's are kept pickled until a full build needs them:
+        # a restart after an edit prepares the changed entries alone and never reads the others'.
+        self._features: dict[str, EntryFeatures] = {}
+        self._pickled_features: bytes | None = None
+        self._unsaved: set[str] = set()  # prepared since the last save
+        self._recent_prints: set[str] = set()  # in the recent file
+        self._in_use: set[str] = set()  # the current catalog's
         self._code = _code_version()
         self._parts_loaded = False
         self._saved: frozenset[tuple[str, str]] | None = None  # the keys in the parts file
@@ -213,6 +220,16 @@ class CatalogCache:
     def entries(self) -> dict[tuple[str, str], Entry]:
         self._load_parts()
         return self._entries
+
+    def _all_features(self) -> dict[str, EntryFeatures]:
+        """Every entry's matcher features known to the cache, by fingerprint."""
+        self._load_parts()
+        if self._pickled_features is not None:
+            saved: dict[str, EntryFeatures] = pickle.loads(self._pickled_features)
+            self._pickled_features = None
+            for fingerprint, found in saved.items():
+                self._features.setdefault(fingerprint, found)
+        return self._features
 
     # -- the uses ----------------------------------------------------------------------------------
 
@@ -271,26 +288,46 @@ class CatalogCache:
         self._load_parts()
         by_id = self._fingerprints.pop(catalog.version, None)
         fingerprints = None if by_id is None else [by_id.get(entry_id, "") for entry_id in catalog.ids]
+        prints = fingerprints if fingerprints is not None else [""] * len(catalog)
         matcher = None
         if base is not None and by_id is not None:
             unchanged = {entry_id for entry_id, was in zip(base.catalog.ids, base.fingerprints, strict=True)
                          if was and by_id.get(entry_id) == was}
-            self._prepare([catalog.at(n) for n, entry_id in enumerate(catalog.ids) if entry_id not in unchanged])
-            matcher = base.updated(catalog, unchanged, self.features, fingerprints)
+            # The changed entries alone are prepared: their content is new, so no saved features are read.
+            changed = [n for n, entry_id in enumerate(catalog.ids) if entry_id not in unchanged]
+            matcher = base.updated(catalog, unchanged, self._prepare(catalog, changed, prints, self._features),
+                                   fingerprints)
         if matcher is None:
-            self._prepare(catalog.entries)
-            matcher = Matcher(catalog, features=self.features, fingerprints=fingerprints)
-        self._forget_all_but(catalog.entries)
+            features = self._prepare(catalog, range(len(catalog)), prints, self._all_features())
+            matcher = Matcher(catalog, features=features, fingerprints=fingerprints)
+        self._in_use = {fingerprint for fingerprint in prints if fingerprint}
+        self._forget_all_but()
         self.save()
         files = self._stamps.pop(catalog.version, None)
         if files is not None:
             self._save_ready(files, catalog, matcher)
         return matcher
 
-    def _prepare(self, entries: Sequence[Entry]) -> None:
-        """Features for the entries new to the cache, in worker processes when there are many of them."""
-        missing = [entry for entry in entries if entry not in self.features]
-        self.features.update(zip(missing, map_in_workers(matching.entry_features, missing), strict=True))
+    def _prepare(self, catalog: Catalog, numbers: Iterable[int], prints: Sequence[str],
+                 known: dict[str, EntryFeatures]) -> dict[Entry, EntryFeatures]:
+        """The features of entries `numbers` of `catalog`, by entry: those `known` under the entry's
+        fingerprint, the others prepared (in worker processes when there are many) and kept."""
+        found: dict[Entry, EntryFeatures] = {}
+        missing: list[tuple[Entry, str]] = []
+        for number in numbers:
+            entry, fingerprint = catalog.at(number), prints[number]
+            features = known.get(fingerprint) if fingerprint else None
+            if features is None:
+                missing.append((entry, fingerprint))
+            else:
+                found[entry] = features
+        made = map_in_workers(matching.entry_features, [entry for entry, _ in missing])
+        for (entry, fingerprint), features in zip(missing, made, strict=True):
+            found[entry] = features
+            if fingerprint:
+                self._features[fingerprint] = features
+                self._unsaved.add(fingerprint)
+        return found
 
     # -- disk ----------------------------------------------------------------------------------------
 
@@ -345,15 +382,15 @@ class CatalogCache:
         if data is None:
             return
         entries, features = data.get("entries"), data.get("features")
-        if not isinstance(entries, dict) or not isinstance(features, dict):
+        if not isinstance(entries, dict) or not isinstance(features, bytes):
             return
-        self._entries, self.features = entries, features
+        self._entries, self._pickled_features = entries, features
         self._saved = frozenset(entries)
         recent = self._read(self.recent_path)
         if recent is not None and isinstance(recent.get("entries"), dict) and isinstance(recent.get("features"), dict):
             self._entries.update(recent["entries"])
-            self.features.update(recent["features"])
-            self._recent_saved = frozenset(recent["entries"])
+            self._features.update(recent["features"])
+            self._recent_saved, self._recent_prints = frozenset(recent["entries"]), set(recent["features"])
 
     def save(self) -> None:
         """Write the parts atomically when they changed; a failure only disables saving.
@@ -366,18 +403,25 @@ class CatalogCache:
         saved = self._saved if self._saved is not None else frozenset()
         lacking = current - saved
         if self._saved is not None and len(lacking) + len(saved - current) <= len(current) // 4:
-            if lacking <= self._recent_saved:
+            if lacking <= self._recent_saved and not self._unsaved:
                 return
+            prints = (self._recent_prints | self._unsaved) & self._in_use
+            features = {fingerprint: self._features[fingerprint] for fingerprint in prints
+                        if fingerprint in self._features}
             entries = {key: self._entries[key] for key in lacking}
-            features = {entry: self.features[entry] for entry in entries.values() if entry in self.features}
             if self._write(self.recent_path, {"code": self._code, "entries": entries, "features": features}):
-                self._recent_saved = lacking
+                self._recent_saved, self._recent_prints = lacking, set(features)
+                self._unsaved.clear()
             return
-        if self._write(self.path, {"code": self._code, "entries": self._entries, "features": self.features}):
+        known = self._all_features()
+        features = {fingerprint: known[fingerprint] for fingerprint in self._in_use if fingerprint in known}
+        if self._write(self.path, {"code": self._code, "entries": self._entries,
+                                   "features": pickle.dumps(features, protocol=pickle.HIGHEST_PROTOCOL)}):
             self._saved = current
             if self.recent_path is not None and self._recent_saved:
                 self.recent_path.unlink(missing_ok=True)
-            self._recent_saved = frozenset()
+            self._recent_saved, self._recent_prints = frozenset(), set()
+            self._unsaved.clear()
 
     def _save_ready(self, files: FileStamp, catalog: Catalog, matcher: Matcher) -> None:
         # The entries first, under a fresh token: a ready file only ever opens the entries written with it.
@@ -430,10 +474,9 @@ class CatalogCache:
                         exc.strerror or exc)
             return False
 
-    def _forget_all_but(self, entries: Iterable[Entry]) -> None:
-        """Keep only what the current catalog uses, so the file does not grow with every edit."""
-        keep = set(entries)
-        self.features = {entry: f for entry, f in self.features.items() if entry in keep}
+    def _forget_all_but(self) -> None:
+        """Keep only what the current catalog uses, so the files do not grow with every edit."""
+        self._features = {fingerprint: f for fingerprint, f in self._features.items() if fingerprint in self._in_use}
         # Parsed entries are kept as parsed (an overlay folder's are renamed after), so by key.
         self._entries = {key: entry for key, entry in self._entries.items() if key in self._used}
 
