@@ -453,7 +453,8 @@ class Matcher:
                 found = entry_features(entry)
                 known[entry] = found
             prepared.append(found)
-        self._fingerprints: list[str] = [""] * len(entries) if fingerprints is None else list(fingerprints)
+        # One array of bytes, not a string each: a warm start loads it mapped, for nothing.
+        self._fingerprints = Texts.of([""] * len(entries) if fingerprints is None else fingerprints)
         self._build_patterns(entries, prepared)
         rows = [_EntryRows.of(features) for features in prepared]
         # Every word of the tables, by number, in text order (ties between equal weights go by it).
@@ -551,8 +552,8 @@ class Matcher:
         matcher._tools = [self._tools[old] if old >= 0 else new_at[n].tool for n, old in enumerate(before)]
         matcher._has_patterns = [self._has_patterns[old] if old >= 0 else bool(new_at[n].patterns)
                                  for n, old in enumerate(before)]
-        matcher._fingerprints = (list(fingerprints) if fingerprints is not None
-                                 else [self._fingerprints[old] if old >= 0 else "" for old in before])
+        matcher._fingerprints = Texts.of(fingerprints if fingerprints is not None
+                                         else [self._fingerprints[old] if old >= 0 else "" for old in before])
         # New titles come after the old ones, then every title is taken in the catalog's order.
         source = np.where(origin >= 0, origin, len(self._ids) + np.cumsum(origin < 0) - 1)
         matcher._titles = Texts.concat([self._titles, Texts.of([entry.title for entry in entries])]).take(source)
