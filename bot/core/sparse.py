@@ -14,6 +14,7 @@ import zlib
 from bisect import bisect_left
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -21,17 +22,35 @@ import numpy.typing as npt
 Ints = npt.NDArray[np.int64]
 Floats = npt.NDArray[np.float64]
 Bools = npt.NDArray[np.bool_]
+_Cell = TypeVar("_Cell", bound=np.generic)
 
 
-def _spans(starts: Ints, rows: Ints) -> tuple[Ints, Ints]:
-    """Where the cells of `rows` (in that order) sit in the flat array, and the starts they get together."""
+def _spans(starts: Ints, rows: Ints) -> tuple[Ints | list[slice], Ints]:
+    """Where the cells of `rows` (in that order) sit in the flat array, and the starts they get together.
+
+    Rows taken in runs of consecutive numbers (a table with a few rows replaced) come back as a few
+    slices, copied whole; rows in any other order as the position of every cell.
+    """
     begin = starts[rows]
     lengths = starts[rows + 1] - begin
     joined = np.zeros(len(rows) + 1, dtype=np.int64)
     np.cumsum(lengths, out=joined[1:])
+    breaks = np.flatnonzero(np.diff(rows) != 1) + 1
+    if len(breaks) < len(rows) // 64:
+        firsts = np.concatenate([[0], breaks]).astype(np.int64)
+        lasts = np.concatenate([breaks, [len(rows)]]).astype(np.int64) - 1
+        return [slice(int(a), int(b)) for a, b in zip(starts[rows[firsts]].tolist(),
+                                                       starts[rows[lasts] + 1].tolist(), strict=True)], joined
     # Cell k of the result sits at begin[its row] + (k - where its row starts in the result).
     positions = np.arange(int(joined[-1]), dtype=np.int64) + np.repeat(begin - joined[:-1], lengths)
     return positions, joined
+
+
+def _picked(values: npt.NDArray[_Cell], where: Ints | list[slice]) -> npt.NDArray[_Cell]:
+    """`values` at the positions or slices `_spans` gave."""
+    if isinstance(where, list):
+        return np.concatenate([values[span] for span in where]) if where else values[:0]
+    return values[where]
 
 
 def _joined_starts(parts: Sequence[Ints]) -> Ints:
@@ -109,8 +128,8 @@ class SparseRows:
 
     def take(self, rows: Ints) -> SparseRows:
         """`rows`, in that order, as a table of their own (a row may be taken twice or left out)."""
-        positions, starts = _spans(self.starts, rows)
-        return SparseRows(starts, self.columns[positions], self.values[positions])
+        where, starts = _spans(self.starts, rows)
+        return SparseRows(starts, _picked(self.columns, where), _picked(self.values, where))
 
     @classmethod
     def concat(cls, parts: Sequence[SparseRows]) -> SparseRows:
@@ -165,8 +184,8 @@ class Texts:
 
     def take(self, numbers: Ints) -> Texts:
         """Texts `numbers`, in that order, without decoding any."""
-        positions, starts = _spans(self.starts, numbers)
-        return Texts(self.encoded[positions], starts)
+        where, starts = _spans(self.starts, numbers)
+        return Texts(_picked(self.encoded, where), starts)
 
     @classmethod
     def concat(cls, parts: Sequence[Texts]) -> Texts:

@@ -6,11 +6,12 @@ import io
 import pickle
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from bot.core import catalog_cache, sparse
 from bot.core.matching import _Numbers
-from bot.core.sparse import TextIndex, Texts
+from bot.core.sparse import SparseRows, TextIndex, Texts
 
 WORDS = ["overloaded_error", "", "日本語", "rate-limit", "\ud83dlone", "café", "a"]
 
@@ -59,3 +60,18 @@ def test_only_found_texts_are_remembered() -> None:
     assert "a" in numbers and "zz" not in numbers and numbers.get("zz", -1) == -1
     with pytest.raises(KeyError):
         numbers["zz"]
+
+
+@pytest.mark.parametrize("order", ["runs", "shuffled", "none"])
+def test_rows_and_texts_taken_in_runs_or_any_order_are_those_rows(order: str) -> None:
+    rows = [[(i, float(i)), (i + 1, 0.5)] if i % 3 else [] for i in range(300)]
+    texts = [f"text {i} " * (i % 4) for i in range(300)]
+    table = SparseRows.concat([SparseRows.build(rows[:120]), SparseRows.build(rows[120:])])
+    joined = Texts.concat([Texts.of(texts[:120]), Texts.of(texts[120:])])
+    picks = {"runs": np.r_[0:100, 200:300, 101:200],  # row 100 left out
+             "shuffled": np.random.default_rng(14).permutation(300),
+             "none": np.zeros(0, dtype=np.int64)}[order]
+    taken, taken_texts = table.take(picks), joined.take(picks)
+    assert [list(zip(*(part.tolist() for part in taken.row(k)), strict=True)) for k in range(len(picks))] \
+        == [rows[i] for i in picks]
+    assert list(taken_texts) == [texts[i] for i in picks]
