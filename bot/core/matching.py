@@ -240,6 +240,20 @@ def _fragment_index(
     return FragmentIndex.build({f: tuple(positions) for f, positions in by_fragment.items()}), unfiltered
 
 
+def _heaviest_first(weights: Floats) -> Ints:
+    """Each weight's place among the distinct weights, the heaviest first (0)."""
+    distinct, place = np.unique(weights, return_inverse=True)
+    return (len(distinct) - 1 - place.reshape(-1)).astype(np.int64)
+
+
+def _within_rows(owner: Ints, keys: Ints) -> Ints:
+    """The cell order that sorts each row's cells by `keys`, ties in their order: rows stay in place
+    (`owner` is ascending). One sort of integers, several times faster than sorting on two keys."""
+    span = int(keys.max(initial=0)) + 1
+    order: Ints = np.argsort(owner * span + keys, kind="stable")
+    return order
+
+
 def _filed_prefix(starts: Ints, owner: Ints, amounts: Floats, enough: Floats) -> Bools:
     """Per row, the leading cells filed: the first, and each next while what is left of the row's
     amount before it is at least `enough` of that row (the rest alone could never make up the share)."""
@@ -679,8 +693,10 @@ class Matcher:
         words = self._tables.doc_words
         owner = words.owners()
         weights = self._idf[words.columns] * words.values
-        # Heaviest word first within each document, equal weights in word order.
-        order = np.lexsort((words.columns, -weights, owner))
+        # Heaviest word first within each document, equal weights in word order (a row's cells are
+        # stored in word order, and the sort keeps it among equals).
+        heaviness = _heaviest_first(self._idf * np.where(self._generic, GENERIC_WEIGHT, 1.0))
+        order = _within_rows(owner, heaviness[words.columns])
         columns, weights = words.columns[order], weights[order]
         self._doc_rows = SparseRows(words.starts, columns, weights)
         squares = weights * weights
@@ -709,7 +725,7 @@ class Matcher:
         aligned = may_miss >= 0  # fewer than two words: never aligned
         mark_owner = marks.owners()
         mark_weights = self._idf[marks.columns]
-        order = np.lexsort((marks.columns, -mark_weights, mark_owner))
+        order = _within_rows(mark_owner, _heaviest_first(self._idf)[marks.columns])
         totals: Floats = np.bincount(mark_owner, weights=mark_weights, minlength=marks.rows).astype(np.float64)
         by_marks = _filed_prefix(marks.starts, mark_owner[order], mark_weights[order],
                                  DISTINCT_MIN_COVERAGE * totals)
@@ -720,7 +736,7 @@ class Matcher:
         # Without marks: the literal's s - need + 1 words that the fewest literals hold.
         owner = words.owners()
         frequency = np.bincount(words.columns, minlength=len(self._words))
-        order = np.lexsort((words.columns, frequency[words.columns], owner))
+        order = _within_rows(owner, frequency[words.columns])
         rank = np.arange(len(order)) - words.starts[owner]  # cells stay in their rows: owner[order] == owner
         take = (aligned & ~marked)[owner] & (rank <= may_miss[owner])
         filed_words.append(words.columns[order][take])
