@@ -17,6 +17,7 @@ the development eval sets (see benchmarks/accuracy.py).
 from __future__ import annotations
 
 import functools
+import hashlib
 import heapq
 import math
 import re
@@ -29,6 +30,7 @@ from typing import Any
 
 import ahocorasick
 import numpy as np
+import numpy.typing as npt
 import yaml
 from rapidfuzz import fuzz, process
 
@@ -36,7 +38,17 @@ from bot.core.catalog import Catalog, Entry
 from bot.core.models import Candidate, MatchResult
 from bot.core.normalize import clean, normalize_cleaned, tokens
 from bot.core.regex_prefilter import FragmentIndex, PrefilteredPattern, Requirement, required_fragments
-from bot.core.sparse import Bools, Floats, Ints, LookupByGet, PasteVector, SparseRows, TextIndex, Texts
+from bot.core.sparse import (
+    Bools,
+    Floats,
+    Ints,
+    LookupByGet,
+    PasteVector,
+    SparseRows,
+    TextIndex,
+    Texts,
+    text_hash,
+)
 
 # Scores are on a 0-100 scale. A paste is answered in a channel at or above CONFIDENT.
 CONFIDENT = 62.0
@@ -240,6 +252,12 @@ def _fragment_index(
     return FragmentIndex.build({f: tuple(positions) for f, positions in by_fragment.items()}), unfiltered
 
 
+def _digest(text: str) -> int:
+    """A 64-bit name for a text: two different phrases of a catalog share one by chance about once in
+    ten thousand catalogs of ten million phrases."""
+    return int.from_bytes(hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=8).digest(), "little")
+
+
 def _heaviest_first(weights: Floats) -> Ints:
     """Each weight's place among the distinct weights, the heaviest first (0)."""
     distinct, place = np.unique(weights, return_inverse=True)
@@ -333,6 +351,12 @@ class _Tables:
     clause_entry: Ints
     clause_phrases: Texts
     clause_words: SparseRows  # candidate phrase -> the words its rarity counts
+    # Each phrase and its group (its first three words) named by a 64-bit digest, so that telling
+    # equal phrases and groups apart takes array operations; the group's text and its TextIndex hash.
+    clause_ids: npt.NDArray[np.uint64]
+    clause_groups: Texts
+    clause_group_ids: npt.NDArray[np.uint64]
+    clause_group_hashes: npt.NDArray[np.uint32]
 
     @classmethod
     def of(cls, rows: Sequence[_EntryRows], entries: Ints, numbers: Mapping[str, int]) -> _Tables:
@@ -344,6 +368,7 @@ class _Tables:
         docs = [(entry, doc) for entry, row in zip(owners, rows, strict=True) for doc in row.docs]
         literals = [(entry, literal) for entry, row in zip(owners, rows, strict=True) for literal in row.literals]
         clauses = [(entry, clause) for entry, row in zip(owners, rows, strict=True) for clause in row.clauses]
+        groups = [" ".join(clause[0].split()[:3]) for _, clause in clauses]
         return cls(
             entry_words=SparseRows.build([row_of(row.words) for row in rows]),
             vocabulary=SparseRows.build([[(numbers[word], factor) for word, factor in row.vocabulary]
@@ -360,6 +385,10 @@ class _Tables:
             clause_entry=np.array([entry for entry, _ in clauses], dtype=np.int64),
             clause_phrases=Texts.of([clause[0] for _, clause in clauses]),
             clause_words=SparseRows.build([sorted(row_of(clause[1])) for _, clause in clauses]),
+            clause_ids=np.array([_digest(clause[0]) for _, clause in clauses], dtype=np.uint64),
+            clause_groups=Texts.of(groups),
+            clause_group_ids=np.array([_digest(group) for group in groups], dtype=np.uint64),
+            clause_group_hashes=np.array([text_hash(group) for group in groups], dtype=np.uint32),
         )
 
     def renumbered(self, words: Ints) -> _Tables:
@@ -405,6 +434,10 @@ class _Tables:
             clause_entry=clause_entry,
             clause_phrases=texts(self.clause_phrases, new.clause_phrases, clauses),
             clause_words=rows(self.clause_words, new.clause_words, clauses),
+            clause_ids=np.concatenate([self.clause_ids, new.clause_ids])[clauses],
+            clause_groups=texts(self.clause_groups, new.clause_groups, clauses),
+            clause_group_ids=np.concatenate([self.clause_group_ids, new.clause_group_ids])[clauses],
+            clause_group_hashes=np.concatenate([self.clause_group_hashes, new.clause_group_hashes])[clauses],
         )
 
 class _Evidence:
@@ -756,26 +789,24 @@ class Matcher:
         across the catalog, is strong evidence when it appears verbatim (after normalisation).
         """
         tables = self._tables
-        phrases = list(tables.clause_phrases)
         words = tables.clause_words
-        # A phrase that several entries list is nobody's (counted with a dictionary: comparing long
-        # strings as fixed-width arrays costs more than hashing them).
-        listed = Counter(phrases)
-        alone = np.fromiter((listed[phrase] == 1 for phrase in phrases), dtype=np.bool_, count=len(phrases))
+        # A phrase that several entries list is nobody's.
+        _, which, counts = np.unique(tables.clause_ids, return_inverse=True, return_counts=True)
+        alone = counts[which.reshape(-1)] == 1
         # A word no entry's documents hold counts 1.
         known = frequency[words.columns] > 0
         rarity = np.bincount(words.owners(), weights=np.where(known, self._idf[words.columns], 1.0),
                              minlength=words.rows)
         kept = np.flatnonzero(alone & (rarity >= CLAUSE_MIN_RARITY))
-        numbers: dict[str, int] = {}
-        group = np.fromiter((numbers.setdefault(" ".join(phrases[member].split()[:3]), len(numbers))
-                             for member in kept.tolist()), dtype=np.int64, count=len(kept))
-        keys = list(numbers)
-        order = np.argsort(group, kind="stable")
-        members = kept[order]
-        self._clause_index = TextIndex.of(keys)
-        self._clause_starts = np.zeros(len(keys) + 1, dtype=np.int64)
-        np.cumsum(np.bincount(group, minlength=len(keys)), out=self._clause_starts[1:])
+        groups, firsts, group = np.unique(tables.clause_group_ids[kept], return_index=True, return_inverse=True)
+        group = group.reshape(-1).astype(np.int64)
+        members = kept[np.argsort(group, kind="stable")]
+        # The groups' index, as TextIndex.of would make it from their texts.
+        hashes = tables.clause_group_hashes[kept[firsts]]
+        by_hash = np.argsort(hashes, kind="stable").astype(np.int64)
+        self._clause_index = TextIndex(tables.clause_groups.take(kept[firsts]), hashes[by_hash], by_hash)
+        self._clause_starts = np.zeros(len(groups) + 1, dtype=np.int64)
+        np.cumsum(np.bincount(group, minlength=len(groups)), out=self._clause_starts[1:])
         self._clause_phrases = tables.clause_phrases.take(members)
         self._clause_entry = tables.clause_entry[members]
         self._clause_score = np.minimum(90.0, 60.0 + 2.2 * rarity[members])

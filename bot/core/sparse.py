@@ -204,7 +204,7 @@ class Texts:
         return (str(data[start:end], "utf-8", "surrogatepass") for start, end in itertools.pairwise(self.starts.tolist()))
 
 
-def _hash(text: str) -> int:
+def text_hash(text: str) -> int:
     # Stable across processes (str's own hash is not); lone surrogates from pasted JSON still encode.
     return zlib.crc32(text.encode("utf-8", "surrogatepass"))
 
@@ -243,12 +243,12 @@ class TextIndex(LookupByGet):
 
     @classmethod
     def of(cls, texts: Sequence[str]) -> TextIndex:
-        hashes = np.fromiter(map(_hash, texts), dtype=np.uint32, count=len(texts))
+        hashes = np.fromiter(map(text_hash, texts), dtype=np.uint32, count=len(texts))
         order = np.argsort(hashes, kind="stable").astype(np.int64)
         return cls(Texts.of(texts), hashes[order], order)
 
     def get(self, text: str, default: int | None = None) -> int | None:  # type: ignore[override]
-        wanted = _hash(text)
+        wanted = text_hash(text)
         # Memoryviews index as plain ints, much faster than numpy scalars one at a time.
         hashes, order = self.hashes.data, self.order.data
         position = bisect_left(hashes, wanted)

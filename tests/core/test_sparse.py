@@ -35,7 +35,7 @@ def test_an_index_finds_every_text_and_nothing_else() -> None:
 
 
 def test_texts_sharing_a_hash_are_told_apart(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(sparse, "_hash", lambda text: 7)  # every text collides
+    monkeypatch.setattr(sparse, "text_hash", lambda text: 7)  # every text collides
     index = TextIndex.of(WORDS)
     assert [index.get(word) for word in WORDS] == list(range(len(WORDS)))
     assert index.get("unknown") is None
