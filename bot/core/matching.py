@@ -625,7 +625,8 @@ class Matcher:
         start = len(self._pattern_texts)
         texts: list[str] = []
         owners: list[int] = []
-        matcher._compiled = {position: pattern for position, pattern in self._compiled.items()
+        # Copied in one step first: a hot reload runs this while pastes still compile patterns into it.
+        matcher._compiled = {position: pattern for position, pattern in dict(self._compiled).items()
                              if kept_patterns[position] >= 0}
         for number, entry, found in zip(added.tolist(), entries, prepared, strict=True):
             for pattern, requirements in zip(entry.patterns, found.requirements, strict=True):
