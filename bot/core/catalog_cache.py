@@ -10,11 +10,12 @@ Three or four files per catalog (its folders, in order):
 * the ready catalog's entries, the pages an answer shows, one after the other; the ready file says
   where each starts, and an entry is read when first shown, so a start does not pay for all of them.
 * the parts: every parsed entry under (file name, SHA-256 of its bytes), and the matcher's features
-  under the entry itself; the parts added since, while few, in a recent file beside them. When the
-  ready catalog does not fit, the files are read and only those whose content is new are parsed;
-  cross-file checks (duplicate ids, related ids) are redone over the whole catalog, and the ready
-  matcher is updated: the entries read from the same files as before keep their part of it, and only
-  the others are prepared and put in (see `Matcher.updated`).
+  under the fingerprint of the file each entry came from (its folder's name for it and its SHA-256),
+  left pickled until a full build needs them; the parts added since, while few, in a recent file
+  beside them. When the ready catalog does not fit, the files are read and only those whose content
+  is new are parsed; cross-file checks (duplicate ids, related ids) are redone over the whole catalog,
+  and the ready matcher is updated: the entries read from the same files as before keep their part
+  of it, and only the others are prepared and put in (see `Matcher.updated`).
 
 Each is a pickle whose arrays are stored after it, unpickled straight from the file mapped into
 memory (so a large matcher's arrays cost nothing until a paste reads them; the page cache keeps them

@@ -473,7 +473,9 @@ class Matcher:
 
     `features` maps entries to their `EntryFeatures`: those found there are reused, the others computed
     and added, so a caller that keeps the mapping (the on-disk catalog cache) prepares an unchanged
-    entry only once.
+    entry only once. `fingerprints` names what each entry was made from, in the caller's terms; the
+    matcher keeps them so that a caller can tell, later, which entries a changed catalog still shares
+    with it and have it `updated` with the others alone.
     """
 
     def __init__(
