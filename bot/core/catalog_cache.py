@@ -50,6 +50,7 @@ from bot.core.catalog_folders import check_folders
 from bot.core.catalog_problem import CatalogProblem
 from bot.core.errors import CatalogError
 from bot.core.matching import EntryFeatures, Matcher
+from bot.core.sparse import Texts
 from bot.core.workers import map_in_workers
 
 if TYPE_CHECKING:
@@ -214,7 +215,8 @@ class CatalogCache:
         self._fingerprints: dict[str, dict[str, str]] = {}
         # The entries file last read or written, and the fingerprint of each entry in it, by id: an
         # unchanged entry's page is copied from it rather than pickled again.
-        self._pages: tuple[_EntryFile, dict[str, tuple[int, str]]] | None = None
+        # The fingerprints are looked up only when a save needs them: a warm start does not decode them.
+        self._pages: tuple[_EntryFile, Texts] | None = None
         self._writable = directory is not None
 
     @property
@@ -369,7 +371,7 @@ class CatalogCache:
             pages = _EntryFile.open(self.entries_path, data["token"], offsets, ids)
             catalog = Catalog.lazy(ids, data["version"], data["folder"], pages.entry)
             matcher = Matcher.restore(catalog, data["matcher"])
-            self._pages = pages, pages.fingerprints(matcher.fingerprints)
+            self._pages = pages, matcher.fingerprints
             return catalog, matcher
         except Exception as exc:  # another program's file, or half of a save: only a slower start
             log.warning("catalog cache %s unusable (%s: %s); rebuilding", self.ready_path, type(exc).__name__, exc)
@@ -429,7 +431,10 @@ class CatalogCache:
         token = os.urandom(16)
         offsets = [len(token)]
         pages = [token]
-        earlier, where = self._pages if self._pages is not None else (None, {})
+        earlier, where = None, {}
+        if self._pages is not None:
+            earlier, printed = self._pages
+            where = earlier.fingerprints(printed)
         for number, (entry_id, fingerprint) in enumerate(zip(catalog.ids, matcher.fingerprints, strict=True)):
             found = where.get(entry_id)
             if earlier is not None and found is not None and fingerprint and found[1] == fingerprint:
@@ -441,7 +446,7 @@ class CatalogCache:
             return
         try:
             written = _EntryFile.open(self.entries_path, token, offsets, catalog.ids)
-            self._pages = written, written.fingerprints(matcher.fingerprints)
+            self._pages = written, matcher.fingerprints
         except OSError:
             self._pages = None
         self._write(self.ready_path, {"code": self._code, "files": files, "version": catalog.version,
@@ -573,7 +578,7 @@ class _EntryFile:
             raise ValueError("the entries file was not written with this ready file")
         return pages
 
-    def fingerprints(self, fingerprints: Sequence[str]) -> dict[str, tuple[int, str]]:
+    def fingerprints(self, fingerprints: Iterable[str]) -> dict[str, tuple[int, str]]:
         """Entry id -> its page number and the fingerprint it was prepared from (as the matcher has it)."""
         return {entry_id: (number, fingerprint)
                 for number, (entry_id, fingerprint) in enumerate(zip(self._ids, fingerprints, strict=True))}

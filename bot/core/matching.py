@@ -554,9 +554,10 @@ class Matcher:
         return matcher
 
     @property
-    def fingerprints(self) -> list[str]:
-        """What each entry was prepared from, as the caller described it (see `updated`)."""
-        return list(self._fingerprints)
+    def fingerprints(self) -> Texts:
+        """What each entry was prepared from, as the caller described it (see `updated`), by entry number;
+        a text is decoded when asked for."""
+        return self._fingerprints
 
     def updated(self, catalog: Catalog, unchanged: Collection[str],
                 features: MutableMapping[Entry, EntryFeatures] | None = None,
