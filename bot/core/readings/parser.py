@@ -358,6 +358,61 @@ _RELATIVE_WORDS = frozenset(w.lower() for w in LX.words("reset.relative"))
 _PAST_TIME_RE = re.compile(LX.alt("time.earliest", "time.past"), re.IGNORECASE)
 
 
+# The time said before its reset word ("5時にリセット", "下午5点重置", "오후 5시에 초기화", "um 17 Uhr
+# zurückgesetzt"): the word, the particles allowed between it and the time, what marks it as past.
+_RESET_AFTER_RE = re.compile(LX.alt("reset.after"), re.IGNORECASE)
+_RESET_AFTER_GAP_RE = re.compile(
+    r"(?:\s*(?:" + LX.alt("reset.after_gap") + r")){0,2}\s*$", re.IGNORECASE
+)
+_RESET_AFTER_PAST_RE = re.compile(r"\s*(?:" + LX.alt("reset.after_past") + ")", re.IGNORECASE)
+_RESET_PAST_AUX_RE = re.compile("(?:" + LX.alt("reset.past_aux") + r")\s*$", re.IGNORECASE)
+_TIME_BEFORE_REACH = 40  # characters a time said before its reset word may span
+_LATIN_OR_DIGIT = re.compile(r"[A-Za-z0-9\u00c0-\u024f]")
+
+
+def _time_before(text: str, word_start: int) -> tuple[int, int, int] | None:
+    """The time expression that ends right before a reset word (particles aside), as (where it
+    starts, where its value starts after a connector such as "um", end).
+
+    Starts are tried left to right inside a short reach, so the longest expression wins ("明天下午
+    5点" over "5点"); each try is one bounded token scan, so the cost per reset word is constant.
+    """
+    floor = max(0, word_start - _TIME_BEFORE_REACH - 12)
+    gap = _RESET_AFTER_GAP_RE.search(text, floor, word_start)
+    stop = gap.start() if gap else word_start
+    lo = max(0, stop - _TIME_BEFORE_REACH, text.rfind("\n", 0, stop) + 1)
+    for start in range(lo, stop):
+        if start > 0 and _LATIN_OR_DIGIT.match(text, start - 1):
+            continue  # inside a word or a number: not where a time starts
+        scanned = scan_time_expression(text, start)
+        if scanned is None or scanned[0] != stop:
+            continue
+        end, tokens = scanned
+        value_start = start
+        if tokens and tokens[0][0] == "connector" and len(tokens) > 1:
+            # the value starts at its first real token, as "at"/"um" after a lead-in is dropped
+            value_start = text.index(tokens[1][1], start)
+        return start, value_start, end
+    return None
+
+
+def _reset_clauses_after_time(text: str) -> list[_ResetClause]:
+    clauses: list[_ResetClause] = []
+    for m in _bounded(_RESET_AFTER_RE.finditer(text)):
+        if _RESET_AFTER_PAST_RE.match(text, m.end()):
+            continue  # "5時にリセットされた": it already reset
+        found = _time_before(text, m.start())
+        if found is None:
+            continue
+        said_from, start, end = found
+        if _RESET_PAST_AUX_RE.search(text, max(0, said_from - 16), said_from):
+            continue  # "wurde um 5 Uhr zurückgesetzt", "已经下午5点重置"
+        value = re.sub(r"\s+", " ", text[start:end]).strip(" ,")
+        if value:
+            clauses.append(_ResetClause(start, start, m.end(), value))
+    return clauses
+
+
 def layout_clause(text: str, pos: int) -> tuple[int, int]:
     """The line around `pos` up to a sentence end: enough to see "this morning" after a reset."""
     start = max(text.rfind("\n", 0, pos) + 1, pos - 200)
@@ -412,6 +467,9 @@ def _find_reset_clauses(text: str) -> list[_ResetClause]:
         value = re.sub(r"\s+", " ", text[start:end]).strip(" ,")
         if value:
             clauses.append(_ResetClause(m.start(), start, end, value))
+    seen = {c.start for c in clauses}
+    clauses += [c for c in _reset_clauses_after_time(text) if c.start not in seen]
+    clauses.sort(key=lambda c: c.lead_start)
     return clauses
 
 

@@ -46,6 +46,15 @@ _MONTHS = _bare_alt(_MONTH_NUMBERS)
 _WEEKDAYS = _bare_alt(_WEEKDAY_NUMBERS)
 _DAY_WORDS = _bare_alt(_RELATIVE_DAYS)
 _CLOCK_SUFFIX = "(?:" + LX.alt("clock_suffix") + ")"
+# An hour said as a word after its number ("5時", "5点半", "오후 5시 30분", "17 Uhr"), with the part of
+# the day before it ("下午", "오후"); never the start of an hour unit ("5時間", "5시간" are spans).
+_CLOCK_HOUR = _bare_alt(LX.words("clock_hour"))
+_CLOCK_MINUTE = _bare_alt(LX.words("clock_minute"))
+_DAY_PART = _bare_alt(LX.words("day_part"))
+_WORD_CLOCK = (
+    rf"(?:{_DAY_PART}\s*)?\d{{1,2}}\s*(?!{_bare_alt(LX.words('units.hours'))}){_CLOCK_HOUR}"
+    rf"(?:\s*\d{{1,2}}\s*{_CLOCK_MINUTE}|\s*{_CLOCK_MINUTE}|\s+\d{{2}}(?![\d%.,]))?"
+)
 
 _TIME_TOKEN_RE = re.compile(
     r"(?P<iso>\d{4}-\d{2}-\d{2}(?:[T ]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?(?:Z|[+-]\d{2}:?\d{2})?)(?![\w:])"
@@ -54,12 +63,13 @@ _TIME_TOKEN_RE = re.compile(
     rf"|(?P<duration>(?:\d+(?:\.\d+)?\s*{_UNIT}|{_COUNT_WORD}\s+{_UNIT})"
     rf"(?:\s*(?:,\s*|and\s+|e\s+|y\s+|et\s+|und\s+)?\d+(?:\.\d+)?\s*{_UNIT}){{0,6}})"
     r"|(?P<clock>\d{1,2}(?::\d{2})?\s*(?:am|pm|a\.m\.|p\.m\.)|\d{1,2}:\d{2}(?::\d{2})?(?:\s*" + _CLOCK_SUFFIX + r")?"
-    r"|\d{1,2}\s*h\d{2}\b)"
+    r"|\d{1,2}\s*h\d{2}\b|" + _WORD_CLOCK + ")"
     rf"|(?P<weekday>{_WEEKDAYS}\.?)(?![^\W\d_])"
     rf"|(?P<month>{_MONTHS}\.?)(?![^\W\d_])"
     r"|(?P<year>(?:19|20)\d{2})(?![\d:])"
     r"|(?P<day>\d{1,2}(?:st|nd|rd|th|º|°)?)(?![\d:.%,]\d|[\d:%])"
-    rf"|(?P<word>{_DAY_WORDS}|next\s+(?:week|month|{_WEEKDAYS}))(?![^\W\d_])"
+    # A day word is whole when no Latin letter follows: "明天下午5点" runs on in its own script.
+    rf"|(?P<word>{_DAY_WORDS}|next\s+(?:week|month|{_WEEKDAYS}))(?![A-Za-z\u00c0-\u024f])"
     r"|(?P<zone>\((?:[A-Za-z_]+(?:/[A-Za-z0-9_+-]+)+|UTC|GMT|(?-i:[A-Z]{2,5})|UTC[+-]\d{1,2}(?::?\d{2})?)\)"
     r"|\b(?:UTC|GMT)(?:[+-]\d{1,2}(?::?\d{2})?)?\b|(?-i:\b[A-Z]{1,3}[SD]?T\b)|(?-i:\b[A-Z][a-z]+/[A-Z][A-Za-z_]+\b)"
     # a zone spelled out in words, as translated notices write it: "(horário de Tóquio)", "(heure de Paris)"

@@ -1,0 +1,57 @@
+"""A reset time said before its reset word, as Japanese, Chinese, Korean and German put it (and the
+Romance languages when the time leads the sentence). Sentences written for these tests."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.core.readings import parse_readings
+from bot.core.readings.times import scan_time_expression
+
+
+@pytest.mark.parametrize(
+    ("text", "resets"),
+    [
+        ("週間制限に達しました。5時にリセットされます。", "5時"),
+        ("セッション上限に達しました。午後3時半ごろにリセットされるらしい。", "午後3時半"),
+        ("週間制限に達しました。明日の朝9時に回復します。", "朝9時"),
+        ("周限额用完了，下午5点重置。", "下午5点"),
+        ("额度用光了，明天晚上8点半才会重置", "明天晚上8点半"),
+        ("주간 한도에 도달했습니다. 오후 5시에 초기화됩니다.", "오후 5시"),
+        ("세션 한도 도달, 내일 오전 9시 30분에 초기화", "내일 오전 9시 30분"),
+        ("Wochenlimit erreicht, es wird um 17 Uhr zurückgesetzt.", "17 Uhr"),
+        ("Tageslimit erreicht, wird morgen um 9 Uhr wieder freigeschaltet.", "morgen um 9 Uhr"),
+        ("Límite semanal alcanzado, el lunes se reinicia.", "lunes"),
+        ("Limite semanal atingido, às 17h reseta.", "17h"),
+    ],
+)
+def test_a_time_said_before_its_reset_word_is_the_reset(text: str, resets: str) -> None:
+    readings = parse_readings(text).readings
+    assert len(readings) == 1
+    assert readings[0].limit_hit
+    assert readings[0].resets == resets
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "週間制限に達しました。5時にリセットされた。",  # it already reset
+        "周限额用完了，下午5点已经重置了",
+        "주간 한도 도달. 오후 5시에 초기화됐는데 또 막힘",
+        "Wochenlimit erreicht, obwohl es um 17 Uhr zurückgesetzt wurde.",
+        "Wochenlimit erreicht, es wurde um 17 Uhr zurückgesetzt.",
+    ],
+)
+def test_a_reset_that_already_happened_is_not_recorded(text: str) -> None:
+    readings = parse_readings(text).readings
+    assert [r.resets for r in readings] == [None]
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [("5時間", "duration"), ("5시간", "duration"), ("5時", "clock"), ("5시", "clock"), ("17 Uhr", "clock")],
+)
+def test_an_hour_of_the_clock_is_told_from_a_span_of_hours(text: str, kind: str) -> None:
+    scanned = scan_time_expression(text + " ", 0)
+    assert scanned is not None
+    assert scanned[1][0][0] == kind
