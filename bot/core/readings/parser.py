@@ -825,6 +825,13 @@ def _find_figures(
             or _QUOTA_WORD_RE.search(text, s_start, s_end) is not None
             or bool(_keywords_in(keywords, starts, s_start, s_end))
             or layout.sentence(m.start()) in idle_sentences
+            # "... 30% of my weekly allowance.\n\nAfter a break it showed 52%": a figure said at a
+            # later moment, right after a kept one, is the same meter read again
+            or (
+                bool(figures)
+                and layout.paragraph(m.start()) - layout.paragraph(figures[-1].start) <= 1
+                and _time_rank(text, layout, m.start()) is not None
+            )
         )
         if not evidence:
             continue
@@ -1259,10 +1266,15 @@ _TIME_RANKS = tuple(
 
 
 def _time_rank(text: str, layout: _Layout, start: int) -> int | None:
+    """How early the moment of a figure is, from the time words of its clause or, when the clause
+    has none, of its sentence up to it ("After a pause, I resumed work and saw 100%")."""
     c_start, c_end = layout.clause_span(start)
-    region = text[c_start:c_end]
-    ranks = [rank for regex, rank in _TIME_RANKS if regex.search(region)]
-    return min(ranks) if ranks else None
+    for lo in (c_start, layout.sentence_span(start)[0]):
+        region = text[lo:c_end]
+        ranks = [rank for regex, rank in _TIME_RANKS if regex.search(region)]
+        if ranks:
+            return min(ranks)
+    return None
 
 
 def _figure_statements(figures: list[_Figure], layout: _Layout) -> list[_Statement]:
@@ -1310,8 +1322,16 @@ def _same_window_for_jump(
         return True
     if "unknown" not in (first.window, second.window):
         return False
-    dated = first_rank is not None and second_rank is not None
-    return dated or bool(_ARROW_RE.search(text, first_start, second.start))
+    told = _told_in_order(first_rank, second_rank, first.window != "unknown")
+    return told or bool(_ARROW_RE.search(text, first_start, second.start))
+
+
+def _told_in_order(first_rank: int | None, second_rank: int | None, first_named: bool) -> bool:
+    """Both moments are dated, or the second is said to come later than an undated first that
+    named its window ("30% of my weekly allowance ... After a break it showed 52%")."""
+    if second_rank is None:
+        return False
+    return first_rank is not None or (first_named and second_rank == len(_TIME_RANKS) - 1)
 
 
 def _pair_jumps(statements: list[_Statement], text: str, layout: _Layout) -> list[_Statement]:
@@ -1336,7 +1356,10 @@ def _pair_jumps(statements: list[_Statement], text: str, layout: _Layout) -> lis
             and (
                 previous.paragraph == stmt.paragraph
                 # dated snapshots may sit in paragraphs of their own ("Today: ...\n\nYesterday: ...")
-                or (first_rank is not None and second_rank is not None and stmt.paragraph == previous.paragraph + 1)
+                or (
+                    _told_in_order(first_rank, second_rank, previous.window != "unknown")
+                    and stmt.paragraph == previous.paragraph + 1
+                )
             )
             and previous.percent != stmt.percent
             and _CHANGE_RE.search(text, layout.clause_span(previous_start)[0], stmt.end)
