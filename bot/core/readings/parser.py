@@ -1589,6 +1589,7 @@ _ACTIVE_RE = re.compile(
     + LX.alt("active.counts") + r"|\d+)(?:\s+or\s+\d+)?\s+(?:[\w-]+\s+){0,2}(?:" + LX.alt("active.few_nouns") + ")"
     # "a single 'hello'", "just \"continue\"": one message, quoted
     r"|\b(?:a\s+single|one|just|only)\s+(?:(?:by\s+)?(?:writing|typing|sending|saying)\s+)?['\"“‘][^'\"”’\n]{1,20}['\"”’]"
+    "|(?:" + LX.alt("active.quote_verbs") + r")\s+['\"“‘][^'\"”’\n]{1,20}['\"”’]"
     r"|(?:\b(?:one|a|1|single)\s+)/\w+"
     "|" + LX.alt("active.phrases") + ""
     # "just by chatting", "simply by asking questions"
@@ -1618,7 +1619,7 @@ _ACTIVE_RE = re.compile(
     "|(?:" + LX.alt("active.send_verbs") + r")\s+(?:(?:" + LX.alt("active.sent_to") + r")\s+(?:a|an)\s+|(?:(?:"
     + LX.alt("active.sent_to") + r")\s+)?(?:(?:only|just)\s+)?(?:" + LX.alt("active.sent_counts")
     + r"|\d+)\s+)(?:[\w-]+\s+)?(?:" + LX.alt("active.sent_nouns") + ")"
-    "|(?:" + LX.alt("active.sent_verbs_past") + r")\s+(?:(?:only|just)\s+)?(?:a|an)\s+(?:[\w-]+\s+)?(?:"
+    "|(?:" + LX.alt("active.sent_verbs_past") + r")\s+(?:(?:only|just)\s+)?(?:a|an)\s+(?:[\w-]+\s+){0,2}(?:"
     + LX.alt("active.sent_nouns") + ")",
     re.IGNORECASE,
 )
@@ -1658,6 +1659,10 @@ def _apply_idle(readings: list[_Statement], cues: list[tuple[int, int, bool]]) -
     # Idle cues first: "nothing running" outweighs a stray "after" in the same breath.
     for sentence, paragraph, idle in sorted(cues, key=lambda c: not c[2]):
         targets = [r for r in readings if sentence in r.sentences]
+        if targets and idle:
+            # "67% used ... with zero messages sent. Current session shows 0%": no use covers every
+            # figure read in that paragraph, not only the one in the cue's sentence
+            targets += [r for r in readings if paragraph in r.paragraphs and r not in targets]
         if not targets:
             # Said in a sentence of its own ("...100%に。何も動かしてないのに"): it is about the jump or
             # the limit being complained about in that paragraph.
