@@ -330,6 +330,14 @@ def _find_window_keywords(text: str, masked: list[tuple[int, int]]) -> list[_Key
             continue  # "$200/month", "($100 USD/monthly)": a price, not a quota window
         if word.startswith("a ") and _DURATION_BEFORE_RE.search(before):
             continue  # "in a day", "within a month": how long something took
+        if (
+            kind == "session"
+            and word in _TIME_NOUNS["session"]
+            and keywords
+            and keywords[-1].window in ("weekly", "daily", "monthly")
+            and not text[keywords[-1].end : m.start()].strip(" -")
+        ):
+            continue  # "my weekly session", "daily session": the noun takes its modifier's window
         keywords.append(_Keyword(m.start(), m.end(), window))
     return keywords
 

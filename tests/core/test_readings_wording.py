@@ -1,0 +1,82 @@
+"""Wordings that name a window, a limit or a product in a shape the parser missed: a window word
+before a generic "session", "session" as the name of a record, running out of requests, a limit
+"applied" in Japanese, Chinese and Korean, a product name glued to its plan. Sentences written for
+these tests."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.core.readings import parse_readings
+
+
+@pytest.mark.parametrize(
+    ("text", "window"),
+    [
+        ("My weekly session already shows 4% used.", "weekly"),
+        ("The daily session is at 30% before I started.", "daily"),
+        ("Mi sesión semanal ya marca 4%.", "weekly"),
+        ("The 5-hour session shows 4% used.", "session"),
+    ],
+)
+def test_a_window_word_before_session_names_the_window(text: str, window: str) -> None:
+    assert [r.window for r in parse_readings(text).readings] == [window]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Codex usage shows 0% used; the session logs are empty.",
+        "Codex 用量显示 0%，会话数据在别的目录",
+        "Codex の使用量は 0%、セッションログは空です",
+        "Codex 사용량 0%, 세션 로그는 비어 있음",
+        "Codex muestra 0% de uso; el historial de la sesión está vacío.",
+    ],
+)
+def test_session_as_the_name_of_a_record_names_no_window(text: str) -> None:
+    assert [r.window for r in parse_readings(text).readings] == ["unknown"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Copilot tells me I am out of premium requests for the month.",
+        "Cursor says I'm out of fast requests.",
+        "Copilot said I ran out of included requests",
+    ],
+)
+def test_running_out_of_requests_is_the_limit_reached(text: str) -> None:
+    readings = parse_readings(text).readings
+    assert [r.limit_hit for r in readings] == [True]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Claude Codeで作業中、突然制限がかかって止まった",
+        "Claude Codeで週間の上限がかかりました",
+        "Claude Codeを使っていたらついに『週間制限』の壁にぶつかった",
+        "用Claude Code写代码时被限制了",
+        "Claude Code 쓰다가 주간 한도에 걸렸어요",
+    ],
+)
+def test_a_limit_applied_in_other_words_is_reached(text: str) -> None:
+    result = parse_readings(text)
+    assert result.tool == "Claude Code"
+    assert [r.limit_hit for r in result.readings] == [True]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "On ClaudeMax and the weekly bar is at 40%.",
+        "ClaudeProプランで週間使用量の30%を使った",
+        "claudemax user, weekly limit reached",
+    ],
+)
+def test_a_product_name_glued_to_its_plan_is_the_product(text: str) -> None:
+    assert parse_readings(text).tool == "Claude Code"
+
+
+def test_a_name_merely_starting_with_the_product_is_not_it() -> None:
+    assert parse_readings("Claudette hit the weekly limit").tool is None
