@@ -920,6 +920,10 @@ _HIT_RE = re.compile(
     # translated notices put the product between ("Limite di utilizzo di Claude raggiunto")
     "|(?:" + _LIMIT + r")[^.\n;!?%]{0,32}?(?:" + LX.alt("hit.after") + ")"
     "|" + LX.alt("hit.phrases") + ""
+    # verb-final clauses put the participle last, far from the limit: "Ich habe mein Wochenlimit nach
+    # zwei Tagen ganz normaler Arbeit erreicht." (the participle must close its clause)
+    "|(?:" + _LIMIT + r")[^.\n;!?%]{0,120}?\s(?:" + LX.alt("hit.final") + r")(?:\s+(?:" + LX.alt("hit.final_aux")
+    + r")){0,2}(?=\s*(?:[.!?;,:)]|$)|\s+(?:" + LX.alt("clause_joiners") + r")\b)"
     # "used all my vibe requests", "burned through all of the credits"
     "|(?:" + LX.alt("hit.whole_verbs") + r")\s+(?:(?:up|through)\s+)?all\s+(?:of\s+)?(?:(?:my|their|the|our|his|her|your|its)\s+)?"
     r"(?:[\w-]+\s+){0,2}?(?:" + LX.alt("hit.all_nouns") + ")"
