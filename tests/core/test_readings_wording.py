@@ -80,3 +80,21 @@ def test_a_product_name_glued_to_its_plan_is_the_product(text: str) -> None:
 
 def test_a_name_merely_starting_with_the_product_is_not_it() -> None:
     assert parse_readings("Claudette hit the weekly limit").tool is None
+
+
+@pytest.mark.parametrize(
+    ("text", "window", "percent"),
+    [
+        ("The page shows 35% overall weekly usage remaining and the session is fine.", "weekly", 65),
+        ("Dashboard: 20% total weekly usage so far.", "weekly", 20),
+    ],
+)
+def test_an_adjective_may_stand_between_a_figure_and_its_window(text: str, window: str, percent: float) -> None:
+    readings = parse_readings(text).readings
+    assert (window, percent) in [(r.window, r.percent) for r in readings]
+
+
+def test_a_figure_labelled_by_a_model_id_keeps_its_own_bucket() -> None:
+    text = "Codex shows 70% weekly usage remaining and 100% gpt-5-codex-mini usage remaining."
+    readings = sorted((r.window, r.percent) for r in parse_readings(text).readings)
+    assert readings == [("unknown", 0), ("weekly", 30)]

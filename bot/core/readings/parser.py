@@ -572,11 +572,14 @@ _BARE_FROM_RE = re.compile(
     r"(?<![\d.%])(?P<n>\d{1,3}(?:\.\d+)?)\s*(?:->|→|=>|➜|\bto\b|から)\s*(?:~\s*)?$", re.IGNORECASE
 )
 _MODEL_ID_RE = re.compile(r"\b(?:gemini|gpt|claude|codex|o[1-9])-[\w.-]*\w", re.IGNORECASE)
+_MODEL_ID_AFTER_RE = re.compile(r"[ \t]{0,2}" + _MODEL_ID_RE.pattern, re.IGNORECASE)
 _CONNECTOR_FORWARD_RE = re.compile(
     r"\s*(?:(?:" + LX.alt("figure_link", "limit") + r")\s+){1,5}$",
     re.IGNORECASE,
 )
-_FILLER_FORWARD_RE = re.compile(r"\s*(?:(?:" + _LEFT_WORDS + "|" + _USED_WORDS + r")\s+)?$", re.IGNORECASE)
+_FILLER_FORWARD_RE = re.compile(
+    r"\s*(?:(?:" + _LEFT_WORDS + "|" + _USED_WORDS + r")\s+)?(?:(?:" + LX.alt("window_fillers") + r")\s+)?$", re.IGNORECASE
+)
 
 
 @dataclass(slots=True)
@@ -762,6 +765,8 @@ def _window_for_figure(
     after = _keywords_in(keywords, starts, m.end(), min(c_end, m.end() + 60))
     if after and _CONNECTOR_FORWARD_RE.match(text[m.end() : after[0].start]):
         return after[0]
+    if _MODEL_ID_AFTER_RE.match(text, m.end()):
+        return None  # "100% GPT-5.3-Codex-Spark usage": the figure labels its own model's bucket
     before = _keywords_in(keywords, starts, c_start, m.start())
     if before:
         return before[-1]
