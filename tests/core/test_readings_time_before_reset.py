@@ -55,3 +55,38 @@ def test_an_hour_of_the_clock_is_told_from_a_span_of_hours(text: str, kind: str)
     scanned = scan_time_expression(text + " ", 0)
     assert scanned is not None
     assert scanned[1][0][0] == kind
+
+
+@pytest.mark.parametrize(
+    ("text", "resets"),
+    [
+        ("Yesterday the app said my weekly limit resets on Nov 3. Today it says my weekly limit resets on Nov 9.",
+         "Nov 9"),
+        ("This morning the weekly limit reset date was Friday; now the weekly limit resets on Sunday.", "Sunday"),
+        ("Ayer decía que el límite semanal se reinicia el 3 de noviembre; hoy dice que se reinicia el 9 de noviembre.",
+         "9 de noviembre"),
+    ],
+)
+def test_a_reset_time_replaced_by_a_later_one_is_dropped(text: str, resets: str) -> None:
+    readings = parse_readings(text).readings
+    assert [(r.window, r.resets) for r in readings] == [("weekly", resets)]
+
+
+def test_two_windows_keep_their_own_resets() -> None:
+    text = "Yesterday the app said the weekly limit resets on Nov 3. Today it says the session limit resets at 5pm."
+    readings = sorted((r.window, r.resets) for r in parse_readings(text).readings)
+    assert readings == [("session", "5pm"), ("weekly", "Nov 3")]
+
+
+@pytest.mark.parametrize(
+    ("text", "resets"),
+    [
+        ("El límite semanal se reinicia el 3 de noviembre.", "3 de noviembre"),
+        ("Das Wochenlimit wird am 3. November zurückgesetzt.", "3. November"),
+        ("周限额11月3日重置", "11月3日"),
+        ("La limite hebdomadaire se réinitialise le 3 novembre.", "3 novembre"),
+    ],
+)
+def test_a_limit_said_to_reset_is_a_reading_whichever_side_the_reset_word_stands(text: str, resets: str) -> None:
+    readings = parse_readings(text).readings
+    assert [(r.window, r.resets) for r in readings] == [("weekly", resets)]

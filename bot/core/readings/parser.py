@@ -1558,6 +1558,27 @@ def _join_restated_figure(merged: list[_Statement]) -> list[_Statement]:
 _ROW_LABEL_BEFORE_RE = re.compile(r"[^\W\d_][^:\n]{0,40}:\s*(?:~\s*)?$")
 
 
+def _drop_replaced_resets(merged: list[_Statement], text: str, layout: _Layout) -> list[_Statement]:
+    """A reset time the text dates earlier than another of the same window was replaced by it
+    ("Yesterday it said resets Nov 3. Today it says resets Nov 7"): only the later one is kept."""
+    bare = [
+        (st, _time_rank(text, layout, st.start))
+        for st in merged
+        if st.resets is not None and st.percent is None and not st.hit
+    ]
+    replaced = {
+        id(st)
+        for st, rank in bare
+        if rank is not None
+        and any(
+            other is not st and other.window == st.window and later is not None and later > rank
+            and not _same_text(other.resets, st.resets)
+            for other, later in bare
+        )
+    }
+    return [st for st in merged if id(st) not in replaced]
+
+
 def _figure_of_the_one_window(merged: list[_Statement], keywords: list[_Keyword], text: str) -> list[_Statement]:
     """A lone figure in a report about one window is that window's: "Weekly limits always reset
     early. ... I had around 60% left". Only when the text names no other window, says nothing is hit,
@@ -1903,13 +1924,14 @@ def parse_readings(text: str, now: dt.datetime | None = None) -> ParsedReadings:
         statements = [
             st
             for st in statements
-            if _RESET_WORD_RE.match(body, st.start) and _LIMIT_WORD_RE.search(body, *layout.sentence_span(st.start))
+            # (the reset word may close the clause: "周限额11月3日重置", "wird am 3. November zurückgesetzt")
+            if _RESET_WORD_RE.search(body, st.start, st.end) and _LIMIT_WORD_RE.search(body, *layout.sentence_span(st.start))
         ]
     if not statements:
         return ParsedReadings(tool=None, plan=None, model_mode=None, version=None, readings=())
     statements = _pair_jumps(statements, body, layout)
     merged = _join_restated_figure(_join_unnamed_notice(_merge(statements, layout)))
-    merged = _figure_of_the_one_window(merged, keywords, body)
+    merged = _figure_of_the_one_window(_drop_replaced_resets(merged, body, layout), keywords, body)
     if tool is not None:
         tool = _detect_tool(body, prepared, [st.start for st in statements]) or tool
     _apply_idle(merged, cues[:_MAX_STATEMENTS])

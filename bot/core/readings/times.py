@@ -67,7 +67,8 @@ _TIME_TOKEN_RE = re.compile(
     rf"|(?P<weekday>{_WEEKDAYS}\.?)(?![^\W\d_])"
     rf"|(?P<month>{_MONTHS}\.?)(?![^\W\d_])"
     r"|(?P<year>(?:19|20)\d{2})(?![\d:])"
-    r"|(?P<day>\d{1,2}(?:st|nd|rd|th|º|°)?)(?![\d:.%,]\d|[\d:%])"
+    # a German ordinal day carries a dot before its month: "am 3. November"
+    rf"|(?P<day>\d{{1,2}}(?:st|nd|rd|th|º|°|\.(?=\s*{_MONTHS}))?)(?![\d:.%,]\d|[\d:%])"
     # A day word is whole when no Latin letter follows: "明天下午5点" runs on in its own script.
     rf"|(?P<word>{_DAY_WORDS}|next\s+(?:week|month|{_WEEKDAYS}))(?![A-Za-z\u00c0-\u024f])"
     r"|(?P<zone>\((?:[A-Za-z_]+(?:/[A-Za-z0-9_+-]+)+|UTC|GMT|(?-i:[A-Z]{2,5})|UTC[+-]\d{1,2}(?::?\d{2})?)\)"
@@ -114,6 +115,8 @@ def scan_time_expression(text: str, pos: int) -> tuple[int, list[tuple[str, str]
         tokens.append((kind, m.group(0)))
         if kind != "connector":
             end = m.end()
+            if kind in ("month", "weekday") and len(m.group(0)) > 5 and m.group(0).endswith("."):
+                end -= 1  # "el 3 de noviembre.": the sentence's full stop, not an abbreviation's dot
         cursor = m.end()
         gap = _INLINE_SPACE_RE.match(text, cursor)
         if gap:
