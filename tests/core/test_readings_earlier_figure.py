@@ -42,3 +42,31 @@ def test_an_earlier_figure_pairs_with_the_later_one(text: str, window: str, befo
 def test_figures_without_a_told_change_stay_apart(text: str) -> None:
     readings = parse_readings(text).readings
     assert all(r.from_percent is None for r in readings)
+
+
+@pytest.mark.parametrize(
+    ("text", "later", "before"),
+    [
+        ("It says I have 40% of the weekly limit remaining; yesterday I had 70%.", 60, 30),
+        ("My weekly usage is 60%. Yesterday it was 35%.", 60, 35),
+        ("El uso semanal está en 60%. Ayer estaba en 35%.", 60, 35),
+    ],
+)
+def test_an_undated_figure_set_against_a_past_day_is_the_later(text: str, later: float, before: float) -> None:
+    readings = parse_readings(text).readings
+    assert [(r.window, r.from_percent, r.percent) for r in readings] == [("weekly", before, later)]
+
+
+@pytest.mark.parametrize(
+    ("text", "percents"),
+    [
+        ("The widget says I have 62% of my session left, when I actually have 0%.", [38, 100]),
+        ("The widget says 62% of my session is left but the app says 10%.", [38, 90]),
+        ("El widget dice que me queda 62% de la sesión, pero en realidad 10%.", [38, 90]),
+        ("The widget says 62% of my session is used but the app says 10%.", [10, 62]),
+    ],
+)
+def test_a_figure_set_against_another_is_told_in_the_same_terms(text: str, percents: list[float]) -> None:
+    readings = parse_readings(text).readings
+    assert sorted(r.percent for r in readings if r.percent is not None) == percents
+    assert {r.window for r in readings} == {"session"}

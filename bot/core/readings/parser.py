@@ -790,6 +790,20 @@ def _bounded(matches: Iterator[re.Match[str]], limit: int = _MAX_STATEMENTS) -> 
         yield match
 
 
+_CONTRAST_RE = re.compile(LX.alt("contrast"), re.IGNORECASE)
+
+
+def _contrasted(text: str, layout: _Layout, previous: _Figure, m: re.Match[str], keyword: _Keyword | None) -> bool:
+    """The figure is set against the one before it in its sentence ("... left, but actually 10%"),
+    about the same window, so it is told in the same terms (a share left, or used)."""
+    return (
+        previous.polarity is not None
+        and layout.sentence(previous.start) == layout.sentence(m.start())
+        and (keyword is None or keyword.window == previous.window)
+        and _CONTRAST_RE.search(text, previous.end, m.start()) is not None
+    )
+
+
 def _find_figures(
     text: str, layout: _Layout, keywords: list[_Keyword], has_tool: bool, idle_sentences: set[int]
 ) -> list[_Figure]:
@@ -826,6 +840,8 @@ def _find_figures(
         polarity = cue or _sentence_cue(text, layout, m)
         if polarity is None and (_left_table_header(text, layout, m.start()) or _left_row(text, m.start())):
             polarity = "left"
+        if polarity is None and figures and _contrasted(text, layout, figures[-1], m, keyword):
+            polarity = figures[-1].polarity  # "62% of my session left, when I actually have 0%"
         if polarity == "left" and value > 100:
             continue
         used = round(100 - value, 2) if polarity == "left" else value
@@ -1385,8 +1401,11 @@ def _pair_jumps(statements: list[_Statement], text: str, layout: _Layout) -> lis
                 previous.window = stmt.window
             if previous.polarity == "left" and stmt.polarity is None and stmt.raw is not None:
                 stmt.percent = round(100 - stmt.raw, 2)  # "from 96% remaining to 0%": both are shares left
-            swapped = (first_rank is not None and second_rank is not None and first_rank > second_rank) or (
-                _said_as_origin(text, stmt.start) and not _said_as_origin(text, previous_start)
+            swapped = (
+                (first_rank is not None and second_rank is not None and first_rank > second_rank)
+                # "I have 40% left; yesterday I had 70%": an undated figure is now, set against a past day
+                or (first_rank is None and second_rank == 0)
+                or (_said_as_origin(text, stmt.start) and not _said_as_origin(text, previous_start))
             )
             if swapped:  # written latest-first: "today 56% left / yesterday 65% left"
                 previous.from_percent, previous.percent = stmt.percent, previous.percent
