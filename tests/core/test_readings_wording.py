@@ -98,3 +98,20 @@ def test_a_figure_labelled_by_a_model_id_keeps_its_own_bucket() -> None:
     text = "Codex shows 70% weekly usage remaining and 100% gpt-5-codex-mini usage remaining."
     readings = sorted((r.window, r.percent) for r in parse_readings(text).readings)
     assert readings == [("unknown", 0), ("weekly", 30)]
+
+
+@pytest.mark.parametrize(
+    ("text", "rows"),
+    [
+        ("Weekly: 12% used. Sonnet only: 3% · Claude Design: 7%", [("unknown", 7), ("weekly", 12), ("weekly-sonnet", 3)]),
+        ("Session: 20% | Extra bucket: 5% | Weekly: 40%", [("session", 20), ("unknown", 5), ("weekly", 40)]),
+        ("(semanal: 26%, 5 horas: 44%)", [("session", 44), ("weekly", 26)]),
+    ],
+)
+def test_each_label_in_a_row_of_labelled_figures_names_its_own_bucket(text: str, rows: list[tuple[str, float]]) -> None:
+    assert sorted((r.window, r.percent) for r in parse_readings(text).readings) == rows
+
+
+def test_an_unnamed_figure_said_before_the_named_one_is_the_same_reading() -> None:
+    text = "The menu bar app says 17%/52%.\n\nCurrent session: 17% used\nCurrent week (all models): 52% used"
+    assert sorted((r.window, r.percent) for r in parse_readings(text).readings) == [("session", 17), ("weekly", 52)]

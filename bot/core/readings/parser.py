@@ -767,6 +767,15 @@ def _window_for_figure(
         return after[0]
     if _MODEL_ID_AFTER_RE.match(text, m.end()):
         return None  # "100% GPT-5.3-Codex-Spark usage": the figure labels its own model's bucket
+    line_start = text.rfind("\n", max(0, m.start() - 200), m.start()) + 1
+    label = _ROW_LABEL_BEFORE_RE.search(text, max(line_start, m.start() - 50), m.start())
+    if label and _PERCENT_RE.search(text, line_start, label.start()):
+        # a row of labelled figures ("Sonnet only: 0% · Claude Design: 0%"): each label names its
+        # own bucket, not the window of the label before it
+        # (a label may start with a number the regex skipped: "5 horas: 44%")
+        near = _keywords_in(keywords, starts, max(line_start, label.start() - 12), m.start())
+        own = [k for k in near if k.end > label.start()]
+        return own[-1] if own else None
     before = _keywords_in(keywords, starts, c_start, m.start())
     if before:
         return before[-1]
@@ -1551,17 +1560,15 @@ def _join_unnamed_notice(merged: list[_Statement]) -> list[_Statement]:
 
 
 def _join_restated_figure(merged: list[_Statement]) -> list[_Statement]:
-    """An unnamed figure that repeats, later in the text, the exact figure of one named reading is
-    that reading said again ("Current session: 44% used" ... "the site showed 44% used"); with two
-    named readings of that figure it could be either, and stays apart."""
+    """An unnamed figure that repeats the exact figure of one named reading, before or after it, is
+    that reading said again ("Current session: 44% used" ... "the site showed 44% used", "it reports
+    11%/24% ... Current session 11% used"); with two named readings of that figure it could be
+    either, and stays apart."""
+    named = [o for o in merged if o.window != "unknown" and o.percent is not None]
     out: list[_Statement] = []
     for r in merged:
         if r.window == "unknown" and r.percent is not None and r.subject is None and r.line is None:
-            same = [
-                o
-                for o in out
-                if o.window != "unknown" and o.percent is not None and abs(o.percent - r.percent) <= 0.05
-            ]
+            same = [o for o in named if abs(o.percent - r.percent) <= 0.05]  # type: ignore[operator]
             if len(same) == 1 and _consistent(same[0], r):
                 target = same[0]
                 target.from_percent = target.from_percent if target.from_percent is not None else r.from_percent
