@@ -774,8 +774,8 @@ def _window_for_figure(
         # own bucket, not the window of the label before it
         # (a label may start with a number the regex skipped: "5 horas: 44%")
         near = _keywords_in(keywords, starts, max(line_start, label.start() - 12), m.start())
-        own = [k for k in near if k.end > label.start()]
-        return own[-1] if own else None
+        labelled = [k for k in near if k.end > label.start()]
+        return labelled[-1] if labelled else None
     before = _keywords_in(keywords, starts, c_start, m.start())
     if before:
         return before[-1]
