@@ -170,6 +170,7 @@ class _Layout:
         self.paragraphs = [0] + [m.end() for m in _PARAGRAPH_BREAK_RE.finditer(text)]
         self.sentences = [0] + [m.end() for m in _SENTENCE_BREAK_RE.finditer(text)]
         self.clauses = [0] + [m.end() for m in _CLAUSE_BREAK_RE.finditer(text)]
+        self.time_ranks: dict[int, int | None] = {}  # by clause start: see _time_rank
 
     @staticmethod
     def _index(starts: list[int], pos: int) -> int:
@@ -1311,12 +1312,16 @@ def _time_rank(text: str, layout: _Layout, start: int) -> int | None:
     """How early the moment of a figure is, from the time words of its clause or, when the clause
     has none, of its sentence up to it ("After a pause, I resumed work and saw 100%")."""
     c_start, c_end = layout.clause_span(start)
+    if c_start in layout.time_ranks:
+        return layout.time_ranks[c_start]
+    found = None
     for lo in (c_start, layout.sentence_span(start)[0]):
-        region = text[lo:c_end]
-        ranks = [rank for regex, rank in _TIME_RANKS if regex.search(region)]
+        ranks = [rank for regex, rank in _TIME_RANKS if regex.search(text, lo, c_end)]
         if ranks:
-            return min(ranks)
-    return None
+            found = min(ranks)
+            break
+    layout.time_ranks[c_start] = found
+    return found
 
 
 def _figure_statements(figures: list[_Figure], layout: _Layout) -> list[_Statement]:
