@@ -115,3 +115,13 @@ def test_each_label_in_a_row_of_labelled_figures_names_its_own_bucket(text: str,
 def test_an_unnamed_figure_said_before_the_named_one_is_the_same_reading() -> None:
     text = "The menu bar app says 17%/52%.\n\nCurrent session: 17% used\nCurrent week (all models): 52% used"
     assert sorted((r.window, r.percent) for r in parse_readings(text).readings) == [("session", 17), ("weekly", 52)]
+
+
+@pytest.mark.parametrize("text", ["我是codexplus用户，周限额用完了", "CodexPro user here, weekly limit reached"])
+def test_codex_glued_to_its_plan_is_codex(text: str) -> None:
+    assert parse_readings(text).tool == "Codex CLI"
+
+
+def test_idle_said_with_a_double_negative_is_idle() -> None:
+    readings = parse_readings("The weekly limit went from 10% to 30% without do nothing").readings
+    assert [r.idle for r in readings] == [True]
