@@ -125,3 +125,19 @@ def test_codex_glued_to_its_plan_is_codex(text: str) -> None:
 def test_idle_said_with_a_double_negative_is_idle() -> None:
     readings = parse_readings("The weekly limit went from 10% to 30% without do nothing").readings
     assert [r.idle for r in readings] == [True]
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["이번 주 사용량이 하루 만에 50%를 넘었어요", "週間使用量が1日で50%を超えた", "周用量一天之内就到了50%", "My weekly usage hit 50% in a day"],
+)
+def test_within_a_day_is_how_long_it_took_not_the_daily_window(text: str) -> None:
+    assert [(r.window, r.percent) for r in parse_readings(text).readings] == [("weekly", 50)]
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["週間使用量が30%から60%に増えた。寝ていただけなのに。", "周用量从30%涨到60%，我在睡觉", "주간 사용량이 30%에서 60%로 늘었어요. 자는 동안에요."],
+)
+def test_asleep_is_idle(text: str) -> None:
+    assert [r.idle for r in parse_readings(text).readings] == [True]
