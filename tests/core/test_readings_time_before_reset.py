@@ -3,6 +3,8 @@ Romance languages when the time leads the sentence). Sentences written for these
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
 from bot.core.readings import parse_readings
@@ -90,3 +92,29 @@ def test_two_windows_keep_their_own_resets() -> None:
 def test_a_limit_said_to_reset_is_a_reading_whichever_side_the_reset_word_stands(text: str, resets: str) -> None:
     readings = parse_readings(text).readings
     assert [(r.window, r.resets) for r in readings] == [("weekly", resets)]
+
+
+@pytest.mark.parametrize(
+    ("text", "resets"),
+    [
+        ("週間制限に達しました。金曜日にリセットされます", "金曜日"),
+        ("周限额用完了，周五重置", "周五"),
+        ("주간 한도 도달, 금요일에 초기화", "금요일"),
+        ("セッション上限に達しました。3時間後にリセットされます", "3時間後"),
+        ("会话限额用完了，2小时后重置", "2小时后"),
+        ("세션 한도에 도달했습니다. 3시간 후에 초기화됩니다", "3시간 후"),
+    ],
+)
+def test_weekdays_and_spans_said_in_cjk_scripts_are_reset_times(text: str, resets: str) -> None:
+    assert [r.resets for r in parse_readings(text).readings] == [resets]
+
+
+def test_a_span_followed_by_after_resolves_from_now() -> None:
+    now = dt.datetime(2025, 9, 10, 12, 0, tzinfo=dt.UTC)
+    readings = parse_readings("セッション上限に達しました。3時間後にリセットされます", now=now).readings
+    assert readings[0].resets_at == now + dt.timedelta(hours=3)
+
+
+def test_the_third_day_is_not_a_span() -> None:
+    scanned = scan_time_expression("3日目に", 0)
+    assert scanned is None or scanned[1][0][0] != "duration"
