@@ -141,3 +141,28 @@ def test_within_a_day_is_how_long_it_took_not_the_daily_window(text: str) -> Non
 )
 def test_asleep_is_idle(text: str) -> None:
     assert [r.idle for r in parse_readings(text).readings] == [True]
+
+
+@pytest.mark.parametrize(
+    ("text", "window"),
+    [
+        ("Could you increase my daily Kiro limit? I use it all the time and I hit the limit every single day.", "daily"),
+        ("Can you raise the weekly limit on Max? I keep reaching that limit by Wednesday.", "weekly"),
+        ("¿Pueden subir mi límite semanal? Llego al límite cada semana en dos días.", "weekly"),
+        ("Pouvez-vous augmenter ma limite hebdomadaire ? J'atteins la limite chaque semaine.", "weekly"),
+        ("Potete alzare il mio limite settimanale? Raggiungo il limite ogni settimana.", "weekly"),
+        ("Könnt ihr mein Tageslimit erhöhen? Ich erreiche das Limit jeden Tag.", "daily"),
+    ],
+)
+def test_the_limit_points_back_to_the_one_named_before(text: str, window: str) -> None:
+    assert [(r.window, r.limit_hit) for r in parse_readings(text).readings] == [(window, True)]
+
+
+def test_the_limit_named_by_a_figure_is_not_pointed_back_to() -> None:
+    readings = parse_readings("My session limit is at 40%. Somehow I hit the limit anyway.").readings
+    assert sorted((r.window, r.limit_hit) for r in readings) == [("session", False), ("unknown", True)]
+
+
+def test_two_windows_named_before_leave_the_limit_unnamed() -> None:
+    text = "Raise my daily limit and my weekly limit please. I hit the limit every day on Codex."
+    assert [r.window for r in parse_readings(text).readings] == ["unknown"]

@@ -1064,7 +1064,31 @@ def _notice_window(
     ]
     if free:
         return min(free, key=lambda k: abs(k.start - start)).window
+    if _BACK_REFERENCE_RE.search(text, start, end):
+        # "increase my daily Kiro limit? ... I hit the limit every day": "the limit" is the one the
+        # paragraph named before, when it named exactly one window's limit (and no figure took it)
+        p_start, _ = layout.paragraph_span(start)
+        named = {
+            k.window
+            for k in _keywords_in(keywords, starts, max(p_start, start - 600), s_start)
+            if k.window != "anti"
+            and k not in claimed
+            and (
+                _LIMIT_NEAR_AFTER_RE.match(text, k.end)
+                or _LIMIT_NEAR_BEFORE_RE.search(text, max(0, k.start - 40), k.start)
+                or _LIMIT_FIRST_RE.match(text, k.start)  # a compound that is the limit: "Tageslimit"
+            )
+        }
+        if len(named) == 1:
+            return named.pop()
     return "unknown"
+
+
+_BACK_REFERENCE_RE = re.compile(r"(?:" + LX.alt("back_reference") + r")\s+(?:" + _LIMIT + ")", re.IGNORECASE)
+# a window word with its limit noun close after it: "daily Kiro limit", "weekly usage limit"
+_LIMIT_NEAR_AFTER_RE = re.compile(r"(?:\s+[\w.-]+){0,2}?\s*(?:" + _LIMIT + ")", re.IGNORECASE)
+# ... or before it, where the adjective follows its noun: "límite semanal", "limite hebdomadaire"
+_LIMIT_NEAR_BEFORE_RE = re.compile(r"(?:" + _LIMIT + r")(?:\s+[\w.-]+){0,2}?\s*$", re.IGNORECASE)
 
 
 def _find_notices(
