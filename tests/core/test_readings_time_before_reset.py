@@ -118,3 +118,27 @@ def test_a_span_followed_by_after_resolves_from_now() -> None:
 def test_the_third_day_is_not_a_span() -> None:
     scanned = scan_time_expression("3日目に", 0)
     assert scanned is None or scanned[1][0][0] != "duration"
+
+
+@pytest.mark.parametrize(
+    ("text", "window", "resets"),
+    [
+        ("La limite de 5 heures sera réinitialisée à 18 h.", "session", "18 h"),
+        ("El límite de 5 horas se reinicia a las 18:00.", "session", "18:00"),
+        ("Il limite di 5 ore si azzera alle 18:00.", "session", "18:00"),
+    ],
+)
+def test_a_window_named_by_its_span_is_not_read_as_the_reset_time(text: str, window: str, resets: str) -> None:
+    assert [(r.window, r.resets) for r in parse_readings(text).readings] == [(window, resets)]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Claude Codeの週間制限が一晩で40%から70%に増えていた。PCは閉じていた。",
+        "Codex 周额度一夜之间从40%涨到70%，电脑是关着的",
+        "주간 한도가 하룻밤 사이에 40%에서 70%로 늘었어요. 노트북은 닫아 뒀어요.",
+    ],
+)
+def test_a_closed_computer_is_idle_in_cjk_scripts(text: str) -> None:
+    assert [(r.from_percent, r.percent, r.idle) for r in parse_readings(text).readings] == [(40, 70, True)]

@@ -31,7 +31,7 @@ from bot.core.readings.fingerprint import reading_fingerprint
 from bot.core.readings.formats import FORMATS
 from bot.core.readings.lexicon import LEXICON as LX
 from bot.core.readings.lexicon import alternation
-from bot.core.readings.times import EPOCH_RE, resolve_reset, scan_time_expression
+from bot.core.readings.times import EPOCH_RE, is_relative_span, resolve_reset, scan_time_expression
 
 __all__ = ["parse_readings", "reading_fingerprint"]
 
@@ -397,6 +397,8 @@ def _time_before(text: str, word_start: int) -> tuple[int, int, int] | None:
         if scanned is None or scanned[0] != stop:
             continue
         end, tokens = scanned
+        if [k for k, _ in tokens if k != "connector"] == ["duration"] and not is_relative_span(text[start:end]):
+            continue  # "la limite de 5 heures se réinitialise": a bare span is the window's name, not when
         value_start = start
         if tokens and tokens[0][0] == "connector" and len(tokens) > 1:
             # the value starts at its first real token, as "at"/"um" after a lead-in is dropped

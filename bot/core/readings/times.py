@@ -21,7 +21,7 @@ from dateutil.relativedelta import relativedelta
 
 from bot.core.readings.lexicon import LEXICON as LX
 
-__all__ = ["ANCHOR_KINDS", "EPOCH_RE", "resolve_reset", "scan_time_expression"]
+__all__ = ["ANCHOR_KINDS", "EPOCH_RE", "is_relative_span", "resolve_reset", "scan_time_expression"]
 
 _NUMBER_WORDS = dict(LX.numbers.get("number_words", {}))
 _MONTH_NUMBERS = dict(LX.numbers.get("months", {}))
@@ -94,6 +94,11 @@ _RELATIVE_IN_RE = re.compile(
 EPOCH_RE = re.compile(r"\d{10}\b")
 _RELATIVE_AFTER_RE = re.compile(_RELATIVE_AFTER + r"\s*$")
 _HOUR_ONLY_RE = re.compile(r"\d{1,2}\s*h", re.IGNORECASE)
+
+
+def is_relative_span(value: str) -> bool:
+    """A span said as a time from now: "in 3h", "en 2 horas", "3時間後" (not a bare "5 hours")."""
+    return bool(_RELATIVE_IN_RE.match(value) or _RELATIVE_AFTER_RE.search(value))
 
 
 def scan_time_expression(text: str, pos: int) -> tuple[int, list[tuple[str, str]]] | None:
