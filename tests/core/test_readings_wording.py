@@ -166,3 +166,15 @@ def test_the_limit_named_by_a_figure_is_not_pointed_back_to() -> None:
 def test_two_windows_named_before_leave_the_limit_unnamed() -> None:
     text = "Raise my daily limit and my weekly limit please. I hit the limit every day on Codex."
     assert [r.window for r in parse_readings(text).readings] == ["unknown"]
+
+
+@pytest.mark.parametrize(
+    ("text", "row"),
+    [
+        ("hit my weekely limt again", ("weekly", True, None)),
+        ("sesion limit reached after 2 promts", ("session", True, False)),
+        ("my weekly jumped from 10% to 30% in just one propmt", ("weekly", False, False)),
+    ],
+)
+def test_common_misspellings_read_as_the_word(text: str, row: tuple[str, bool, bool | None]) -> None:
+    assert [(r.window, r.limit_hit, r.idle) for r in parse_readings(text).readings] == [row]
