@@ -58,3 +58,9 @@ def test_no_use_in_another_paragraph_reaches_no_reading_of_its_own() -> None:
     readings = {r.window: r.idle for r in parse_readings(text).readings}
     assert readings["session"] is False
     assert readings["weekly"] is True
+
+
+def test_no_use_does_not_reach_a_reading_whose_own_sentence_says_what_was_done() -> None:
+    text = "The weekly bar shows 30% used with no messages sent. The session bar is at 90% after a few prompts."
+    readings = {r.window: r.idle for r in parse_readings(text).readings}
+    assert readings == {"weekly": True, "session": False}

@@ -1751,13 +1751,17 @@ def _idle_cues(
 
 
 def _apply_idle(readings: list[_Statement], cues: list[tuple[int, int, bool]]) -> None:
+    cued = {c[0] for c in cues}
     # Idle cues first: "nothing running" outweighs a stray "after" in the same breath.
     for sentence, paragraph, idle in sorted(cues, key=lambda c: not c[2]):
         targets = [r for r in readings if sentence in r.sentences]
         if targets and idle:
             # "67% used ... with zero messages sent. Current session shows 0%": no use covers every
-            # figure read in that paragraph, not only the one in the cue's sentence
-            targets += [r for r in readings if paragraph in r.paragraphs and r not in targets]
+            # figure read in that paragraph, not only the one in the cue's sentence (but not one
+            # whose own sentence says what was done: "... The session is at 90% after 3 prompts")
+            targets += [
+                r for r in readings if paragraph in r.paragraphs and r not in targets and not (r.sentences & cued)
+            ]
         if not targets:
             # Said in a sentence of its own ("...100%に。何も動かしてないのに"): it is about the jump or
             # the limit being complained about in that paragraph.
