@@ -21,6 +21,7 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 import functools
+import itertools
 import re
 import unicodedata
 from collections.abc import Iterator
@@ -354,7 +355,7 @@ def _keywords_in(keywords: list[_Keyword], starts: list[int], lo: int, hi: int) 
 
 _RESET_LEAD_RE = re.compile(
     r"(?P<epoch>limit\s+reached\s*\|\s*)(?=\d{10}\b)"
-    r"|(?P<lead>" + LX.alt("reset.lead") + ")"
+    r"|(?P<lead>" + LX.alt("reset.lead", "reset.after") + ")"
     r"(?:\s*:)?(?:\s+(?P<conn>" + LX.alt("reset.connector") + "))?",
     re.IGNORECASE,
 )
@@ -407,9 +408,10 @@ def _time_before(text: str, word_start: int) -> tuple[int, int, int] | None:
     return None
 
 
-def _reset_clauses_after_time(text: str) -> list[_ResetClause]:
+def _reset_clauses_after_time(text: str, words: list[re.Match[str]]) -> list[_ResetClause]:
+    """Reset clauses read back from reset words said after their time (`words`: where they stand)."""
     clauses: list[_ResetClause] = []
-    for m in _bounded(_RESET_AFTER_RE.finditer(text)):
+    for m in words[:_MAX_STATEMENTS]:
         if _RESET_AFTER_PAST_RE.match(text, m.end()):
             continue  # "5時にリセットされた": it already reset
         found = _time_before(text, m.start())
@@ -443,12 +445,16 @@ class _ResetClause:
 
 def _find_reset_clauses(text: str) -> list[_ResetClause]:
     clauses: list[_ResetClause] = []
+    said_after: list[re.Match[str]] = []  # reset words that may close a time said before them
     for m in _RESET_LEAD_RE.finditer(text):
         if m.group("epoch") is not None:
             em = EPOCH_RE.match(text, m.end())
             if em:
                 clauses.append(_ResetClause(m.start(), em.start(), em.end(), em.group(0)))
             continue
+        after = _RESET_AFTER_RE.match(text, m.start("lead"))
+        if after:
+            said_after.append(after)
         lead = m.group("lead").strip().lower()
         if (lead in _BARE_LEADS or lead.startswith("to ")) and _PAST_RESET_RE.search(
             text[max(0, m.start() - 16) : m.start()]
@@ -479,7 +485,7 @@ def _find_reset_clauses(text: str) -> list[_ResetClause]:
         if value:
             clauses.append(_ResetClause(m.start(), start, end, value))
     seen = {c.start for c in clauses}
-    clauses += [c for c in _reset_clauses_after_time(text) if c.start not in seen]
+    clauses += [c for c in _reset_clauses_after_time(text, said_after) if c.start not in seen]
     clauses.sort(key=lambda c: c.lead_start)
     return clauses
 
@@ -950,13 +956,14 @@ _HIT_RE = re.compile(
     + r"|(?<!/)\busage\b(?!\s*(?:page|screen|dashboard|panel|tab|command|stats|bar|meter)))"
     r"|\b(?:ran|run|running)\s+out\s+of\s+(?:(?:my|the|your|all|our)\s+)?(?:\w+\s+)?(?:usage|quota|credits|limit|requests|messages)\b"
     r"|\bout\s+of\s+(?:(?:fast|premium|free)\s+)?(?:usage|quota|credits|requests)\b"
-    # translated notices put the product between ("Limite di utilizzo di Claude raggiunto")
-    "|(?:" + _LIMIT + r")[^.\n;!?%]{0,32}?(?:" + LX.alt("hit.after") + ")"
+    # translated notices put the product between ("Limite di utilizzo di Claude raggiunto"); verb-final
+    # clauses put the participle last, far from the limit, where it must close its clause ("Ich habe
+    # mein Wochenlimit nach zwei Tagen ganz normaler Arbeit erreicht."); one branch for both, so the
+    # limit word is tested once per position
+    "|(?:" + _LIMIT + r")(?:[^.\n;!?%]{0,32}?(?:" + LX.alt("hit.after") + ")"
+    r"|[^.\n;!?%,]{0,100}?\s(?:" + LX.alt("hit.final") + r")(?:\s+(?:" + LX.alt("hit.final_aux")
+    + r")){0,2}(?=\s*(?:[.!?;,:)]|$)|\s+(?:" + LX.alt("clause_joiners") + r")\b))"
     "|" + LX.alt("hit.phrases") + ""
-    # verb-final clauses put the participle last, far from the limit: "Ich habe mein Wochenlimit nach
-    # zwei Tagen ganz normaler Arbeit erreicht." (the participle must close its clause)
-    "|(?:" + _LIMIT + r")[^.\n;!?%]{0,120}?\s(?:" + LX.alt("hit.final") + r")(?:\s+(?:" + LX.alt("hit.final_aux")
-    + r")){0,2}(?=\s*(?:[.!?;,:)]|$)|\s+(?:" + LX.alt("clause_joiners") + r")\b)"
     # "used all my vibe requests", "burned through all of the credits"
     "|(?:" + LX.alt("hit.whole_verbs") + r")\s+(?:(?:up|through)\s+)?all\s+(?:of\s+)?(?:(?:my|their|the|our|his|her|your|its)\s+)?"
     r"(?:[\w-]+\s+){0,2}?(?:" + LX.alt("hit.all_nouns") + ")"
@@ -1783,28 +1790,41 @@ def _apply_idle(readings: list[_Statement], cues: list[tuple[int, int, bool]]) -
 # ---------------------------------------------------------------------------------------------
 # Tool, plan, model mode, version
 
-def _detect_tool(body: str, raw: str, anchors: list[int] | None = None) -> str | None:
+@dataclass(frozen=True, slots=True)
+class _ToolCue:
+    tool: str
+    weight: int
+    in_body: bool  # found in the cleaned text (else in the raw text: it only breaks ties by order)
+    starts: tuple[int, ...]  # where it was found, at most 20 times
+
+
+def _find_tool_cues(body: str, raw: str) -> list[_ToolCue]:
+    """Every format cue found in the text, searched once per parse."""
+    found = []
+    for cue in FORMATS.cues:
+        text = raw if cue.raw else body
+        starts = tuple(m.start() for m in itertools.islice(cue.pattern.finditer(text), 20))
+        if starts:
+            found.append(_ToolCue(cue.tool, cue.weight, text is body, starts))
+    return found
+
+
+def _detect_tool(cues: list[_ToolCue], body_len: int, anchors: list[int] | None = None) -> str | None:
     """The product the readings are about: the best-supported cue wins.
 
     Ties ("moved from claude to codex, codex says 12% left") go to the product named closest to a
-    reading (`anchors`: statement offsets in `body`), else to the one named first.
+    reading (`anchors`: statement offsets in the cleaned text), else to the one named first.
     """
     scores: dict[str, int] = {}
     nearest: dict[str, int] = {}
-    cues = [(c.tool, c.pattern, c.weight, raw if c.raw else body) for c in FORMATS.cues]
-    for tool, regex, weight, text in cues:
-        found = False
-        for i, m in enumerate(regex.finditer(text)):
-            if i >= 20:
-                break
-            found = True
-            if text is body and anchors:
-                distance = min(abs(m.start() - a) for a in anchors[:20])
+    for cue in cues:
+        for start in cue.starts:
+            if cue.in_body and anchors:
+                distance = min(abs(start - a) for a in anchors[:20])
             else:
-                distance = m.start() + len(body)  # raw-text cues only break ties by order
-            nearest[tool] = min(nearest.get(tool, distance), distance)
-        if found:
-            scores[tool] = scores.get(tool, 0) + weight
+                distance = start + body_len  # raw-text cues only break ties by order
+            nearest[cue.tool] = min(nearest.get(cue.tool, distance), distance)
+        scores[cue.tool] = scores.get(cue.tool, 0) + cue.weight
     if not scores:
         return None
     return max(scores, key=lambda t: (scores[t], -nearest[t]))
@@ -1962,7 +1982,8 @@ def parse_readings(text: str, now: dt.datetime | None = None) -> ParsedReadings:
     layout = _Layout(body)
     plan = _detect_plan(body)
     max_plan_tool = "Claude Code" if plan and plan.startswith("Max") else None  # Max is Claude-only
-    tool = _detect_tool(body, prepared) or max_plan_tool
+    tool_cues = _find_tool_cues(body, prepared)
+    tool = _detect_tool(tool_cues, len(body)) or max_plan_tool
     reset_clauses = _find_reset_clauses(body)
     keywords = _find_window_keywords(body, [(c.start, c.end) for c in reset_clauses])
     cues = _idle_cues(body, layout, sorted((c.lead_start, c.end) for c in reset_clauses))
@@ -1994,7 +2015,7 @@ def parse_readings(text: str, now: dt.datetime | None = None) -> ParsedReadings:
     merged = _join_restated_figure(_join_unnamed_notice(_merge(statements, layout)))
     merged = _figure_of_the_one_window(_drop_replaced_resets(merged, body, layout), keywords, body)
     if tool is not None:
-        tool = _detect_tool(body, prepared, [st.start for st in statements]) or tool
+        tool = _detect_tool(tool_cues, len(body), [st.start for st in statements]) or tool
     _apply_idle(merged, cues[:_MAX_STATEMENTS])
     readings = tuple(
         Reading(
