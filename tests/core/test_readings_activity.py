@@ -64,3 +64,8 @@ def test_no_use_does_not_reach_a_reading_whose_own_sentence_says_what_was_done()
     text = "The weekly bar shows 30% used with no messages sent. The session bar is at 90% after a few prompts."
     readings = {r.window: r.idle for r in parse_readings(text).readings}
     assert readings == {"weekly": True, "session": False}
+
+
+def test_use_since_long_ago_is_not_tied_to_the_reading() -> None:
+    text = "I've been using Cursor since the start of my billing cycle and the usage bar now shows 100%."
+    assert [r.idle for r in parse_readings(text).readings] == [None]
