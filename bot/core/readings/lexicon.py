@@ -11,7 +11,13 @@ Phrase syntax, kept small on purpose:
 - a space matches any run of spaces, tabs, hyphens or underscores ("5 hour" reads "5-hour", "5_hour");
 - a trailing ``*`` accepts any word ending ("wöchentlich*" reads "wöchentliche", "wöchentlichen");
 - phrases that start or end with a letter or digit only match whole words; phrases in scripts that
-  do not separate words (Japanese, Chinese) match anywhere.
+  do not separate words (Japanese, Chinese) match anywhere;
+- ``(a|b|c)`` says one of the words ("me (quedé|quede) sin"), ``(a|b)?`` one of them or none
+  ("sem (eu)? usar nada", "sin (el|la|mi)? límite"): one phrase stands for every way of saying it,
+  so optional articles and spellings are not enumerated by hand (parentheses, unlike brackets, need
+  no quoting inside a YAML list). Groups do not nest; a phrase is expanded once, when the lexicon
+  loads, into the plain phrases it stands for (at most ``MAX_VARIANTS``), so the compiled
+  alternation is the same trie as before and stays linear-time.
 """
 
 from __future__ import annotations
@@ -24,7 +30,7 @@ from typing import Any
 
 import yaml
 
-__all__ = ["LEXICON", "Lexicon", "alternation", "load_lexicon", "phrase_pattern"]
+__all__ = ["LEXICON", "MAX_VARIANTS", "Lexicon", "alternation", "expand_phrase", "load_lexicon", "phrase_pattern"]
 
 _SPACE = r"[\s_-]+"
 # Word edges are checked against Latin letters and digits only: in "Current sessionが0%" the
@@ -70,6 +76,41 @@ def phrase_pattern(phrase: str) -> str:
 
 
 _END = ""  # trie key of a phrase that ends here
+
+# One lexicon line may stand for this many plain phrases; more means the line should be split.
+MAX_VARIANTS = 512
+_GROUP_RE = re.compile(r"\(([^()]*)\)(\??)")
+_STRAY_RE = re.compile(r"[()|]")
+
+
+def expand_phrase(phrase: str) -> list[str]:
+    """Every plain phrase one lexicon line stands for ("(a|b)" one of, "(a|b)?" one of or none).
+
+    Raises ValueError on a malformed line (nested or unclosed groups, a "|" outside a group) or on
+    one that stands for more than MAX_VARIANTS phrases.
+    """
+    variants = [""]
+    cursor = 0
+    for m in _GROUP_RE.finditer(phrase):
+        literal = phrase[cursor : m.start()]
+        if _STRAY_RE.search(literal):
+            raise ValueError(f"lexicon phrase {phrase!r}: malformed group")
+        options = m.group(1).split("|")
+        if m.group(2):
+            options.append("")
+        variants = [v + literal + o for v in variants for o in options]
+        if len(variants) > MAX_VARIANTS:
+            raise ValueError(f"lexicon phrase {phrase!r}: more than {MAX_VARIANTS} variants")
+        cursor = m.end()
+    tail = phrase[cursor:]
+    if _STRAY_RE.search(tail):
+        raise ValueError(f"lexicon phrase {phrase!r}: malformed group")
+    out: list[str] = []
+    for variant in variants:
+        text = " ".join((variant + tail).split())
+        if text and text not in out:
+            out.append(text)
+    return out
 
 
 def _tokens(phrase: str) -> list[str]:
@@ -151,9 +192,9 @@ def _flatten(prefix: str, node: Any, phrases: dict[str, list[str]], numbers: dic
         for key, value in node.items():
             _flatten(f"{prefix}.{key}" if prefix else str(key), value, phrases, numbers)
     elif isinstance(node, list):
-        phrases.setdefault(prefix, []).extend(str(v) for v in node)
+        phrases.setdefault(prefix, []).extend(p for v in node for p in expand_phrase(str(v)))
     elif isinstance(node, str):
-        phrases.setdefault(prefix, []).append(node)
+        phrases.setdefault(prefix, []).extend(expand_phrase(node))
 
 
 def load_lexicon(files: Iterable[tuple[str, str]]) -> Lexicon:

@@ -21,6 +21,7 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 import functools
+import itertools
 import re
 import unicodedata
 from collections.abc import Iterator
@@ -31,7 +32,7 @@ from bot.core.readings.fingerprint import reading_fingerprint
 from bot.core.readings.formats import FORMATS
 from bot.core.readings.lexicon import LEXICON as LX
 from bot.core.readings.lexicon import alternation
-from bot.core.readings.times import EPOCH_RE, resolve_reset, scan_time_expression
+from bot.core.readings.times import EPOCH_RE, is_relative_span, resolve_reset, scan_time_expression
 
 __all__ = ["parse_readings", "reading_fingerprint"]
 
@@ -170,6 +171,7 @@ class _Layout:
         self.paragraphs = [0] + [m.end() for m in _PARAGRAPH_BREAK_RE.finditer(text)]
         self.sentences = [0] + [m.end() for m in _SENTENCE_BREAK_RE.finditer(text)]
         self.clauses = [0] + [m.end() for m in _CLAUSE_BREAK_RE.finditer(text)]
+        self.time_ranks: dict[int, int | None] = {}  # by clause start: see _time_rank
 
     @staticmethod
     def _index(starts: list[int], pos: int) -> int:
@@ -330,6 +332,14 @@ def _find_window_keywords(text: str, masked: list[tuple[int, int]]) -> list[_Key
             continue  # "$200/month", "($100 USD/monthly)": a price, not a quota window
         if word.startswith("a ") and _DURATION_BEFORE_RE.search(before):
             continue  # "in a day", "within a month": how long something took
+        if (
+            kind == "session"
+            and word in _TIME_NOUNS["session"]
+            and keywords
+            and keywords[-1].window in ("weekly", "daily", "monthly")
+            and not text[keywords[-1].end : m.start()].strip(" -")
+        ):
+            continue  # "my weekly session", "daily session": the noun takes its modifier's window
         keywords.append(_Keyword(m.start(), m.end(), window))
     return keywords
 
@@ -345,7 +355,7 @@ def _keywords_in(keywords: list[_Keyword], starts: list[int], lo: int, hi: int) 
 
 _RESET_LEAD_RE = re.compile(
     r"(?P<epoch>limit\s+reached\s*\|\s*)(?=\d{10}\b)"
-    r"|(?P<lead>" + LX.alt("reset.lead") + ")"
+    r"|(?P<lead>" + LX.alt("reset.lead", "reset.after") + ")"
     r"(?:\s*:)?(?:\s+(?P<conn>" + LX.alt("reset.connector") + "))?",
     re.IGNORECASE,
 )
@@ -356,6 +366,64 @@ _INLINE_SPACE_RE = re.compile(r"[ \t]+")
 _BARE_LEADS = frozenset(w.lower() for w in LX.words("reset.bare"))
 _RELATIVE_WORDS = frozenset(w.lower() for w in LX.words("reset.relative"))
 _PAST_TIME_RE = re.compile(LX.alt("time.earliest", "time.past"), re.IGNORECASE)
+
+
+# The time said before its reset word ("5時にリセット", "下午5点重置", "오후 5시에 초기화", "um 17 Uhr
+# zurückgesetzt"): the word, the particles allowed between it and the time, what marks it as past.
+_RESET_AFTER_RE = re.compile(LX.alt("reset.after"), re.IGNORECASE)
+_RESET_AFTER_GAP_RE = re.compile(
+    r"(?:\s*(?:" + LX.alt("reset.after_gap") + r")){0,2}\s*$", re.IGNORECASE
+)
+_RESET_AFTER_PAST_RE = re.compile(r"\s*(?:" + LX.alt("reset.after_past") + ")", re.IGNORECASE)
+_RESET_PAST_AUX_RE = re.compile("(?:" + LX.alt("reset.past_aux") + r")\s*$", re.IGNORECASE)
+_TIME_BEFORE_REACH = 40  # characters a time said before its reset word may span
+_LATIN_OR_DIGIT = re.compile(r"[A-Za-z0-9\u00c0-\u024f]")
+
+
+def _time_before(text: str, word_start: int) -> tuple[int, int, int] | None:
+    """The time expression that ends right before a reset word (particles aside), as (where it
+    starts, where its value starts after a connector such as "um", end).
+
+    Starts are tried left to right inside a short reach, so the longest expression wins ("明天下午
+    5点" over "5点"); each try is one bounded token scan, so the cost per reset word is constant.
+    """
+    floor = max(0, word_start - _TIME_BEFORE_REACH - 12)
+    gap = _RESET_AFTER_GAP_RE.search(text, floor, word_start)
+    stop = gap.start() if gap else word_start
+    lo = max(0, stop - _TIME_BEFORE_REACH, text.rfind("\n", 0, stop) + 1)
+    for start in range(lo, stop):
+        if start > 0 and _LATIN_OR_DIGIT.match(text, start - 1):
+            continue  # inside a word or a number: not where a time starts
+        scanned = scan_time_expression(text, start)
+        if scanned is None or scanned[0] != stop:
+            continue
+        end, tokens = scanned
+        if [k for k, _ in tokens if k != "connector"] == ["duration"] and not is_relative_span(text[start:end]):
+            continue  # "la limite de 5 heures se réinitialise": a bare span is the window's name, not when
+        value_start = start
+        if tokens and tokens[0][0] == "connector" and len(tokens) > 1:
+            # the value starts at its first real token, as "at"/"um" after a lead-in is dropped
+            value_start = text.index(tokens[1][1], start)
+        return start, value_start, end
+    return None
+
+
+def _reset_clauses_after_time(text: str, words: list[re.Match[str]]) -> list[_ResetClause]:
+    """Reset clauses read back from reset words said after their time (`words`: where they stand)."""
+    clauses: list[_ResetClause] = []
+    for m in words[:_MAX_STATEMENTS]:
+        if _RESET_AFTER_PAST_RE.match(text, m.end()):
+            continue  # "5時にリセットされた": it already reset
+        found = _time_before(text, m.start())
+        if found is None:
+            continue
+        said_from, start, end = found
+        if _RESET_PAST_AUX_RE.search(text, max(0, said_from - 16), said_from):
+            continue  # "wurde um 5 Uhr zurückgesetzt", "已经下午5点重置"
+        value = re.sub(r"\s+", " ", text[start:end]).strip(" ,")
+        if value:
+            clauses.append(_ResetClause(start, start, m.end(), value))
+    return clauses
 
 
 def layout_clause(text: str, pos: int) -> tuple[int, int]:
@@ -377,12 +445,16 @@ class _ResetClause:
 
 def _find_reset_clauses(text: str) -> list[_ResetClause]:
     clauses: list[_ResetClause] = []
+    said_after: list[re.Match[str]] = []  # reset words that may close a time said before them
     for m in _RESET_LEAD_RE.finditer(text):
         if m.group("epoch") is not None:
             em = EPOCH_RE.match(text, m.end())
             if em:
                 clauses.append(_ResetClause(m.start(), em.start(), em.end(), em.group(0)))
             continue
+        after = _RESET_AFTER_RE.match(text, m.start("lead"))
+        if after:
+            said_after.append(after)
         lead = m.group("lead").strip().lower()
         if (lead in _BARE_LEADS or lead.startswith("to ")) and _PAST_RESET_RE.search(
             text[max(0, m.start() - 16) : m.start()]
@@ -412,6 +484,9 @@ def _find_reset_clauses(text: str) -> list[_ResetClause]:
         value = re.sub(r"\s+", " ", text[start:end]).strip(" ,")
         if value:
             clauses.append(_ResetClause(m.start(), start, end, value))
+    seen = {c.start for c in clauses}
+    clauses += [c for c in _reset_clauses_after_time(text, said_after) if c.start not in seen]
+    clauses.sort(key=lambda c: c.lead_start)
     return clauses
 
 
@@ -506,11 +581,14 @@ _BARE_FROM_RE = re.compile(
     r"(?<![\d.%])(?P<n>\d{1,3}(?:\.\d+)?)\s*(?:->|→|=>|➜|\bto\b|から)\s*(?:~\s*)?$", re.IGNORECASE
 )
 _MODEL_ID_RE = re.compile(r"\b(?:gemini|gpt|claude|codex|o[1-9])-[\w.-]*\w", re.IGNORECASE)
+_MODEL_ID_AFTER_RE = re.compile(r"[ \t]{0,2}" + _MODEL_ID_RE.pattern, re.IGNORECASE)
 _CONNECTOR_FORWARD_RE = re.compile(
     r"\s*(?:(?:" + LX.alt("figure_link", "limit") + r")\s+){1,5}$",
     re.IGNORECASE,
 )
-_FILLER_FORWARD_RE = re.compile(r"\s*(?:(?:" + _LEFT_WORDS + "|" + _USED_WORDS + r")\s+)?$", re.IGNORECASE)
+_FILLER_FORWARD_RE = re.compile(
+    r"\s*(?:(?:" + _LEFT_WORDS + "|" + _USED_WORDS + r")\s+)?(?:(?:" + LX.alt("window_fillers") + r")\s+)?$", re.IGNORECASE
+)
 
 
 @dataclass(slots=True)
@@ -696,6 +774,17 @@ def _window_for_figure(
     after = _keywords_in(keywords, starts, m.end(), min(c_end, m.end() + 60))
     if after and _CONNECTOR_FORWARD_RE.match(text[m.end() : after[0].start]):
         return after[0]
+    if _MODEL_ID_AFTER_RE.match(text, m.end()):
+        return None  # "100% GPT-5.3-Codex-Spark usage": the figure labels its own model's bucket
+    line_start = text.rfind("\n", max(0, m.start() - 200), m.start()) + 1
+    label = _ROW_LABEL_BEFORE_RE.search(text, max(line_start, m.start() - 50), m.start())
+    if label and _PERCENT_RE.search(text, line_start, label.start()):
+        # a row of labelled figures ("Sonnet only: 0% · Claude Design: 0%"): each label names its
+        # own bucket, not the window of the label before it
+        # (a label may start with a number the regex skipped: "5 horas: 44%")
+        near = _keywords_in(keywords, starts, max(line_start, label.start() - 12), m.start())
+        labelled = [k for k in near if k.end > label.start()]
+        return labelled[-1] if labelled else None
     before = _keywords_in(keywords, starts, c_start, m.start())
     if before:
         return before[-1]
@@ -717,6 +806,20 @@ def _bounded(matches: Iterator[re.Match[str]], limit: int = _MAX_STATEMENTS) -> 
         if i >= limit:
             return
         yield match
+
+
+_CONTRAST_RE = re.compile(LX.alt("contrast"), re.IGNORECASE)
+
+
+def _contrasted(text: str, layout: _Layout, previous: _Figure, m: re.Match[str], keyword: _Keyword | None) -> bool:
+    """The figure is set against the one before it in its sentence ("... left, but actually 10%"),
+    about the same window, so it is told in the same terms (a share left, or used)."""
+    return (
+        previous.polarity is not None
+        and layout.sentence(previous.start) == layout.sentence(m.start())
+        and (keyword is None or keyword.window == previous.window)
+        and _CONTRAST_RE.search(text, previous.end, m.start()) is not None
+    )
 
 
 def _find_figures(
@@ -755,6 +858,8 @@ def _find_figures(
         polarity = cue or _sentence_cue(text, layout, m)
         if polarity is None and (_left_table_header(text, layout, m.start()) or _left_row(text, m.start())):
             polarity = "left"
+        if polarity is None and figures and _contrasted(text, layout, figures[-1], m, keyword):
+            polarity = figures[-1].polarity  # "62% of my session left, when I actually have 0%"
         if polarity == "left" and value > 100:
             continue
         used = round(100 - value, 2) if polarity == "left" else value
@@ -767,6 +872,13 @@ def _find_figures(
             or _QUOTA_WORD_RE.search(text, s_start, s_end) is not None
             or bool(_keywords_in(keywords, starts, s_start, s_end))
             or layout.sentence(m.start()) in idle_sentences
+            # "... 30% of my weekly allowance.\n\nAfter a break it showed 52%": a figure said at a
+            # later moment, right after a kept one, is the same meter read again
+            or (
+                bool(figures)
+                and layout.paragraph(m.start()) - layout.paragraph(figures[-1].start) <= 1
+                and _time_rank(text, layout, m.start()) is not None
+            )
         )
         if not evidence:
             continue
@@ -844,8 +956,13 @@ _HIT_RE = re.compile(
     + r"|(?<!/)\busage\b(?!\s*(?:page|screen|dashboard|panel|tab|command|stats|bar|meter)))"
     r"|\b(?:ran|run|running)\s+out\s+of\s+(?:(?:my|the|your|all|our)\s+)?(?:\w+\s+)?(?:usage|quota|credits|limit|requests|messages)\b"
     r"|\bout\s+of\s+(?:(?:fast|premium|free)\s+)?(?:usage|quota|credits|requests)\b"
-    # translated notices put the product between ("Limite di utilizzo di Claude raggiunto")
-    "|(?:" + _LIMIT + r")[^.\n;!?%]{0,32}?(?:" + LX.alt("hit.after") + ")"
+    # translated notices put the product between ("Limite di utilizzo di Claude raggiunto"); verb-final
+    # clauses put the participle last, far from the limit, where it must close its clause ("Ich habe
+    # mein Wochenlimit nach zwei Tagen ganz normaler Arbeit erreicht."); one branch for both, so the
+    # limit word is tested once per position
+    "|(?:" + _LIMIT + r")(?:[^.\n;!?%]{0,32}?(?:" + LX.alt("hit.after") + ")"
+    r"|[^.\n;!?%,]{0,100}?\s(?:" + LX.alt("hit.final") + r")(?:\s+(?:" + LX.alt("hit.final_aux")
+    + r")){0,2}(?=\s*(?:[.!?;,:)]|$)|\s+(?:" + LX.alt("clause_joiners") + r")\b))"
     "|" + LX.alt("hit.phrases") + ""
     # "used all my vibe requests", "burned through all of the credits"
     "|(?:" + LX.alt("hit.whole_verbs") + r")\s+(?:(?:up|through)\s+)?all\s+(?:of\s+)?(?:(?:my|their|the|our|his|her|your|its)\s+)?"
@@ -956,7 +1073,31 @@ def _notice_window(
     ]
     if free:
         return min(free, key=lambda k: abs(k.start - start)).window
+    if _BACK_REFERENCE_RE.search(text, start, end):
+        # "increase my daily Kiro limit? ... I hit the limit every day": "the limit" is the one the
+        # paragraph named before, when it named exactly one window's limit (and no figure took it)
+        p_start, _ = layout.paragraph_span(start)
+        named = {
+            k.window
+            for k in _keywords_in(keywords, starts, max(p_start, start - 600), s_start)
+            if k.window != "anti"
+            and k not in claimed
+            and (
+                _LIMIT_NEAR_AFTER_RE.match(text, k.end)
+                or _LIMIT_NEAR_BEFORE_RE.search(text, max(0, k.start - 40), k.start)
+                or _LIMIT_FIRST_RE.match(text, k.start)  # a compound that is the limit: "Tageslimit"
+            )
+        }
+        if len(named) == 1:
+            return named.pop()
     return "unknown"
+
+
+_BACK_REFERENCE_RE = re.compile(r"(?:" + LX.alt("back_reference") + r")\s+(?:" + _LIMIT + ")", re.IGNORECASE)
+# a window word with its limit noun close after it: "daily Kiro limit", "weekly usage limit"
+_LIMIT_NEAR_AFTER_RE = re.compile(r"(?:\s+[\w.-]+){0,2}?\s*(?:" + _LIMIT + ")", re.IGNORECASE)
+# ... or before it, where the adjective follows its noun: "límite semanal", "limite hebdomadaire"
+_LIMIT_NEAR_BEFORE_RE = re.compile(r"(?:" + _LIMIT + r")(?:\s+[\w.-]+){0,2}?\s*$", re.IGNORECASE)
 
 
 def _find_notices(
@@ -1201,10 +1342,19 @@ _TIME_RANKS = tuple(
 
 
 def _time_rank(text: str, layout: _Layout, start: int) -> int | None:
+    """How early the moment of a figure is, from the time words of its clause or, when the clause
+    has none, of its sentence up to it ("After a pause, I resumed work and saw 100%")."""
     c_start, c_end = layout.clause_span(start)
-    region = text[c_start:c_end]
-    ranks = [rank for regex, rank in _TIME_RANKS if regex.search(region)]
-    return min(ranks) if ranks else None
+    if c_start in layout.time_ranks:
+        return layout.time_ranks[c_start]
+    found = None
+    for lo in (c_start, layout.sentence_span(start)[0]):
+        ranks = [rank for regex, rank in _TIME_RANKS if regex.search(text, lo, c_end)]
+        if ranks:
+            found = min(ranks)
+            break
+    layout.time_ranks[c_start] = found
+    return found
 
 
 def _figure_statements(figures: list[_Figure], layout: _Layout) -> list[_Statement]:
@@ -1252,8 +1402,16 @@ def _same_window_for_jump(
         return True
     if "unknown" not in (first.window, second.window):
         return False
-    dated = first_rank is not None and second_rank is not None
-    return dated or bool(_ARROW_RE.search(text, first_start, second.start))
+    told = _told_in_order(first_rank, second_rank, first.window != "unknown")
+    return told or bool(_ARROW_RE.search(text, first_start, second.start))
+
+
+def _told_in_order(first_rank: int | None, second_rank: int | None, first_named: bool) -> bool:
+    """Both moments are dated, or the second is said to come later than an undated first that
+    named its window ("30% of my weekly allowance ... After a break it showed 52%")."""
+    if second_rank is None:
+        return False
+    return first_rank is not None or (first_named and second_rank == len(_TIME_RANKS) - 1)
 
 
 def _pair_jumps(statements: list[_Statement], text: str, layout: _Layout) -> list[_Statement]:
@@ -1278,7 +1436,10 @@ def _pair_jumps(statements: list[_Statement], text: str, layout: _Layout) -> lis
             and (
                 previous.paragraph == stmt.paragraph
                 # dated snapshots may sit in paragraphs of their own ("Today: ...\n\nYesterday: ...")
-                or (first_rank is not None and second_rank is not None and stmt.paragraph == previous.paragraph + 1)
+                or (
+                    _told_in_order(first_rank, second_rank, previous.window != "unknown")
+                    and stmt.paragraph == previous.paragraph + 1
+                )
             )
             and previous.percent != stmt.percent
             and _CHANGE_RE.search(text, layout.clause_span(previous_start)[0], stmt.end)
@@ -1287,8 +1448,11 @@ def _pair_jumps(statements: list[_Statement], text: str, layout: _Layout) -> lis
                 previous.window = stmt.window
             if previous.polarity == "left" and stmt.polarity is None and stmt.raw is not None:
                 stmt.percent = round(100 - stmt.raw, 2)  # "from 96% remaining to 0%": both are shares left
-            swapped = (first_rank is not None and second_rank is not None and first_rank > second_rank) or (
-                _said_as_origin(text, stmt.start) and not _said_as_origin(text, previous_start)
+            swapped = (
+                (first_rank is not None and second_rank is not None and first_rank > second_rank)
+                # "I have 40% left; yesterday I had 70%": an undated figure is now, set against a past day
+                or (first_rank is None and second_rank == 0)
+                or (_said_as_origin(text, stmt.start) and not _said_as_origin(text, previous_start))
             )
             if swapped:  # written latest-first: "today 56% left / yesterday 65% left"
                 previous.from_percent, previous.percent = stmt.percent, previous.percent
@@ -1434,17 +1598,15 @@ def _join_unnamed_notice(merged: list[_Statement]) -> list[_Statement]:
 
 
 def _join_restated_figure(merged: list[_Statement]) -> list[_Statement]:
-    """An unnamed figure that repeats, later in the text, the exact figure of one named reading is
-    that reading said again ("Current session: 44% used" ... "the site showed 44% used"); with two
-    named readings of that figure it could be either, and stays apart."""
+    """An unnamed figure that repeats the exact figure of one named reading, before or after it, is
+    that reading said again ("Current session: 44% used" ... "the site showed 44% used", "it reports
+    11%/24% ... Current session 11% used"); with two named readings of that figure it could be
+    either, and stays apart."""
+    named = [o for o in merged if o.window != "unknown" and o.percent is not None]
     out: list[_Statement] = []
     for r in merged:
         if r.window == "unknown" and r.percent is not None and r.subject is None and r.line is None:
-            same = [
-                o
-                for o in out
-                if o.window != "unknown" and o.percent is not None and abs(o.percent - r.percent) <= 0.05
-            ]
+            same = [o for o in named if abs(o.percent - r.percent) <= 0.05]  # type: ignore[operator]
             if len(same) == 1 and _consistent(same[0], r):
                 target = same[0]
                 target.from_percent = target.from_percent if target.from_percent is not None else r.from_percent
@@ -1458,6 +1620,27 @@ def _join_restated_figure(merged: list[_Statement]) -> list[_Statement]:
 
 # A figure under its own label ("Claude Design: 0% used") is that bucket's, whatever else is named.
 _ROW_LABEL_BEFORE_RE = re.compile(r"[^\W\d_][^:\n]{0,40}:\s*(?:~\s*)?$")
+
+
+def _drop_replaced_resets(merged: list[_Statement], text: str, layout: _Layout) -> list[_Statement]:
+    """A reset time the text dates earlier than another of the same window was replaced by it
+    ("Yesterday it said resets Nov 3. Today it says resets Nov 7"): only the later one is kept."""
+    bare = [
+        (st, _time_rank(text, layout, st.start))
+        for st in merged
+        if st.resets is not None and st.percent is None and not st.hit
+    ]
+    replaced = {
+        id(st)
+        for st, rank in bare
+        if rank is not None
+        and any(
+            other is not st and other.window == st.window and later is not None and later > rank
+            and not _same_text(other.resets, st.resets)
+            for other, later in bare
+        )
+    }
+    return [st for st in merged if id(st) not in replaced]
 
 
 def _figure_of_the_one_window(merged: list[_Statement], keywords: list[_Keyword], text: str) -> list[_Statement]:
@@ -1508,6 +1691,7 @@ _ACTIVE_RE = re.compile(
     + LX.alt("active.counts") + r"|\d+)(?:\s+or\s+\d+)?\s+(?:[\w-]+\s+){0,2}(?:" + LX.alt("active.few_nouns") + ")"
     # "a single 'hello'", "just \"continue\"": one message, quoted
     r"|\b(?:a\s+single|one|just|only)\s+(?:(?:by\s+)?(?:writing|typing|sending|saying)\s+)?['\"“‘][^'\"”’\n]{1,20}['\"”’]"
+    "|(?:" + LX.alt("active.quote_verbs") + r")\s+['\"“‘][^'\"”’\n]{1,20}['\"”’]"
     r"|(?:\b(?:one|a|1|single)\s+)/\w+"
     "|" + LX.alt("active.phrases") + ""
     # "just by chatting", "simply by asking questions"
@@ -1537,7 +1721,7 @@ _ACTIVE_RE = re.compile(
     "|(?:" + LX.alt("active.send_verbs") + r")\s+(?:(?:" + LX.alt("active.sent_to") + r")\s+(?:a|an)\s+|(?:(?:"
     + LX.alt("active.sent_to") + r")\s+)?(?:(?:only|just)\s+)?(?:" + LX.alt("active.sent_counts")
     + r"|\d+)\s+)(?:[\w-]+\s+)?(?:" + LX.alt("active.sent_nouns") + ")"
-    "|(?:" + LX.alt("active.sent_verbs_past") + r")\s+(?:(?:only|just)\s+)?(?:a|an)\s+(?:[\w-]+\s+)?(?:"
+    "|(?:" + LX.alt("active.sent_verbs_past") + r")\s+(?:(?:only|just)\s+)?(?:a|an)\s+(?:[\w-]+\s+){0,2}(?:"
     + LX.alt("active.sent_nouns") + ")",
     re.IGNORECASE,
 )
@@ -1574,9 +1758,17 @@ def _idle_cues(
 
 
 def _apply_idle(readings: list[_Statement], cues: list[tuple[int, int, bool]]) -> None:
+    cued = {c[0] for c in cues}
     # Idle cues first: "nothing running" outweighs a stray "after" in the same breath.
     for sentence, paragraph, idle in sorted(cues, key=lambda c: not c[2]):
         targets = [r for r in readings if sentence in r.sentences]
+        if targets and idle:
+            # "67% used ... with zero messages sent. Current session shows 0%": no use covers every
+            # figure read in that paragraph, not only the one in the cue's sentence (but not one
+            # whose own sentence says what was done: "... The session is at 90% after 3 prompts")
+            targets += [
+                r for r in readings if paragraph in r.paragraphs and r not in targets and not (r.sentences & cued)
+            ]
         if not targets:
             # Said in a sentence of its own ("...100%に。何も動かしてないのに"): it is about the jump or
             # the limit being complained about in that paragraph.
@@ -1598,28 +1790,41 @@ def _apply_idle(readings: list[_Statement], cues: list[tuple[int, int, bool]]) -
 # ---------------------------------------------------------------------------------------------
 # Tool, plan, model mode, version
 
-def _detect_tool(body: str, raw: str, anchors: list[int] | None = None) -> str | None:
+@dataclass(frozen=True, slots=True)
+class _ToolCue:
+    tool: str
+    weight: int
+    in_body: bool  # found in the cleaned text (else in the raw text: it only breaks ties by order)
+    starts: tuple[int, ...]  # where it was found, at most 20 times
+
+
+def _find_tool_cues(body: str, raw: str) -> list[_ToolCue]:
+    """Every format cue found in the text, searched once per parse."""
+    found = []
+    for cue in FORMATS.cues:
+        text = raw if cue.raw else body
+        starts = tuple(m.start() for m in itertools.islice(cue.pattern.finditer(text), 20))
+        if starts:
+            found.append(_ToolCue(cue.tool, cue.weight, text is body, starts))
+    return found
+
+
+def _detect_tool(cues: list[_ToolCue], body_len: int, anchors: list[int] | None = None) -> str | None:
     """The product the readings are about: the best-supported cue wins.
 
     Ties ("moved from claude to codex, codex says 12% left") go to the product named closest to a
-    reading (`anchors`: statement offsets in `body`), else to the one named first.
+    reading (`anchors`: statement offsets in the cleaned text), else to the one named first.
     """
     scores: dict[str, int] = {}
     nearest: dict[str, int] = {}
-    cues = [(c.tool, c.pattern, c.weight, raw if c.raw else body) for c in FORMATS.cues]
-    for tool, regex, weight, text in cues:
-        found = False
-        for i, m in enumerate(regex.finditer(text)):
-            if i >= 20:
-                break
-            found = True
-            if text is body and anchors:
-                distance = min(abs(m.start() - a) for a in anchors[:20])
+    for cue in cues:
+        for start in cue.starts:
+            if cue.in_body and anchors:
+                distance = min(abs(start - a) for a in anchors[:20])
             else:
-                distance = m.start() + len(body)  # raw-text cues only break ties by order
-            nearest[tool] = min(nearest.get(tool, distance), distance)
-        if found:
-            scores[tool] = scores.get(tool, 0) + weight
+                distance = start + body_len  # raw-text cues only break ties by order
+            nearest[cue.tool] = min(nearest.get(cue.tool, distance), distance)
+        scores[cue.tool] = scores.get(cue.tool, 0) + cue.weight
     if not scores:
         return None
     return max(scores, key=lambda t: (scores[t], -nearest[t]))
@@ -1777,7 +1982,8 @@ def parse_readings(text: str, now: dt.datetime | None = None) -> ParsedReadings:
     layout = _Layout(body)
     plan = _detect_plan(body)
     max_plan_tool = "Claude Code" if plan and plan.startswith("Max") else None  # Max is Claude-only
-    tool = _detect_tool(body, prepared) or max_plan_tool
+    tool_cues = _find_tool_cues(body, prepared)
+    tool = _detect_tool(tool_cues, len(body)) or max_plan_tool
     reset_clauses = _find_reset_clauses(body)
     keywords = _find_window_keywords(body, [(c.start, c.end) for c in reset_clauses])
     cues = _idle_cues(body, layout, sorted((c.lead_start, c.end) for c in reset_clauses))
@@ -1800,15 +2006,16 @@ def parse_readings(text: str, now: dt.datetime | None = None) -> ParsedReadings:
         statements = [
             st
             for st in statements
-            if _RESET_WORD_RE.match(body, st.start) and _LIMIT_WORD_RE.search(body, *layout.sentence_span(st.start))
+            # (the reset word may close the clause: "周限额11月3日重置", "wird am 3. November zurückgesetzt")
+            if _RESET_WORD_RE.search(body, st.start, st.end) and _LIMIT_WORD_RE.search(body, *layout.sentence_span(st.start))
         ]
     if not statements:
         return ParsedReadings(tool=None, plan=None, model_mode=None, version=None, readings=())
     statements = _pair_jumps(statements, body, layout)
     merged = _join_restated_figure(_join_unnamed_notice(_merge(statements, layout)))
-    merged = _figure_of_the_one_window(merged, keywords, body)
+    merged = _figure_of_the_one_window(_drop_replaced_resets(merged, body, layout), keywords, body)
     if tool is not None:
-        tool = _detect_tool(body, prepared, [st.start for st in statements]) or tool
+        tool = _detect_tool(tool_cues, len(body), [st.start for st in statements]) or tool
     _apply_idle(merged, cues[:_MAX_STATEMENTS])
     readings = tuple(
         Reading(

@@ -21,7 +21,7 @@ from dateutil.relativedelta import relativedelta
 
 from bot.core.readings.lexicon import LEXICON as LX
 
-__all__ = ["ANCHOR_KINDS", "EPOCH_RE", "resolve_reset", "scan_time_expression"]
+__all__ = ["ANCHOR_KINDS", "EPOCH_RE", "is_relative_span", "resolve_reset", "scan_time_expression"]
 
 _NUMBER_WORDS = dict(LX.numbers.get("number_words", {}))
 _MONTH_NUMBERS = dict(LX.numbers.get("months", {}))
@@ -40,26 +40,43 @@ def _bare_alt(words: Iterable[str]) -> str:
     return "(?:" + "|".join(re.escape(w).replace(r"\ ", r"\s+") for w in items) + ")"
 
 
-_UNIT = _bare_alt(_UNIT_OF) + r"(?![^\W\d_])"
+# A unit is whole when no Latin letter follows ("5 horas", not "5 horasX"); a script without spaces runs
+# on ("3時間後", "3시간 후"), but "3日目" is the third day, not a span.
+_LATIN_AFTER = r"(?![A-Za-z\u00c0-\u024f]|目)"
+_UNIT = _bare_alt(_UNIT_OF) + _LATIN_AFTER
 _COUNT_WORD = _bare_alt(_NUMBER_WORDS)
 _MONTHS = _bare_alt(_MONTH_NUMBERS)
 _WEEKDAYS = _bare_alt(_WEEKDAY_NUMBERS)
 _DAY_WORDS = _bare_alt(_RELATIVE_DAYS)
 _CLOCK_SUFFIX = "(?:" + LX.alt("clock_suffix") + ")"
+# "after" said after a duration, where a language puts it there: "3時間後", "3小时后", "3시간 후"
+_RELATIVE_AFTER = _bare_alt(LX.words("reset.relative_after")) + _LATIN_AFTER
+# An hour said as a word after its number ("5時", "5点半", "오후 5시 30분", "17 Uhr"), with the part of
+# the day before it ("下午", "오후"); never the start of an hour unit ("5時間", "5시간" are spans).
+_CLOCK_HOUR = _bare_alt(LX.words("clock_hour"))
+_CLOCK_MINUTE = _bare_alt(LX.words("clock_minute"))
+_DAY_PART = _bare_alt(LX.words("day_part"))
+_WORD_CLOCK = (
+    rf"(?:{_DAY_PART}\s*)?\d{{1,2}}\s*(?!{_bare_alt(LX.words('units.hours'))}){_CLOCK_HOUR}"
+    rf"(?:\s*\d{{1,2}}\s*{_CLOCK_MINUTE}|\s*{_CLOCK_MINUTE}|\s+\d{{2}}(?![\d%.,]))?"
+)
 
 _TIME_TOKEN_RE = re.compile(
     r"(?P<iso>\d{4}-\d{2}-\d{2}(?:[T ]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?(?:Z|[+-]\d{2}:?\d{2})?)(?![\w:])"
     r"|(?P<numdate>\d{1,2}/\d{1,2}(?:/\d{2,4})?)(?![\d/])"
     r"|(?P<jdate>\d{1,2}月\d{1,2}日)"
     rf"|(?P<duration>(?:\d+(?:\.\d+)?\s*{_UNIT}|{_COUNT_WORD}\s+{_UNIT})"
-    rf"(?:\s*(?:,\s*|and\s+|e\s+|y\s+|et\s+|und\s+)?\d+(?:\.\d+)?\s*{_UNIT}){{0,6}})"
+    rf"(?:\s*(?:,\s*|and\s+|e\s+|y\s+|et\s+|und\s+)?\d+(?:\.\d+)?\s*{_UNIT}){{0,6}}"
+    rf"(?:\s*{_RELATIVE_AFTER})?)"
     r"|(?P<clock>\d{1,2}(?::\d{2})?\s*(?:am|pm|a\.m\.|p\.m\.)|\d{1,2}:\d{2}(?::\d{2})?(?:\s*" + _CLOCK_SUFFIX + r")?"
-    r"|\d{1,2}\s*h\d{2}\b)"
-    rf"|(?P<weekday>{_WEEKDAYS}\.?)(?![^\W\d_])"
-    rf"|(?P<month>{_MONTHS}\.?)(?![^\W\d_])"
+    r"|\d{1,2}\s*h\d{2}\b|" + _WORD_CLOCK + ")"
+    rf"|(?P<weekday>{_WEEKDAYS}\.?){_LATIN_AFTER}"
+    rf"|(?P<month>{_MONTHS}\.?){_LATIN_AFTER}"
     r"|(?P<year>(?:19|20)\d{2})(?![\d:])"
-    r"|(?P<day>\d{1,2}(?:st|nd|rd|th|º|°)?)(?![\d:.%,]\d|[\d:%])"
-    rf"|(?P<word>{_DAY_WORDS}|next\s+(?:week|month|{_WEEKDAYS}))(?![^\W\d_])"
+    # a German ordinal day carries a dot before its month: "am 3. November"
+    rf"|(?P<day>\d{{1,2}}(?:st|nd|rd|th|º|°|\.(?=\s*{_MONTHS}))?)(?![\d:.%,]\d|[\d:%])"
+    # A day word is whole when no Latin letter follows: "明天下午5点" runs on in its own script.
+    rf"|(?P<word>{_DAY_WORDS}|next\s+(?:week|month|{_WEEKDAYS}))(?![A-Za-z\u00c0-\u024f])"
     r"|(?P<zone>\((?:[A-Za-z_]+(?:/[A-Za-z0-9_+-]+)+|UTC|GMT|(?-i:[A-Z]{2,5})|UTC[+-]\d{1,2}(?::?\d{2})?)\)"
     r"|\b(?:UTC|GMT)(?:[+-]\d{1,2}(?::?\d{2})?)?\b|(?-i:\b[A-Z]{1,3}[SD]?T\b)|(?-i:\b[A-Z][a-z]+/[A-Z][A-Za-z_]+\b)"
     # a zone spelled out in words, as translated notices write it: "(horário de Tóquio)", "(heure de Paris)"
@@ -75,7 +92,13 @@ _RELATIVE_IN_RE = re.compile(
     re.IGNORECASE,
 )
 EPOCH_RE = re.compile(r"\d{10}\b")
+_RELATIVE_AFTER_RE = re.compile(_RELATIVE_AFTER + r"\s*$")
 _HOUR_ONLY_RE = re.compile(r"\d{1,2}\s*h", re.IGNORECASE)
+
+
+def is_relative_span(value: str) -> bool:
+    """A span said as a time from now: "in 3h", "en 2 horas", "3時間後" (not a bare "5 hours")."""
+    return bool(_RELATIVE_IN_RE.match(value) or _RELATIVE_AFTER_RE.search(value))
 
 
 def scan_time_expression(text: str, pos: int) -> tuple[int, list[tuple[str, str]]] | None:
@@ -104,6 +127,8 @@ def scan_time_expression(text: str, pos: int) -> tuple[int, list[tuple[str, str]
         tokens.append((kind, m.group(0)))
         if kind != "connector":
             end = m.end()
+            if kind in ("month", "weekday") and len(m.group(0)) > 5 and m.group(0).endswith("."):
+                end -= 1  # "el 3 de noviembre.": the sentence's full stop, not an abbreviation's dot
         cursor = m.end()
         gap = _INLINE_SPACE_RE.match(text, cursor)
         if gap:
@@ -212,8 +237,10 @@ def resolve_reset(resets: str, now: dt.datetime) -> dt.datetime | None:
         except ValueError:
             return None
         return stamp.astimezone(dt.UTC) if stamp.tzinfo else None
-    if _RELATIVE_IN_RE.match(value) and "duration" in kinds:
-        return now + _duration(next(v for k, v in tokens if k == "duration"))
+    if "duration" in kinds:
+        span = next(v for k, v in tokens if k == "duration")
+        if _RELATIVE_IN_RE.match(value) or _RELATIVE_AFTER_RE.search(span):
+            return now + _duration(span)  # "in 3h", "3時間後"
     zone = _zone_of(tokens)
     if zone is None:
         return None  # a clock time without a zone is not one instant for everyone
