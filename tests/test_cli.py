@@ -24,7 +24,7 @@ def run(*args: str, stdin: str | None = None, env: dict[str, str] | None = None,
 
 def test_match_text_and_json() -> None:
     plain = run("match", OVERLOADED)
-    assert plain.returncode == 0 and "Quick fix:" in plain.stdout
+    assert plain.returncode == 0 and "Quick fix:" in plain.stdout, plain.stderr
     as_json = json.loads(run("match", OVERLOADED, "--json").stdout)
     assert as_json["match"] == "claude-code-529-overloaded" and 0 <= as_json["score"] <= 100
     assert isinstance(as_json["alternates"], list)

@@ -28,12 +28,13 @@ MAX_FILE_BYTES = 512 * 1024
 MAX_YAML_DEPTH = 12  # an entry is a mapping of lists of mappings: depth 4 is plenty
 TRIAL_CHARS = 2048  # longest adversarial text tried; linear patterns search it in well under 1 ms
 TRIAL_SECONDS = 0.05  # one search slower than this is refused (a quadratic pattern at 12 KB: seconds)
-# A search that takes this long on a trial text and grows this much each time the text doubles is
-# quadratic or worse: on a fast machine it may stay under TRIAL_SECONDS at TRIAL_CHARS, yet a longer
-# paste still takes seconds. Linear patterns stay far below the floor, so timer noise cannot trip it.
+# A search that takes this long on a trial text and grows this much while the text doubles twice is
+# quadratic or worse (16x; linear is 4x): on a fast machine it may stay under TRIAL_SECONDS at
+# TRIAL_CHARS, yet a longer paste still takes seconds.
 GROWTH_FLOOR_SECONDS = 0.004
-GROWTH_PER_DOUBLING = 3.0
+GROWTH_OVER_TWO_DOUBLINGS = 9.0
 RELOOK_SECONDS = 0.0005  # a search this slow is timed again (linear patterns take ~0.02 ms: never)
+CONFIRM_ROUNDS = 5  # a growth that would refuse a pattern is timed again this many times
 SMALL_REPEAT = 10  # an outer repeat of at most this many rounds is not a blow-up
 
 
@@ -391,21 +392,33 @@ def _timed_trial(compiled: re.Pattern[str], pattern: str) -> str | None:
     """
     texts = _adversarial_texts(pattern, compiled.flags)
     sizes = [*range(4, 34, 2), 48, 64, 128, 256, 512, 1024, TRIAL_CHARS]
-    previous: dict[str, tuple[int, float]] = {}  # piece -> (size, seconds) of its last trial
+    seen: dict[str, dict[int, float]] = {piece: {} for piece in texts}  # piece -> size -> seconds
     for size in sizes:
         for piece in texts:
-            text = (piece * (size // len(piece) + 1))[:size] + "\x00!"
+            text = _repeated(piece, size)
             elapsed = _cpu_seconds(compiled, text)
-            if elapsed > RELOOK_SECONDS:
-                # The best of three, in case of a hiccup: the growth rule compares two sizes' times, and
-                # one inflated time at the smaller size would hide a quadratic pattern's growth.
+            if elapsed > RELOOK_SECONDS:  # the best of three, in case of a hiccup
                 elapsed = min(elapsed, _cpu_seconds(compiled, text), _cpu_seconds(compiled, text))
             if elapsed > TRIAL_SECONDS:
                 return f"{elapsed:.1f} s for {size} characters of {piece[:20]!r} repeated"
-            before = previous.get(piece)
-            if (before is not None and size == 2 * before[0] and elapsed > GROWTH_FLOOR_SECONDS
-                    and elapsed > GROWTH_PER_DOUBLING * before[1]):
+            seen[piece][size] = elapsed
+            quarter = seen[piece].get(size // 4) if size % 4 == 0 else None
+            if quarter is None or elapsed <= GROWTH_FLOOR_SECONDS or elapsed <= GROWTH_OVER_TWO_DOUBLINGS * quarter:
+                continue
+            # Two doublings, not one: a linear pattern slow enough to come near the floor grows 4x
+            # over them, a quadratic one 16x, so a time inflated by other work on the machine cannot
+            # pass for growth. Confirmed before refusing: both sizes timed again in turns, best of each.
+            shorter = _repeated(piece, size // 4)
+            for _ in range(CONFIRM_ROUNDS):
+                quarter = min(quarter, _cpu_seconds(compiled, shorter))
+                elapsed = min(elapsed, _cpu_seconds(compiled, text))
+            if elapsed > GROWTH_FLOOR_SECONDS and elapsed > GROWTH_OVER_TWO_DOUBLINGS * quarter:
                 return (f"{elapsed * 1000:.0f} ms for {size} characters of {piece[:20]!r} repeated, "
-                        f"{elapsed / max(before[1], 1e-9):.1f}x the time of half as many")
-            previous[piece] = (size, elapsed)
+                        f"{elapsed / max(quarter, 1e-9):.1f}x the time of a quarter as many")
+            seen[piece][size] = elapsed
     return None
+
+
+def _repeated(piece: str, size: int) -> str:
+    """`piece` repeated to `size` characters, then a character no pattern expects: the search fails late."""
+    return (piece * (size // len(piece) + 1))[:size] + "\x00!"

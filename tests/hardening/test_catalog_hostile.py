@@ -175,3 +175,12 @@ def test_load_yaml_raises_only_yaml_or_value_errors(text: str) -> None:
         assert str(exc)  # a message an author can act on
     else:
         assert data is None or isinstance(data, (dict, list, str, int, float, bool, bytes, dt.date))
+
+
+def test_a_slow_but_linear_pattern_is_not_refused_for_its_growth() -> None:
+    # Two bounded gaps: each start may look 80 x 80 characters ahead, so a search of the trial text
+    # takes milliseconds, near the growth floor, yet it only doubles as the text doubles. On a busy
+    # machine one inflated time made it look quadratic over a single doubling and refused it.
+    pattern = (r"(usage|quota|meter|session|weekly)\b.{0,80}\b(went|jumped|rose|increas\w*|higher)\b.{0,80}"
+               r"\b(idle|nothing (was )?running|no (active )?tasks|asleep|away)")
+    assert pattern_problem(pattern) is None
