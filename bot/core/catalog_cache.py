@@ -241,14 +241,18 @@ class CatalogCache:
         catalog file changed since it was written, else loaded and prepared (and saved for next time).
         `files` is `stamp(folders)` when the caller has just taken it (each file is looked at once).
         Raise `CatalogError` listing every problem if any exists."""
-        ready = self._load_ready(stamp(folders) if files is None else files)
-        if ready is not None:
-            log.info("catalog ready from cache: %d entries, version %s", len(ready[0]), ready[0].version)
-            return ready
+        data = self._read(self.ready_path)  # read once: it serves as it is, or as the base of an update
+        files = stamp(folders) if files is None else files
+        if data is not None and data.get("files") == files:
+            ready = self._restore(data)
+            if ready is not None:
+                log.info("catalog ready from cache: %d entries, version %s", len(ready[0]), ready[0].version)
+                return ready
+            data = None  # unusable: already said so
         catalog = self.load(folders)
         # The last ready catalog, whatever files it was made from: the entries it shares with this one
         # are prepared in it already.
-        last = self._load_ready(None)
+        last = None if data is None else self._restore(data)
         return catalog, self.matcher(catalog, base=None if last is None else last[1])
 
     def check(self, folders: Folders) -> CheckResult:
@@ -361,11 +365,8 @@ class CatalogCache:
             return None  # written by other code: rebuilt and overwritten on the next save
         return data
 
-    def _load_ready(self, files: FileStamp | None) -> tuple[Catalog, Matcher] | None:
-        """The ready catalog, when it was made from exactly `files` (None: from whatever files)."""
-        data = self._read(self.ready_path)
-        if data is None or (files is not None and data.get("files") != files):
-            return None
+    def _restore(self, data: dict[str, Any]) -> tuple[Catalog, Matcher] | None:
+        """The ready catalog and its matcher from the ready file's content, or None when unusable."""
         try:
             ids, offsets = list(data["ids"]), list(data["offsets"])
             pages = _EntryFile.open(self.entries_path, data["token"], offsets, ids)
@@ -588,9 +589,8 @@ class _EntryFile:
         return os.pread(self._descriptor, self._offsets[number + 1] - self._offsets[number], self._offsets[number])
 
     def entry(self, number: int) -> Entry:
-        start, end = self._offsets[number], self._offsets[number + 1]
         try:
-            found = pickle.loads(os.pread(self._descriptor, end - start, start))
+            found = pickle.loads(self.page(number))
         except Exception as exc:
             raise CatalogError([self._problem(number, f"unreadable in the catalog cache: {exc}")]) from exc
         if not isinstance(found, Entry) or found.id != self._ids[number]:
