@@ -105,12 +105,7 @@ def expand_phrase(phrase: str) -> list[str]:
     tail = phrase[cursor:]
     if _STRAY_RE.search(tail):
         raise ValueError(f"lexicon phrase {phrase!r}: malformed group")
-    out: list[str] = []
-    for variant in variants:
-        text = " ".join((variant + tail).split())
-        if text and text not in out:
-            out.append(text)
-    return out
+    return [text for text in dict.fromkeys(" ".join((variant + tail).split()) for variant in variants) if text]
 
 
 def _tokens(phrase: str) -> list[str]:
