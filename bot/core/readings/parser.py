@@ -245,7 +245,8 @@ _WINDOW_RE = re.compile(
     r"|(?P<anti>" + LX.alt("window.anti") + ")"
     r"|(?:\bcurrent\s+)?\bweek(?:ly)?\s*\(\s*(?P<wm>[a-z][\w .-]{0,24}?)\s*\)"
     rf"|(?:\bcurrent\s+)?\bweek(?:ly)?\s*\(\s*(?P<wf>{_MODEL_FAMILIES})\b"  # a clipped "Current week (Sonnet"
-    rf"|\b(?P<mw>{_MODEL_FAMILIES})(?:\s+\d(?:\.\d)?)?\s+" + LX.alt("window.weekly") + ""
+    # "Opus weekly limit", "Fable's own weekly limit"
+    rf"|\b(?P<mw>{_MODEL_FAMILIES})(?:\s+\d(?:\.\d)?)?(?:['’]s)?(?:\s+own)?\s+" + LX.alt("window.weekly") + ""
     r"|" + LX.alt("window.weekly") + rf"[\s,·∙:–—-]+(?P<wmm>{_MODEL_FAMILIES})\b"
     rf"|\b(?P<mo>{_MODEL_FAMILIES})[\s-]*(?:" + LX.alt("only_words") + ")"
     r"|\bseven_day_(?P<js>[a-z]+)\b"
@@ -253,7 +254,7 @@ _WINDOW_RE = re.compile(
     rf"|\b(?P<mp>{_MODEL_FAMILIES})(?:\s+\d(?:\.\d)?)?(?:\s+(?:" + LX.alt("used_noun") + "))?"  # "Sonnet usage: 2%"
     r"(?=\s*(?:[:=]|が|は|의|:)?\s*(?:(?:" + LX.alt("copula") + r")\s+)?~?\d{1,3}(?:[.,]\d+)?\s*%)"
     rf"|(?<=%\s)(?P<pm>{_MODEL_FAMILIES})\b|(?<=%\sof\s)(?P<pof>{_MODEL_FAMILIES})\b"
-    r"|(?P<weekly>" + LX.alt("window.weekly") + ")"
+    r"|(?P<weekly>" + LX.alt("window.weekly") + "|" + LX.alt("window_before_limit.weekly") + r"(?=\s*" + _LIMIT + "))"
     r"|(?P<session>" + LX.alt("window.session") + "|" + LX.alt("window_before_limit.session") + r"(?=\s*" + _LIMIT + "))"
     r"|(?P<daily>" + LX.alt("window.daily") + "|" + LX.alt("window_before_limit.daily") + r"(?=\s*" + _LIMIT + "))"
     r"|(?P<monthly>" + LX.alt("window.monthly") + "|" + LX.alt("window_before_limit.monthly") + r"(?=\s*" + _LIMIT + "))",
@@ -513,7 +514,11 @@ _CUE_BEFORE_LEFT_RE = re.compile(
     + LX.alt("display.verbs") + r")\s*[:=]?\s*$"
     # "Usage remaining: 5h, 97%", "Remaining (weekly): 40%": the label, its window, then the figure
     "|(?:" + LX.alt("left_before") + r")[\s:=(]{0,4}(?:" + LX.alt("window.session", "window.weekly", "window.daily", "window.monthly")
-    + r")[\s),:=]{0,4}$",
+    + r")[\s),:=]{0,4}$"
+    # "usage remaining suddenly dropped from about 70% to about 7%": the left-wording leads the change
+    "|(?:" + LX.alt("left_before") + r")\s+(?:[^\W\d_]+\s+){0,2}?(?:" + LX.alt("fall", "bare_change_verbs")
+    + r")\s+(?:(?:from|to|by)\s+)?(?:(?:" + LX.alt("approx") + r")\s*)?"
+    r"(?:~?\d{1,3}(?:[.,]\d{1,2})?\s*%\s*(?:to|->|→|-->)\s*(?:(?:" + LX.alt("approx") + r")\s*)?)?$",
     re.IGNORECASE,
 )
 _CUE_BEFORE_USED_RE = re.compile("(?:" + LX.alt("used_before") + r")\s*[:=]?\s*$", re.IGNORECASE)
@@ -615,7 +620,7 @@ def _local_cue(text: str, m: re.Match[str]) -> str | None:
         if _USED_NOUN_RE.fullmatch(after.group("cue")) and _LEFT_AFTER_NOUN_RE.match(text, after.end()):
             return "left"  # "2% of usage remaining"
         return "used"
-    before = text[max(0, m.start() - 60) : m.start()]
+    before = text[max(0, m.start() - 90) : m.start()]
     if _CUE_BEFORE_LEFT_RE.search(before):
         return "left"
     if _CUE_BEFORE_USED_RE.search(before):
@@ -1414,6 +1419,67 @@ def _told_in_order(first_rank: int | None, second_rank: int | None, first_named:
     return first_rank is not None or (first_named and second_rank == len(_TIME_RANKS) - 1)
 
 
+_FALL_RE = re.compile(LX.alt("fall"), re.IGNORECASE)
+
+
+def _told_as_fall(first: _Statement, second: _Statement, text: str, clause_start: int) -> bool:
+    """Two figures with no used/left word, the later lower, joined by a word of falling, in a text
+    that says nothing of a reset (after a reset a used share does fall: "weekly dropped 84% → 2%")."""
+    return (
+        first.polarity is None
+        and second.polarity is None
+        and first.raw is not None
+        and second.raw is not None
+        and first.from_percent is None
+        and first.raw > second.raw
+        and _FALL_RE.search(text, clause_start, second.start) is not None
+        and _RESET_WORD_RE.search(text) is None
+    )
+
+
+def _pair_snapshots(statements: list[_Statement], text: str, layout: _Layout) -> list[_Statement]:
+    """Two snapshots of the same meters, one after the other: "before: 5h 83% | wk 84% / after: 5h 22%
+    | wk 2%". A run of figures whose windows read A B ... A B (two or more distinct named windows, the
+    same order twice) with a change or time word between the halves is one jump per window."""
+    figures = sorted((s for s in statements if s.is_figure), key=lambda s: s.start)
+    joined: set[int] = set()
+    i = 0
+    while i < len(figures):
+        paired = False
+        for k in (4, 3, 2):
+            run = figures[i : i + 2 * k]
+            if len(run) < 2 * k:
+                continue
+            first, second = run[:k], run[k:]
+            windows = [f.window for f in first]
+            if (
+                "unknown" in windows
+                or len(set(windows)) != k
+                or windows != [f.window for f in second]
+                or any(a.subject != b.subject for a, b in zip(first, second, strict=True))
+                or second[-1].paragraph - first[0].paragraph > 1
+                or not _CHANGE_RE.search(text, first[-1].end, second[0].start)
+                or all(a.percent == b.percent for a, b in zip(first, second, strict=True))
+            ):
+                continue
+            earlier, later = _time_rank(text, layout, first[0].start), _time_rank(text, layout, second[0].start)
+            latest_first = earlier is not None and later is not None and earlier > later
+            for a, b in zip(first, second, strict=True):
+                if latest_first:  # "today: 5h 90% ... yesterday: 5h 40%"
+                    a.from_percent = b.percent
+                else:
+                    a.from_percent, a.percent = a.percent, b.percent
+                    a.resets = b.resets or a.resets
+                a.end = max(a.end, b.end)
+                joined.add(id(b))
+            i += 2 * k
+            paired = True
+            break
+        if not paired:
+            i += 1
+    return [s for s in statements if id(s) not in joined] if joined else statements
+
+
 def _pair_jumps(statements: list[_Statement], text: str, layout: _Layout) -> list[_Statement]:
     """Join consecutive figures of one window linked by a change word into one jump.
 
@@ -1448,6 +1514,12 @@ def _pair_jumps(statements: list[_Statement], text: str, layout: _Layout) -> lis
                 previous.window = stmt.window
             if previous.polarity == "left" and stmt.polarity is None and stmt.raw is not None:
                 stmt.percent = round(100 - stmt.raw, 2)  # "from 96% remaining to 0%": both are shares left
+            elif _told_as_fall(previous, stmt, text, layout.clause_span(previous_start)[0]):
+                # "my 5-hour quota dropped from 100% to 0%": use only grows inside a window, so a
+                # figure that falls with no reset said is the share left
+                assert previous.raw is not None and stmt.raw is not None
+                previous.percent, previous.from_percent = round(100 - previous.raw, 2), None
+                stmt.percent = round(100 - stmt.raw, 2)
             swapped = (
                 (first_rank is not None and second_rank is not None and first_rank > second_rank)
                 # "I have 40% left; yesterday I had 70%": an undated figure is now, set against a past day
@@ -1666,7 +1738,8 @@ def _figure_of_the_one_window(merged: list[_Statement], keywords: list[_Keyword]
 # Idle: was anything running?
 
 _IDLE_RE = re.compile(
-    LX.alt("idle.phrases", "idle.more")
+    LX.alt("idle.phrases")
+    + "|(?:" + LX.alt("idle.more") + r")(?!\s+(?:" + LX.alt("idle.not_followed_by") + "))"
     + "|(?:" + LX.alt("idle.negators") + r")\s+(?:even\s+)?(?:" + LX.alt("idle.verbs") + ")"
     + r"(?!\s+(?:" + LX.alt("idle.not_followed_by") + "))"
     + "|(?:" + LX.alt("idle.before") + r")\s+(?:" + LX.alt("idle.before_verbs") + ")"
@@ -2011,7 +2084,7 @@ def parse_readings(text: str, now: dt.datetime | None = None) -> ParsedReadings:
         ]
     if not statements:
         return ParsedReadings(tool=None, plan=None, model_mode=None, version=None, readings=())
-    statements = _pair_jumps(statements, body, layout)
+    statements = _pair_jumps(_pair_snapshots(statements, body, layout), body, layout)
     merged = _join_restated_figure(_join_unnamed_notice(_merge(statements, layout)))
     merged = _figure_of_the_one_window(_drop_replaced_resets(merged, body, layout), keywords, body)
     if tool is not None:
