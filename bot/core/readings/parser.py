@@ -1422,9 +1422,10 @@ def _told_in_order(first_rank: int | None, second_rank: int | None, first_named:
 _FALL_RE = re.compile(LX.alt("fall"), re.IGNORECASE)
 
 
-def _told_as_fall(first: _Statement, second: _Statement, text: str, clause_start: int) -> bool:
-    """Two figures with no used/left word, the later lower, joined by a word of falling, in a text
-    that says nothing of a reset (after a reset a used share does fall: "weekly dropped 84% → 2%")."""
+def _told_as_fall(first: _Statement, second: _Statement, text: str, start: int, end: int) -> bool:
+    """Two figures with no used/left word, the later lower, told with a word of falling (before them
+    or, verb-final, after: "von 80% auf 20% gefallen"), in a text that says nothing of a reset (after
+    a reset a used share does fall: "weekly dropped 84% → 2%")."""
     return (
         first.polarity is None
         and second.polarity is None
@@ -1432,7 +1433,7 @@ def _told_as_fall(first: _Statement, second: _Statement, text: str, clause_start
         and second.raw is not None
         and first.from_percent is None
         and first.raw > second.raw
-        and _FALL_RE.search(text, clause_start, second.start) is not None
+        and _FALL_RE.search(text, start, end) is not None
         and _RESET_WORD_RE.search(text) is None
     )
 
@@ -1514,7 +1515,9 @@ def _pair_jumps(statements: list[_Statement], text: str, layout: _Layout) -> lis
                 previous.window = stmt.window
             if previous.polarity == "left" and stmt.polarity is None and stmt.raw is not None:
                 stmt.percent = round(100 - stmt.raw, 2)  # "from 96% remaining to 0%": both are shares left
-            elif _told_as_fall(previous, stmt, text, layout.clause_span(previous_start)[0]):
+            elif _told_as_fall(
+                previous, stmt, text, layout.clause_span(previous_start)[0], layout.clause_span(stmt.start)[1]
+            ):
                 # "my 5-hour quota dropped from 100% to 0%": use only grows inside a window, so a
                 # figure that falls with no reset said is the share left
                 assert previous.raw is not None and stmt.raw is not None

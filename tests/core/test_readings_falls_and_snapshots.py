@@ -1,0 +1,125 @@
+"""Changes told as a fall, two snapshots of the same meters, and the wordings added with them.
+
+Sentences written for these tests, each the shape of something reporters write: a quota that
+"dropped" with no reset said is what is left (use only grows inside its window), while the same fall
+after a reset is a used share starting over; two rows of the same meters before and after a moment
+are one change per window; and the words that name a window or a reset in other ways.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from bot.core.readings import parse_readings
+
+# (window, from_percent, percent, limit_hit, idle)
+Row = tuple[str, float | None, float | None, bool, bool | None]
+
+
+def rows(text: str) -> list[Row]:
+    got = parse_readings(text).as_contract("t")["readings"]
+    return sorted(
+        (r["window"], r["from_percent"], r["percent"], r["limit_hit"], r["idle"]) for r in got
+    )  # fmt: skip
+
+
+def resets(text: str) -> list[Any]:
+    return [r["resets"] for r in parse_readings(text).as_contract("t")["readings"]]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # a fall with no reset and no used/left word: shares left
+        ("My 5-hour quota dropped from 90% to 40% in ten minutes.", [("session", 10, 60, False, None)]),
+        ("La cuota semanal bajó de 60% a 10% sin hacer nada.", [("weekly", 40, 90, False, True)]),
+        ("Das Wochenlimit ist von 80% auf 20% gefallen.", [("weekly", 20, 80, False, None)]),
+        # the same fall said with a reset is a used share starting over
+        ("After the reset my weekly dropped from 84% to 2%.", [("weekly", 84, 2, False, None)]),
+        # a rise is what was used, whatever the verb
+        ("Session went from 20% to 80% after two prompts.", [("session", 20, 80, False, False)]),
+        # a used word keeps a fall a used share ("usage counter dropped": a reset bug)
+        ("Weekly usage dropped from 60% to 2% mid-cycle with no reset.", [("weekly", 60, 2, False, None)]),
+        # left-wording before the change covers both figures
+        ("Weekly quota remaining suddenly fell from about 70% to about 7%.", [("weekly", 30, 93, False, None)]),
+    ],
+)
+def test_a_fall_is_read_as_what_is_left_unless_a_reset_or_a_used_word_says_otherwise(
+    text: str, expected: list[Row]
+) -> None:
+    assert rows(text) == sorted(expected)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Before: 5h 30% | wk 50%\nAfter: 5h 75% | wk 58%", [("session", 30, 75, False, None), ("weekly", 50, 58, False, None)]),
+        # written latest first: the dated earlier row is the origin
+        ("Today: session 90%, weekly 35%. Yesterday: session 40%, weekly 20%.",
+         [("session", 40, 90, False, None), ("weekly", 20, 35, False, None)]),
+        # three meters, twice
+        ("was session 10% weekly 20% opus weekly 5%, now session 60% weekly 25% opus weekly 9%",
+         [("session", 10, 60, False, None), ("weekly", 20, 25, False, None), ("weekly-opus", 5, 9, False, None)]),
+    ],
+)
+def test_two_snapshots_of_the_same_meters_are_one_change_per_window(text: str, expected: list[Row]) -> None:
+    assert rows(text) == sorted(expected)
+
+
+def test_one_snapshot_or_the_same_figures_twice_is_no_change() -> None:
+    assert rows("session 40%, weekly 20%") == [("session", None, 40, False, None), ("weekly", None, 20, False, None)]
+    repeated = rows("Yesterday: session 40%, weekly 20%. Today: session 40%, weekly 20%.")
+    assert all(r[1] is None for r in repeated)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("status line says 5h:41% wk:77%", [("session", None, 41, False, None), ("weekly", None, 77, False, None)]),
+        ("Sonnet's own weekly limit is at 18%.", [("weekly-sonnet", None, 18, False, None)]),
+        ("Used 97% of this weeks quota already.", [("weekly", None, 97, False, None)]),
+        ("The dialog says: Your monthly limit has expired.", [("monthly", None, None, True, None)]),
+        ("I blew through my entire premium requests budget in an hour.", [("unknown", None, None, True, None)]),
+    ],
+)
+def test_window_and_limit_wordings(text: str, expected: list[Row]) -> None:
+    assert rows(text) == sorted(expected)
+
+
+@pytest.mark.parametrize(
+    ("text", "idle"),
+    [
+        # what kind of use, not whether: no idle cue
+        ("I'm not using the VS Code one, only the CLI. I hit the weekly limit.", None),
+        ("I'm not using any MCP servers and I hit the weekly limit.", None),
+        ("I'm not using it at all and I hit the weekly limit.", True),
+        # "other" sessions: this one was running
+        ("I hit the session limit again; no other sessions were running.", None),
+        ("I hit the session limit again; no sessions were running.", True),
+        ("Session limit hit without any action on my part.", True),
+        ("Weekly limit hit as soon as I opened the session.", True),
+        ("Límite semanal alcanzado apenas abro la sesión.", True),
+    ],
+)
+def test_idle_cues_about_what_was_used_are_not_idle(text: str, idle: bool | None) -> None:
+    got = rows(text)
+    assert got and {r[4] for r in got} == {idle}
+
+
+@pytest.mark.parametrize(
+    ("text", "reset"),
+    [
+        ("Hit my session limit, now I have to wait until 7pm.", "7pm"),
+        ("Ho raggiunto il limite della sessione e ora devo aspettare le 19:20.", "19:20"),
+        ("Llegué al límite semanal y tengo que esperar hasta el lunes.", "lunes"),
+    ],
+)
+def test_waiting_until_a_time_is_its_reset(text: str, reset: str) -> None:
+    assert [r.lower() for r in resets(text) if r] == [reset.lower()]
+
+
+def test_japanese_left_word_with_particle_and_limit_arriving() -> None:
+    assert rows("5時間制限残りが60%です") == [("session", None, 40, False, None)]
+    assert rows("週次の上限がきた") == [("weekly", None, None, True, None)]
