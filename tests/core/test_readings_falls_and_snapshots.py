@@ -123,3 +123,33 @@ def test_waiting_until_a_time_is_its_reset(text: str, reset: str) -> None:
 def test_japanese_left_word_with_particle_and_limit_arriving() -> None:
     assert rows("5時間制限残りが60%です") == [("session", None, 40, False, None)]
     assert rows("週次の上限がきた") == [("weekly", None, None, True, None)]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # a used share cannot fall to nothing without a reset: reaching 0% is the allowance emptied
+        ("I realised my weekly quota had reached 0%.", [("weekly", None, 100, True, None)]),
+        ("The 5h meter is down to 0% already.", [("session", None, 100, True, None)]),
+        # a 0% merely read, or reached after a reset, is nothing used
+        ("Session reset and is at 0% again.", [("session", None, 0, False, None)]),
+        ("My weekly is at 40%, it reached 40% yesterday.", [("weekly", None, 40, False, None)]),
+    ],
+)
+def test_reaching_zero_is_the_allowance_emptied(text: str, expected: list[Row]) -> None:
+    assert rows(text) == sorted(expected)
+
+
+@pytest.mark.parametrize(
+    ("text", "idle"),
+    [
+        ("I hit the session limit within 10-15 mins of starting.", False),
+        ("Weekly limit reached while I was doing basic tasks.", False),
+        ("I entered a prompt and hit the weekly limit at once.", False),
+        ("My usage was exhausted this morning.", None),
+    ],
+)
+def test_activity_wordings(text: str, idle: bool | None) -> None:
+    got = rows(text)
+    assert got and {r[4] for r in got} == {idle}
+    assert all(r[3] for r in got)  # each says the limit was reached

@@ -827,6 +827,9 @@ def _contrasted(text: str, layout: _Layout, previous: _Figure, m: re.Match[str],
     )
 
 
+_EMPTIED_RE = re.compile("(?:" + LX.alt("emptied") + r")\s*(?:(?:" + LX.alt("approx") + r")\s*)?$", re.IGNORECASE)
+
+
 def _find_figures(
     text: str, layout: _Layout, keywords: list[_Keyword], has_tool: bool, idle_sentences: set[int]
 ) -> list[_Figure]:
@@ -863,6 +866,8 @@ def _find_figures(
         polarity = cue or _sentence_cue(text, layout, m)
         if polarity is None and (_left_table_header(text, layout, m.start()) or _left_row(text, m.start())):
             polarity = "left"
+        if polarity is None and value == 0 and _EMPTIED_RE.search(text, max(0, m.start() - 30), m.start()):
+            polarity = "left"  # "my weekly quota had reached 0%": a used share cannot fall to nothing
         if polarity is None and figures and _contrasted(text, layout, figures[-1], m, keyword):
             polarity = figures[-1].polarity  # "62% of my session left, when I actually have 0%"
         if polarity == "left" and value > 100:
@@ -1782,7 +1787,8 @@ _ACTIVE_RE = re.compile(
     r"|\b\d{1,2}h\d{2}\s+of\s+(?:" + LX.alt("active.span_of") + ")"  # "1h30 of use"
     # "used 52% in less than 120 minutes", "my usage was under two hours": a sitting of use, measured
     "|(?:" + LX.alt("active.speed_leads") + "|(?:" + LX.alt("active.sitting_leads") + r")(?:\s+(?:"
-    + LX.alt("active.sitting_fillers") + r"))?)\s+(?:~?\d+(?:\.\d+)?|an?|" + alternation(LX.numbers.get("number_words", {}))
+    + LX.alt("active.sitting_fillers") + r"))?)\s+(?:~?\d+(?:\.\d+)?(?:\s*(?:-|–|to|or)\s*\d+)?|an?|"  # "within 10-15 mins"
+    + alternation(LX.numbers.get("number_words", {}))
     + r")\s*(?:" + LX.alt("active.speed_spans") + r")\b"
     # "20 minutes in and the limit was hit", "an hour in, blocked": time into a sitting of use
     # (the unit may touch the number, "11m in", so it is matched without a word edge before it)
