@@ -153,3 +153,29 @@ def test_activity_wordings(text: str, idle: bool | None) -> None:
     got = rows(text)
     assert got and {r[4] for r in got} == {idle}
     assert all(r[3] for r in got)  # each says the limit was reached
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # "my quota" points back to the one window the paragraph named for it
+        ("My daily quota never came back this morning. I used up my quota last night.", [("daily", None, None, True, None)]),
+        ("Mi límite semanal no se reinició. Otra vez agoté mi límite.", [("weekly", None, None, True, None)]),
+        # two windows named before: which one is meant is not said
+        ("Codex: my daily quota and my monthly quota both look odd. I used up my quota.", [("unknown", None, None, True, None)]),
+    ],
+)
+def test_a_possessive_limit_points_back_to_the_window_named_for_it(text: str, expected: list[Row]) -> None:
+    assert rows(text) == sorted(expected)
+
+
+def test_a_figure_named_again_is_not_a_second_reading() -> None:
+    assert rows("Remaining reqs.: 0%\n\nthat 0% tells me nothing") == [("unknown", None, 100, True, None)]
+    # a different figure after "that" is still read
+    assert len(rows("session 20% at noon, weekly 40%, and that 35% on the other meter")) == 3
+
+
+def test_dated_moments_outweigh_was_as_the_origin_marker() -> None:
+    text = "I hit 100% of the session limit the night before. This morning the session limit was at 69%."
+    assert rows(text) == [("session", 100, 69, False, None)]
+    assert rows("weekly jumped to 60%, was 20%") == [("weekly", 20, 60, False, None)]

@@ -827,6 +827,7 @@ def _contrasted(text: str, layout: _Layout, previous: _Figure, m: re.Match[str],
     )
 
 
+_RESTATED_RE = re.compile(r"(?<![\w'’])(?:" + LX.alt("restated") + r")\s*$", re.IGNORECASE)
 _EMPTIED_RE = re.compile("(?:" + LX.alt("emptied") + r")\s*(?:(?:" + LX.alt("approx") + r")\s*)?$", re.IGNORECASE)
 
 
@@ -859,6 +860,8 @@ def _find_figures(
             continue  # "normally it uses up about 4-6%": what usually happens, not a reading
         if _SCALE_AFTER_RE.match(text, m.end(), min(len(text), m.end() + 40)):
             continue  # "100퍼센트 중 52퍼센트": the whole, not a reading
+        if any(f.raw == value for f in figures) and _RESTATED_RE.search(text, max(0, m.start() - 12), m.start()):
+            continue  # "... Remaining reqs.: 0%. That 0% tells me nothing": the figure read before, named again
         keyword = _window_for_figure(text, layout, m, keywords, starts, notice_sentences)
         if keyword is not None and keyword.window == "anti":
             continue  # "Context window: 100% left", "Extra usage 40% used"
@@ -1528,11 +1531,14 @@ def _pair_jumps(statements: list[_Statement], text: str, layout: _Layout) -> lis
                 assert previous.raw is not None and stmt.raw is not None
                 previous.percent, previous.from_percent = round(100 - previous.raw, 2), None
                 stmt.percent = round(100 - stmt.raw, 2)
+            dated = first_rank is not None and second_rank is not None and first_rank != second_rank
             swapped = (
-                (first_rank is not None and second_rank is not None and first_rank > second_rank)
+                (dated and (first_rank or 0) > (second_rank or 0))
                 # "I have 40% left; yesterday I had 70%": an undated figure is now, set against a past day
                 or (first_rank is None and second_rank == 0)
-                or (_said_as_origin(text, stmt.start) and not _said_as_origin(text, previous_start))
+                # "jumped to 60%, was 20%" (two dated moments outweigh "was": "hit 100% the night
+                # before ... this morning it was at 69%")
+                or (not dated and _said_as_origin(text, stmt.start) and not _said_as_origin(text, previous_start))
             )
             if swapped:  # written latest-first: "today 56% left / yesterday 65% left"
                 previous.from_percent, previous.percent = stmt.percent, previous.percent
