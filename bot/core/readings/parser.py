@@ -24,7 +24,7 @@ import functools
 import itertools
 import re
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 from bot.core.models import ParsedReadings, Reading
@@ -832,12 +832,15 @@ _EMPTIED_RE = re.compile("(?:" + LX.alt("emptied") + r")\s*(?:(?:" + LX.alt("app
 
 
 def _find_figures(
-    text: str, layout: _Layout, keywords: list[_Keyword], has_tool: bool, idle_sentences: set[int]
+    text: str,
+    layout: _Layout,
+    keywords: list[_Keyword],
+    has_tool: bool,
+    idle_sentences: set[int],
+    notices: Sequence[tuple[re.Match[str], bool]],
 ) -> list[_Figure]:
     starts = [k.start for k in keywords]
-    notice_sentences = frozenset(
-        layout.sentence(n.start()) for regex in (_HIT_RE, _WARN_RE) for n in _bounded(regex.finditer(text))
-    )
+    notice_sentences = frozenset(layout.sentence(n.start()) for n, _ in notices)
     figures: list[_Figure] = []
     for n, m in enumerate(_PERCENT_RE.finditer(text)):
         if n >= _MAX_STATEMENTS * 2:
@@ -1113,67 +1116,72 @@ _LIMIT_NEAR_AFTER_RE = re.compile(r"(?:\s+[\w.-]+){0,2}?\s*(?:" + _LIMIT + ")", 
 _LIMIT_NEAR_BEFORE_RE = re.compile(r"(?:" + _LIMIT + r")(?:\s+[\w.-]+){0,2}?\s*$", re.IGNORECASE)
 
 
+def _notice_matches(text: str) -> list[tuple[re.Match[str], bool]]:
+    """Every limit-reached (True) and warning (False) phrase, found once per parse and shared."""
+    return [(m, hit) for regex, hit in ((_HIT_RE, True), (_WARN_RE, False)) for m in _bounded(regex.finditer(text))]
+
+
 def _find_notices(
     text: str,
     layout: _Layout,
     keywords: list[_Keyword],
     claimed: set[_Keyword],
     has_context: bool,
+    notices: Sequence[tuple[re.Match[str], bool]],
     idle_sentences: frozenset[int] = frozenset(),
 ) -> list[_Statement]:
     """Limit-reached notices (hit) and "approaching" warnings (not hit), with the window they name."""
     starts = [k.start for k in keywords]
     statements: list[_Statement] = []
     hit_spans: list[tuple[int, int]] = []
-    for regex, hit in ((_HIT_RE, True), (_WARN_RE, False)):
-        for m in regex.finditer(text):
-            phrase = m.group(0)
-            s_start, s_end = layout.sentence_span(m.start())
-            c_start, c_end = layout.clause_span(m.start())
-            if (
-                "%" in phrase  # "hit 91% of my weekly limit" is a figure, read as one
-                or _NOT_QUOTA_LIMIT_RE.search(phrase)
-                or _FOREIGN_SERVICE_RE.search(text, s_start, s_end)
-                or _HARDWARE_RE.search(text, c_start, c_end)
-            ):
-                continue
-            if _requested(text, layout, m.start()):
-                continue  # "could you add a warning when I have reached the limit": asked for, not seen
-            if hit and _WARN_RE.search(phrase):
-                continue  # a warning quoted after a verb ("提示“Approaching weekly limit”"): read as one below
-            if hit and _NEGATED_RE.search(text, max(c_start, m.start() - 25), m.start()):
-                continue  # "I haven't hit the limit", "without reaching my quota"
-            if hit and (
-                (_LIMIT_FIRST_RE.match(phrase) and _INNER_NEGATION_RE.search(phrase))
-                or _COUNT_OUT_OF_RE.match(phrase)
-            ):
-                continue  # "the limit is not used up", "90 out of 100 ... usage"
-            if hit and _LIMIT_FIRST_RE.match(phrase) and _SHARE_BEFORE_RE.search(text, max(c_start, m.start() - 40), m.start()):
-                continue  # "80% of the weekly limit used up": a share of the limit, read as a figure
-            if hit and _PROGRESSIVE_RE.search(phrase):
-                continue  # "usage being drained very quickly" tells a rate, not an allowance gone
-            window = _notice_window(text, layout, m.start(), m.end(), keywords, starts, claimed)
-            # The words around count too: in "Usage limit reached" the match is "limit reached", and
-            # "显示150额度，...就提示限制了" names the quota in the clause before.
-            lead_in = text[max(s_start, m.start() - 40) : m.end()]
-            # Someone saying they were not using anything is talking about their own tool's quota.
-            context = has_context or layout.sentence(m.start()) in idle_sentences
-            if not context and window == "unknown" and not _QUOTA_PHRASE_RE.search(lead_in):
-                continue  # "hit the rate limit" with no AI tool or quota figure in sight is someone else's
-            i = bisect.bisect_right(hit_spans, (m.end(), m.end())) - 1
-            if not hit and i >= 0 and hit_spans[i][1] > m.start():
-                continue  # a warning phrase inside a notice already read
-            if hit:
-                hit_spans.append((m.start(), m.end()))
-            statements.append(
-                _Statement(
-                    start=m.start(),
-                    end=m.end(),
-                    window=window,
-                    paragraph=layout.paragraph(m.start()),
-                    hit=hit,
-                )
+    for m, hit in notices:
+        phrase = m.group(0)
+        s_start, s_end = layout.sentence_span(m.start())
+        c_start, c_end = layout.clause_span(m.start())
+        if (
+            "%" in phrase  # "hit 91% of my weekly limit" is a figure, read as one
+            or _NOT_QUOTA_LIMIT_RE.search(phrase)
+            or _FOREIGN_SERVICE_RE.search(text, s_start, s_end)
+            or _HARDWARE_RE.search(text, c_start, c_end)
+        ):
+            continue
+        if _requested(text, layout, m.start()):
+            continue  # "could you add a warning when I have reached the limit": asked for, not seen
+        if hit and _WARN_RE.search(phrase):
+            continue  # a warning quoted after a verb ("提示“Approaching weekly limit”"): read as one below
+        if hit and _NEGATED_RE.search(text, max(c_start, m.start() - 25), m.start()):
+            continue  # "I haven't hit the limit", "without reaching my quota"
+        if hit and (
+            (_LIMIT_FIRST_RE.match(phrase) and _INNER_NEGATION_RE.search(phrase))
+            or _COUNT_OUT_OF_RE.match(phrase)
+        ):
+            continue  # "the limit is not used up", "90 out of 100 ... usage"
+        if hit and _LIMIT_FIRST_RE.match(phrase) and _SHARE_BEFORE_RE.search(text, max(c_start, m.start() - 40), m.start()):
+            continue  # "80% of the weekly limit used up": a share of the limit, read as a figure
+        if hit and _PROGRESSIVE_RE.search(phrase):
+            continue  # "usage being drained very quickly" tells a rate, not an allowance gone
+        window = _notice_window(text, layout, m.start(), m.end(), keywords, starts, claimed)
+        # The words around count too: in "Usage limit reached" the match is "limit reached", and
+        # "显示150额度，...就提示限制了" names the quota in the clause before.
+        lead_in = text[max(s_start, m.start() - 40) : m.end()]
+        # Someone saying they were not using anything is talking about their own tool's quota.
+        context = has_context or layout.sentence(m.start()) in idle_sentences
+        if not context and window == "unknown" and not _QUOTA_PHRASE_RE.search(lead_in):
+            continue  # "hit the rate limit" with no AI tool or quota figure in sight is someone else's
+        i = bisect.bisect_right(hit_spans, (m.end(), m.end())) - 1
+        if not hit and i >= 0 and hit_spans[i][1] > m.start():
+            continue  # a warning phrase inside a notice already read
+        if hit:
+            hit_spans.append((m.start(), m.end()))
+        statements.append(
+            _Statement(
+                start=m.start(),
+                end=m.end(),
+                window=window,
+                paragraph=layout.paragraph(m.start()),
+                hit=hit,
             )
+        )
     return statements
 
 
@@ -2076,14 +2084,15 @@ def parse_readings(text: str, now: dt.datetime | None = None) -> ParsedReadings:
     keywords = _find_window_keywords(body, [(c.start, c.end) for c in reset_clauses])
     cues = _idle_cues(body, layout, sorted((c.lead_start, c.end) for c in reset_clauses))
 
-    figures = _find_figures(body, layout, keywords, tool is not None, {c[0] for c in cues if c[2]})
+    notices = _notice_matches(body)
+    figures = _find_figures(body, layout, keywords, tool is not None, {c[0] for c in cues if c[2]}, notices)
     figures += _find_fraction_figures(body, layout, keywords)
     claimed = {f.keyword for f in figures if f.keyword is not None}
     statements = _find_structured(body, layout)
     statements += _figure_statements(figures, layout)
     # A named plan ("I just paid the Pro plan") says the limit is a subscription's, as a tool name does.
     has_context = tool is not None or plan is not None or bool(figures)
-    statements += _find_notices(body, layout, keywords, claimed, has_context, frozenset(c[0] for c in cues))
+    statements += _find_notices(body, layout, keywords, claimed, has_context, notices, frozenset(c[0] for c in cues))
     statements = sorted(statements, key=lambda st: st.start)[:_MAX_STATEMENTS]
     found = bool(statements)
     # A reset that names its window is a reading even alone ("the weekly limit resets on Nov 12"),
