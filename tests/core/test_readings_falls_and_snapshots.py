@@ -179,3 +179,25 @@ def test_dated_moments_outweigh_was_as_the_origin_marker() -> None:
     text = "I hit 100% of the session limit the night before. This morning the session limit was at 69%."
     assert rows(text) == [("session", 100, 69, False, None)]
     assert rows("weekly jumped to 60%, was 20%") == [("weekly", 20, 60, False, None)]
+
+
+@pytest.mark.parametrize(
+    ("text", "reset"),
+    [
+        ("Codex: 周限额已用完，下周一重置", "下周一"),
+        ("週間制限に達しました。来週月曜にリセット", "来週月曜"),
+        ("주간 한도 도달, 다음 주 월요일에 초기화", "다음 주 월요일"),
+        ("hit my weekly limit, resets next Monday 9am", "next Monday 9am"),
+    ],
+)
+def test_next_weekday_is_kept_whole_in_every_language(text: str, reset: str) -> None:
+    assert resets(text) == [reset]
+
+
+def test_next_weekday_resolves_to_that_weekday() -> None:
+    import datetime as dt
+
+    from bot.core.readings.times import resolve_reset
+
+    wednesday = dt.datetime(2026, 12, 2, 12, 0, tzinfo=dt.UTC)
+    assert resolve_reset("next Monday 9am (UTC)", wednesday) == dt.datetime(2026, 12, 7, 9, 0, tzinfo=dt.UTC)

@@ -48,6 +48,9 @@ _COUNT_WORD = _bare_alt(_NUMBER_WORDS)
 _MONTHS = _bare_alt(_MONTH_NUMBERS)
 _WEEKDAYS = _bare_alt(_WEEKDAY_NUMBERS)
 _DAY_WORDS = _bare_alt(_RELATIVE_DAYS)
+# "next Monday", "下周一", "来週月曜", "다음 주 월요일": said before a weekday, in every language
+_NEXT_WORDS = _bare_alt(LX.words("next_words"))
+_WEEKDAY_IN_RE = re.compile(_WEEKDAYS, re.IGNORECASE)
 _CLOCK_SUFFIX = "(?:" + LX.alt("clock_suffix") + ")"
 # "after" said after a duration, where a language puts it there: "3時間後", "3小时后", "3시간 후"
 _RELATIVE_AFTER = _bare_alt(LX.words("reset.relative_after")) + _LATIN_AFTER
@@ -76,7 +79,7 @@ _TIME_TOKEN_RE = re.compile(
     # a German ordinal day carries a dot before its month: "am 3. November"
     rf"|(?P<day>\d{{1,2}}(?:st|nd|rd|th|º|°|\.(?=\s*{_MONTHS}))?)(?![\d:.%,]\d|[\d:%])"
     # A day word is whole when no Latin letter follows: "明天下午5点" runs on in its own script.
-    rf"|(?P<word>{_DAY_WORDS}|next\s+(?:week|month|{_WEEKDAYS}))(?![A-Za-z\u00c0-\u024f])"
+    rf"|(?P<word>{_DAY_WORDS}|{_NEXT_WORDS}\s*(?:week|month|{_WEEKDAYS}))(?![A-Za-z\u00c0-\u024f])"
     r"|(?P<zone>\((?:[A-Za-z_]+(?:/[A-Za-z0-9_+-]+)+|UTC|GMT|(?-i:[A-Z]{2,5})|UTC[+-]\d{1,2}(?::?\d{2})?)\)"
     r"|\b(?:UTC|GMT)(?:[+-]\d{1,2}(?::?\d{2})?)?\b|(?-i:\b[A-Z]{1,3}[SD]?T\b)|(?-i:\b[A-Z][a-z]+/[A-Z][A-Za-z_]+\b)"
     # a zone spelled out in words, as translated notices write it: "(horário de Tóquio)", "(heure de Paris)"
@@ -259,6 +262,11 @@ def resolve_reset(resets: str, now: dt.datetime) -> dt.datetime | None:
     elif not dated:
         words = [v.lower() for k, v in tokens if k == "word"]
         weekdays = [_WEEKDAY_NAMES.get(v.lower().rstrip(".")) for k, v in tokens if k == "weekday"]
+        weekdays += [
+            _WEEKDAY_NAMES.get(day.group(0).lower())
+            for k, v in tokens
+            if k == "word" and (day := _WEEKDAY_IN_RE.search(v)) is not None
+        ]
         if weekdays and weekdays[0] is not None:
             stamp += dt.timedelta(days=(weekdays[0] - midnight.weekday()) % 7)
         elif words and words[0] in _RELATIVE_DAYS:
