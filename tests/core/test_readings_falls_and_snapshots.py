@@ -201,3 +201,26 @@ def test_next_weekday_resolves_to_that_weekday() -> None:
 
     wednesday = dt.datetime(2026, 12, 2, 12, 0, tzinfo=dt.UTC)
     assert resolve_reset("next Monday 9am (UTC)", wednesday) == dt.datetime(2026, 12, 7, 9, 0, tzinfo=dt.UTC)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # bare numbers with an arrow, right after a window word: a change of percentages
+        ("weekly went 12 -> 58 overnight with claude closed", [("weekly", 12, 58, False, True)]),
+        ("session: 20 → 85 after one prompt", [("session", 20, 85, False, False)]),
+        # a version bump is no change of a share, and counts of tokens are no percentages
+        ("upgraded to 2.0.50 -> 2.0.51 and my weekly is at 40%", [("weekly", None, 40, False, None)]),
+        # the tool closed, in several languages
+        ("Das Wochenlimit ist von 30 % auf 60 % gestiegen, der Laptop war zugeklappt", [("weekly", 30, 60, False, True)]),
+        ("limite settimanale dal 30% al 60% con il portatile spento", [("weekly", 30, 60, False, True)]),
+        ("límite semanal del 30% al 60% con el portátil cerrado", [("weekly", 30, 60, False, True)]),
+    ],
+)
+def test_bare_arrow_changes_and_a_closed_tool(text: str, expected: list[Row]) -> None:
+    assert rows(text) == sorted(expected)
+
+
+def test_token_counts_with_an_arrow_are_not_percentages() -> None:
+    assert rows("tokens 500 -> 900 in the session") == []
+    assert rows("my limit went 80 -> 120 requests a day") == []

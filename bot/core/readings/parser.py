@@ -93,11 +93,22 @@ _BARE_CHANGE_RE = re.compile(
 )
 
 
+# "weekly went 12 -> 58 overnight": the same, with an arrow, right after a window or usage word
+_BARE_ARROW_RE = re.compile(
+    "(?P<head>(?:" + LX.alt("window.session", "window.weekly", "window.daily", "window.monthly", "used_noun", "limit")
+    + r")(?:\s+(?:" + LX.alt("bare_change_verbs") + r"))?[\s:]{0,3}(?:from\s+)?)(?<![\d.])(?P<a>\d{1,3})"
+    r"(?P<arrow>\s*(?:->|→|=>|⟶|➜|-->)\s*)(?P<b>\d{1,3})"
+    r"(?![\d.,%]|\s*(?:[$/]|k\b|tokens?\b|requests?\b|messages?\b|credits?\b|dollars?\b|usd\b|times\b|x\b))",
+    re.IGNORECASE,
+)
+
+
 def _bare_change(m: re.Match[str]) -> str:
     a, b = int(m.group("a")), int(m.group("b"))
     if a > 100 or b > 100:
         return m.group(0)
-    return f"{m.group('head')}{a}% to {b}%"
+    between = m.groupdict().get("arrow") or " to "
+    return f"{m.group('head')}{a}%{between}{b}%"
 _MANY_NEWLINES_RE = re.compile(r"\n{3,}")
 
 
@@ -121,7 +132,7 @@ def _clean(prepared: str) -> str:
     text = _GLUED_LABEL_RE.sub("\n", text)
     text = _PERCENT_WHOLE_RE.sub("100%", _PERCENT_BEFORE_RE.sub(r"\1%", text))
     text = _PERCENT_BEFORE_WORDS_RE.sub(_cjk_percent, text)
-    text = _BARE_CHANGE_RE.sub(_bare_change, text)
+    text = _BARE_ARROW_RE.sub(_bare_change, _BARE_CHANGE_RE.sub(_bare_change, text))
     lines = [_SPACES_RE.sub(" ", line).strip() for line in text.split("\n")]
     return _MANY_NEWLINES_RE.sub("\n\n", _join_wrapped(lines)).strip()
 
