@@ -224,3 +224,20 @@ def test_bare_arrow_changes_and_a_closed_tool(text: str, expected: list[Row]) ->
 def test_token_counts_with_an_arrow_are_not_percentages() -> None:
     assert rows("tokens 500 -> 900 in the session") == []
     assert rows("my limit went 80 -> 120 requests a day") == []
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("I hit the weekly limit for Fable after two days", [("weekly-fable", None, None, True, None)]),
+        ("weekly cap on opus reached", [("weekly-opus", None, None, True, None)]),
+        ("Cursor says 0 fast requests left", [("unknown", None, None, True, None)]),
+        ("got throttled by codex again", [("unknown", None, None, True, None)]),
+        ("cursor 免费次数用完了", [("unknown", None, None, True, None)]),
+        ("claude code 5小时限额用完了，下午3点重置", [("session", None, None, True, None)]),
+        # an allowance still there is no limit reached
+        ("Cursor says 10 fast requests left", []),
+    ],
+)
+def test_more_ways_to_say_a_limit_was_reached(text: str, expected: list[Row]) -> None:
+    assert rows(text) == sorted(expected)

@@ -259,6 +259,9 @@ _WINDOW_RE = re.compile(
     # "Opus weekly limit", "Fable's own weekly limit"
     rf"|\b(?P<mw>{_MODEL_FAMILIES})(?:\s+\d(?:\.\d)?)?(?:['’]s)?(?:\s+own)?\s+" + LX.alt("window.weekly") + ""
     r"|" + LX.alt("window.weekly") + rf"[\s,·∙:–—-]+(?P<wmm>{_MODEL_FAMILIES})\b"
+    # "the weekly limit for Fable", "weekly cap on Opus"
+    r"|" + LX.alt("window.weekly") + r"\s+(?:" + _LIMIT + r"|usage)\s+(?:for|on|of)\s+(?:the\s+)?"
+    rf"(?P<wfor>{_MODEL_FAMILIES})\b"
     rf"|\b(?P<mo>{_MODEL_FAMILIES})[\s-]*(?:" + LX.alt("only_words") + ")"
     r"|\bseven_day_(?P<js>[a-z]+)\b"
     # a bare family used as a bucket label next to its figure: "opus 4%", "18% opus"
@@ -328,7 +331,7 @@ def _find_window_keywords(text: str, masked: list[tuple[int, int]]) -> list[_Key
         elif kind in ("mp", "pm", "pof"):
             family = m.group(kind).lower()
             window = "unknown" if _BARE_FAMILY_WINDOWS.get(family) == 0 else _model_window(family)
-        elif kind in ("wm", "wf", "mw", "wmm", "mo", "js"):
+        elif kind in ("wm", "wf", "mw", "wmm", "wfor", "mo", "js"):
             window = _model_window(m.group(kind))
         elif kind in ("session", "weekly"):
             if (
