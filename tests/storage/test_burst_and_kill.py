@@ -116,10 +116,16 @@ async def test_sigkill_in_a_burst_loses_no_thanked_report(backend: Backend, tmp_
             async def one(user: str) -> None:
                 answers[user] = await press(session, url, slack, user)
 
+            def thanked_so_far() -> int:
+                # on a busy machine the thanks come after the acknowledgement, through response_url
+                texts = [*answers.values(), *later_answers(slack).values()]
+                return sum(1 for text in texts if text and THANKS.search(text))
+
             tasks = [asyncio.create_task(one(user)) for user in users]
-            while sum(1 for a in answers.values() if a and THANKS.search(a)) < 10:
+            deadline = asyncio.get_running_loop().time() + 60
+            while thanked_so_far() < 10:
                 await asyncio.sleep(0.01)
-                assert not all(t.done() for t in tasks), "the burst ended before ten were thanked"
+                assert asyncio.get_running_loop().time() < deadline, "ten thanks did not come within a minute"
             process.send_signal(signal.SIGKILL)  # mid-burst: answers are still being written
             await process.wait()
             await asyncio.gather(*tasks)
