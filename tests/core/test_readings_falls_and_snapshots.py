@@ -241,3 +241,18 @@ def test_token_counts_with_an_arrow_are_not_percentages() -> None:
 )
 def test_more_ways_to_say_a_limit_was_reached(text: str, expected: list[Row]) -> None:
     assert rows(text) == sorted(expected)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Codex won't let me send anything, says my limit resets in 2 days", [("unknown", None, None, True, None)]),
+        ("can't use claude code until friday, weekly limit", [("weekly", None, None, True, None)]),
+        ("I'm capped until Monday on Claude", [("unknown", None, None, True, None)]),
+        ("Anthropic cut me off after an hour of sonnet", [("unknown", None, None, True, False)]),
+        # shut out by something else than a limit
+        ("I can't use claude code until I fix my proxy", []),
+    ],
+)
+def test_shut_out_until_a_time_is_a_limit_reached(text: str, expected: list[Row]) -> None:
+    assert rows(text) == sorted(expected)

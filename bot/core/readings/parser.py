@@ -1016,6 +1016,10 @@ _HIT_RE = re.compile(
     r"(?:(?:my|the|our|their|your)\s+)?(?:[\w-]+\s+)?(?:" + LX.alt("hit.over_nouns")
     + r"|(?(over_amount)(?:" + LX.alt("hit.over_amount_nouns") + r")|(?!x)x))"
     r"|\bcan(?:'t|not|\s+not)\s+use\s+\w+(?:\s+\w+)?\s+at\s+all\b"
+    # "can't use claude code until friday": shut out until a time (not "until I fix my proxy")
+    r"|\bcan(?:'t|not|\s+not)\s+use\s+\w+(?:\s+\w+)?\s+(?:again\s+)?until\s+(?=\d|(?:"
+    + alternation([*LX.numbers.get("weekdays", {}), *LX.numbers.get("months", {}), *LX.numbers.get("relative_days", {}), *LX.words("next_words")])
+    + r")\b)"
     r"|\b(?:been|got|getting|being|was|were|am|are|is)\s+rate[- ]limited\b|\brate[- ]limit(?:s|ed|ing)\s+me\b",
     re.IGNORECASE,
 )
