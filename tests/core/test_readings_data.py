@@ -336,3 +336,20 @@ def test_newest_held_aside_set_shares_no_source_or_text_with_the_others(name: st
     assert not [row["id"] for row in newest if url(row["source"]) in seen_urls]
     assert not [row["id"] for row in newest if words(row["text"]) in seen_texts]
     assert len({url(row["source"]) for row in newest}) == len(newest)
+
+
+# Real texts are quoted from public threads, but never from projects that exist to get around a
+# plan's limits (trial resets, shared or pooled accounts, subscription-to-API relays).
+LIMIT_EVASION_PROJECTS = re.compile(
+    r"github\.com/(?:kingparks/cursor-vip|yeongpin/cursor-free-vip|chengazhen/cursor-auto-free|"
+    r"agentcodee/cursor-free-everyday|Wei-Shaw/claude-relay-service|justlovemaki/AIClient2API|"
+    r"su-kaka/gcli2api|ZyphrZero/kiro\.rs)/",
+    re.IGNORECASE,
+)
+
+
+@pytest.mark.parametrize("path", sorted(EXTRA_DIR.glob("*.jsonl")), ids=lambda p: p.name)
+def test_no_text_is_quoted_from_a_limit_evasion_project(path: Path) -> None:
+    sources = [row["source"] for row in _jsonl(path.name)]
+    assert sources
+    assert [s for s in sources if LIMIT_EVASION_PROJECTS.search(s)] == []
