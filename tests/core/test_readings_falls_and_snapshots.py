@@ -256,3 +256,50 @@ def test_more_ways_to_say_a_limit_was_reached(text: str, expected: list[Row]) ->
 )
 def test_shut_out_until_a_time_is_a_limit_reached(text: str, expected: list[Row]) -> None:
     assert rows(text) == sorted(expected)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # a later look that skips a meter still pairs the meters it shows
+        (
+            "First check: Weekly · Fable = 39%, Weekly · All models = 39%, Current session = 43%.\n"
+            "After a few more messages: Weekly · Fable = 40%, Current session = 48%.",
+            [("weekly-fable", 39, 40, False, False), ("weekly", None, 39, False, None), ("session", 43, 48, False, False)],
+        ),
+        # two tool cards, each under a heading of its own
+        (
+            "Before reset:\n\n5h limit: [████] 99% left (resets 22:54)\nWeekly limit: [███] 83% left (resets 09:33)\n\n"
+            "After reset:\n\n5h limit: [████] 100% left (resets 23:11)\nWeekly limit: [█] 36% left (resets 10:10)",
+            [("session", 1, 0, False, None), ("weekly", 17, 64, False, None)],
+        ),
+        # a heading that says its rows are what is left
+        ("panel (remaining):\n- 5-hour limit: 38%\n- Weekly all models: 31%", [("session", None, 62, False, None), ("weekly", None, 69, False, None)]),
+        # a share held in reserve is another figure
+        ("Session: 83% left, 47% in reserve", [("session", None, 17, False, None)]),
+        # the usage fields quoted on one line, outside JSON
+        ("- primary allowance: usedPercent = 12, windowDurationMins = 10080", [("weekly", None, 12, False, None)]),
+        # model and weekly word written together, and a model row labelled "(Weekly)"
+        ("我的fable週用量是69%", [("weekly-fable", None, 69, False, None)]),
+        ("Fable (Weekly): 60% remaining", [("weekly-fable", None, 40, False, None)]),
+    ],
+)
+def test_tool_panels_and_cards(text: str, expected: list[Row]) -> None:
+    assert rows(text) == sorted(expected)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Unavailable due to usage limits, says Cursor.", [("unknown", None, None, True, None)]),
+        ("i can not use opencode, 五小时额度一直是0", [("session", None, None, True, None)]),
+        ("After using Kiro for just two hours: daily usage limit reached.", [("daily", None, None, True, False)]),
+        ("Less than 2 hours usage and Kiro says daily usage limit reached.", [("daily", None, None, True, False)]),
+        # shares of people, asked-for behaviour and what should be: no reading
+        ("Anthropic에 따르면 이 제한은 구독자의 5% 미만에 영향을 미칩니다. Claude Code", []),
+        ("能不能给codex加个功能？能不能在额度剩5%的时候停止调用", []),
+        ("codex的周额度如果已经是0，那5小时额度就应该也是0啊", []),
+    ],
+)
+def test_more_limit_wordings_and_what_is_no_reading(text: str, expected: list[Row]) -> None:
+    assert rows(text) == sorted(expected)

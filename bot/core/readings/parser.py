@@ -257,7 +257,8 @@ _WINDOW_RE = re.compile(
     r"|(?:\bcurrent\s+)?\bweek(?:ly)?\s*\(\s*(?P<wm>[a-z][\w .-]{0,24}?)\s*\)"
     rf"|(?:\bcurrent\s+)?\bweek(?:ly)?\s*\(\s*(?P<wf>{_MODEL_FAMILIES})\b"  # a clipped "Current week (Sonnet"
     # "Opus weekly limit", "Fable's own weekly limit"
-    rf"|\b(?P<mw>{_MODEL_FAMILIES})(?:\s+\d(?:\.\d)?)?(?:['’]s)?(?:\s+own)?\s+" + LX.alt("window.weekly") + ""
+    rf"|(?<![A-Za-z0-9])(?P<mw>{_MODEL_FAMILIES})(?:\s+\d(?:\.\d)?)?(?:['’]s)?(?:\s+own)?(?:\s+|\s*\(\s*|(?=[\u3040-\u9fff]))"
+    + LX.alt("window.weekly") + ""
     r"|" + LX.alt("window.weekly") + rf"[\s,·∙:–—-]+(?P<wmm>{_MODEL_FAMILIES})\b"
     # "the weekly limit for Fable", "weekly cap on Opus"
     r"|" + LX.alt("window.weekly") + r"\s+(?:" + _LIMIT + r"|usage)\s+(?:for|on|of)\s+(?:the\s+)?"
@@ -542,7 +543,12 @@ _CUE_WORD_RE = re.compile(
 )
 _STILL_HAVE_RE = re.compile(LX.alt("left_still"), re.IGNORECASE)
 # A table whose column says what is left (Gemini /stats "Usage left").
-_LEFT_HEADER_RE = re.compile(LX.alt("left_header"), re.IGNORECASE)
+_LEFT_HEADER_RE = re.compile(
+    LX.alt("left_header")
+    # a heading that says its figures are what is left: "claude.ai panel (remaining):"
+    + r"|\((?:" + LX.alt("left") + r")\)\s*:?\s*$",
+    re.IGNORECASE,
+)
 
 # Figures that measure something else: context, coverage, disks, installs, progress, promotions.
 _OTHER_METRIC_RE = re.compile(LX.alt("other_metric") + r"|(?-i:\bCI\b)", re.IGNORECASE)
@@ -581,6 +587,8 @@ _SCALE_AFTER_RE = re.compile(
 )
 _POPULATION_RE = re.compile(LX.alt("population_nouns"), re.IGNORECASE)
 _POPULATION_AFTER_RE = re.compile(r"\s*(?:" + LX.alt("population_after") + ")", re.IGNORECASE)
+# ... or before it, where a language says "of the subscribers, 5%": "구독자의 5% 미만", "用户的5%"
+_POPULATION_BEFORE_RE = re.compile("(?:" + LX.alt("population_before") + r")\s*(?:(?:" + LX.alt("approx") + r")\s*)?$", re.IGNORECASE)
 _LEFT_AFTER_NOUN_RE = re.compile(r"\s+(?:" + LX.alt("left") + ")", re.IGNORECASE)
 _USED_NOUN_RE = re.compile(LX.alt("used_noun"), re.IGNORECASE)
 _BOTH_RE = re.compile(
@@ -763,7 +771,9 @@ def _is_other_metric(text: str, layout: _Layout, m: re.Match[str]) -> bool:
         return True  # "limits cut by 50%", "45%/100%": an amount or a scale, not a level
     tail = _RANGE_TAIL_RE.match(text, m.end(), min(len(text), m.end() + 16))
     end = tail.end() if tail else m.end()
-    if _POPULATION_AFTER_RE.match(text, end, min(len(text), end + 12)):
+    if _POPULATION_AFTER_RE.match(text, end, min(len(text), end + 12)) or _POPULATION_BEFORE_RE.search(
+        text, max(0, m.start() - 16), m.start()
+    ):
         return True  # "不到 5% 的用户"
     of = _OF_NOUN_RE.match(text, end, min(len(text), end + 60))
     if not of:
@@ -1032,7 +1042,7 @@ _WARN_RE = re.compile(
 _PROGRESSIVE_RE = re.compile("(?:" + LX.alt("hit.progressive") + r")\s+\S+\s*$", re.IGNORECASE)
 # A negation inside "limit ... reached": "the weekly credit limit is always not used up".
 _LIMIT_FIRST_RE = re.compile("(?:" + _LIMIT + ")", re.IGNORECASE)
-_INNER_NEGATION_RE = re.compile(r"(?:" + LX.alt("negation") + r"|n't|n’t)", re.IGNORECASE)
+_INNER_NEGATION_RE = re.compile(r"(?:" + LX.alt("negation", "conditional") + r"|n't|n’t)", re.IGNORECASE)
 # "80% of the weekly limit used up": the limit's words belong to the figure before them, a share
 _SHARE_BEFORE_RE = re.compile(
     r"\d\s*%\s*(?:(?:" + LX.alt("figure_link") + r")\s+){1,3}(?:(?:"
@@ -1167,6 +1177,8 @@ def _find_notices(
             continue  # "could you add a warning when I have reached the limit": asked for, not seen
         if hit and _WARN_RE.search(phrase):
             continue  # a warning quoted after a verb ("提示“Approaching weekly limit”"): read as one below
+        if hit and _EXPECTATION_RE.search(phrase):
+            continue  # "那5小时额度就应该也是0": what should be, not what is
         if hit and _NEGATED_RE.search(text, max(c_start, m.start() - 25), m.start()):
             continue  # "I haven't hit the limit", "without reaching my quota"
         if hit and (
@@ -1217,6 +1229,8 @@ _RESETS_AT_NUM_RE = re.compile(r'"?resets_?at"?\s*[:=]\s*(?:Some\()?(?P<v>\d{10}
 _CODEX_BLOCK_RE = re.compile(
     r"\{(?P<body>[^{}]{0,600}?\bused_?percent(?:age)?\b[^{}]{0,600}?)\}", re.IGNORECASE
 )
+# the same fields quoted on one line, outside any braces: "primary: usedPercent = 0, windowDurationMins = 10080"
+_CODEX_LINE_RE = re.compile(r"^(?P<body>[^{}\n]{0,300}?\bused_?percent(?:age)?\b[^{}\n]{0,300})$", re.IGNORECASE | re.MULTILINE)
 _WINDOW_MINUTES_RE = re.compile(
     r'"?window_?(?:minutes|duration_?mins)"?\s*[:=]\s*(?:Some\()?(?P<v>\d+)', re.IGNORECASE
 )
@@ -1229,7 +1243,7 @@ _HEADER_RESET_RE = re.compile(
 )
 
 _KEYED_BUCKET_RE = re.compile(r'"(?P<key>[A-Za-z_]{2,20})"\s*:\s*\{(?P<body>[^{}]{0,400})\}')
-_KEYED_PERCENT_RE = re.compile(r'"(?:percent|used_?percent|usedPercent|percent_?used)"\s*:\s*(?P<v>\d{1,3}(?:\.\d+)?)\b')
+_KEYED_PERCENT_RE = re.compile(r'"?(?:percent|used_?percent|usedPercent|percent_?used)"?\s*[:=]\s*(?P<v>\d{1,3}(?:\.\d+)?)\b')
 # GitHub Copilot's quota snapshot ("quota_snapshots" in its user endpoint), pasted as JSON or as a
 # key/value list: each bucket gives the share *left*, and the reset date is one for all buckets.
 # Buckets other than premium requests ("chat", "completions") are usually unlimited and say nothing.
@@ -1263,7 +1277,13 @@ def _find_structured(text: str, layout: _Layout) -> list[_Statement]:
         add(m.start(), m.end(), window, float(util.group("v")), reset.group("v") if reset else None)
 
     claude_spans = [(st.start, st.end) for st in statements]
-    for m in _CODEX_BLOCK_RE.finditer(text):
+    blocks = list(_bounded(_CODEX_BLOCK_RE.finditer(text)))
+    block_spans = [(b.start(), b.end()) for b in blocks]
+    lines = [
+        m for m in _bounded(_CODEX_LINE_RE.finditer(text))
+        if not any(s <= m.start() < e or m.start() <= s < m.end() for s, e in block_spans)
+    ]
+    for m in blocks + lines:
         if any(s <= m.start() < e or m.start() <= s < m.end() for s, e in claude_spans):
             continue  # already read as a five_hour / seven_day bucket
         body = m.group("body")
@@ -1474,45 +1494,64 @@ def _told_as_fall(first: _Statement, second: _Statement, text: str, start: int, 
 
 def _pair_snapshots(statements: list[_Statement], text: str, layout: _Layout) -> list[_Statement]:
     """Two snapshots of the same meters, one after the other: "before: 5h 83% | wk 84% / after: 5h 22%
-    | wk 2%". A run of figures whose windows read A B ... A B (two or more distinct named windows, the
-    same order twice) with a change or time word between the halves is one jump per window."""
-    figures = sorted((s for s in statements if s.is_figure), key=lambda s: s.start)
+    | wk 2%". A run of figures naming two or more distinct windows, then figures of some of those
+    windows again (a later look may skip a meter), with a change or time word between the two, is one
+    jump per window read twice. Tool cards read as structured statements count as figures here."""
+    figures = sorted(
+        (s for s in statements if s.percent is not None and s.from_percent is None and s.hit is None),
+        key=lambda s: s.start,
+    )
     joined: set[int] = set()
     i = 0
     while i < len(figures):
-        paired = False
-        for k in (4, 3, 2):
-            run = figures[i : i + 2 * k]
-            if len(run) < 2 * k:
-                continue
-            first, second = run[:k], run[k:]
-            windows = [f.window for f in first]
+        taken = _snapshot_pair_at(figures, i, text, layout)
+        if not taken:
+            i += 1
+            continue
+        joined |= taken
+        # a pair read, the next snapshot can only start after its later half (at most 8 figures on)
+        i = max(n for n in range(i, min(len(figures), i + 8)) if id(figures[n]) in taken) + 1
+    return [s for s in statements if id(s) not in joined] if joined else statements
+
+
+def _snapshot_pair_at(figures: list[_Statement], i: int, text: str, layout: _Layout) -> set[int]:
+    """Pair the snapshot that starts at figures[i] with the one after it; the ids of the later
+    figures joined into the earlier ones (none when no snapshot pair starts there)."""
+    for k in (4, 3, 2):
+        first = figures[i : i + k]
+        windows = [f.window for f in first]
+        if len(first) < k or "unknown" in windows or len(set(windows)) != k:
+            continue
+        for j in range(k, 1, -1):
+            second = figures[i + k : i + k + j]
+            later = [f.window for f in second]
             if (
-                "unknown" in windows
-                or len(set(windows)) != k
-                or windows != [f.window for f in second]
-                or any(a.subject != b.subject for a, b in zip(first, second, strict=True))
-                or second[-1].paragraph - first[0].paragraph > 1
+                len(second) < j
+                or len(set(later)) != j
+                or not set(later) <= set(windows)
+                # the later look may stand under a heading of its own ("After reset:")
+                or second[0].paragraph - first[-1].paragraph > 2
                 or not _CHANGE_RE.search(text, first[-1].end, second[0].start)
-                or all(a.percent == b.percent for a, b in zip(first, second, strict=True))
             ):
                 continue
-            earlier, later = _time_rank(text, layout, first[0].start), _time_rank(text, layout, second[0].start)
-            latest_first = earlier is not None and later is not None and earlier > later
-            for a, b in zip(first, second, strict=True):
+            by_window = {f.window: f for f in first}
+            pairs = [(by_window[b.window], b) for b in second]
+            # rows of two model tables keep their model; prose naming a model once does not split them
+            if any(a.subject and b.subject and a.subject != b.subject for a, b in pairs) or all(
+                a.percent == b.percent for a, b in pairs
+            ):
+                continue
+            earlier, now = _time_rank(text, layout, first[0].start), _time_rank(text, layout, second[0].start)
+            latest_first = earlier is not None and now is not None and earlier > now
+            for a, b in pairs:
                 if latest_first:  # "today: 5h 90% ... yesterday: 5h 40%"
                     a.from_percent = b.percent
                 else:
                     a.from_percent, a.percent = a.percent, b.percent
                     a.resets = b.resets or a.resets
                 a.end = max(a.end, b.end)
-                joined.add(id(b))
-            i += 2 * k
-            paired = True
-            break
-        if not paired:
-            i += 1
-    return [s for s in statements if id(s) not in joined] if joined else statements
+            return {id(b) for _, b in pairs}
+    return set()
 
 
 def _pair_jumps(statements: list[_Statement], text: str, layout: _Layout) -> list[_Statement]:
