@@ -1042,7 +1042,7 @@ _WARN_RE = re.compile(
 _PROGRESSIVE_RE = re.compile("(?:" + LX.alt("hit.progressive") + r")\s+\S+\s*$", re.IGNORECASE)
 # A negation inside "limit ... reached": "the weekly credit limit is always not used up".
 _LIMIT_FIRST_RE = re.compile("(?:" + _LIMIT + ")", re.IGNORECASE)
-_INNER_NEGATION_RE = re.compile(r"(?:" + LX.alt("negation", "conditional") + r"|n't|n’t)", re.IGNORECASE)
+_INNER_NEGATION_RE = re.compile(r"(?:" + LX.alt("negation", "conditional_inner") + r"|n't|n’t)", re.IGNORECASE)
 # "80% of the weekly limit used up": the limit's words belong to the figure before them, a share
 _SHARE_BEFORE_RE = re.compile(
     r"\d\s*%\s*(?:(?:" + LX.alt("figure_link") + r")\s+){1,3}(?:(?:"
