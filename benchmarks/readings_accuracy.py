@@ -30,8 +30,11 @@ holdout7.jsonl (91 texts, 22 not in English, 12 negatives) was gathered on 2026-
 none of the older sets cite, labelled from READINGS.md alone. Its unseen figures: 54/91 = 0.593 on
 the parser as it stood before the round that studied holdout6, and 54/91 = 0.593 after it, the same
 lines right and wrong (that round took holdout6 from 32/71 to 47/71). A second person labelled it
-again, blind: the two labellings agree exactly on 82/91 lines, and the parser was right on 50 of
-those 82, so the misses are the parser's, not disagreement about labels. It was then studied.
+again, blind (tests/data/readings-labels/holdout7.second.jsonl; `python benchmarks/label_agreement.py
+tests/data/readings-extra/holdout7.jsonl tests/data/readings-labels/holdout7.second.jsonl`): on the
+part as it is now the two labellings agree exactly on 77/83 lines, and the parser of commit 2d30634
+was right on 47 of those 77, so its misses are its own, not disagreement about labels. It was then
+studied.
 Later on 2026-12-02 the lines quoted from trial-bypass and account-sharing projects were removed
 from every part (dev.jsonl 7, holdout4 1, holdout5 1, holdout6 1, holdout7 8 lines); the figures
 above were measured before. On what is left, the parser of commit 2d30634 (the last one neither
