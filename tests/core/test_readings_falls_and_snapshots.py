@@ -303,3 +303,16 @@ def test_tool_panels_and_cards(text: str, expected: list[Row]) -> None:
 )
 def test_more_limit_wordings_and_what_is_no_reading(text: str, expected: list[Row]) -> None:
     assert rows(text) == sorted(expected)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("I used up the prompt quota for the Pro model and it still says my quota is exhausted.", [("unknown", None, None, True, None)]),
+        ("It only shows 100% tokens used of my daily limit.", [("daily", None, 100, True, None)]),
+        # another service's quota, with nothing of an AI tool around it
+        ("our API key quota is exhausted on the maps service", []),
+    ],
+)
+def test_prompt_quotas_and_token_shares(text: str, expected: list[Row]) -> None:
+    assert rows(text) == sorted(expected)
