@@ -39,13 +39,23 @@ import stat
 import struct
 import tempfile
 from collections.abc import Iterable, Iterator, MutableMapping, Sequence
+from dataclasses import replace
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 from bot.core import catalog as catalog_module
-from bot.core import catalog_folders, catalog_safety, matching, normalize, regex_prefilter, sparse
+from bot.core import (
+    catalog_facts,
+    catalog_folders,
+    catalog_safety,
+    matching,
+    normalize,
+    regex_prefilter,
+    sparse,
+)
 from bot.core.catalog import Catalog, CheckResult, Entry
+from bot.core.catalog_facts import FolderFacts, Listing, facts_of, recheck, source_file
 from bot.core.catalog_folders import check_folders
 from bot.core.catalog_problem import CatalogProblem
 from bot.core.errors import CatalogError
@@ -68,7 +78,8 @@ FileStamp = bytes
 def _code_version() -> str:
     """Entries and features are only valid for the code that made them: its source is part of the key."""
     digest = hashlib.sha256(f"{FORMAT}:{matching.FEATURES_VERSION}".encode())
-    for module in (catalog_module, catalog_folders, catalog_safety, matching, normalize, regex_prefilter, sparse):
+    for module in (catalog_module, catalog_facts, catalog_folders, catalog_safety, matching, normalize,
+                   regex_prefilter, sparse):
         digest.update(Path(module.__file__ or "").read_bytes())
     # The tool names are data the matcher's features are made with.
     digest.update(resources.files("bot.core").joinpath("tool_names.yaml").read_bytes())
@@ -123,6 +134,27 @@ def stamp(folders: Folders) -> FileStamp:
             packed = b"R" + repr(numbers).encode()
         parts.append(struct.pack("<QQ", len(text), len(packed)) + text + packed)
     return b"".join(parts)
+
+
+def listings(files: FileStamp) -> list[Listing] | None:
+    """What `stamp` packed, per folder: its resolved path, its files' names and their four numbers each;
+    None when it was written out in full (a number past 64 bits)."""
+    found: list[Listing] = []
+    position = 0
+    while position < len(files):
+        text_size, packed_size = struct.unpack_from("<QQ", files, position)
+        position += 16
+        root, *names = files[position: position + text_size].decode("utf-8", "surrogateescape").split("\0")
+        position += text_size
+        packed = files[position: position + packed_size]
+        position += packed_size
+        if packed[:1] != b"A":
+            return None
+        numbers = array.array("q", packed[1:]).tolist()
+        if len(numbers) != 4 * len(names):
+            return None
+        found.append((root, names, numbers))
+    return found
 
 
 _STAMPED = operator.attrgetter("st_size", "st_ino", "st_mtime_ns", "st_ctime_ns")
@@ -195,6 +227,8 @@ class CatalogCache:
         # The parts added since the parts file was written, while they are few: a small file beside it,
         # so that one changed entry does not write every entry's parts again.
         self.recent_path = None if directory is None else directory / f"{slug}.recent.pickle"
+        # What the checks need of each file of the ready catalog (see catalog_facts), written with it.
+        self.facts_path = None if directory is None else directory / f"{slug}.facts.pickle"
         self._entries: dict[tuple[str, str], Entry] = {}
         self._used: set[tuple[str, str]] = set()
         # Matcher features by the fingerprint of what the entry was read from (see `check`): those
@@ -210,6 +244,7 @@ class CatalogCache:
         self._saved: frozenset[tuple[str, str]] | None = None  # the keys in the parts file
         self._recent_saved: frozenset[tuple[str, str]] = frozenset()  # and in the recent file
         self._stamps: dict[str, FileStamp] = {}  # catalog version -> the files it was read from
+        self._facts: dict[str, list[FolderFacts]] = {}  # catalog version -> its files' facts
         # Catalog version -> entry id -> what the entry was read from (its file, by name and content):
         # an entry whose fingerprint a matcher already has is the same entry, prepared already.
         self._fingerprints: dict[str, dict[str, str]] = {}
@@ -249,6 +284,10 @@ class CatalogCache:
                 log.info("catalog ready from cache: %d entries, version %s", len(ready[0]), ready[0].version)
                 return ready
             data = None  # unusable: already said so
+        if data is not None:
+            updated = self._reopen(_folders(folders), files, data)
+            if updated is not None:
+                return updated
         catalog = self.load(folders)
         # The last ready catalog, whatever files it was made from: the entries it shares with this one
         # are prepared in it already.
@@ -259,10 +298,16 @@ class CatalogCache:
         """`check_folders`, parsing only the files whose content is not known yet."""
         files = stamp(folders)  # before reading: a file changed meanwhile then fails the next comparison
         memo = _Recording(self.entries)
-        result = check_folders(_folders(folders), memo=memo)
+        digests: dict[Path, str] = {}
+        paths = _folders(folders)
+        result = check_folders(paths, memo=memo, digests=digests)
         self._used = memo.used
         if result.ok:
             self._stamps[result.version] = files
+            listed = listings(files)
+            facts = None if listed is None else facts_of(listed, digests, paths, memo.known)
+            if facts is not None:
+                self._facts[result.version] = facts
             self._fingerprints[result.version] = {
                 entry.id: f"{entry.source_file}\0{memo.digests.get(entry.id, '')}" for entry in result.entries}
         return result
@@ -312,8 +357,86 @@ class CatalogCache:
         self.save()
         files = self._stamps.pop(catalog.version, None)
         if files is not None:
-            self._save_ready(files, catalog, matcher)
+            self._save_ready(files, catalog, matcher, self._facts.pop(catalog.version, None))
         return matcher
+
+    def _reopen(self, folders: tuple[Path, ...], files: FileStamp, data: dict[str, Any]) -> tuple[Catalog, Matcher] | None:
+        """The catalog as it is now and its matcher, from the ready catalog `data` and the facts saved
+        with it, reading only the files whose stat changed and preparing only the entries whose file's
+        content changed (see catalog_facts); None when the full load must decide."""
+        listed = listings(files)
+        saved = self._read(self.facts_path)
+        if listed is None or saved is None or saved.get("token") != data.get("token"):
+            return None
+        rechecked = recheck(folders, listed, saved["facts"])
+        if rechecked is None:
+            return None
+        last = self._restore(data)
+        if last is None:
+            return None
+        last_catalog, base = last
+        ids = [served.entry_id for served in rechecked.served]
+        prints = [f"{source_file(rechecked.labels, served.folder, served.name)}\0{served.digest}"
+                  for served in rechecked.served]
+        was = {entry_id: number for number, entry_id in enumerate(last_catalog.ids)}
+        before = base.fingerprints
+        origin = [-1] * len(ids)  # entry number -> the same entry's number in the last catalog, or -1
+        fresh: dict[int, Entry] = {}
+        for number, (served, fingerprint) in enumerate(zip(rechecked.served, prints, strict=True)):
+            old = was.get(served.entry_id)
+            if old is not None and before[old] == fingerprint:
+                origin[number] = old
+                continue
+            entry = rechecked.parsed.get((served.folder, served.name))
+            if entry is None:  # served from a file not parsed now (an overlay's entry removed): rare
+                return None
+            if len(folders) > 1:
+                entry = replace(entry, source_file=source_file(rechecked.labels, served.folder, served.name))
+            fresh[number] = entry
+
+        def read(number: int) -> Entry:
+            return last_catalog.at(origin[number])
+
+        catalog = Catalog(ids, rechecked.version, ":".join(map(str, folders)), dict(fresh), read)
+        unchanged = {entry_id for entry_id, old in zip(ids, origin, strict=True) if old >= 0}
+        features = self._prepare(catalog, sorted(fresh), prints, self._features)
+        matcher = base.updated(catalog, unchanged, features, prints)
+        if matcher is None:
+            return None
+        self._in_use = set(prints)
+        self._keep_parsed(rechecked, ids, prints)
+        self._save_ready(files, catalog, matcher, rechecked.facts)
+        log.info("catalog updated from cache: %d entries, %d changed, version %s", len(catalog), len(fresh),
+                 catalog.version)
+        return catalog, matcher
+
+    def _keep_parsed(self, rechecked: catalog_facts.Rechecked, ids: Sequence[str], prints: Sequence[str]) -> None:
+        """The entries `recheck` parsed and their features join the parts, in the recent file while it
+        stays small, so that a full load later parses and prepares none of them again."""
+        entries = {(name, rechecked.facts[folder].files[name].digest): entry
+                   for (folder, name), entry in rechecked.parsed.items()}
+        features = {fingerprint: self._features[fingerprint] for fingerprint in self._unsaved
+                    if fingerprint in self._in_use and fingerprint in self._features}
+        if not entries and not features:
+            return
+        recent = self._read(self.recent_path) if not self._parts_loaded else None
+        kept_entries: dict[tuple[str, str], Entry] = {}
+        kept_features: dict[str, EntryFeatures] = {}
+        if recent is not None and isinstance(recent.get("entries"), dict) and isinstance(recent.get("features"), dict):
+            kept_entries, kept_features = recent["entries"], recent["features"]
+        kept_entries.update(entries)
+        kept_features = {fingerprint: found for fingerprint, found in kept_features.items()
+                         if fingerprint in self._in_use} | features
+        if not self._parts_loaded and len(kept_entries) <= max(64, len(ids) // 8):
+            if self._write(self.recent_path, {"code": self._code, "entries": kept_entries, "features": kept_features}):
+                self._unsaved.clear()
+            return
+        # The recent file would grow too large: the parts are written whole again, as a full load does.
+        self._load_parts()
+        self._entries.update(entries)
+        self._used = {(name, found.digest) for folder in rechecked.facts for name, found in folder.files.items()}
+        self._forget_all_but()
+        self.save()
 
     def _prepare(self, catalog: Catalog, numbers: Iterable[int], prints: Sequence[str],
                  known: dict[str, EntryFeatures]) -> dict[Entry, EntryFeatures]:
@@ -427,7 +550,8 @@ class CatalogCache:
             self._recent_saved, self._recent_prints = frozenset(), set()
             self._unsaved.clear()
 
-    def _save_ready(self, files: FileStamp, catalog: Catalog, matcher: Matcher) -> None:
+    def _save_ready(self, files: FileStamp, catalog: Catalog, matcher: Matcher,
+                    facts: list[FolderFacts] | None) -> None:
         # The entries first, under a fresh token: a ready file only ever opens the entries written with it.
         token = os.urandom(16)
         offsets = [len(token)]
@@ -450,9 +574,11 @@ class CatalogCache:
             self._pages = written, matcher.fingerprints
         except OSError:
             self._pages = None
-        self._write(self.ready_path, {"code": self._code, "files": files, "version": catalog.version,
-                                      "folder": catalog.folder, "ids": catalog.ids, "token": token,
-                                      "offsets": offsets, "matcher": matcher.state()})
+        if self._write(self.ready_path, {"code": self._code, "files": files, "version": catalog.version,
+                                         "folder": catalog.folder, "ids": catalog.ids, "token": token,
+                                         "offsets": offsets, "matcher": matcher.state()}) and facts is not None:
+            # Last, under the ready file's token: facts without their ready file are never used.
+            self._write(self.facts_path, {"code": self._code, "token": token, "facts": facts})
 
     def _write(self, path: Path | None, data: dict[str, Any] | list[bytes]) -> bool:
         """`data` pickled (a list of bytes: written as they are) to `path`, atomically."""
@@ -472,7 +598,8 @@ class CatalogCache:
             except BaseException:
                 Path(temporary).unlink(missing_ok=True)
                 raise
-            _prune(self.directory, keep={p for p in (self.path, self.ready_path, self.entries_path, self.recent_path)
+            _prune(self.directory, keep={p for p in (self.path, self.ready_path, self.entries_path, self.recent_path,
+                                                          self.facts_path)
                                          if p is not None})
             return True
         except OSError as exc:

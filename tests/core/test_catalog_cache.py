@@ -132,7 +132,7 @@ def test_a_corrupt_cache_file_is_rebuilt(
 ) -> None:
     ready_start(tmp_path / "cache", folder)
     written = sorted((tmp_path / "cache").glob("*.pickle"))
-    assert len(written) == 3  # the parts, the ready catalog and its entries
+    assert len(written) == 4  # the parts, the ready catalog, its entries and its files' facts
     for path in written:
         path.write_bytes(b"not a pickle at all")
     counted.update(parse=0, features=0)
@@ -186,8 +186,16 @@ def test_a_touched_file_is_read_again_but_not_parsed(
     reads.clear()
     counted.update(parse=0, features=0)
     ready_start(tmp_path / "cache", folder)
-    assert len(reads) == len(SHIPPED)  # the ready catalog no longer fits: every file is compared
-    assert counted == {"parse": 0, "features": 0}  # but none has new content
+    assert reads == [touched.name]  # the ready catalog no longer fits: the file whose stat changed is compared
+    assert counted == {"parse": 0, "features": 0}  # but its content is not new
+    # Without the facts of the ready catalog's files, every file is read and compared.
+    for facts in (tmp_path / "cache").glob("*.facts.pickle"):
+        facts.unlink()
+    touched.write_bytes(touched.read_bytes())
+    reads.clear()
+    ready_start(tmp_path / "cache", folder)
+    assert len(reads) == len(SHIPPED)
+    assert counted == {"parse": 0, "features": 0}
 
 
 def test_a_ready_catalog_never_hides_an_edit(tmp_path: Path, folder: Path) -> None:
