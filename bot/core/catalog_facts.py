@@ -21,7 +21,6 @@ from bot.core import catalog as catalog_module
 from bot.core.catalog import Entry, catalog_version
 from bot.core.catalog_folders import folder_label, folders_version_part
 from bot.core.catalog_problem import CatalogProblem
-from bot.core.catalog_safety import MAX_FILE_BYTES, FileRefused
 
 # size, inode, modification time (ns), change time (ns): as `catalog_cache.stamp` records them.
 Stat = tuple[int, int, int, int]
@@ -156,15 +155,14 @@ def recheck(folders: Sequence[Path], listings: Sequence[Listing], previous: Sequ
 
 def _read(path: Path, stat: Stat, known: FileFacts | None) -> tuple[FileFacts, Entry | None] | None:
     """A file whose stat changed: its facts now, and its entry when its bytes are new (None: a problem)."""
-    try:
-        raw = catalog_module.read_entry_file(path, path.parent, MAX_FILE_BYTES)  # as a full check reads
-    except FileRefused:
+    problems: list[CatalogProblem] = []
+    raw = catalog_module._read_bytes(path, problems)  # as a full check reads it
+    if raw is None:
         return None
     digest = hashlib.sha256(raw).hexdigest()
     size, inode, modified, changed = stat
     if known is not None and known.digest == digest:  # touched, or copied back: the same entry
         return known._replace(size=size, inode=inode, modified_ns=modified, changed_ns=changed), None
-    problems: list[CatalogProblem] = []
     entry = catalog_module._parse_file(path, raw, problems)
     if entry is None or problems:
         return None
