@@ -44,6 +44,8 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
+import numpy as np
+
 from bot.core import catalog as catalog_module
 from bot.core import (
     catalog_facts,
@@ -60,15 +62,20 @@ from bot.core.catalog_folders import check_folders
 from bot.core.catalog_problem import CatalogProblem
 from bot.core.errors import CatalogError
 from bot.core.matching import EntryFeatures, Matcher
-from bot.core.sparse import Texts
+from bot.core.sparse import Ints, Texts
 from bot.core.workers import map_in_workers
 
 if TYPE_CHECKING:
     from bot.core.knowledge import KnowledgeBase
 
+try:  # appending to a shared entries file takes a lock; without one the file is written anew
+    import fcntl
+except ImportError:  # pragma: no cover - not POSIX
+    fcntl = None  # type: ignore[assignment]
+
 log = logging.getLogger(__name__)
 
-FORMAT = 4
+FORMAT = 5
 Folders = Path | str | Sequence[Path | str]
 # What the catalog files looked like: per folder, its path, its files' names and for each file its
 # size, inode, modification and change time in ns, packed in one string of bytes (see `stamp`).
@@ -366,7 +373,7 @@ class CatalogCache:
         content changed (see catalog_facts); None when the full load must decide."""
         listed = listings(files)
         saved = self._read(self.facts_path)
-        if listed is None or saved is None or saved.get("token") != data.get("token"):
+        if listed is None or saved is None or saved.get("serial") != data.get("serial"):
             return None
         rechecked = recheck(folders, listed, saved["facts"])
         if rechecked is None:
@@ -413,7 +420,7 @@ class CatalogCache:
     def _keep_parsed(self, rechecked: catalog_facts.Rechecked, ids: Sequence[str], prints: Sequence[str]) -> None:
         """The entries `recheck` parsed and their features join the parts, in the recent file while it
         stays small, so that a full load later parses and prepares none of them again."""
-        entries = {(name, rechecked.facts[folder].files[name].digest): entry
+        entries = {(name, rechecked.facts[folder].digests[rechecked.facts[folder].names.index(name)]): entry
                    for (folder, name), entry in rechecked.parsed.items()}
         features = {fingerprint: self._features[fingerprint] for fingerprint in self._unsaved
                     if fingerprint in self._in_use and fingerprint in self._features}
@@ -434,7 +441,7 @@ class CatalogCache:
         # The recent file would grow too large: the parts are written whole again, as a full load does.
         self._load_parts()
         self._entries.update(entries)
-        self._used = {(name, found.digest) for folder in rechecked.facts for name, found in folder.files.items()}
+        self._used = {key for folder in rechecked.facts for key in zip(folder.names, folder.digests, strict=True)}
         self._forget_all_but()
         self.save()
 
@@ -491,8 +498,8 @@ class CatalogCache:
     def _restore(self, data: dict[str, Any]) -> tuple[Catalog, Matcher] | None:
         """The ready catalog and its matcher from the ready file's content, or None when unusable."""
         try:
-            ids, offsets = list(data["ids"]), list(data["offsets"])
-            pages = _EntryFile.open(self.entries_path, data["token"], offsets, ids)
+            ids = list(data["ids"])
+            pages = _EntryFile.open(self.entries_path, data["token"], data["starts"], data["ends"], ids)
             catalog = Catalog.lazy(ids, data["version"], data["folder"], pages.entry)
             matcher = Matcher.restore(catalog, data["matcher"])
             self._pages = pages, matcher.fingerprints
@@ -552,33 +559,52 @@ class CatalogCache:
 
     def _save_ready(self, files: FileStamp, catalog: Catalog, matcher: Matcher,
                     facts: list[FolderFacts] | None) -> None:
-        # The entries first, under a fresh token: a ready file only ever opens the entries written with it.
-        token = os.urandom(16)
-        offsets = [len(token)]
-        pages = [token]
+        # The entries first. An entry read from the same file as before keeps its page where it is;
+        # while the pages to write are few and the file holds little else, they are appended to it
+        # (the ready files written before keep finding theirs), else the file is written anew under a
+        # fresh token: a ready file only ever opens an entries file that starts with its token.
         earlier, where = None, {}
         if self._pages is not None:
             earlier, printed = self._pages
             where = earlier.fingerprints(printed)
+        kept: list[int] = []  # per entry: its page number in the earlier file, or -1 (to write)
+        fresh: list[bytes] = []
         for number, (entry_id, fingerprint) in enumerate(zip(catalog.ids, matcher.fingerprints, strict=True)):
             found = where.get(entry_id)
             if earlier is not None and found is not None and fingerprint and found[1] == fingerprint:
-                pages.append(earlier.page(found[0]))  # the same file made the same entry: its page as it was
+                kept.append(found[0])  # the same file made the same entry: its page as it was
             else:
-                pages.append(pickle.dumps(catalog.at(number), protocol=pickle.HIGHEST_PROTOCOL))
-            offsets.append(offsets[-1] + len(pages[-1]))
-        if not self._write(self.entries_path, pages):
-            return
+                kept.append(-1)
+                fresh.append(pickle.dumps(catalog.at(number), protocol=pickle.HIGHEST_PROTOCOL))
+        spans = None
+        if earlier is not None and len(fresh) <= max(16, len(kept) // 4) and self._writable:
+            spans = earlier.append(self.entries_path, fresh, kept)
+        if spans is not None and earlier is not None:
+            token, (starts, ends) = earlier.token, spans
+        else:
+            token = os.urandom(16)
+            pages = [token]
+            fresh_pages = iter(fresh)
+            for number in kept:
+                pages.append(next(fresh_pages) if number < 0 else earlier.page(number) if earlier else b"")
+            sizes = np.fromiter(map(len, pages), dtype=np.int64, count=len(pages))
+            ends = np.cumsum(sizes)[1:]
+            starts = ends - sizes[1:]
+            if not self._write(self.entries_path, pages):
+                return
         try:
-            written = _EntryFile.open(self.entries_path, token, offsets, catalog.ids)
+            written = _EntryFile.open(self.entries_path, token, starts, ends, catalog.ids)
             self._pages = written, matcher.fingerprints
-        except OSError:
+        except (OSError, ValueError):
             self._pages = None
+            return
+        # A name for this ready file alone, which its facts carry: facts are only used with their own.
+        serial = os.urandom(16)
         if self._write(self.ready_path, {"code": self._code, "files": files, "version": catalog.version,
                                          "folder": catalog.folder, "ids": catalog.ids, "token": token,
-                                         "offsets": offsets, "matcher": matcher.state()}) and facts is not None:
-            # Last, under the ready file's token: facts without their ready file are never used.
-            self._write(self.facts_path, {"code": self._code, "token": token, "facts": facts})
+                                         "starts": starts, "ends": ends, "serial": serial,
+                                         "matcher": matcher.state()}) and facts is not None:
+            self._write(self.facts_path, {"code": self._code, "serial": serial, "facts": facts})
 
     def _write(self, path: Path | None, data: dict[str, Any] | list[bytes]) -> bool:
         """`data` pickled (a list of bytes: written as they are) to `path`, atomically."""
@@ -684,27 +710,68 @@ def _prune(directory: Path, keep: set[Path], most: int = 32) -> None:
 class _EntryFile:
     """The ready catalog's entries file, held open: an entry is read from it the first time it is shown.
 
-    The file stays readable through its open descriptor even when a later save replaces it.
+    Entry i is the bytes from starts[i] to ends[i]. The file starts with its token and only grows
+    until it is written anew (see `append`), so it stays readable through its open descriptor, and by
+    every ready file written with its token, whatever saves come later.
     """
 
-    def __init__(self, descriptor: int, offsets: list[int], ids: list[str]) -> None:
+    def __init__(self, descriptor: int, token: bytes, starts: Ints, ends: Ints, ids: list[str]) -> None:
         self._descriptor = descriptor
-        self._offsets = offsets
+        self.token = token
+        self._starts = starts
+        self._ends = ends
         self._ids = ids
 
     @classmethod
-    def open(cls, path: Path | None, token: bytes, offsets: list[int], ids: list[str]) -> _EntryFile:
+    def open(cls, path: Path | None, token: bytes, starts: Ints, ends: Ints, ids: list[str]) -> _EntryFile:
         if path is None:
             raise FileNotFoundError("no folder")
         problem = _unsafe(path)
         if problem:
             raise PermissionError(problem)
         descriptor = os.open(path, os.O_RDONLY)
-        pages = cls(descriptor, offsets, ids)  # closes the descriptor when dropped, whatever follows
-        if len(offsets) != len(ids) + 1 or os.fstat(descriptor).st_size != offsets[-1] \
-                or os.pread(descriptor, len(token), 0) != token:
+        pages = cls(descriptor, token, starts, ends, ids)  # closes the descriptor when dropped, whatever follows
+        if len(starts) != len(ids) or len(ends) != len(ids) or (len(ids) and (
+                int(ends.max()) > os.fstat(descriptor).st_size or int(starts.min()) < len(token)
+                or bool((ends < starts).any()))) or os.pread(descriptor, len(token), 0) != token:
             raise ValueError("the entries file was not written with this ready file")
         return pages
+
+    def append(self, path: Path | None, fresh: list[bytes], kept: list[int]) -> tuple[Ints, Ints] | None:
+        """Pages `fresh` added at the end of this file, still at `path`: every entry's start and end,
+        entry i's being page kept[i] of this file, or the next of `fresh` when kept[i] is -1. None when
+        the file cannot take them (replaced meanwhile, or holding too much that is no longer used)."""
+        numbers = np.asarray(kept, dtype=np.int64)
+        live = int((self._ends - self._starts)[numbers[numbers >= 0]].sum()) + sum(map(len, fresh))
+        if path is None or fcntl is None or _unsafe(path):
+            return None
+        try:
+            descriptor = os.open(path, os.O_WRONLY | os.O_APPEND | getattr(os, "O_NOFOLLOW", 0))
+        except OSError:
+            return None
+        try:
+            mine, there = os.fstat(self._descriptor), os.fstat(descriptor)
+            if (mine.st_dev, mine.st_ino) != (there.st_dev, there.st_ino):
+                return None
+            fcntl.flock(descriptor, fcntl.LOCK_EX)  # another process sharing the cache may append too
+            end = os.fstat(descriptor).st_size
+            if end > 2 * live:  # mostly pages no ready file uses any more: written anew
+                return None
+            data = memoryview(b"".join(fresh))
+            done = 0
+            while done < len(data):
+                done += os.write(descriptor, data[done:])
+        except OSError:
+            return None
+        finally:
+            os.close(descriptor)  # and the lock with it
+        fresh_sizes = np.fromiter(map(len, fresh), dtype=np.int64, count=len(fresh))
+        fresh_ends = end + np.cumsum(fresh_sizes)
+        written = numbers < 0
+        starts = self._starts[np.maximum(numbers, 0)].astype(np.int64)
+        ends = self._ends[np.maximum(numbers, 0)].astype(np.int64)
+        starts[written], ends[written] = fresh_ends - fresh_sizes, fresh_ends
+        return starts, ends
 
     def fingerprints(self, fingerprints: Iterable[str]) -> dict[str, tuple[int, str]]:
         """Entry id -> its page number and the fingerprint it was prepared from (as the matcher has it)."""
@@ -713,7 +780,8 @@ class _EntryFile:
 
     def page(self, number: int) -> bytes:
         """Entry `number` as stored, not unpickled."""
-        return os.pread(self._descriptor, self._offsets[number + 1] - self._offsets[number], self._offsets[number])
+        start = int(self._starts[number])
+        return os.pread(self._descriptor, int(self._ends[number]) - start, start)
 
     def entry(self, number: int) -> Entry:
         try:

@@ -12,40 +12,36 @@ vouch for, a problem included, is None, and the caller runs the full check, whic
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
+
+import numpy as np
 
 from bot.core import catalog as catalog_module
 from bot.core.catalog import Entry, catalog_version
 from bot.core.catalog_folders import folder_label, folders_version_part
 from bot.core.catalog_problem import CatalogProblem
 
-# size, inode, modification time (ns), change time (ns): as `catalog_cache.stamp` records them.
-Stat = tuple[int, int, int, int]
 # A folder as the file system lists it: its resolved path, its catalog files' names and, four numbers
-# per file in the same order, their stats.
+# per file in the same order, their stats: size, inode, modification and change time (ns), as
+# `catalog_cache.stamp` records them.
 Listing = tuple[str, list[str], list[int]]
 # Beyond this many files to parse, the full check (which parses in worker processes) is the better deal.
 MOST_PARSED = 32
 
 
-class FileFacts(NamedTuple):
-    """One catalog file as the last check that passed found it: a plain tuple, cheap to load in bulk."""
-
-    size: int
-    inode: int
-    modified_ns: int
-    changed_ns: int
-    digest: str  # SHA-256 of the bytes, hex
-    entry_id: str
-    related: tuple[str, ...]
-
-
 class FolderFacts(NamedTuple):
+    """The files of one folder as the last check that passed found them, column by column, in the
+    order the folder listed them: a few lists of plain values, quick to save and load at any size."""
+
     root: str  # resolved, as in the listing
-    files: dict[str, FileFacts]
+    names: list[str]
+    numbers: list[int]  # four per file: its stat (see Stat)
+    digests: list[str]  # SHA-256 of each file's bytes, hex
+    ids: list[str]  # each file's entry id
+    related: list[tuple[str, ...]]  # each file's entry's related ids
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,15 +84,16 @@ def facts_of(listings: Sequence[Listing], digests: Mapping[Path, str], folders: 
         read = {path.name: digest for path, digest in digests.items() if path.parent == folder}
         if len(read) != len(names):
             return None
-        files: dict[str, FileFacts] = {}
-        for position, name in enumerate(names):
+        found = FolderFacts(root, list(names), list(numbers), [], [], [])
+        for name in names:
             digest = read.get(name)
             entry = None if digest is None else entries.get((name, digest))
             if digest is None or entry is None:
                 return None
-            size, inode, modified, changed = numbers[4 * position: 4 * position + 4]
-            files[name] = FileFacts(size, inode, modified, changed, digest, entry.id, entry.related)
-        kept.append(FolderFacts(root, files))
+            found.digests.append(digest)
+            found.ids.append(entry.id)
+            found.related.append(entry.related)
+        kept.append(found)
     return kept
 
 
@@ -110,61 +107,92 @@ def recheck(folders: Sequence[Path], listings: Sequence[Listing], previous: Sequ
     facts: list[FolderFacts] = []
     parsed: dict[tuple[int, str], Entry] = {}
     versions: list[str] = []
-    for number, (folder, (root, names, numbers), before) in enumerate(zip(folders, listings, previous, strict=True)):
+    for number, (folder, listing, before) in enumerate(zip(folders, listings, previous, strict=True)):
+        root, names, numbers = listing
         if root != before.root or not names:
             return None
-        files: dict[str, FileFacts] = {}
-        for position, name in enumerate(names):
-            stat: Stat = (numbers[4 * position], numbers[4 * position + 1], numbers[4 * position + 2],
-                          numbers[4 * position + 3])
-            known = before.files.get(name)
-            if known is not None and known[:4] == stat:
-                files[name] = known
+        now = FolderFacts(root, names, numbers, [], [], [])
+        where: dict[str, int] | None = None  # the earlier files by name, made when one is looked up
+        for position, known in _compared(listing, before):
+            if known >= 0:
+                now.digests.append(before.digests[known])
+                now.ids.append(before.ids[known])
+                now.related.append(before.related[known])
                 continue
-            read = _read(folder / name, stat, known)
+            # The stat changed: the file is read; a file of the same name and bytes is the same entry.
+            name = names[position]
+            if where is None:
+                where = {earlier: place for place, earlier in enumerate(before.names)}
+            was = where.get(name, -1)
+            read = _read(folder / name, before.digests[was] if was >= 0 else None)
             if read is None:
                 return None
-            files[name], entry = read
-            if entry is not None:
-                parsed[number, name] = entry
-                if len(parsed) > MOST_PARSED:
-                    return None
-        ids = [facts_of_file.entry_id for facts_of_file in files.values()]
-        if len(set(ids)) != len(ids):  # a duplicate id: the full check says which and where
+            digest, entry = read
+            now.digests.append(digest)
+            if entry is None:
+                now.ids.append(before.ids[was])
+                now.related.append(before.related[was])
+                continue
+            now.ids.append(entry.id)
+            now.related.append(entry.related)
+            parsed[number, name] = entry
+            if len(parsed) > MOST_PARSED:
+                return None
+        if len(set(now.ids)) != len(now.ids):  # a duplicate id: the full check says which and where
             return None
-        facts.append(FolderFacts(root, files))
-        versions.append(catalog_version((name, files[name].digest) for name in sorted(files)))
+        facts.append(now)
+        versions.append(catalog_version(sorted(zip(names, now.digests, strict=True))))
     # Later folders replace earlier ones' entries by id, as in check_folders.
-    served: dict[str, Served] = {}
-    for number, folder_facts in enumerate(facts):
-        for name, facts_of_file in folder_facts.files.items():
-            served[facts_of_file.entry_id] = Served(facts_of_file.entry_id, number, name, facts_of_file.digest)
-    for one in served.values():
-        for related in facts[one.folder].files[one.name].related:
-            if related not in served or related == one.entry_id:
+    served: dict[str, tuple[int, int]] = {}
+    for number, now in enumerate(facts):
+        served.update((entry_id, (number, position)) for position, entry_id in enumerate(now.ids))
+    for entry_id, (number, position) in served.items():
+        for related in facts[number].related[position]:
+            if related not in served or related == entry_id:
                 return None
     if len(folders) == 1:
         version = versions[0]
     else:
-        digest = hashlib.sha256()
+        combined = hashlib.sha256()
         for label, folder_version in zip(labels, versions, strict=True):
-            digest.update(folders_version_part(label, folder_version))
-        version = digest.hexdigest()[:12]
-    return Rechecked(version, labels, [served[entry_id] for entry_id in sorted(served)], parsed, facts)
+            combined.update(folders_version_part(label, folder_version))
+        version = combined.hexdigest()[:12]
+    return Rechecked(version, labels, [Served(entry_id, number, facts[number].names[position],
+                                              facts[number].digests[position])
+                                       for entry_id, (number, position) in sorted(served.items())], parsed, facts)
 
 
-def _read(path: Path, stat: Stat, known: FileFacts | None) -> tuple[FileFacts, Entry | None] | None:
-    """A file whose stat changed: its facts now, and its entry when its bytes are new (None: a problem)."""
+def _compared(listing: Listing, before: FolderFacts) -> Iterator[tuple[int, int]]:
+    """Each file of `listing` by position, and its position in `before` when its stat is the same
+    there (else -1). A folder listed in the same order as before is compared in one array operation."""
+    _, names, numbers = listing
+    if names == before.names:
+        same = (np.asarray(numbers, dtype=np.int64) == np.asarray(before.numbers, dtype=np.int64))
+        unchanged = same.reshape(-1, 4).all(axis=1).tolist()
+        return ((position, position if kept else -1) for position, kept in enumerate(unchanged))
+    where = {name: position for position, name in enumerate(before.names)}
+
+    def one_by_one() -> Iterator[tuple[int, int]]:
+        for position, name in enumerate(names):
+            known = where.get(name, -1)
+            if known >= 0 and numbers[4 * position: 4 * position + 4] != before.numbers[4 * known: 4 * known + 4]:
+                known = -1
+            yield position, known
+
+    return one_by_one()
+
+
+def _read(path: Path, known: str | None) -> tuple[str, Entry | None] | None:
+    """A file whose stat changed: its digest, and its entry when its bytes are not those of digest
+    `known` (None: a problem)."""
     problems: list[CatalogProblem] = []
     raw = catalog_module._read_bytes(path, problems)  # as a full check reads it
     if raw is None:
         return None
     digest = hashlib.sha256(raw).hexdigest()
-    size, inode, modified, changed = stat
-    if known is not None and known.digest == digest:  # touched, or copied back: the same entry
-        return known._replace(size=size, inode=inode, modified_ns=modified, changed_ns=changed), None
+    if digest == known:  # touched, or copied back: the same entry
+        return digest, None
     entry = catalog_module._parse_file(path, raw, problems)
     if entry is None or problems:
         return None
-    return FileFacts(size, inode, modified, changed, digest, entry.id, entry.related), entry
-
+    return digest, entry

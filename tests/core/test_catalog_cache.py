@@ -283,17 +283,30 @@ def test_a_damaged_entries_file_means_a_full_build_not_a_crash(
     assert matcher.match(matcher.catalog.get(PICKED[2]).signature).best is not None  # type: ignore[union-attr]
 
 
-def test_an_entry_stays_readable_after_a_later_save_replaces_the_file(tmp_path: Path, folder: Path) -> None:
+def test_an_entry_stays_readable_after_later_saves_append_to_or_replace_the_file(tmp_path: Path, folder: Path) -> None:
     ready_start(tmp_path / "cache", folder)
     serving = ready_start(tmp_path / "cache", folder).catalog
     (entries,) = (tmp_path / "cache").glob("*.entries.pickle")
-    before = entries.stat().st_ino
+    before = entries.stat()
     text = (folder / f"{PICKED[0]}.yaml").read_text(encoding="utf-8")
-    (folder / "zz-team-entry.yaml").write_text(text.replace(f"id: {PICKED[0]}", "id: zz-team-entry"),
-                                               encoding="utf-8")
+
+    def add(entry_id: str) -> None:
+        (folder / f"{entry_id}.yaml").write_text(text.replace(f"id: {PICKED[0]}", f"id: {entry_id}"),
+                                                 encoding="utf-8")
+
+    add("zz-team-entry")
     assert ready_start(tmp_path / "cache", folder).catalog.get("zz-team-entry") is not None
-    assert entries.stat().st_ino != before  # a new ready catalog and entries were saved
+    # One new page: added at the end of the same file, where the pages of the earlier ready file stay.
+    assert entries.stat().st_ino == before.st_ino and entries.stat().st_size > before.st_size
     assert serving.get(PICKED[1]) is not None and serving.get(PICKED[1]).id == PICKED[1]  # type: ignore[union-attr]
+    later = ready_start(tmp_path / "cache", folder).catalog
+    for number in range(40):  # many new pages: the file is written anew
+        add(f"zz-team-entry-{number}")
+    assert ready_start(tmp_path / "cache", folder).catalog.get("zz-team-entry-39") is not None
+    assert entries.stat().st_ino != before.st_ino
+    for catalog in (serving, later):
+        assert catalog.get(PICKED[2]) is not None and catalog.get(PICKED[2]).id == PICKED[2]  # type: ignore[union-attr]
+    assert later.get("zz-team-entry") is not None
 
 
 def test_entries_prepared_in_worker_processes_match_as_prepared_here(
