@@ -382,23 +382,23 @@ class CatalogCache:
         if last is None:
             return None
         last_catalog, base = last
-        ids = [served.entry_id for served in rechecked.served]
-        prints = [f"{source_file(rechecked.labels, served.folder, served.name)}\0{served.digest}"
-                  for served in rechecked.served]
+        ids = [entry_id for entry_id, _, _, _ in rechecked.served]
+        prints = [f"{source_file(rechecked.labels, folder, name)}\0{digest}"
+                  for _, folder, name, digest in rechecked.served]
         was = {entry_id: number for number, entry_id in enumerate(last_catalog.ids)}
         before = base.fingerprints
         origin = [-1] * len(ids)  # entry number -> the same entry's number in the last catalog, or -1
         fresh: dict[int, Entry] = {}
-        for number, (served, fingerprint) in enumerate(zip(rechecked.served, prints, strict=True)):
-            old = was.get(served.entry_id)
+        for number, ((entry_id, folder, name, _), fingerprint) in enumerate(zip(rechecked.served, prints, strict=True)):
+            old = was.get(entry_id)
             if old is not None and before[old] == fingerprint:
                 origin[number] = old
                 continue
-            entry = rechecked.parsed.get((served.folder, served.name))
+            entry = rechecked.parsed.get((folder, name))
             if entry is None:  # served from a file not parsed now (an overlay's entry removed): rare
                 return None
             if len(folders) > 1:
-                entry = replace(entry, source_file=source_file(rechecked.labels, served.folder, served.name))
+                entry = replace(entry, source_file=source_file(rechecked.labels, folder, name))
             fresh[number] = entry
 
         def read(number: int) -> Entry:

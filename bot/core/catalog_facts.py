@@ -12,7 +12,7 @@ vouch for, a problem included, is None, and the caller runs the full check, whic
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
@@ -44,14 +44,9 @@ class FolderFacts(NamedTuple):
     related: list[tuple[str, ...]]  # each file's entry's related ids
 
 
-@dataclass(frozen=True, slots=True)
-class Served:
-    """One entry of the catalog: the folder (by position) and file it is served from, and that file's digest."""
-
-    entry_id: str
-    folder: int
-    name: str
-    digest: str
+# One entry of the catalog: its id, the folder (by position) and file it is served from, and that
+# file's digest. A plain tuple: there are as many as entries, made on every update.
+Served = tuple[str, int, str, str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,14 +106,13 @@ def recheck(folders: Sequence[Path], listings: Sequence[Listing], previous: Sequ
         root, names, numbers = listing
         if root != before.root or not names:
             return None
-        now = FolderFacts(root, names, numbers, [], [], [])
+        # Each file's facts as they were, where its stat is the same; the others' are found below.
+        known = _unchanged(listing, before)
+        now = FolderFacts(root, names, numbers, [before.digests[k] if k >= 0 else "" for k in known],
+                          [before.ids[k] if k >= 0 else "" for k in known],
+                          [before.related[k] if k >= 0 else () for k in known])
         where: dict[str, int] | None = None  # the earlier files by name, made when one is looked up
-        for position, known in _compared(listing, before):
-            if known >= 0:
-                now.digests.append(before.digests[known])
-                now.ids.append(before.ids[known])
-                now.related.append(before.related[known])
-                continue
+        for position in [position for position, k in enumerate(known) if k < 0]:
             # The stat changed: the file is read; a file of the same name and bytes is the same entry.
             name = names[position]
             if where is None:
@@ -127,14 +121,11 @@ def recheck(folders: Sequence[Path], listings: Sequence[Listing], previous: Sequ
             read = _read(folder / name, before.digests[was] if was >= 0 else None)
             if read is None:
                 return None
-            digest, entry = read
-            now.digests.append(digest)
+            now.digests[position], entry = read
             if entry is None:
-                now.ids.append(before.ids[was])
-                now.related.append(before.related[was])
+                now.ids[position], now.related[position] = before.ids[was], before.related[was]
                 continue
-            now.ids.append(entry.id)
-            now.related.append(entry.related)
+            now.ids[position], now.related[position] = entry.id, entry.related
             parsed[number, name] = entry
             if len(parsed) > MOST_PARSED:
                 return None
@@ -157,29 +148,27 @@ def recheck(folders: Sequence[Path], listings: Sequence[Listing], previous: Sequ
         for label, folder_version in zip(labels, versions, strict=True):
             combined.update(folders_version_part(label, folder_version))
         version = combined.hexdigest()[:12]
-    return Rechecked(version, labels, [Served(entry_id, number, facts[number].names[position],
-                                              facts[number].digests[position])
+    return Rechecked(version, labels, [(entry_id, number, facts[number].names[position], facts[number].digests[position])
                                        for entry_id, (number, position) in sorted(served.items())], parsed, facts)
 
 
-def _compared(listing: Listing, before: FolderFacts) -> Iterator[tuple[int, int]]:
-    """Each file of `listing` by position, and its position in `before` when its stat is the same
-    there (else -1). A folder listed in the same order as before is compared in one array operation."""
+def _unchanged(listing: Listing, before: FolderFacts) -> list[int]:
+    """For each file of `listing`, its position in `before` when its stat is the same there, else -1.
+    A folder listed in the same order as before is compared in one array operation."""
     _, names, numbers = listing
     if names == before.names:
-        same = (np.asarray(numbers, dtype=np.int64) == np.asarray(before.numbers, dtype=np.int64))
-        unchanged = same.reshape(-1, 4).all(axis=1).tolist()
-        return ((position, position if kept else -1) for position, kept in enumerate(unchanged))
+        same = np.asarray(numbers, dtype=np.int64) == np.asarray(before.numbers, dtype=np.int64)
+        kept = same.reshape(-1, 4).all(axis=1)
+        positions: list[int] = np.where(kept, np.arange(len(names)), -1).tolist()
+        return positions
     where = {name: position for position, name in enumerate(before.names)}
-
-    def one_by_one() -> Iterator[tuple[int, int]]:
-        for position, name in enumerate(names):
-            known = where.get(name, -1)
-            if known >= 0 and numbers[4 * position: 4 * position + 4] != before.numbers[4 * known: 4 * known + 4]:
-                known = -1
-            yield position, known
-
-    return one_by_one()
+    found: list[int] = []
+    for position, name in enumerate(names):
+        known = where.get(name, -1)
+        if known >= 0 and numbers[4 * position: 4 * position + 4] != before.numbers[4 * known: 4 * known + 4]:
+            known = -1
+        found.append(known)
+    return found
 
 
 def _read(path: Path, known: str | None) -> tuple[str, Entry | None] | None:
