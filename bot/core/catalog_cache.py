@@ -1,21 +1,26 @@
 """The validated, prepared catalog kept on disk, so a restart or reload pays only for what changed.
 
-Three or four files per catalog (its folders, in order):
+Four or five files per catalog (its folders, in order):
 
 * the ready catalog: the catalog's ids and version and its prepared matcher (lists of text and flat
   arrays, no object per entry), as they were when every catalog file had the names, sizes, inodes and
   modification and change times recorded with it. A restart that finds exactly those files loads
-  this one file and is ready: nothing is read, parsed, validated or indexed again. Any difference at
-  all (a file added, removed, touched, replaced) and it is not used.
-* the ready catalog's entries, the pages an answer shows, one after the other; the ready file says
-  where each starts, and an entry is read when first shown, so a start does not pay for all of them.
+  this one file and is ready: nothing is read, parsed, validated or indexed again.
+* the ready catalog's facts: per catalog file, its stat, the SHA-256 of its bytes, its entry's id and
+  related ids (see `catalog_facts`). When some files differ from the ready catalog's, only those
+  whose stat changed are read, only those whose bytes are new are parsed, and the cross-file checks
+  run over the facts, without unpickling any other entry; the ready matcher is then updated: the
+  entries read from the same files as before keep their part of it, and only the others are prepared
+  and put in (see `Matcher.updated`). Anything that check cannot vouch for (a problem, a folder added,
+  many files to parse) goes to the full load below, which decides and lists every problem.
+* the ready catalog's entries, the pages an answer shows; the ready file says where each starts and
+  ends, and an entry is read when first shown, so a start does not pay for all of them. An update
+  appends the changed entries' pages, so the file is written anew only when much of it changed.
 * the parts: every parsed entry under (file name, SHA-256 of its bytes), and the matcher's features
   under the fingerprint of the file each entry came from (its folder's name for it and its SHA-256),
   left pickled until a full build needs them; the parts added since, while few, in a recent file
-  beside them. When the ready catalog does not fit, the files are read and only those whose content
-  is new are parsed; cross-file checks (duplicate ids, related ids) are redone over the whole catalog,
-  and the ready matcher is updated: the entries read from the same files as before keep their part
-  of it, and only the others are prepared and put in (see `Matcher.updated`).
+  beside them. The full load (no ready catalog, or one its facts cannot update) reads every file,
+  parses only those whose content is new, and redoes the cross-file checks over the whole catalog.
 
 Each is a pickle whose arrays are stored after it, unpickled straight from the file mapped into
 memory (so a large matcher's arrays cost nothing until a paste reads them; the page cache keeps them
