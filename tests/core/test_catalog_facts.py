@@ -181,3 +181,20 @@ def test_recheck_declines_what_it_cannot_vouch_for(tmp_path: Path, folder: Path)
     (folder / f"{EDITED}.yaml").unlink()
     assert rechecked() is None  # others name it as related
     assert recheck([folder, tmp_path], listings(stamp([folder, tmp_path])) or [], facts) is None  # another folder
+
+
+def test_facts_saved_with_another_ready_catalog_are_not_used(
+    tmp_path: Path, folder: Path, work: dict[str, int]
+) -> None:
+    cache_dir = tmp_path / "cache"
+    assert _open_and_compare(cache_dir, [folder])
+    (facts_file,) = cache_dir.glob("*.facts.pickle")
+    earlier = facts_file.read_bytes()
+    edited = folder / f"{EDITED}.yaml"
+    _edit(edited, "\ntitle: ", "\ntitle: Edited ")
+    assert _open_and_compare(cache_dir, [folder], work)
+    assert work["full"] == 0
+    facts_file.write_bytes(earlier)  # the facts of the ready catalog before the edit
+    _edit(edited, "\ntitle: ", "\ntitle: Again ")
+    assert _open_and_compare(cache_dir, [folder], work)
+    assert work["full"] == 1  # the full load decided
