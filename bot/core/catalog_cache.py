@@ -762,6 +762,8 @@ class _EntryFile:
             end = os.fstat(descriptor).st_size
             if end > 2 * live:  # mostly pages no ready file uses any more: written anew
                 return None
+            if len(self._ends) and end < int(self._ends.max()):  # cut short by someone: not to be trusted
+                return None
             data = memoryview(b"".join(fresh))
             done = 0
             while done < len(data):

@@ -38,7 +38,7 @@ class FolderFacts(NamedTuple):
 
     root: str  # resolved, as in the listing
     names: list[str]
-    numbers: list[int]  # four per file: its stat (see Stat)
+    numbers: list[int]  # four per file: size, inode, modification and change time (ns)
     digests: list[str]  # SHA-256 of each file's bytes, hex
     ids: list[str]  # each file's entry id
     related: list[tuple[str, ...]]  # each file's entry's related ids
