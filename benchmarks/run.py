@@ -38,6 +38,7 @@ if str(ROOT) not in sys.path:
 
 from rapidfuzz import fuzz, process  # noqa: E402
 
+from benchmarks.catalog_restart import edit_in_place  # noqa: E402
 from bot.core.catalog import Catalog, default_catalog_dir  # noqa: E402
 from bot.core.catalog_cache import CatalogCache  # noqa: E402
 from bot.core.evaluation import evaluate, read_jsonl  # noqa: E402
@@ -321,21 +322,19 @@ def stat_floor(folder: Path, runs: int = 7) -> float:
 
 
 def one_file_changed(folder: Path, cache_dir: Path) -> float:
-    """What a reload or restart costs after one catalog file changed: every file is read and compared,
-    only the changed one is parsed and validated, and the ready matcher is updated (the changed entry's
-    rows replaced, every weight derived again). Timed on a copy of the folder, so the catalog itself
-    stays as built.
+    """What a reload or restart costs after one catalog file was edited in place: every file is looked
+    at, only the one whose stat changed is read, parsed and checked against the facts kept of the
+    others, and the ready matcher is updated (the changed entry's rows replaced, every weight derived
+    again). Timed on a copy of the folder (so the catalog itself stays as built), opened once before
+    the edit so that the cache knows the copy's files as it knows a catalog's own after a start.
     """
     with tempfile.TemporaryDirectory(prefix="supportbot-bench-changed-") as scratch:
         copy = Path(scratch) / folder.name
         shutil.copytree(folder, copy)
-        edited = copy / "claude-code-529-overloaded.yaml"
-        if not edited.exists():
-            edited = sorted(copy.glob("*.yaml"))[0]
-        text = edited.read_text(encoding="utf-8")
-        edited.write_text(text.replace("title: ", "title: Edited ", 1), encoding="utf-8")
+        CatalogCache(cache_dir, str(folder)).open(copy)  # this catalog's cache, the copy's files
+        edited = edit_in_place(copy, "Edited ")
         started = time.perf_counter()
-        catalog, _ = CatalogCache(cache_dir, str(folder)).open(copy)  # this catalog's cache, the copy's files
+        catalog, _ = CatalogCache(cache_dir, str(folder)).open(copy)
         seconds = time.perf_counter() - started
         entry = catalog.get(edited.stem)
         if entry is None or not entry.title.startswith("Edited "):
@@ -543,9 +542,12 @@ def render(info: dict[str, str], catalogs: list[dict[str, Any]], readings: dict[
         "entries' pages are read one by one when an answer shows them. \"Catalog\" columns are the part of it",
         "spent loading the catalog, measured inside the process; \"stat alone\" is its floor, listing the folder",
         "and one `os.stat` per catalog file and nothing else, which a warm start must do before it trusts the",
-        "ready file. One file changed: the same, in-process, after one file of a copy of the catalog was edited",
-        "(every file read and compared, that one parsed and validated, the ready matcher updated: the changed",
-        "entry's rows replaced and every word's weight derived again over the whole catalog as array operations).",
+        "ready file. One file changed: the same, in-process, after one file of a copy of the catalog, opened",
+        "once so that the cache knows the copy's files, was edited in place (every file looked at, only the one",
+        "whose stat changed read, parsed and checked against the facts kept of the others, the ready matcher",
+        "updated: the changed entry's rows replaced and every word's weight derived again over the whole",
+        "catalog as array operations, and the ready matcher written again, the changed page appended, for the",
+        "next start).",
         "Memory is the growth of the resident set while a warm start loads (the mapped arrays count only once",
         "pastes read them).",
         "",
@@ -671,11 +673,11 @@ def target_rows(catalogs: list[dict[str, Any]], slack: dict[str, Any] | None) ->
              "a first start reads, validates (a timed trial of every regular expression) and prepares every "
              "entry, so it grows with the catalog; every later start is warm"),
             ("a restart after one catalog file changed", "one_changed_s",
-             "the edited file alone is parsed and its entry prepared, but every file is still read and hashed "
-             "(the catalog's version is a digest of all of them), the parsed entries of the others are loaded "
-             "from the cache for the cross-file checks, and every word's weight moves with the catalog, so "
-             "the matcher's weights and what they decide are derived again over the whole catalog (array "
-             "operations, no entry prepared again)")):
+             "only the edited file is read, parsed and checked (against the facts kept of the others) and "
+             "only its page is appended to the entries file, but every word's weight moves with the catalog, "
+             "so the matcher's weights and what they decide are derived again over the whole catalog (array "
+             "operations, no entry prepared again), and the ready matcher's arrays (160 MB at 10,000 "
+             "entries) are written again whole for the next start")):
         times = largest[key] / shipped[key]
         rows.append(_row(f"{label} at {n} entries ≤ {STARTUP_TARGET:.0f}× the shipped catalog's",
                          f"{ms(largest[key])} = {times:.1f}×", f"shipped {ms(shipped[key])}",

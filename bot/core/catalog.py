@@ -221,13 +221,18 @@ EntryMemo = MutableMapping[tuple[str, str], Entry]
 
 
 def check_catalog(
-    folder: Path | str, *, check_related: bool = True, memo: EntryMemo | None = None
+    folder: Path | str, *, check_related: bool = True, memo: EntryMemo | None = None,
+    digests: dict[Path, str] | None = None,
 ) -> CheckResult:
     """Read and validate every `*.yaml` file in `folder`; never raises for content problems.
 
     `check_related=False` leaves the related-id check to the caller (overlay folders check it over
     all folders together, see `bot.core.catalog_folders`). With `memo`, a file whose exact content
     was validated before is not parsed again (and files that parse cleanly are added to it).
+    `digests`, when given, receives the SHA-256 of every file read, by path.
+
+    The version digests each file's name and the SHA-256 of its bytes (see `catalog_version`), so
+    that it can be derived again from the files' digests alone, without reading the files.
     """
     root = Path(folder)
     problems: list[CatalogProblem] = []
@@ -238,7 +243,7 @@ def check_catalog(
     files = [root / name for name in sorted(os.listdir(root)) if name.endswith((".yaml", ".yml"))]
     if not files:
         problems.append(CatalogProblem(str(root), "-", "no *.yaml entry files found"))
-    digest = hashlib.sha256()
+    named_digests: list[tuple[str, str]] = []
     entries: list[Entry] = []
     seen: dict[str, str] = {}
     # Read every file first, so that those whose content is new can be parsed together (see _parse_all);
@@ -249,8 +254,10 @@ def check_catalog(
         raw_bytes = _read_bytes(path, file_problems)
         key = None
         if raw_bytes is not None:
-            digest.update(path.name.encode() + b"\0" + raw_bytes + b"\0")
             key = (path.name, hashlib.sha256(raw_bytes).hexdigest())
+            named_digests.append(key)
+            if digests is not None:
+                digests[path] = key[1]
         read.append((path, raw_bytes, file_problems, key))
     new = [(path, raw) for path, raw, _, key in read
            if raw is not None and (memo is None or key is None or key not in memo)]
@@ -278,7 +285,15 @@ def check_catalog(
         entries.append(entry)
     if check_related:
         problems.extend(related_problems(entries, set(seen)))
-    return CheckResult(tuple(entries), tuple(problems), digest.hexdigest()[:12])
+    return CheckResult(tuple(entries), tuple(problems), catalog_version(named_digests))
+
+
+def catalog_version(named_digests: Iterable[tuple[str, str]]) -> str:
+    """A folder's version from its files' names and SHA-256 digests (hex), in file-name order."""
+    digest = hashlib.sha256()
+    for name, file_digest in named_digests:
+        digest.update(f"{name}\0{file_digest}\0".encode("utf-8", "surrogateescape"))
+    return digest.hexdigest()[:12]
 
 
 def related_problems(entries: Iterable[Entry], ids: set[str]) -> list[CatalogProblem]:

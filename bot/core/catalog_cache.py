@@ -1,21 +1,26 @@
 """The validated, prepared catalog kept on disk, so a restart or reload pays only for what changed.
 
-Three or four files per catalog (its folders, in order):
+Four or five files per catalog (its folders, in order):
 
 * the ready catalog: the catalog's ids and version and its prepared matcher (lists of text and flat
   arrays, no object per entry), as they were when every catalog file had the names, sizes, inodes and
   modification and change times recorded with it. A restart that finds exactly those files loads
-  this one file and is ready: nothing is read, parsed, validated or indexed again. Any difference at
-  all (a file added, removed, touched, replaced) and it is not used.
-* the ready catalog's entries, the pages an answer shows, one after the other; the ready file says
-  where each starts, and an entry is read when first shown, so a start does not pay for all of them.
+  this one file and is ready: nothing is read, parsed, validated or indexed again.
+* the ready catalog's facts: per catalog file, its stat, the SHA-256 of its bytes, its entry's id and
+  related ids (see `catalog_facts`). When some files differ from the ready catalog's, only those
+  whose stat changed are read, only those whose bytes are new are parsed, and the cross-file checks
+  run over the facts, without unpickling any other entry; the ready matcher is then updated: the
+  entries read from the same files as before keep their part of it, and only the others are prepared
+  and put in (see `Matcher.updated`). Anything that check cannot vouch for (a problem, a folder added,
+  many files to parse) goes to the full load below, which decides and lists every problem.
+* the ready catalog's entries, the pages an answer shows; the ready file says where each starts and
+  ends, and an entry is read when first shown, so a start does not pay for all of them. An update
+  appends the changed entries' pages, so the file is written anew only when much of it changed.
 * the parts: every parsed entry under (file name, SHA-256 of its bytes), and the matcher's features
   under the fingerprint of the file each entry came from (its folder's name for it and its SHA-256),
   left pickled until a full build needs them; the parts added since, while few, in a recent file
-  beside them. When the ready catalog does not fit, the files are read and only those whose content
-  is new are parsed; cross-file checks (duplicate ids, related ids) are redone over the whole catalog,
-  and the ready matcher is updated: the entries read from the same files as before keep their part
-  of it, and only the others are prepared and put in (see `Matcher.updated`).
+  beside them. The full load (no ready catalog, or one its facts cannot update) reads every file,
+  parses only those whose content is new, and redoes the cross-file checks over the whole catalog.
 
 Each is a pickle whose arrays are stored after it, unpickled straight from the file mapped into
 memory (so a large matcher's arrays cost nothing until a paste reads them; the page cache keeps them
@@ -39,26 +44,43 @@ import stat
 import struct
 import tempfile
 from collections.abc import Iterable, Iterator, MutableMapping, Sequence
+from dataclasses import replace
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
+import numpy as np
+
 from bot.core import catalog as catalog_module
-from bot.core import catalog_folders, catalog_safety, matching, normalize, regex_prefilter, sparse
+from bot.core import (
+    catalog_facts,
+    catalog_folders,
+    catalog_safety,
+    matching,
+    normalize,
+    regex_prefilter,
+    sparse,
+)
 from bot.core.catalog import Catalog, CheckResult, Entry
+from bot.core.catalog_facts import FolderFacts, Listing, facts_of, recheck, source_file
 from bot.core.catalog_folders import check_folders
 from bot.core.catalog_problem import CatalogProblem
 from bot.core.errors import CatalogError
 from bot.core.matching import EntryFeatures, Matcher
-from bot.core.sparse import Texts
+from bot.core.sparse import Ints, Texts
 from bot.core.workers import map_in_workers
 
 if TYPE_CHECKING:
     from bot.core.knowledge import KnowledgeBase
 
+try:  # appending to a shared entries file takes a lock; without one the file is written anew
+    import fcntl
+except ImportError:  # pragma: no cover - not POSIX
+    fcntl = None  # type: ignore[assignment]
+
 log = logging.getLogger(__name__)
 
-FORMAT = 4
+FORMAT = 5
 Folders = Path | str | Sequence[Path | str]
 # What the catalog files looked like: per folder, its path, its files' names and for each file its
 # size, inode, modification and change time in ns, packed in one string of bytes (see `stamp`).
@@ -68,7 +90,8 @@ FileStamp = bytes
 def _code_version() -> str:
     """Entries and features are only valid for the code that made them: its source is part of the key."""
     digest = hashlib.sha256(f"{FORMAT}:{matching.FEATURES_VERSION}".encode())
-    for module in (catalog_module, catalog_folders, catalog_safety, matching, normalize, regex_prefilter, sparse):
+    for module in (catalog_module, catalog_facts, catalog_folders, catalog_safety, matching, normalize,
+                   regex_prefilter, sparse):
         digest.update(Path(module.__file__ or "").read_bytes())
     # The tool names are data the matcher's features are made with.
     digest.update(resources.files("bot.core").joinpath("tool_names.yaml").read_bytes())
@@ -123,6 +146,27 @@ def stamp(folders: Folders) -> FileStamp:
             packed = b"R" + repr(numbers).encode()
         parts.append(struct.pack("<QQ", len(text), len(packed)) + text + packed)
     return b"".join(parts)
+
+
+def listings(files: FileStamp) -> list[Listing] | None:
+    """What `stamp` packed, per folder: its resolved path, its files' names and their four numbers each;
+    None when it was written out in full (a number past 64 bits)."""
+    found: list[Listing] = []
+    position = 0
+    while position < len(files):
+        text_size, packed_size = struct.unpack_from("<QQ", files, position)
+        position += 16
+        root, *names = files[position: position + text_size].decode("utf-8", "surrogateescape").split("\0")
+        position += text_size
+        packed = files[position: position + packed_size]
+        position += packed_size
+        if packed[:1] != b"A":
+            return None
+        numbers = array.array("q", packed[1:]).tolist()
+        if len(numbers) != 4 * len(names):
+            return None
+        found.append((root, names, numbers))
+    return found
 
 
 _STAMPED = operator.attrgetter("st_size", "st_ino", "st_mtime_ns", "st_ctime_ns")
@@ -195,6 +239,8 @@ class CatalogCache:
         # The parts added since the parts file was written, while they are few: a small file beside it,
         # so that one changed entry does not write every entry's parts again.
         self.recent_path = None if directory is None else directory / f"{slug}.recent.pickle"
+        # What the checks need of each file of the ready catalog (see catalog_facts), written with it.
+        self.facts_path = None if directory is None else directory / f"{slug}.facts.pickle"
         self._entries: dict[tuple[str, str], Entry] = {}
         self._used: set[tuple[str, str]] = set()
         # Matcher features by the fingerprint of what the entry was read from (see `check`): those
@@ -210,6 +256,7 @@ class CatalogCache:
         self._saved: frozenset[tuple[str, str]] | None = None  # the keys in the parts file
         self._recent_saved: frozenset[tuple[str, str]] = frozenset()  # and in the recent file
         self._stamps: dict[str, FileStamp] = {}  # catalog version -> the files it was read from
+        self._facts: dict[str, list[FolderFacts]] = {}  # catalog version -> its files' facts
         # Catalog version -> entry id -> what the entry was read from (its file, by name and content):
         # an entry whose fingerprint a matcher already has is the same entry, prepared already.
         self._fingerprints: dict[str, dict[str, str]] = {}
@@ -249,6 +296,10 @@ class CatalogCache:
                 log.info("catalog ready from cache: %d entries, version %s", len(ready[0]), ready[0].version)
                 return ready
             data = None  # unusable: already said so
+        if data is not None:
+            updated = self._reopen(_folders(folders), files, data)
+            if updated is not None:
+                return updated
         catalog = self.load(folders)
         # The last ready catalog, whatever files it was made from: the entries it shares with this one
         # are prepared in it already.
@@ -259,10 +310,16 @@ class CatalogCache:
         """`check_folders`, parsing only the files whose content is not known yet."""
         files = stamp(folders)  # before reading: a file changed meanwhile then fails the next comparison
         memo = _Recording(self.entries)
-        result = check_folders(_folders(folders), memo=memo)
+        digests: dict[Path, str] = {}
+        paths = _folders(folders)
+        result = check_folders(paths, memo=memo, digests=digests)
         self._used = memo.used
         if result.ok:
             self._stamps[result.version] = files
+            listed = listings(files)
+            facts = None if listed is None else facts_of(listed, digests, paths, memo.known)
+            if facts is not None:
+                self._facts[result.version] = facts
             self._fingerprints[result.version] = {
                 entry.id: f"{entry.source_file}\0{memo.digests.get(entry.id, '')}" for entry in result.entries}
         return result
@@ -312,8 +369,86 @@ class CatalogCache:
         self.save()
         files = self._stamps.pop(catalog.version, None)
         if files is not None:
-            self._save_ready(files, catalog, matcher)
+            self._save_ready(files, catalog, matcher, self._facts.pop(catalog.version, None))
         return matcher
+
+    def _reopen(self, folders: tuple[Path, ...], files: FileStamp, data: dict[str, Any]) -> tuple[Catalog, Matcher] | None:
+        """The catalog as it is now and its matcher, from the ready catalog `data` and the facts saved
+        with it, reading only the files whose stat changed and preparing only the entries whose file's
+        content changed (see catalog_facts); None when the full load must decide."""
+        listed = listings(files)
+        saved = self._read(self.facts_path)
+        if listed is None or saved is None or saved.get("serial") != data.get("serial"):
+            return None
+        rechecked = recheck(folders, listed, saved["facts"])
+        if rechecked is None:
+            return None
+        last = self._restore(data)
+        if last is None:
+            return None
+        last_catalog, base = last
+        ids = [entry_id for entry_id, _, _, _ in rechecked.served]
+        prints = [f"{source_file(rechecked.labels, folder, name)}\0{digest}"
+                  for _, folder, name, digest in rechecked.served]
+        was = {entry_id: number for number, entry_id in enumerate(last_catalog.ids)}
+        before = base.fingerprints
+        origin = [-1] * len(ids)  # entry number -> the same entry's number in the last catalog, or -1
+        fresh: dict[int, Entry] = {}
+        for number, ((entry_id, folder, name, _), fingerprint) in enumerate(zip(rechecked.served, prints, strict=True)):
+            old = was.get(entry_id)
+            if old is not None and before[old] == fingerprint:
+                origin[number] = old
+                continue
+            entry = rechecked.parsed.get((folder, name))
+            if entry is None:  # served from a file not parsed now (an overlay's entry removed): rare
+                return None
+            if len(folders) > 1:
+                entry = replace(entry, source_file=source_file(rechecked.labels, folder, name))
+            fresh[number] = entry
+
+        def read(number: int) -> Entry:
+            return last_catalog.at(origin[number])
+
+        catalog = Catalog(ids, rechecked.version, ":".join(map(str, folders)), dict(fresh), read)
+        unchanged = {entry_id for entry_id, old in zip(ids, origin, strict=True) if old >= 0}
+        features = self._prepare(catalog, sorted(fresh), prints, self._features)
+        matcher = base.updated(catalog, unchanged, features, prints)
+        if matcher is None:
+            return None
+        self._in_use = set(prints)
+        self._keep_parsed(rechecked, ids, prints)
+        self._save_ready(files, catalog, matcher, rechecked.facts)
+        log.info("catalog updated from cache: %d entries, %d changed, version %s", len(catalog), len(fresh),
+                 catalog.version)
+        return catalog, matcher
+
+    def _keep_parsed(self, rechecked: catalog_facts.Rechecked, ids: Sequence[str], prints: Sequence[str]) -> None:
+        """The entries `recheck` parsed and their features join the parts, in the recent file while it
+        stays small, so that a full load later parses and prepares none of them again."""
+        entries = {(name, rechecked.facts[folder].digests[rechecked.facts[folder].names.index(name)]): entry
+                   for (folder, name), entry in rechecked.parsed.items()}
+        features = {fingerprint: self._features[fingerprint] for fingerprint in self._unsaved
+                    if fingerprint in self._in_use and fingerprint in self._features}
+        if not entries and not features:
+            return
+        recent = self._read(self.recent_path) if not self._parts_loaded else None
+        kept_entries: dict[tuple[str, str], Entry] = {}
+        kept_features: dict[str, EntryFeatures] = {}
+        if recent is not None and isinstance(recent.get("entries"), dict) and isinstance(recent.get("features"), dict):
+            kept_entries, kept_features = recent["entries"], recent["features"]
+        kept_entries.update(entries)
+        kept_features = {fingerprint: found for fingerprint, found in kept_features.items()
+                         if fingerprint in self._in_use} | features
+        if not self._parts_loaded and len(kept_entries) <= max(64, len(ids) // 8):
+            if self._write(self.recent_path, {"code": self._code, "entries": kept_entries, "features": kept_features}):
+                self._unsaved.clear()
+            return
+        # The recent file would grow too large: the parts are written whole again, as a full load does.
+        self._load_parts()
+        self._entries.update(entries)
+        self._used = {key for folder in rechecked.facts for key in zip(folder.names, folder.digests, strict=True)}
+        self._forget_all_but()
+        self.save()
 
     def _prepare(self, catalog: Catalog, numbers: Iterable[int], prints: Sequence[str],
                  known: dict[str, EntryFeatures]) -> dict[Entry, EntryFeatures]:
@@ -368,8 +503,8 @@ class CatalogCache:
     def _restore(self, data: dict[str, Any]) -> tuple[Catalog, Matcher] | None:
         """The ready catalog and its matcher from the ready file's content, or None when unusable."""
         try:
-            ids, offsets = list(data["ids"]), list(data["offsets"])
-            pages = _EntryFile.open(self.entries_path, data["token"], offsets, ids)
+            ids = list(data["ids"])
+            pages = _EntryFile.open(self.entries_path, data["token"], data["starts"], data["ends"], ids)
             catalog = Catalog.lazy(ids, data["version"], data["folder"], pages.entry)
             matcher = Matcher.restore(catalog, data["matcher"])
             self._pages = pages, matcher.fingerprints
@@ -427,32 +562,54 @@ class CatalogCache:
             self._recent_saved, self._recent_prints = frozenset(), set()
             self._unsaved.clear()
 
-    def _save_ready(self, files: FileStamp, catalog: Catalog, matcher: Matcher) -> None:
-        # The entries first, under a fresh token: a ready file only ever opens the entries written with it.
-        token = os.urandom(16)
-        offsets = [len(token)]
-        pages = [token]
+    def _save_ready(self, files: FileStamp, catalog: Catalog, matcher: Matcher,
+                    facts: list[FolderFacts] | None) -> None:
+        # The entries first. An entry read from the same file as before keeps its page where it is;
+        # while the pages to write are few and the file holds little else, they are appended to it
+        # (the ready files written before keep finding theirs), else the file is written anew under a
+        # fresh token: a ready file only ever opens an entries file that starts with its token.
         earlier, where = None, {}
         if self._pages is not None:
             earlier, printed = self._pages
             where = earlier.fingerprints(printed)
+        kept: list[int] = []  # per entry: its page number in the earlier file, or -1 (to write)
+        fresh: list[bytes] = []
         for number, (entry_id, fingerprint) in enumerate(zip(catalog.ids, matcher.fingerprints, strict=True)):
             found = where.get(entry_id)
             if earlier is not None and found is not None and fingerprint and found[1] == fingerprint:
-                pages.append(earlier.page(found[0]))  # the same file made the same entry: its page as it was
+                kept.append(found[0])  # the same file made the same entry: its page as it was
             else:
-                pages.append(pickle.dumps(catalog.at(number), protocol=pickle.HIGHEST_PROTOCOL))
-            offsets.append(offsets[-1] + len(pages[-1]))
-        if not self._write(self.entries_path, pages):
-            return
+                kept.append(-1)
+                fresh.append(pickle.dumps(catalog.at(number), protocol=pickle.HIGHEST_PROTOCOL))
+        spans = None
+        if earlier is not None and len(fresh) <= max(16, len(kept) // 4) and self._writable:
+            spans = earlier.append(self.entries_path, fresh, kept)
+        if spans is not None and earlier is not None:
+            token, (starts, ends) = earlier.token, spans
+        else:
+            token = os.urandom(16)
+            pages = [token]
+            fresh_pages = iter(fresh)
+            for number in kept:
+                pages.append(next(fresh_pages) if number < 0 else earlier.page(number) if earlier else b"")
+            sizes = np.fromiter(map(len, pages), dtype=np.int64, count=len(pages))
+            ends = np.cumsum(sizes)[1:]
+            starts = ends - sizes[1:]
+            if not self._write(self.entries_path, pages):
+                return
         try:
-            written = _EntryFile.open(self.entries_path, token, offsets, catalog.ids)
+            written = _EntryFile.open(self.entries_path, token, starts, ends, catalog.ids)
             self._pages = written, matcher.fingerprints
-        except OSError:
+        except (OSError, ValueError):
             self._pages = None
-        self._write(self.ready_path, {"code": self._code, "files": files, "version": catalog.version,
-                                      "folder": catalog.folder, "ids": catalog.ids, "token": token,
-                                      "offsets": offsets, "matcher": matcher.state()})
+            return
+        # A name for this ready file alone, which its facts carry: facts are only used with their own.
+        serial = os.urandom(16)
+        if self._write(self.ready_path, {"code": self._code, "files": files, "version": catalog.version,
+                                         "folder": catalog.folder, "ids": catalog.ids, "token": token,
+                                         "starts": starts, "ends": ends, "serial": serial,
+                                         "matcher": matcher.state()}) and facts is not None:
+            self._write(self.facts_path, {"code": self._code, "serial": serial, "facts": facts})
 
     def _write(self, path: Path | None, data: dict[str, Any] | list[bytes]) -> bool:
         """`data` pickled (a list of bytes: written as they are) to `path`, atomically."""
@@ -472,7 +629,8 @@ class CatalogCache:
             except BaseException:
                 Path(temporary).unlink(missing_ok=True)
                 raise
-            _prune(self.directory, keep={p for p in (self.path, self.ready_path, self.entries_path, self.recent_path)
+            _prune(self.directory, keep={p for p in (self.path, self.ready_path, self.entries_path, self.recent_path,
+                                                          self.facts_path)
                                          if p is not None})
             return True
         except OSError as exc:
@@ -557,27 +715,70 @@ def _prune(directory: Path, keep: set[Path], most: int = 32) -> None:
 class _EntryFile:
     """The ready catalog's entries file, held open: an entry is read from it the first time it is shown.
 
-    The file stays readable through its open descriptor even when a later save replaces it.
+    Entry i is the bytes from starts[i] to ends[i]. The file starts with its token and only grows
+    until it is written anew (see `append`), so it stays readable through its open descriptor, and by
+    every ready file written with its token, whatever saves come later.
     """
 
-    def __init__(self, descriptor: int, offsets: list[int], ids: list[str]) -> None:
+    def __init__(self, descriptor: int, token: bytes, starts: Ints, ends: Ints, ids: list[str]) -> None:
         self._descriptor = descriptor
-        self._offsets = offsets
+        self.token = token
+        self._starts = starts
+        self._ends = ends
         self._ids = ids
 
     @classmethod
-    def open(cls, path: Path | None, token: bytes, offsets: list[int], ids: list[str]) -> _EntryFile:
+    def open(cls, path: Path | None, token: bytes, starts: Ints, ends: Ints, ids: list[str]) -> _EntryFile:
         if path is None:
             raise FileNotFoundError("no folder")
         problem = _unsafe(path)
         if problem:
             raise PermissionError(problem)
         descriptor = os.open(path, os.O_RDONLY)
-        pages = cls(descriptor, offsets, ids)  # closes the descriptor when dropped, whatever follows
-        if len(offsets) != len(ids) + 1 or os.fstat(descriptor).st_size != offsets[-1] \
-                or os.pread(descriptor, len(token), 0) != token:
+        pages = cls(descriptor, token, starts, ends, ids)  # closes the descriptor when dropped, whatever follows
+        if len(starts) != len(ids) or len(ends) != len(ids) or (len(ids) and (
+                int(ends.max()) > os.fstat(descriptor).st_size or int(starts.min()) < len(token)
+                or bool((ends < starts).any()))) or os.pread(descriptor, len(token), 0) != token:
             raise ValueError("the entries file was not written with this ready file")
         return pages
+
+    def append(self, path: Path | None, fresh: list[bytes], kept: list[int]) -> tuple[Ints, Ints] | None:
+        """Pages `fresh` added at the end of this file, still at `path`: every entry's start and end,
+        entry i's being page kept[i] of this file, or the next of `fresh` when kept[i] is -1. None when
+        the file cannot take them (replaced meanwhile, or holding too much that is no longer used)."""
+        numbers = np.asarray(kept, dtype=np.int64)
+        live = int((self._ends - self._starts)[numbers[numbers >= 0]].sum()) + sum(map(len, fresh))
+        if path is None or fcntl is None or _unsafe(path):
+            return None
+        try:
+            descriptor = os.open(path, os.O_WRONLY | os.O_APPEND | getattr(os, "O_NOFOLLOW", 0))
+        except OSError:
+            return None
+        try:
+            mine, there = os.fstat(self._descriptor), os.fstat(descriptor)
+            if (mine.st_dev, mine.st_ino) != (there.st_dev, there.st_ino):
+                return None
+            fcntl.flock(descriptor, fcntl.LOCK_EX)  # another process sharing the cache may append too
+            end = os.fstat(descriptor).st_size
+            if end > 2 * live:  # mostly pages no ready file uses any more: written anew
+                return None
+            if len(self._ends) and end < int(self._ends.max()):  # cut short by someone: not to be trusted
+                return None
+            data = memoryview(b"".join(fresh))
+            done = 0
+            while done < len(data):
+                done += os.write(descriptor, data[done:])
+        except OSError:
+            return None
+        finally:
+            os.close(descriptor)  # and the lock with it
+        fresh_sizes = np.fromiter(map(len, fresh), dtype=np.int64, count=len(fresh))
+        fresh_ends = end + np.cumsum(fresh_sizes)
+        written = numbers < 0
+        starts = self._starts[np.maximum(numbers, 0)].astype(np.int64)
+        ends = self._ends[np.maximum(numbers, 0)].astype(np.int64)
+        starts[written], ends[written] = fresh_ends - fresh_sizes, fresh_ends
+        return starts, ends
 
     def fingerprints(self, fingerprints: Iterable[str]) -> dict[str, tuple[int, str]]:
         """Entry id -> its page number and the fingerprint it was prepared from (as the matcher has it)."""
@@ -586,7 +787,8 @@ class _EntryFile:
 
     def page(self, number: int) -> bytes:
         """Entry `number` as stored, not unpickled."""
-        return os.pread(self._descriptor, self._offsets[number + 1] - self._offsets[number], self._offsets[number])
+        start = int(self._starts[number])
+        return os.pread(self._descriptor, int(self._ends[number]) - start, start)
 
     def entry(self, number: int) -> Entry:
         try:

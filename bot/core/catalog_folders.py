@@ -61,22 +61,23 @@ def folder_label(folder: Path, builtin: Path | None = None) -> str:
     return str(folder)
 
 
-def check_folders(folders: Sequence[Path | str], memo: EntryMemo | None = None) -> CheckResult:
+def check_folders(folders: Sequence[Path | str], memo: EntryMemo | None = None,
+                  digests: dict[Path, str] | None = None) -> CheckResult:
     """Validate `folders` as one catalog (later folders replace entries by id); never raises.
 
     With `memo`, a file whose exact content was validated before is not parsed again (see
-    `check_catalog`), in whichever folder it is.
+    `check_catalog`), in whichever folder it is; `digests` receives every file read's SHA-256.
     """
     paths = [Path(f) for f in folders]
     if len(paths) == 1:
-        return check_catalog(paths[0], memo=memo)
+        return check_catalog(paths[0], memo=memo, digests=digests)
     problems: list[CatalogProblem] = []
     by_id: dict[str, Entry] = {}
     digest = hashlib.sha256()
     for folder in paths:
         label = folder_label(folder)
-        result = check_catalog(folder, check_related=False, memo=memo)
-        digest.update(f"{label}\0{result.version}\0".encode())
+        result = check_catalog(folder, check_related=False, memo=memo, digests=digests)
+        digest.update(folders_version_part(label, result.version))
         problems.extend(replace(p, file=f"{label}/{p.file}" if p.file != str(folder) else label)
                         for p in result.problems)
         for entry in result.entries:
@@ -84,6 +85,11 @@ def check_folders(folders: Sequence[Path | str], memo: EntryMemo | None = None) 
     entries = sorted(by_id.values(), key=lambda e: e.id)
     problems.extend(related_problems(entries, set(by_id)))
     return CheckResult(tuple(entries), tuple(problems), digest.hexdigest()[:12])
+
+
+def folders_version_part(label: str, version: str) -> bytes:
+    """What one folder adds to the version of several folders served as one."""
+    return f"{label}\0{version}\0".encode()
 
 
 def load_folders(folders: Sequence[Path | str]) -> Catalog:

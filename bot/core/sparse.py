@@ -46,6 +46,29 @@ def _spans(starts: Ints, rows: Ints) -> tuple[Ints | list[slice], Ints]:
     return positions, joined
 
 
+_DIGIT_BITS = 16
+
+
+def stable_order(keys: Ints, bound: int) -> Ints:
+    """`np.argsort(keys, kind="stable")` for keys in [0, bound), by 16-bit digits, last digit first.
+
+    NumPy sorts 16-bit integers stably by radix but wider ones by merging: for a million keys in no
+    particular order (word numbers, entry by entry) two radix passes take a fifth of the time. A
+    stable order is unique, so the result is the same permutation whichever way it is found.
+    """
+    if bound <= 1 << _DIGIT_BITS or len(keys) < 1 << 12:
+        order: Ints = np.argsort(keys, kind="stable")
+        return order
+    keys = np.asarray(keys, dtype=np.int64)
+    order = np.argsort((keys & 0xFFFF).astype(np.uint16), kind="stable")
+    shift = _DIGIT_BITS
+    while bound - 1 >> shift:
+        digit = ((keys[order] >> shift) & 0xFFFF).astype(np.uint16)
+        order = order[np.argsort(digit, kind="stable")]
+        shift += _DIGIT_BITS
+    return order.astype(np.int64)
+
+
 def _picked(values: npt.NDArray[_Cell], where: Ints | list[slice]) -> npt.NDArray[_Cell]:
     """`values` at the positions or slices `_spans` gave."""
     if isinstance(where, list):
@@ -97,7 +120,7 @@ class SparseRows:
     @classmethod
     def grouped(cls, keys: Ints, columns: Ints, values: Floats, rows: int) -> SparseRows:
         """Cells filed under row `keys[k]`, each row's in the order given (`transposed`, from arrays)."""
-        order = np.argsort(keys, kind="stable")
+        order = stable_order(keys, rows)
         starts = np.zeros(rows + 1, dtype=np.int64)
         np.cumsum(np.bincount(keys, minlength=rows), out=starts[1:])
         return cls(starts, columns[order].astype(np.int64), values[order].astype(np.float64))

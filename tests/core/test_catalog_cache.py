@@ -132,7 +132,7 @@ def test_a_corrupt_cache_file_is_rebuilt(
 ) -> None:
     ready_start(tmp_path / "cache", folder)
     written = sorted((tmp_path / "cache").glob("*.pickle"))
-    assert len(written) == 3  # the parts, the ready catalog and its entries
+    assert len(written) == 4  # the parts, the ready catalog, its entries and its files' facts
     for path in written:
         path.write_bytes(b"not a pickle at all")
     counted.update(parse=0, features=0)
@@ -186,8 +186,16 @@ def test_a_touched_file_is_read_again_but_not_parsed(
     reads.clear()
     counted.update(parse=0, features=0)
     ready_start(tmp_path / "cache", folder)
-    assert len(reads) == len(SHIPPED)  # the ready catalog no longer fits: every file is compared
-    assert counted == {"parse": 0, "features": 0}  # but none has new content
+    assert reads == [touched.name]  # the ready catalog no longer fits: the file whose stat changed is compared
+    assert counted == {"parse": 0, "features": 0}  # but its content is not new
+    # Without the facts of the ready catalog's files, every file is read and compared.
+    for facts in (tmp_path / "cache").glob("*.facts.pickle"):
+        facts.unlink()
+    touched.write_bytes(touched.read_bytes())
+    reads.clear()
+    ready_start(tmp_path / "cache", folder)
+    assert len(reads) == len(SHIPPED)
+    assert counted == {"parse": 0, "features": 0}
 
 
 def test_a_ready_catalog_never_hides_an_edit(tmp_path: Path, folder: Path) -> None:
@@ -275,17 +283,30 @@ def test_a_damaged_entries_file_means_a_full_build_not_a_crash(
     assert matcher.match(matcher.catalog.get(PICKED[2]).signature).best is not None  # type: ignore[union-attr]
 
 
-def test_an_entry_stays_readable_after_a_later_save_replaces_the_file(tmp_path: Path, folder: Path) -> None:
+def test_an_entry_stays_readable_after_later_saves_append_to_or_replace_the_file(tmp_path: Path, folder: Path) -> None:
     ready_start(tmp_path / "cache", folder)
     serving = ready_start(tmp_path / "cache", folder).catalog
     (entries,) = (tmp_path / "cache").glob("*.entries.pickle")
-    before = entries.stat().st_ino
+    before = entries.stat()
     text = (folder / f"{PICKED[0]}.yaml").read_text(encoding="utf-8")
-    (folder / "zz-team-entry.yaml").write_text(text.replace(f"id: {PICKED[0]}", "id: zz-team-entry"),
-                                               encoding="utf-8")
+
+    def add(entry_id: str) -> None:
+        (folder / f"{entry_id}.yaml").write_text(text.replace(f"id: {PICKED[0]}", f"id: {entry_id}"),
+                                                 encoding="utf-8")
+
+    add("zz-team-entry")
     assert ready_start(tmp_path / "cache", folder).catalog.get("zz-team-entry") is not None
-    assert entries.stat().st_ino != before  # a new ready catalog and entries were saved
+    # One new page: added at the end of the same file, where the pages of the earlier ready file stay.
+    assert entries.stat().st_ino == before.st_ino and entries.stat().st_size > before.st_size
     assert serving.get(PICKED[1]) is not None and serving.get(PICKED[1]).id == PICKED[1]  # type: ignore[union-attr]
+    later = ready_start(tmp_path / "cache", folder).catalog
+    for number in range(40):  # many new pages: the file is written anew
+        add(f"zz-team-entry-{number}")
+    assert ready_start(tmp_path / "cache", folder).catalog.get("zz-team-entry-39") is not None
+    assert entries.stat().st_ino != before.st_ino
+    for catalog in (serving, later):
+        assert catalog.get(PICKED[2]) is not None and catalog.get(PICKED[2]).id == PICKED[2]  # type: ignore[union-attr]
+    assert later.get("zz-team-entry") is not None
 
 
 def test_entries_prepared_in_worker_processes_match_as_prepared_here(

@@ -75,3 +75,12 @@ def test_rows_and_texts_taken_in_runs_or_any_order_are_those_rows(order: str) ->
     assert [list(zip(*(part.tolist() for part in taken.row(k)), strict=True)) for k in range(len(picks))] \
         == [rows[i] for i in picks]
     assert list(taken_texts) == [texts[i] for i in picks]
+
+
+@pytest.mark.parametrize("bound", [50, 70_000, 5_000_000_000])
+def test_the_stable_order_by_digits_is_numpys_stable_argsort(bound: int) -> None:
+    rng = np.random.default_rng(bound)
+    for size in (0, 1, 5_000, 200_000):
+        keys = rng.integers(0, bound, size, dtype=np.int64)
+        keys[: size // 3] = keys[0] if size else 0  # many ties: their order must be kept
+        assert np.array_equal(sparse.stable_order(keys, bound), np.argsort(keys, kind="stable"))
