@@ -264,7 +264,15 @@ def test_the_package_stays_platform_neutral() -> None:
 # the parser against them by reading test failures).
 
 EXTRA_DIR = Path(__file__).resolve().parents[1] / "data" / "readings-extra"
-HELD_ASIDE = ("holdout.jsonl", "holdout3.jsonl", "holdout4.jsonl", "holdout5.jsonl", "holdout6.jsonl", "holdout7.jsonl")
+HELD_ASIDE = (
+    "holdout.jsonl",
+    "holdout3.jsonl",
+    "holdout4.jsonl",
+    "holdout5.jsonl",
+    "holdout6.jsonl",
+    "holdout7.jsonl",
+    "holdout8.jsonl",
+)
 READING_KEYS = {"window", "percent", "from_percent", "limit_hit", "resets", "idle"}
 WINDOW_RE = re.compile(r"^(session|weekly|daily|monthly|unknown|weekly-[a-z]+)$")
 
@@ -307,7 +315,9 @@ def test_held_aside_set_follows_the_labelling_schema(name: str) -> None:
                 assert reading["limit_hit"], where
 
 
-@pytest.mark.parametrize("name", ["holdout4.jsonl", "holdout5.jsonl", "holdout6.jsonl", "holdout7.jsonl"])
+@pytest.mark.parametrize(
+    "name", ["holdout4.jsonl", "holdout5.jsonl", "holdout6.jsonl", "holdout7.jsonl", "holdout8.jsonl"]
+)
 def test_newest_held_aside_set_shares_no_source_or_text_with_the_others(name: str) -> None:
     """A fresh set measures generalisation only while none of its threads or texts was seen before.
     Each held-aside set is checked against every set older than itself (and the eval dev set)."""
