@@ -3,9 +3,9 @@
 Usage: python benchmarks/readings_accuracy.py [PATH ...] [--repeat N] [--quiet]
 
 Without PATH it scores the dev eval set and every part of the extra real-text set: the parts that
-are studied (tests/data/readings-extra/dev.jsonl, holdout.jsonl, holdout3.jsonl, holdout4.jsonl,
-holdout5.jsonl and holdout6.jsonl), with their misses listed, and the part kept aside (holdout7.jsonl,
-named in HELD_ASIDE), scored without its misses, whichever way it is passed: it is not for reading.
+are studied (tests/data/readings-extra/dev.jsonl and holdout.jsonl to holdout7.jsonl), with their
+misses listed, and the part kept aside (holdout8.jsonl, named in HELD_ASIDE), scored without its
+misses, whichever way it is passed: it is not for reading.
 
 History of the held-aside parts. holdout.jsonl and holdout3.jsonl were kept aside, unread, to see
 whether a change generalised; on 2026-12-02 they were measured one last time and moved into
@@ -32,13 +32,20 @@ the parser as it stood before the round that studied holdout6, and 54/91 = 0.593
 lines right and wrong (that round took holdout6 from 32/71 to 47/71). A second person labelled it
 again, blind (tests/data/readings-labels/holdout7.second.jsonl; `python benchmarks/label_agreement.py
 tests/data/readings-extra/holdout7.jsonl tests/data/readings-labels/holdout7.second.jsonl`): on the
-part as it is now the two labellings agree exactly on 77/83 lines, and the parser of commit 2d30634
-was right on 47 of those 77, so its misses are its own, not disagreement about labels. It was then
+part as it is now the two labellings agree exactly on 76/82 lines, and the parser of commit 2d30634
+was right on 47 of those 76, so its misses are its own, not disagreement about labels. It was then
 studied.
-Later on 2026-12-02 the lines quoted from trial-bypass and account-sharing projects were removed
-from every part (dev.jsonl 7, holdout4 1, holdout5 1, holdout6 1, holdout7 8 lines); the figures
-above were measured before. On what is left, the parser of commit 2d30634 (the last one neither
-holdout6 nor holdout7 had taught) scores holdout6 31/70 = 0.443 and holdout7 49/83 = 0.590.
+Later on 2026-12-02 the lines quoted from trial-bypass, account-sharing and subscription-relay
+projects were removed from every part (dev.jsonl 10, holdout3 1, holdout4 1, holdout5 1, holdout6 2,
+holdout7 9, holdout8 9 lines; tests/core/test_readings_data.py keeps them out); the figures above
+were measured before. On what is left, the parser of commit 2d30634 (the last one neither holdout6
+nor holdout7 had taught) scores holdout6 30/69 = 0.435 and holdout7 49/82 = 0.598.
+holdout8.jsonl (71 texts after that removal, 19 not in English, 11 negatives) was gathered on
+2026-12-02 from threads none of the older sets cite and is kept aside now. Its unseen figures:
+37/71 = 0.521 on the parser of commit 2d30634 and 37/71 = 0.521 after the rounds that studied
+holdout6 and holdout7 (which took them to 46/69 and 63/82), the same lines right and wrong. Only its
+per-field summary has been looked at: of its 34 misses, 11 are texts where the parser finds no
+reading at all, 9 are activity (idle or not) not recognised and 6 are one reading split in two.
 
 Scoring follows tests/data/eval/READINGS.md: a line is exactly right when its tool matches and its
 readings match as an unordered multiset on window, percent, from_percent, limit_hit and idle.
@@ -80,9 +87,10 @@ DEFAULT_PATHS = [
     ROOT / "tests" / "data" / "readings-extra" / "holdout5.jsonl",
     ROOT / "tests" / "data" / "readings-extra" / "holdout6.jsonl",
     ROOT / "tests" / "data" / "readings-extra" / "holdout7.jsonl",
+    ROOT / "tests" / "data" / "readings-extra" / "holdout8.jsonl",
 ]
 # Parts kept aside: scored, never listed line by line, whichever way they are passed.
-HELD_ASIDE = frozenset({"holdout7.jsonl"})
+HELD_ASIDE = frozenset({"holdout8.jsonl"})
 # The previous parser's speed as a share of the same-process baseline, measured on 2026-12-01 over
 # the dev set with this file's _rate (three runs: 0.0044, 0.0045, 0.0059; the median is kept). In the
 # same runs the new parser's share was 0.0046, 0.0050, 0.0036. "No slower than 2x" means a share

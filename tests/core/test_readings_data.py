@@ -353,7 +353,8 @@ def test_newest_held_aside_set_shares_no_source_or_text_with_the_others(name: st
 LIMIT_EVASION_PROJECTS = re.compile(
     r"github\.com/(?:kingparks/cursor-vip|yeongpin/cursor-free-vip|chengazhen/cursor-auto-free|"
     r"agentcodee/cursor-free-everyday|Wei-Shaw/claude-relay-service|justlovemaki/AIClient2API|"
-    r"su-kaka/gcli2api|ZyphrZero/kiro\.rs)/",
+    r"su-kaka/gcli2api|ZyphrZero/kiro\.rs|yuaotian/go-cursor-help|autumnsentiment/Trae2api-cn|"
+    r"router-for-me/CLIProxyAPI|jlcodes99/cockpit-tools)/",
     re.IGNORECASE,
 )
 
