@@ -316,3 +316,21 @@ def test_more_limit_wordings_and_what_is_no_reading(text: str, expected: list[Ro
 )
 def test_prompt_quotas_and_token_shares(text: str, expected: list[Row]) -> None:
     assert rows(text) == sorted(expected)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # the last resort: an allowance and a word of it spent, in either order, about an AI tool
+        ('Kiro support wrote: "the 65 requests for vibe, they were all used up within half an hour"', [("unknown", None, None, True, None)]),
+        ("I can't use opencode go because the monthly usage was not reset.", [("monthly", None, None, True, None)]),
+        ("Codex: la sessione è di nuovo full, che bug", [("session", None, None, True, None)]),
+        # questions, conditions, negations and texts with no AI tool stay empty
+        ("Kiro: are the requests used up when a call fails?", []),
+        ("Kiro: if the requests are used up, does it stop?", []),
+        ("The printer toner is all used up, I can't use it until Monday.", []),
+        ("Cursor works fine, the requests are not used up.", []),
+    ],
+)
+def test_last_resort_reads_an_allowance_spent_in_any_order(text: str, expected: list[Row]) -> None:
+    assert rows(text) == sorted(expected)

@@ -2117,6 +2117,38 @@ def _detect_version(text: str) -> str | None:
 # Entry points
 
 
+# The last resort, for a text about an AI tool where nothing else was read: an allowance and a word of
+# it being spent, in one sentence, in either order and a few words apart ("for the original 65 requests
+# for vibe, they were all used up", "ho di nuovo la sessione full", "can't use opencode go because
+# monthly usage was not reset"). Never in a question, a condition, a request or after a negation.
+_LOOSE_NOUN_RE = re.compile(
+    LX.alt("limit", "hit.all_nouns", "used_noun", "window.session", "window.weekly", "window.daily", "window.monthly"),
+    re.IGNORECASE,
+)
+_LOOSE_SPENT_RE = re.compile(LX.alt("loose_spent"), re.IGNORECASE)
+_LOOSE_BLOCKERS_RE = re.compile(LX.alt("conditional", "request", "expectation", "hypothetical"), re.IGNORECASE)
+_LOOSE_REACH = 60
+
+
+def _loose_hit(text: str, layout: _Layout, keywords: list[_Keyword]) -> list[_Statement]:
+    starts = [k.start for k in keywords]
+    for spent in _bounded(_LOOSE_SPENT_RE.finditer(text), 50):
+        s_start, s_end = layout.sentence_span(spent.start())
+        sentence = text[s_start:s_end]
+        if "?" in sentence or "？" in sentence or _LOOSE_BLOCKERS_RE.search(sentence):
+            continue
+        if _NEGATED_RE.search(text, max(s_start, spent.start() - 25), spent.start()):
+            continue
+        lo, hi = max(s_start, spent.start() - _LOOSE_REACH), min(s_end, spent.end() + _LOOSE_REACH)
+        if not _LOOSE_NOUN_RE.search(text, lo, hi):
+            continue
+        named = {k.window for k in _keywords_in(keywords, starts, s_start, s_end) if k.window != "anti"}
+        window = named.pop() if len(named) == 1 else "unknown"
+        statement = _Statement(spent.start(), spent.end(), window, layout.paragraph(spent.start()), hit=True)
+        return [statement]
+    return []
+
+
 def parse_readings(text: str, now: dt.datetime | None = None) -> ParsedReadings:
     """Parse every quota reading in `text` (see tests/data/eval/READINGS.md for the rules).
 
@@ -2163,6 +2195,8 @@ def parse_readings(text: str, now: dt.datetime | None = None) -> ParsedReadings:
             # (the reset word may close the clause: "周限额11月3日重置", "wird am 3. November zurückgesetzt")
             if _RESET_WORD_RE.search(body, st.start, st.end) and _LIMIT_WORD_RE.search(body, *layout.sentence_span(st.start))
         ]
+    if not statements and tool is not None:
+        statements = _loose_hit(body, layout, keywords)
     if not statements:
         return ParsedReadings(tool=None, plan=None, model_mode=None, version=None, readings=())
     statements = _pair_jumps(_pair_snapshots(statements, body, layout), body, layout)
