@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -43,3 +44,11 @@ async def store(tmp_path: Path) -> AsyncIterator[object]:
         yield opened
     finally:
         await opened.close()
+
+
+@pytest.fixture
+def catalog_copy(tmp_path: Path) -> Path:
+    """A copy of the shipped catalog in a folder of its own, for tests that edit catalog files."""
+    target = tmp_path / "knowledge"
+    shutil.copytree(default_catalog_dir(), target)
+    return target

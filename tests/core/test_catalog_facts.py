@@ -14,7 +14,6 @@ import yaml
 
 from bot.core import catalog as catalog_module
 from bot.core import catalog_cache
-from bot.core.catalog import default_catalog_dir
 from bot.core.catalog_cache import CatalogCache, listings, stamp
 from bot.core.catalog_facts import recheck
 from bot.core.catalog_folders import check_folders
@@ -26,10 +25,8 @@ NAMED = "claude-code-ide-not-detected"
 
 
 @pytest.fixture
-def folder(tmp_path: Path) -> Path:
-    target = tmp_path / "knowledge"
-    shutil.copytree(default_catalog_dir(), target)
-    return target
+def folder(catalog_copy: Path) -> Path:
+    return catalog_copy
 
 
 @pytest.fixture

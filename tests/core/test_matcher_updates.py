@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import random
 import re
-import shutil
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -188,10 +187,8 @@ def test_too_many_changed_patterns_for_the_side_index_mean_a_full_build(
 
 
 @pytest.fixture
-def folder(tmp_path: Path) -> Path:
-    target = tmp_path / "knowledge"
-    shutil.copytree(default_catalog_dir(), target)
-    return target
+def folder(catalog_copy: Path) -> Path:
+    return catalog_copy
 
 
 @pytest.fixture
