@@ -334,3 +334,23 @@ def test_prompt_quotas_and_token_shares(text: str, expected: list[Row]) -> None:
 )
 def test_last_resort_reads_an_allowance_spent_in_any_order(text: str, expected: list[Row]) -> None:
     assert rows(text) == sorted(expected)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Claude Code: no more messages until 5pm", [("unknown", None, None, True, None)]),
+        ("codex says I'm out of messages", [("unknown", None, None, True, None)]),
+        ("I'm already at my weekly limit with Claude", [("weekly", None, None, True, None)]),
+        ("exceeded my allotment on Cursor", [("unknown", None, None, True, None)]),
+        # being at one's limit is also a mood
+        ("I'm at my limit with this bug, Claude", []),
+        ("I'm at the limit of what I can do with this code, Claude", []),
+    ],
+)
+def test_out_of_messages_and_at_a_named_limit(text: str, expected: list[Row]) -> None:
+    assert rows(text) == sorted(expected)
+
+
+def test_waiting_a_span_is_the_reset_of_the_notice() -> None:
+    assert resets("Claude Code: You are out of prompts, please wait 2 hours") == ["2 hours"]
