@@ -116,17 +116,24 @@ def _assert_same_answers(updated: Matcher, fresh: Matcher, texts: Iterable[str])
         assert updated.match(text) == fresh.match(text), text
 
 
+def _updated_and_fresh(
+    catalog: Catalog, kind: str, features: dict[Entry, EntryFeatures]
+) -> tuple[Matcher, Matcher, list[Entry], Catalog]:
+    """A matcher of `catalog` updated with the `kind` of change, one built afresh for the changed
+    catalog, the entries the change touched, and the changed catalog."""
+    entries, unchanged = _changes(catalog)[kind]
+    changed = Catalog.of(entries, kind)
+    updated = Matcher(catalog, features=features).updated(changed, unchanged, features)
+    assert updated is not None
+    touched = [entry for entry in changed.entries if entry.id not in unchanged]
+    return updated, Matcher(changed, features=features), touched, changed
+
+
 @pytest.mark.parametrize("kind", ["edit", "add", "remove", "all three"])
 def test_one_changed_entry_answers_as_a_fresh_build_of_the_shipped_catalog(
     kind: str, shipped: Catalog, features: dict[Entry, EntryFeatures], dev_texts: list[str]
 ) -> None:
-    base = Matcher(shipped, features=features)
-    entries, unchanged = _changes(shipped)[kind]
-    changed = Catalog.of(entries, kind)
-    updated = base.updated(changed, unchanged, features)
-    assert updated is not None
-    fresh = Matcher(changed, features=features)
-    touched = [entry for entry in changed.entries if entry.id not in unchanged]
+    updated, fresh, touched, _ = _updated_and_fresh(shipped, kind, features)
     _assert_same_answers(updated, fresh, _texts(dev_texts, touched))
     if kind in ("edit", "all three"):
         hit = updated.match("zorblax quux overloaded: API Error 529 again")
@@ -137,14 +144,8 @@ def test_one_changed_entry_answers_as_a_fresh_build_of_the_shipped_catalog(
 def test_one_changed_entry_answers_as_a_fresh_build_among_hundreds_of_neighbours(
     kind: str, synthetic: Catalog, features: dict[Entry, EntryFeatures], dev_texts: list[str]
 ) -> None:
-    base = Matcher(synthetic, features=features)
-    entries, unchanged = _changes(synthetic)[kind]
-    changed = Catalog.of(entries, kind)
-    updated = base.updated(changed, unchanged, features)
-    assert updated is not None
-    fresh = Matcher(changed, features=features)
+    updated, fresh, touched, changed = _updated_and_fresh(synthetic, kind, features)
     neighbours = [entry for entry in changed.entries if "-n" in entry.id][::7]
-    touched = [entry for entry in changed.entries if entry.id not in unchanged]
     _assert_same_answers(updated, fresh, _texts(dev_texts, [*touched, *neighbours]))
 
 

@@ -1476,7 +1476,7 @@ def _told_in_order(first_rank: int | None, second_rank: int | None, first_named:
 _FALL_RE = re.compile(LX.alt("fall"), re.IGNORECASE)
 
 
-def _told_as_fall(first: _Statement, second: _Statement, text: str, start: int, end: int) -> bool:
+def _told_as_fall(first: _Statement, second: _Statement, text: str, start: int, end: int, reset_said: bool) -> bool:
     """Two figures with no used/left word, the later lower, told with a word of falling (before them
     or, verb-final, after: "von 80% auf 20% gefallen"), in a text that says nothing of a reset (after
     a reset a used share does fall: "weekly dropped 84% → 2%")."""
@@ -1487,8 +1487,8 @@ def _told_as_fall(first: _Statement, second: _Statement, text: str, start: int, 
         and second.raw is not None
         and first.from_percent is None
         and first.raw > second.raw
+        and not reset_said
         and _FALL_RE.search(text, start, end) is not None
-        and _RESET_WORD_RE.search(text) is None
     )
 
 
@@ -1560,6 +1560,7 @@ def _pair_jumps(statements: list[_Statement], text: str, layout: _Layout) -> lis
     "weekly 84% -> 2%", "was 83% ..., now 22%", "30%から100%に": from = the earlier value, percent =
     the later one, and the reset of the later figure wins since it is the current one.
     """
+    reset_said = _RESET_WORD_RE.search(text) is not None  # once per text, not once per pair
     out: list[_Statement] = []
     previous: _Statement | None = None
     previous_start = 0
@@ -1589,7 +1590,12 @@ def _pair_jumps(statements: list[_Statement], text: str, layout: _Layout) -> lis
             if previous.polarity == "left" and stmt.polarity is None and stmt.raw is not None:
                 stmt.percent = round(100 - stmt.raw, 2)  # "from 96% remaining to 0%": both are shares left
             elif _told_as_fall(
-                previous, stmt, text, layout.clause_span(previous_start)[0], layout.clause_span(stmt.start)[1]
+                previous,
+                stmt,
+                text,
+                layout.clause_span(previous_start)[0],
+                layout.clause_span(stmt.start)[1],
+                reset_said,
             ):
                 # "my 5-hour quota dropped from 100% to 0%": use only grows inside a window, so a
                 # figure that falls with no reset said is the share left
