@@ -14,7 +14,7 @@ import re
 from collections.abc import Callable, Iterable, MutableMapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, overload
 
 import yaml
 
@@ -188,9 +188,35 @@ class Catalog:
         return f"Catalog({len(self)} entries, version {self.version!r}, folder {self.folder!r})"
 
 
+class CatalogEntries(Sequence[Entry]):
+    """A catalog's entries in id order, each read only when asked for (a reload's result counts them
+    without reading every page)."""
+
+    __slots__ = ("_catalog",)
+
+    def __init__(self, catalog: Catalog) -> None:
+        self._catalog = catalog
+
+    def __len__(self) -> int:
+        return len(self._catalog)
+
+    @overload
+    def __getitem__(self, index: int) -> Entry: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[Entry]: ...
+
+    def __getitem__(self, index: int | slice) -> Entry | Sequence[Entry]:
+        if isinstance(index, slice):
+            return tuple(self._catalog.at(n) for n in range(len(self._catalog))[index])
+        if not -len(self._catalog) <= index < len(self._catalog):
+            raise IndexError(index)
+        return self._catalog.at(index % len(self._catalog))
+
+
 @dataclass(frozen=True, slots=True)
 class CheckResult:
-    entries: tuple[Entry, ...]
+    entries: Sequence[Entry]
     problems: tuple[CatalogProblem, ...]
     version: str
 

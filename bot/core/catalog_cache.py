@@ -283,10 +283,13 @@ class CatalogCache:
 
     # -- the uses ----------------------------------------------------------------------------------
 
-    def open(self, folders: Folders, files: FileStamp | None = None) -> tuple[Catalog, Matcher]:
+    def open(self, folders: Folders, files: FileStamp | None = None,
+             base: Matcher | None = None) -> tuple[Catalog, Matcher]:
         """The catalog in `folders` and its matcher, ready to serve: from the ready file when no
-        catalog file changed since it was written, else loaded and prepared (and saved for next time).
-        `files` is `stamp(folders)` when the caller has just taken it (each file is looked at once).
+        catalog file changed since it was written, else updated from it through the facts kept of
+        its files, else loaded and prepared (and saved for next time). `files` is `stamp(folders)`
+        when the caller has just taken it (each file is looked at once); `base` is the matcher in use,
+        whose unchanged entries a full load keeps when there is no ready file (a hot reload).
         Raise `CatalogError` listing every problem if any exists."""
         data = self._read(self.ready_path)  # read once: it serves as it is, or as the base of an update
         files = stamp(folders) if files is None else files
@@ -304,7 +307,7 @@ class CatalogCache:
         # The last ready catalog, whatever files it was made from: the entries it shares with this one
         # are prepared in it already.
         last = None if data is None else self._restore(data)
-        return catalog, self.matcher(catalog, base=None if last is None else last[1])
+        return catalog, self.matcher(catalog, base=base if last is None else last[1])
 
     def check(self, folders: Folders) -> CheckResult:
         """`check_folders`, parsing only the files whose content is not known yet."""

@@ -7,9 +7,10 @@ import logging
 from collections.abc import Sequence
 from pathlib import Path
 
-from bot.core.catalog import Catalog, CheckResult
+from bot.core.catalog import Catalog, CatalogEntries, CheckResult
 from bot.core.catalog_cache import CatalogCache
 from bot.core.catalog_folders import check_folders
+from bot.core.errors import CatalogError
 from bot.core.matching import Matcher
 
 log = logging.getLogger(__name__)
@@ -36,20 +37,33 @@ class KnowledgeBase:
     async def reload(self) -> CheckResult:
         """Load the folders again; swap only if they are valid. The result says what happened.
 
-        Reading the files, parsing the YAML and building the new matcher run in a worker thread, so
-        the bot keeps answering while a large catalog loads; the swap itself happens on the loop.
+        Through the cache, only the files whose stat changed are read and only the changed entries
+        prepared, as a restart does (`CatalogCache.open`). Reading the files, parsing the YAML and
+        updating the matcher run in a worker thread, so the bot keeps answering while a large catalog
+        loads; the swap itself happens on the loop.
         """
-        check = self.cache.check if self.cache is not None else check_folders
-        result = await asyncio.to_thread(check, self.folders)
-        if result.ok:
-            if result.version != self.catalog.version:
+        if self.cache is None:
+            result = await asyncio.to_thread(check_folders, self.folders)
+            if result.ok and result.version != self.catalog.version:
                 catalog = Catalog.of(result.entries, result.version, ":".join(map(str, self.folders)))
-                matcher = await asyncio.to_thread(self._prepare, catalog, self.matcher)
-                self.catalog, self.matcher = catalog, matcher
-                log.info("catalog reloaded: %d entries, version %s", len(result.entries), result.version)
+                self._swap(catalog, await asyncio.to_thread(self._prepare, catalog, self.matcher))
+        else:
+            try:
+                catalog, matcher = await asyncio.to_thread(self.cache.open, self.folders, None, self.matcher)
+            except CatalogError as exc:
+                result = CheckResult((), tuple(exc.problems), self.catalog.version)
+            else:
+                result = CheckResult(CatalogEntries(catalog), (), catalog.version)
+                if catalog.version != self.catalog.version:
+                    self._swap(catalog, matcher)
+        if result.ok:
             self.last_problems = ()
         else:
             self.last_problems = tuple(str(p) for p in result.problems)
             log.warning("catalog reload refused, keeping version %s: %d problem(s)",
                         self.catalog.version, len(result.problems))
         return result
+
+    def _swap(self, catalog: Catalog, matcher: Matcher) -> None:
+        self.catalog, self.matcher = catalog, matcher
+        log.info("catalog reloaded: %d entries, version %s", len(catalog), catalog.version)

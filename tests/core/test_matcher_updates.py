@@ -295,3 +295,32 @@ async def test_a_broken_edit_keeps_the_last_good_catalog_and_its_fix_updates_it(
     assert knowledge.catalog.get(EDITED).title.startswith("Fixed ")  # type: ignore[union-attr]
     fresh = Matcher(load_catalog(folder))
     _assert_same_answers(knowledge.matcher, fresh, _texts(dev_texts, fresh.catalog.entries[:20]))
+
+
+async def test_a_hot_reload_after_one_edit_reads_and_prepares_that_file_alone(
+    tmp_path: Path, folder: Path, counted: dict[str, int], dev_texts: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cache_dir = tmp_path / "cache"
+    _restart(cache_dir, folder)  # the first start leaves a ready catalog and its facts
+    knowledge = CatalogCache(cache_dir, str(folder)).knowledge(folder)  # a warm start
+    parts_read = 0
+    load_parts = CatalogCache._load_parts
+
+    def counted_parts(self: CatalogCache) -> None:
+        nonlocal parts_read
+        parts_read += 1
+        load_parts(self)
+
+    monkeypatch.setattr(CatalogCache, "_load_parts", counted_parts)
+    counted.update(parse=0, features=0, built=0, updated=0)
+    _edit_file(folder)
+    result = await knowledge.reload()
+    assert result.ok and len(result.entries) == len(knowledge.catalog)
+    assert counted == {"parse": 1, "features": 1, "built": 0, "updated": 1}
+    assert parts_read == 0  # every other entry's parsed form stays on disk
+    assert knowledge.catalog.get(EDITED).title.startswith("Edited ")  # type: ignore[union-attr]
+    fresh = Matcher(load_catalog(folder))
+    _assert_same_answers(knowledge.matcher, fresh, _texts(dev_texts, fresh.catalog.entries[:20]))
+    # Nothing changed since: a reload keeps the catalog in use.
+    in_use = knowledge.catalog
+    assert (await knowledge.reload()).ok and knowledge.catalog is in_use
