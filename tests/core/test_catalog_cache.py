@@ -11,7 +11,7 @@ import pytest
 from bot.core import catalog as catalog_module
 from bot.core import catalog_cache, matching, workers
 from bot.core.catalog import default_catalog_dir
-from bot.core.catalog_cache import CatalogCache
+from bot.core.catalog_cache import CatalogCache, wait_for_saves
 from bot.core.errors import CatalogError
 from bot.core.matching import Matcher
 
@@ -55,9 +55,12 @@ def start(cache_dir: Path | None, folder: Path) -> Matcher:
 
 
 def ready_start(cache_dir: Path | None, folders: Path | list[Path]) -> Matcher:
-    """What the bot does at start: the ready catalog when nothing changed, else the files."""
+    """What the bot does at start: the ready catalog when nothing changed, else the files; then it
+    stops (the saves for the next start are written by then)."""
     name = str(folders) if isinstance(folders, Path) else ":".join(map(str, folders))
-    return CatalogCache(cache_dir, name).open(folders)[1]
+    opened = CatalogCache(cache_dir, name).open(folders)[1]
+    wait_for_saves()
+    return opened
 
 
 def test_a_restart_parses_and_prepares_nothing_again(tmp_path: Path, folder: Path, counted: dict[str, int]) -> None:

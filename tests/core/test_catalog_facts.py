@@ -14,7 +14,7 @@ import yaml
 
 from bot.core import catalog as catalog_module
 from bot.core import catalog_cache
-from bot.core.catalog_cache import CatalogCache, listings, stamp
+from bot.core.catalog_cache import CatalogCache, listings, stamp, wait_for_saves
 from bot.core.catalog_facts import recheck
 from bot.core.catalog_folders import check_folders
 from bot.core.errors import CatalogError
@@ -66,6 +66,7 @@ def _open_and_compare(cache_dir: Path, folders: list[Path], work: dict[str, int]
         assert raised.value.problems == list(full.problems)
         return False
     catalog, matcher = cache.open(folders)
+    wait_for_saves()  # as a stop would: the next open finds what this one saved
     assert catalog.version == full.version
     assert catalog.entries == tuple(sorted(full.entries, key=lambda entry: entry.id))
     assert matcher.catalog is catalog

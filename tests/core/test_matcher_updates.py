@@ -21,7 +21,7 @@ import pytest
 from bot.core import catalog as catalog_module
 from bot.core import matching
 from bot.core.catalog import Catalog, Entry, default_catalog_dir, load_catalog
-from bot.core.catalog_cache import CatalogCache
+from bot.core.catalog_cache import CatalogCache, wait_for_saves
 from bot.core.evaluation import read_jsonl
 from bot.core.matching import EntryFeatures, Matcher
 
@@ -214,7 +214,10 @@ def counted(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
 
 
 def _restart(cache_dir: Path, folder: Path) -> Matcher:
-    return CatalogCache(cache_dir, str(folder)).open(folder)[1]
+    """A start that then stops: what it saved for the next start is written."""
+    opened = CatalogCache(cache_dir, str(folder)).open(folder)[1]
+    wait_for_saves()
+    return opened
 
 
 def _edit_file(folder: Path) -> None:
