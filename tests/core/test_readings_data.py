@@ -272,6 +272,7 @@ HELD_ASIDE = (
     "holdout6.jsonl",
     "holdout7.jsonl",
     "holdout8.jsonl",
+    "holdout9.jsonl",
 )
 READING_KEYS = {"window", "percent", "from_percent", "limit_hit", "resets", "idle"}
 WINDOW_RE = re.compile(r"^(session|weekly|daily|monthly|unknown|weekly-[a-z]+)$")
@@ -316,7 +317,8 @@ def test_held_aside_set_follows_the_labelling_schema(name: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "name", ["holdout4.jsonl", "holdout5.jsonl", "holdout6.jsonl", "holdout7.jsonl", "holdout8.jsonl"]
+    "name",
+    ["holdout4.jsonl", "holdout5.jsonl", "holdout6.jsonl", "holdout7.jsonl", "holdout8.jsonl", "holdout9.jsonl"],
 )
 def test_newest_held_aside_set_shares_no_source_or_text_with_the_others(name: str) -> None:
     """A fresh set measures generalisation only while none of its threads or texts was seen before.
