@@ -327,3 +327,26 @@ async def test_a_hot_reload_after_one_edit_reads_and_prepares_that_file_alone(
     # Nothing changed since: a reload keeps the catalog in use.
     in_use = knowledge.catalog
     assert (await knowledge.reload()).ok and knowledge.catalog is in_use
+
+
+def test_a_save_that_fails_after_serving_is_logged_and_the_next_start_updates_again(
+    tmp_path: Path, folder: Path, counted: dict[str, int], monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture
+) -> None:
+    cache_dir = tmp_path / "cache"
+    _restart(cache_dir, folder)
+    _edit_file(folder)
+
+    def full_disk(*args: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(CatalogCache, "_save_ready", full_disk)
+        catalog, _ = CatalogCache(cache_dir, str(folder)).open(folder)
+        assert catalog.get(EDITED).title.startswith("Edited ")  # type: ignore[union-attr]  # served at once
+        wait_for_saves()
+    assert "catalog cache not saved" in caplog.text
+    counted.update(parse=0, built=0, updated=0)
+    catalog, _ = CatalogCache(cache_dir, str(folder)).open(folder)  # the ready file is the one before the edit
+    assert catalog.get(EDITED).title.startswith("Edited ")  # type: ignore[union-attr]
+    assert counted["built"] == 0 and counted["updated"] == 1
