@@ -519,6 +519,18 @@ CASES: list[tuple[str, str, str | None, list[Row]]] = [
         [("unknown", None, None, True, "in 2h 13m", None)],
     ),
     (
+        "trae-named-inside-a-sentence",
+        "my Trae fast requests are at 100%, resets on the 23rd",
+        "Trae",
+        [("unknown", 100, None, True, "the 23rd", None)],
+    ),
+    (
+        "spanish-trae-is-a-verb-not-the-product",
+        "Trae el aviso de límite: la sesión de claude está al 90%",
+        "Claude Code",
+        [("session", 90, None, False, None, None)],
+    ),
+    (
         "idle-said-as-not-done-anything",
         "claude.ai says session 100% but I haven't done anything since yesterday",
         "Claude Code",
