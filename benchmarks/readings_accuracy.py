@@ -95,6 +95,7 @@ DEFAULT_PATHS = [
     ROOT / "tests" / "data" / "readings-extra" / "holdout6.jsonl",
     ROOT / "tests" / "data" / "readings-extra" / "holdout7.jsonl",
     ROOT / "tests" / "data" / "readings-extra" / "holdout8.jsonl",
+    ROOT / "tests" / "data" / "readings-extra" / "holdout9.jsonl",
 ]
 # Parts kept aside: scored, never listed line by line, whichever way they are passed.
 HELD_ASIDE = frozenset({"holdout8.jsonl", "holdout9.jsonl"})
