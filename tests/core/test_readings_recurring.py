@@ -1,0 +1,62 @@
+"""Wordings that recur across reports, taught as word classes in every lexicon language.
+
+Sentences written for these tests, each the shape of a kind of statement reporters make again and
+again: use denied in the passive or as work not done ("it has not been used", "I have not done any
+development"), which says nothing was running.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.core.readings import parse_readings
+
+# (window, from_percent, percent, limit_hit, idle)
+Row = tuple[str, float | None, float | None, bool, bool | None]
+
+
+def rows(text: str) -> list[Row]:
+    got = parse_readings(text).as_contract("t")["readings"]
+    return sorted(
+        (r["window"], r["from_percent"], r["percent"], r["limit_hit"], r["idle"]) for r in got
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Codex says my weekly limit is reached although it has not been used at all this week.",
+         [("weekly", None, None, True, True)]),
+        ("The weekly limit was hit even though I have not done any development today.",
+         [("weekly", None, None, True, True)]),
+        ("Claude Code hit the session limit within a minute without doing any task.",
+         [("session", None, None, True, True)]),
+        ("The Opus limit was reached though Opus hasn't been used in days.", [("unknown", None, None, True, True)]),
+        ("Claude Code: límite semanal alcanzado y no se ha usado en toda la semana.",
+         [("weekly", None, None, True, True)]),
+        ("Claude Code : limite hebdomadaire atteinte alors qu'il n'a pas été utilisé.",
+         [("weekly", None, None, True, True)]),
+        ("Claude Code: limite settimanale raggiunto, ma non è stato usato da giorni.",
+         [("weekly", None, None, True, True)]),
+        ("Claude Code: Wochenlimit erreicht, ohne eine einzige Aufgabe.", [("weekly", None, None, True, True)]),
+        ("Claude Code: limite semanal atingido e não foi usado hoje.", [("weekly", None, None, True, True)]),
+        ("Claude Codeの週間制限に達した。使われていないのに。", [("weekly", None, None, True, True)]),
+        ("Claude Code 周限额用完了，但是没有被使用。", [("weekly", None, None, True, True)]),
+        ("Claude Code 주간 한도 도달. 사용되지 않았는데.", [("weekly", None, None, True, True)]),
+    ],
+)
+def test_use_denied_in_the_passive_or_as_work_not_done_is_idle(text: str, expected: list[Row]) -> None:
+    assert rows(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # what was not done is something else than use of the tool
+        "Claude Code weekly limit reached. The CLI has not been updated.",
+        # a limiter: some use, only less of it
+        "Claude Code: weekly limit reached. I have not been using it much.",
+    ],
+)
+def test_other_things_not_done_say_nothing_of_activity(text: str) -> None:
+    assert [r[4] for r in rows(text)] == [None]
