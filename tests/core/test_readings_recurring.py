@@ -2,7 +2,10 @@
 
 Sentences written for these tests, each the shape of a kind of statement reporters make again and
 again: use denied in the passive or as work not done ("it has not been used", "I have not done any
-development"), which says nothing was running.
+development"), which says nothing was running; the tool set to work ("it spawned 12 subagents") or
+the reporter at work when the reading came ("I was debugging a test when ...", "during normal
+development"), which ties the reading to use. How fast a limit came ("hit the limit in 3 minutes")
+is not taken as use: the sets label it as saying nothing of activity.
 """
 
 from __future__ import annotations
@@ -59,4 +62,39 @@ def test_use_denied_in_the_passive_or_as_work_not_done_is_idle(text: str, expect
     ],
 )
 def test_other_things_not_done_say_nothing_of_activity(text: str) -> None:
+    assert [r[4] for r in rows(text)] == [None]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Claude Code hit the weekly limit after it spawned 12 subagents for a small refactor.",
+        "Codex launched several agents in parallel and burned through my session limit.",
+        "Claude Code hit the weekly limit during normal development.",
+        "I was debugging a flaky test when Claude Code hit the session limit.",
+        "Claude Code lanzó 20 agentes y agotó el límite de sesión.",
+        "Claude Code hat 20 Agenten gestartet und das Sitzungslimit erreicht.",
+        "Claude Codeがエージェントを20個起動して、セッション制限に達した。",
+        "Claude Code 启动了20个子代理，5小时额度用完了。",
+        "Claude Code가 에이전트를 20개 실행해서 세션 한도 도달.",
+        "Estou corrigindo erros e o Claude Code atingiu o limite da sessão.",
+        "Stavo lavorando quando Claude Code ha raggiunto il limite di sessione.",
+        "J'étais en train de coder quand Claude Code a atteint la limite de session.",
+        "Estaba programando y Claude Code alcanzó el límite de sesión.",
+    ],
+)
+def test_the_tool_set_to_work_or_the_reporter_at_work_is_active_use(text: str) -> None:
+    assert [(r[0], r[3], r[4]) for r in rows(text)] == [(rows(text)[0][0], True, False)]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I didn't launch any agents and Claude Code hit the session limit.",
+        "Claude Code hit the session limit. Try again in 20 minutes.",
+        # how fast, not what was done
+        "Claude Code reached the session limit in ~10 minutes.",
+    ],
+)
+def test_no_agents_a_reset_or_a_speed_say_nothing_of_activity(text: str) -> None:
     assert [r[4] for r in rows(text)] == [None]

@@ -1881,7 +1881,12 @@ _ACTIVE_RE = re.compile(
     + LX.alt("active.sent_to") + r")\s+)?(?:(?:only|just)\s+)?(?:" + LX.alt("active.sent_counts")
     + r"|\d+)\s+)(?:[\w-]+\s+)?(?:" + LX.alt("active.sent_nouns") + ")"
     "|(?:" + LX.alt("active.sent_verbs_past") + r")\s+(?:(?:only|just)\s+)?(?:a|an)\s+(?:[\w-]+\s+){0,2}(?:"
-    + LX.alt("active.sent_nouns") + ")",
+    + LX.alt("active.sent_nouns") + ")"
+    # "it spawned 12 subagents", "启动了20个子代理", "エージェントを20個起動": the tool set to work (a few
+    # characters between, in one clause; not "didn't launch any agents")
+    r"|(?<!n't\s)(?<!not\s)(?<!never\s)(?<!without\s)(?:" + LX.alt("active.agent_verbs")
+    + r")(?!\s+(?:any|no)\b)[^.,;:!?。，、！？\n]{0,16}?(?:" + LX.alt("active.agent_nouns") + ")"
+    "|(?:" + LX.alt("active.agent_nouns") + r")[^.,;:!?。，、！？\n]{0,12}?(?:" + LX.alt("active.agent_verbs_after") + ")",
     re.IGNORECASE,
 )
 
