@@ -5,7 +5,8 @@ again: use denied in the passive or as work not done ("it has not been used", "I
 development"), which says nothing was running; the tool set to work ("it spawned 12 subagents") or
 the reporter at work when the reading came ("I was debugging a test when ...", "during normal
 development"), which ties the reading to use. How fast a limit came ("hit the limit in 3 minutes")
-is not taken as use: the sets label it as saying nothing of activity.
+is not taken as use: the sets label it as saying nothing of activity. A window or its allowance said
+to be full ("my session is full again", "la sessione è piena", "五小时额度已满") is its limit reached.
 """
 
 from __future__ import annotations
@@ -98,3 +99,29 @@ def test_the_tool_set_to_work_or_the_reporter_at_work_is_active_use(text: str) -
 )
 def test_no_agents_a_reset_or_a_speed_say_nothing_of_activity(text: str) -> None:
     assert [r[4] for r in rows(text)] == [None]
+
+
+@pytest.mark.parametrize(
+    ("text", "window"),
+    [
+        ("Claude Code: my session is full again, I have to wait until 7pm.", "session"),
+        ("Claude Code: la sessione è piena, devo aspettare.", "session"),
+        ("Mi sesión semanal está llena y Claude no responde.", "weekly"),
+        ("Meine Sitzung ist voll, Claude Code geht nicht mehr.", "session"),
+        ("Claude Code : ma session est pleine, impossible de continuer.", "session"),
+        ("Claude Code: a sessão semanal está cheia.", "weekly"),
+        ("Claude Code 的五小时额度已满。", "session"),
+        ("Claude Codeの利用枠がいっぱいになった。", "unknown"),
+        ("Claude Code 세션 한도가 꽉 찼다.", "session"),
+    ],
+)
+def test_a_window_or_allowance_said_to_be_full_is_its_limit_reached(text: str, window: str) -> None:
+    assert [(r[0], r[3]) for r in rows(text)] == [(window, True)]
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Claude Code opens the session fullscreen."],
+)
+def test_full_before_or_inside_a_window_phrase_is_no_limit(text: str) -> None:
+    assert not any(r[3] for r in rows(text))

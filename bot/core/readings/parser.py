@@ -1015,7 +1015,12 @@ _HIT_RE = re.compile(
     "|(?:" + LX.alt("hit.window_verbs") + r")\s+(?:(?:" + LX.alt("hit.window_determiners") + r")\s+)(?:(?:whole|entire|full)\s+)?(?:"
     + LX.alt("window.session", "window.weekly", "window.daily", "window.monthly") + r")(?:\s+window)?"
     r"(?=\s*(?:[.,;:!?)]|$)|\s+(?:" + LX.alt("hit.window_followers") + r")\b)"
-    "|(?:" + LX.alt("hit.get_verbs") + r")\s+(?:(?:the|my|a|that|this)\s+)?(?:"
+    # a window said to be full, closing its clause: "my session is full again", "la sessione è piena"
+    # ("a full session of work", "weekly full reset" are something else)
+    "|(?:" + LX.alt("window.session", "window.weekly", "window.daily", "window.monthly") + r")\s+(?:(?:"
+    + LX.alt("hit.full_copula") + r")\s+)?(?:" + LX.alt("hit.full") + r")(?=\s*(?:[.,;:!?)]|$)|\s+(?:"
+    + LX.alt("clause_joiners") + r"|again|already)\b)"
+    + "|(?:" + LX.alt("hit.get_verbs") + r")\s+(?:(?:the|my|a|that|this)\s+)?(?:"
     + LX.alt("window.session", "window.weekly", "window.daily", "window.monthly") + r")\s+(?:" + _LIMIT + ")"
     # said of the whole allowance afterwards: "all the credits had been used", "all of my quota is gone"
     + r"|\ball\s+(?:of\s+)?(?:(?:my|their|the|our|his|her|your|its)\s+)?(?:[\w-]+\s+)?(?:" + LX.alt("hit.all_nouns")
