@@ -7,6 +7,8 @@ the reporter at work when the reading came ("I was debugging a test when ...", "
 development"), which ties the reading to use. How fast a limit came ("hit the limit in 3 minutes")
 is not taken as use: the sets label it as saying nothing of activity. A window or its allowance said
 to be full ("my session is full again", "la sessione è piena", "五小时额度已满") is its limit reached.
+A list whose first item is said as a share left ("5h 75% remaining, weekly 96%") is told in shares
+left throughout, unless a later item says otherwise.
 """
 
 from __future__ import annotations
@@ -125,3 +127,28 @@ def test_a_window_or_allowance_said_to_be_full_is_its_limit_reached(text: str, w
 )
 def test_full_before_or_inside_a_window_phrase_is_no_limit(text: str) -> None:
     assert not any(r[3] for r in rows(text))
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Codex: 5h limit 75% remaining, weekly limit 96%.", [("session", None, 25, False, None), ("weekly", None, 4, False, None)]),
+        ("Codex 5時間制限残りが75%、週間利用制限が96%の状態で止まった。",
+         [("session", None, 25, False, None), ("weekly", None, 4, False, None)]),
+        ("Codex usage:\n- 5h: 97% left\n- Weekly: 95%", [("session", None, 3, False, None), ("weekly", None, 5, False, None)]),
+        ("Codex: 5h 40% restante, semanal 70%.", [("session", None, 60, False, None), ("weekly", None, 30, False, None)]),
+    ],
+)
+def test_a_list_begun_as_shares_left_goes_on_in_shares_left(text: str, expected: list[Row]) -> None:
+    assert rows(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Claude Code: session 20% used, weekly 60%.", [("session", None, 20, False, None), ("weekly", None, 60, False, None)]),
+        ("Codex: 5h 40% left and weekly 30% used.", [("session", None, 60, False, None), ("weekly", None, 30, False, None)]),
+    ],
+)
+def test_a_list_begun_as_shares_used_or_with_its_own_cue_is_unchanged(text: str, expected: list[Row]) -> None:
+    assert rows(text) == expected

@@ -851,6 +851,30 @@ def _contrasted(text: str, layout: _Layout, previous: _Figure, m: re.Match[str],
     )
 
 
+# Between two items of one list: a separator, then the next item's label ("、週間制限が", ",\n- Weekly: ").
+_LIST_GAP_RE = re.compile(r"[^%\n]{0,40}?(?:[,，、;；]|\band\b|\n\s*[-*•]\s)[^%\n]{0,40}")
+
+
+def _left_listed(text: str, layout: _Layout, previous: _Figure, m: re.Match[str], keyword: _Keyword | None) -> bool:
+    """The figure is the next item of a list whose first item was said as a share left, about another
+    window, with only its own label between: "5h 75% remaining, weekly 96%", "残りが75%、週間が96%"."""
+    if not (
+        previous.polarity == "left"
+        and keyword is not None
+        and previous.keyword is not None
+        and keyword.window != previous.window
+        and previous.end <= keyword.start < m.start()
+        and layout.paragraph(previous.start) == layout.paragraph(m.start())
+    ):
+        return False
+    own = _CUE_AFTER_RE.match(text, previous.end, min(len(text), previous.end + 30))
+    gap_start = own.end() if own else previous.end  # past the first item's own "left"
+    return (
+        _LIST_GAP_RE.fullmatch(text, gap_start, m.start()) is not None
+        and not _CUE_WORD_RE.search(text, gap_start, m.start())
+    )
+
+
 _RESTATED_RE = re.compile(r"(?<![\w'’])(?:" + LX.alt("restated") + r")\s*$", re.IGNORECASE)
 _EMPTIED_RE = re.compile("(?:" + LX.alt("emptied") + r")\s*(?:(?:" + LX.alt("approx") + r")\s*)?$", re.IGNORECASE)
 
@@ -900,6 +924,8 @@ def _find_figures(
             polarity = "left"  # "my weekly quota had reached 0%": a used share cannot fall to nothing
         if polarity is None and figures and _contrasted(text, layout, figures[-1], m, keyword):
             polarity = figures[-1].polarity  # "62% of my session left, when I actually have 0%"
+        if polarity is None and figures and _left_listed(text, layout, figures[-1], m, keyword):
+            polarity = "left"  # "5h 75% remaining, weekly 96%": the list is told in shares left
         if polarity == "left" and value > 100:
             continue
         used = round(100 - value, 2) if polarity == "left" else value
