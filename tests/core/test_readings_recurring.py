@@ -8,7 +8,8 @@ development"), which ties the reading to use. How fast a limit came ("hit the li
 is not taken as use: the sets label it as saying nothing of activity. A window or its allowance said
 to be full ("my session is full again", "la sessione è piena", "五小时额度已满") is its limit reached.
 A list whose first item is said as a share left ("5h 75% remaining, weekly 96%") is told in shares
-left throughout, unless a later item says otherwise.
+left throughout, unless a later item says otherwise. A share guessed from a graphic by eye after the
+meter's own number ("at 64% but the bar only looks 25% full") is not a second reading.
 """
 
 from __future__ import annotations
@@ -151,4 +152,19 @@ def test_a_list_begun_as_shares_left_goes_on_in_shares_left(text: str, expected:
     ],
 )
 def test_a_list_begun_as_shares_used_or_with_its_own_cue_is_unchanged(text: str, expected: list[Row]) -> None:
+    assert rows(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Claude Code: my weekly usage is at 64% but the bar only looks 25% full.", [("weekly", None, 64, False, None)]),
+        ("Claude Code 周限制为 52%，但是进度条看起来超过 70%", [("weekly", None, 52, False, None)]),
+        ("Claude Code: session 40%, but the circle appears to be 80% filled.", [("session", None, 40, False, None)]),
+        ("Claude Code: semanal al 30%, pero la barra parece al 60%.", [("weekly", None, 30, False, None)]),
+        # no number of the meter's own before it: the graphic is all there is to read
+        ("Claude Code: my usage bar looks stuck at 90%.", [("unknown", None, 90, False, None)]),
+    ],
+)
+def test_a_share_guessed_from_a_graphic_after_the_meters_number_is_not_read(text: str, expected: list[Row]) -> None:
     assert rows(text) == expected

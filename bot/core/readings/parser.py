@@ -875,6 +875,21 @@ def _left_listed(text: str, layout: _Layout, previous: _Figure, m: re.Match[str]
     )
 
 
+_GRAPHIC_RE = re.compile(LX.alt("graphic_nouns"), re.IGNORECASE)
+_APPEARANCE_RE = re.compile(LX.alt("appearance"), re.IGNORECASE)
+
+
+def _eyed(text: str, layout: _Layout, figures: list[_Figure], m: re.Match[str]) -> bool:
+    """A share guessed from a graphic by eye after the meter's own number was read: "My weekly usage is
+    at 64% but the bar only looks 25% full", "显示周限制为 52%，但是圆圈显示明显超过 50%"."""
+    if not figures or layout.paragraph(figures[-1].start) != layout.paragraph(m.start()):
+        return False
+    c_start, _ = layout.clause_span(m.start())
+    lo = max(c_start, m.start() - 60)
+    graphic = _GRAPHIC_RE.search(text, lo, m.start())
+    return graphic is not None and _APPEARANCE_RE.search(text, graphic.end(), m.start()) is not None
+
+
 _RESTATED_RE = re.compile(r"(?<![\w'’])(?:" + LX.alt("restated") + r")\s*$", re.IGNORECASE)
 _EMPTIED_RE = re.compile("(?:" + LX.alt("emptied") + r")\s*(?:(?:" + LX.alt("approx") + r")\s*)?$", re.IGNORECASE)
 
@@ -903,6 +918,8 @@ def _find_figures(
             continue  # "please consider showing the share used after 80%": asked for, not seen
         if _EXPECTATION_RE.search(text, *layout.clause_span(m.start())):
             continue  # "Debería tener el 100% de mi uso restante": what should be, not what is
+        if _eyed(text, layout, figures, m):
+            continue  # "... at 64% but the bar only looks 25% full": the same meter guessed by eye
         if _HYPOTHETICAL_RE.search(text, max(0, m.start() - 30), m.start()):
             continue  # "I want to know if I am at 80% of usage": a figure asked about, not seen
         if _HABITUAL_RE.search(text, *layout.clause_span(m.start())) or _HABITUAL_RE.match(
