@@ -9,7 +9,9 @@ is not taken as use: the sets label it as saying nothing of activity. A window o
 to be full ("my session is full again", "la sessione è piena", "五小时额度已满") is its limit reached.
 A list whose first item is said as a share left ("5h 75% remaining, weekly 96%") is told in shares
 left throughout, unless a later item says otherwise. A share guessed from a graphic by eye after the
-meter's own number ("at 64% but the bar only looks 25% full") is not a second reading.
+meter's own number ("at 64% but the bar only looks 25% full") is not a second reading. One moment
+and the next ("上一秒 3%，下一秒 99%", "originally ... the next moment ...") tell a change, and "多了31%"
+(31% more) is an amount, not a level.
 """
 
 from __future__ import annotations
@@ -168,3 +170,26 @@ def test_a_list_begun_as_shares_used_or_with_its_own_cue_is_unchanged(text: str,
 )
 def test_a_share_guessed_from_a_graphic_after_the_meters_number_is_not_read(text: str, expected: list[Row]) -> None:
     assert rows(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Claude Code: weekly usage 10%. The next moment, weekly usage 60%.",
+        "Claude Code: Wochennutzung 10%, im nächsten Moment Wochennutzung 60%.",
+        "Claude Codeの週間使用量は10%だったが、次の瞬間週間使用量が60%になった。",
+        "Claude Code 주간 사용량이 원래 10%였는데 다음 순간 주간 사용량 60%가 됐다.",
+        "Claude Code 周额度上一秒是10%，下一秒周额度是60%",
+        "Claude Code : usage hebdomadaire à 10%, l'instant d'après usage hebdomadaire à 60%.",
+        "Claude Code: uso semanal em 10%, no momento seguinte uso semanal em 60%.",
+    ],
+)
+def test_one_moment_and_the_next_tell_a_change(text: str) -> None:
+    assert rows(text) == [("weekly", 10, 60, False, None)]
+
+
+def test_a_share_said_as_more_than_before_is_an_amount_and_a_used_share_falls_as_used() -> None:
+    assert rows("Claude Code 周额度一下子多了30%") == []
+    assert rows("Claude Code 周额度从使用80%下降到30%") == [("weekly", 80, 30, False, None)]
+    # with no used word the fall is what is left
+    assert rows("Claude Code 周额度从80%下降到30%") == [("weekly", 20, 70, False, None)]
