@@ -193,3 +193,22 @@ def test_a_share_said_as_more_than_before_is_an_amount_and_a_used_share_falls_as
     assert rows("Claude Code 周额度从使用80%下降到30%") == [("weekly", 80, 30, False, None)]
     # with no used word the fall is what is left
     assert rows("Claude Code 周额度从80%下降到30%") == [("weekly", 20, 70, False, None)]
+
+
+@pytest.mark.parametrize(
+    ("text", "window"),
+    [
+        ("Copilot muestra que se alcanzó el límite.", "unknown"),
+        ("Claude Code: se ha agotado la cuota semanal.", "weekly"),
+        ("Codex: se esgotaram os créditos.", "unknown"),
+    ],
+)
+def test_spanish_and_portuguese_reflexive_se_is_no_italian_if(text: str, window: str) -> None:
+    assert [(r[0], r[3]) for r in rows(text)] == [(window, True)]
+
+
+@pytest.mark.parametrize(
+    "text", ["Claude Code: se raggiungi il limite settimanale devi aspettare.", "Claude Code: si se alcanza el límite, espera."]
+)
+def test_a_limit_reached_under_a_condition_is_still_no_reading(text: str) -> None:
+    assert rows(text) == []
