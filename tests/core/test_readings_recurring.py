@@ -212,3 +212,16 @@ def test_spanish_and_portuguese_reflexive_se_is_no_italian_if(text: str, window:
 )
 def test_a_limit_reached_under_a_condition_is_still_no_reading(text: str) -> None:
     assert rows(text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "idle"),
+    [
+        ("Claude Code: weekly limit reached. I used it for 2 days and nothing more.", False),
+        ("Claude Code: weekly limit reached, I have not used claude for 2 days.", True),
+        # how fast a limit came, in days, says nothing of activity
+        ("Claude Code weekly limit got used up in just two days.", None),
+    ],
+)
+def test_a_sitting_of_use_measured_in_days_is_use(text: str, idle: bool | None) -> None:
+    assert [r[4] for r in rows(text)] == [idle]

@@ -1915,6 +1915,9 @@ _ACTIVE_RE = re.compile(
     + LX.alt("active.sitting_fillers") + r"))?)\s+(?:~?\d+(?:\.\d+)?(?:\s*(?:-|–|to|or)\s*\d+)?|an?|"  # "within 10-15 mins"
     + alternation(LX.numbers.get("number_words", {}))
     + r")\s*(?:" + LX.alt("active.speed_spans") + r")\b"
+    # "I used it for 2 days": a sitting measured in days (not "haven't used claude for 2 days")
+    r"|(?<!not\s)(?<!n't\s)(?<!never\s)(?:" + LX.alt("active.sitting_leads") + r")(?:\s+(?:" + LX.alt("active.sitting_fillers") + r"))?\s+(?:~?\d+(?:\.\d+)?|an?|"
+    + alternation(LX.numbers.get("number_words", {})) + r")\s*(?:" + LX.alt("active.sitting_days") + r")\b"
     # "20 minutes in and the limit was hit", "an hour in, blocked": time into a sitting of use
     # (the unit may touch the number, "11m in", so it is matched without a word edge before it)
     r"|(?:\b~?\d+(?:\.\d+)?\s*|\b(?:an?|" + alternation(LX.numbers.get("number_words", {})) + r")\s+)(?:"
