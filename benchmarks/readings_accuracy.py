@@ -3,9 +3,9 @@
 Usage: python benchmarks/readings_accuracy.py [PATH ...] [--repeat N] [--quiet]
 
 Without PATH it scores the dev eval set and every part of the extra real-text set: the parts that
-are studied (tests/data/readings-extra/dev.jsonl and holdout.jsonl to holdout7.jsonl), with their
-misses listed, and the parts kept aside (named in HELD_ASIDE), scored without their
-misses, whichever way it is passed: it is not for reading.
+are studied (tests/data/readings-extra/dev.jsonl and holdout.jsonl to holdout8.jsonl), with their
+misses listed, and any part kept aside (named in HELD_ASIDE), scored without its misses, whichever
+way it is passed: it is not for reading.
 
 History of the held-aside parts. holdout.jsonl and holdout3.jsonl were kept aside, unread, to see
 whether a change generalised; on 2026-12-02 they were measured one last time and moved into
@@ -49,6 +49,7 @@ reading at all, 9 are activity (idle or not) not recognised and 6 are one readin
 A last-resort rule for the first kind, written from the studied parts (an allowance and a word of
 it being spent in one sentence, in either order, for a text about an AI tool), took it to 38/71 =
 0.535, measured once after the rule was written; the first change of the day that carried over.
+holdout8 moved into development on 2026-12-02 with its last unseen figure 38/71.
 holdout9.jsonl (103 texts, 85 with readings and 18 negatives, 19 not in English, each from its own
 thread) was gathered on 2026-12-02 from threads none of the older sets cite, labelled from READINGS.md
 alone by someone who never ran the parser on it, and is kept aside now. Its unseen figure on the
@@ -98,7 +99,7 @@ DEFAULT_PATHS = [
     ROOT / "tests" / "data" / "readings-extra" / "holdout9.jsonl",
 ]
 # Parts kept aside: scored, never listed line by line, whichever way they are passed.
-HELD_ASIDE = frozenset({"holdout8.jsonl", "holdout9.jsonl"})
+HELD_ASIDE = frozenset({"holdout9.jsonl"})
 # The previous parser's speed as a share of the same-process baseline, measured on 2026-12-01 over
 # the dev set with this file's _rate (three runs: 0.0044, 0.0045, 0.0059; the median is kept). In the
 # same runs the new parser's share was 0.0046, 0.0050, 0.0036. "No slower than 2x" means a share

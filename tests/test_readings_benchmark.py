@@ -39,7 +39,7 @@ def test_a_part_kept_aside_is_never_listed_wherever_it_lives() -> None:
         assert not readings_accuracy.lists_misses(Path("/elsewhere") / name, quiet=False)
 
 
-@pytest.mark.parametrize("name", ["holdout4.jsonl", "holdout5.jsonl"])
+@pytest.mark.parametrize("name", ["holdout4.jsonl", "holdout5.jsonl", "holdout8.jsonl"])
 def test_parts_moved_into_development_are_studied_now(name: str) -> None:
     path = next(p for p in readings_accuracy.DEFAULT_PATHS if p.name == name)
     assert readings_accuracy.lists_misses(path, quiet=False)

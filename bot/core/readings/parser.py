@@ -851,6 +851,45 @@ def _contrasted(text: str, layout: _Layout, previous: _Figure, m: re.Match[str],
     )
 
 
+# Between two items of one list: a separator, then the next item's label ("、週間制限が", ",\n- Weekly: ").
+_LIST_GAP_RE = re.compile(r"[^%\n]{0,40}?(?:[,，、;；]|\band\b|\n\s*[-*•]\s)[^%\n]{0,40}")
+
+
+def _left_listed(text: str, layout: _Layout, previous: _Figure, m: re.Match[str], keyword: _Keyword | None) -> bool:
+    """The figure is the next item of a list whose first item was said as a share left, about another
+    window, with only its own label between: "5h 75% remaining, weekly 96%", "残りが75%、週間が96%"."""
+    if not (
+        previous.polarity == "left"
+        and keyword is not None
+        and previous.keyword is not None
+        and keyword.window != previous.window
+        and previous.end <= keyword.start < m.start()
+        and layout.paragraph(previous.start) == layout.paragraph(m.start())
+    ):
+        return False
+    own = _CUE_AFTER_RE.match(text, previous.end, min(len(text), previous.end + 30))
+    gap_start = own.end() if own else previous.end  # past the first item's own "left"
+    return (
+        _LIST_GAP_RE.fullmatch(text, gap_start, m.start()) is not None
+        and not _CUE_WORD_RE.search(text, gap_start, m.start())
+    )
+
+
+_GRAPHIC_RE = re.compile(LX.alt("graphic_nouns"), re.IGNORECASE)
+_APPEARANCE_RE = re.compile(LX.alt("appearance"), re.IGNORECASE)
+
+
+def _eyed(text: str, layout: _Layout, figures: list[_Figure], m: re.Match[str]) -> bool:
+    """A share guessed from a graphic by eye after the meter's own number was read: "My weekly usage is
+    at 64% but the bar only looks 25% full", "显示周限制为 52%，但是圆圈显示明显超过 50%"."""
+    if not figures or layout.paragraph(figures[-1].start) != layout.paragraph(m.start()):
+        return False
+    c_start, _ = layout.clause_span(m.start())
+    lo = max(c_start, m.start() - 60)
+    graphic = _GRAPHIC_RE.search(text, lo, m.start())
+    return graphic is not None and _APPEARANCE_RE.search(text, graphic.end(), m.start()) is not None
+
+
 _RESTATED_RE = re.compile(r"(?<![\w'’])(?:" + LX.alt("restated") + r")\s*$", re.IGNORECASE)
 _EMPTIED_RE = re.compile("(?:" + LX.alt("emptied") + r")\s*(?:(?:" + LX.alt("approx") + r")\s*)?$", re.IGNORECASE)
 
@@ -879,6 +918,8 @@ def _find_figures(
             continue  # "please consider showing the share used after 80%": asked for, not seen
         if _EXPECTATION_RE.search(text, *layout.clause_span(m.start())):
             continue  # "Debería tener el 100% de mi uso restante": what should be, not what is
+        if _eyed(text, layout, figures, m):
+            continue  # "... at 64% but the bar only looks 25% full": the same meter guessed by eye
         if _HYPOTHETICAL_RE.search(text, max(0, m.start() - 30), m.start()):
             continue  # "I want to know if I am at 80% of usage": a figure asked about, not seen
         if _HABITUAL_RE.search(text, *layout.clause_span(m.start())) or _HABITUAL_RE.match(
@@ -900,6 +941,8 @@ def _find_figures(
             polarity = "left"  # "my weekly quota had reached 0%": a used share cannot fall to nothing
         if polarity is None and figures and _contrasted(text, layout, figures[-1], m, keyword):
             polarity = figures[-1].polarity  # "62% of my session left, when I actually have 0%"
+        if polarity is None and figures and _left_listed(text, layout, figures[-1], m, keyword):
+            polarity = "left"  # "5h 75% remaining, weekly 96%": the list is told in shares left
         if polarity == "left" and value > 100:
             continue
         used = round(100 - value, 2) if polarity == "left" else value
@@ -1015,7 +1058,12 @@ _HIT_RE = re.compile(
     "|(?:" + LX.alt("hit.window_verbs") + r")\s+(?:(?:" + LX.alt("hit.window_determiners") + r")\s+)(?:(?:whole|entire|full)\s+)?(?:"
     + LX.alt("window.session", "window.weekly", "window.daily", "window.monthly") + r")(?:\s+window)?"
     r"(?=\s*(?:[.,;:!?)]|$)|\s+(?:" + LX.alt("hit.window_followers") + r")\b)"
-    "|(?:" + LX.alt("hit.get_verbs") + r")\s+(?:(?:the|my|a|that|this)\s+)?(?:"
+    # a window said to be full, closing its clause: "my session is full again", "la sessione è piena"
+    # ("a full session of work", "weekly full reset" are something else)
+    "|(?:" + LX.alt("window.session", "window.weekly", "window.daily", "window.monthly") + r")\s+(?:(?:"
+    + LX.alt("hit.full_copula") + r")\s+)?(?:" + LX.alt("hit.full") + r")(?=\s*(?:[.,;:!?)]|$)|\s+(?:"
+    + LX.alt("clause_joiners") + r"|again|already)\b)"
+    + "|(?:" + LX.alt("hit.get_verbs") + r")\s+(?:(?:the|my|a|that|this)\s+)?(?:"
     + LX.alt("window.session", "window.weekly", "window.daily", "window.monthly") + r")\s+(?:" + _LIMIT + ")"
     # said of the whole allowance afterwards: "all the credits had been used", "all of my quota is gone"
     + r"|\ball\s+(?:of\s+)?(?:(?:my|their|the|our|his|her|your|its)\s+)?(?:[\w-]+\s+)?(?:" + LX.alt("hit.all_nouns")
@@ -1867,6 +1915,9 @@ _ACTIVE_RE = re.compile(
     + LX.alt("active.sitting_fillers") + r"))?)\s+(?:~?\d+(?:\.\d+)?(?:\s*(?:-|–|to|or)\s*\d+)?|an?|"  # "within 10-15 mins"
     + alternation(LX.numbers.get("number_words", {}))
     + r")\s*(?:" + LX.alt("active.speed_spans") + r")\b"
+    # "I used it for 2 days": a sitting measured in days (not "haven't used claude for 2 days")
+    r"|(?<!not\s)(?<!n't\s)(?<!never\s)(?:" + LX.alt("active.sitting_leads") + r")(?:\s+(?:" + LX.alt("active.sitting_fillers") + r"))?\s+(?:~?\d+(?:\.\d+)?|an?|"
+    + alternation(LX.numbers.get("number_words", {})) + r")\s*(?:" + LX.alt("active.sitting_days") + r")\b"
     # "20 minutes in and the limit was hit", "an hour in, blocked": time into a sitting of use
     # (the unit may touch the number, "11m in", so it is matched without a word edge before it)
     r"|(?:\b~?\d+(?:\.\d+)?\s*|\b(?:an?|" + alternation(LX.numbers.get("number_words", {})) + r")\s+)(?:"
@@ -1881,7 +1932,12 @@ _ACTIVE_RE = re.compile(
     + LX.alt("active.sent_to") + r")\s+)?(?:(?:only|just)\s+)?(?:" + LX.alt("active.sent_counts")
     + r"|\d+)\s+)(?:[\w-]+\s+)?(?:" + LX.alt("active.sent_nouns") + ")"
     "|(?:" + LX.alt("active.sent_verbs_past") + r")\s+(?:(?:only|just)\s+)?(?:a|an)\s+(?:[\w-]+\s+){0,2}(?:"
-    + LX.alt("active.sent_nouns") + ")",
+    + LX.alt("active.sent_nouns") + ")"
+    # "it spawned 12 subagents", "启动了20个子代理", "エージェントを20個起動": the tool set to work (a few
+    # characters between, in one clause; not "didn't launch any agents")
+    r"|(?<!n't\s)(?<!not\s)(?<!never\s)(?<!without\s)(?:" + LX.alt("active.agent_verbs")
+    + r")(?!\s+(?:any|no)\b)[^.,;:!?。，、！？\n]{0,16}?(?:" + LX.alt("active.agent_nouns") + ")"
+    "|(?:" + LX.alt("active.agent_nouns") + r")[^.,;:!?。，、！？\n]{0,12}?(?:" + LX.alt("active.agent_verbs_after") + ")",
     re.IGNORECASE,
 )
 
