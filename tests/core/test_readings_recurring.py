@@ -225,3 +225,37 @@ def test_a_limit_reached_under_a_condition_is_still_no_reading(text: str) -> Non
 )
 def test_a_sitting_of_use_measured_in_days_is_use(text: str, idle: bool | None) -> None:
     assert [r[4] for r in rows(text)] == [idle]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I just typed run and got You've hit your session limit",
+        "I made maybe 10 requests and Copilot premium requests are at 100%",
+        "after very limited usage my weekly quota is at 80%",
+        "Barely used it today and it says 90% of session used",
+        "Tras un uso muy limitado la sesión está al 90%",
+        "Depois de um uso mínimo o limite semanal chegou a 100%",
+        "Après une utilisation très légère, la session est à 95%",
+        "Nach sehr geringer Nutzung steht die Sitzung bei 100%",
+        "Dopo un uso leggero la sessione è al 100%",
+        "プロンプトを2回送っただけでセッションが100%",
+        "질문 두 개 했는데 세션 한도 100%",
+        "只是问了两个问题，会话额度就用了100%",
+    ],
+)
+def test_a_little_use_said_outright_is_active_use(text: str) -> None:
+    got = rows(text)
+    assert got and all(row[4] is False for row in got), got
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Copilot says request limit reached despite low usage",  # a complaint, not what was done
+        "I just asked support and they said the session limit is 5 hours",  # no reading at all
+        "The plan includes 300 requests; I made none and it shows 100%",
+    ],
+)
+def test_use_only_complained_of_or_denied_is_not_active_use(text: str) -> None:
+    assert all(row[4] is not False for row in rows(text))

@@ -1929,7 +1929,7 @@ _ACTIVE_RE = re.compile(
     # "I sent one refactoring prompt", "asked a single question", "ask it a simple question" (a thing
     # sent to the tool: "submit a new query" alone is a tool's hint)
     "|(?:" + LX.alt("active.send_verbs") + r")\s+(?:(?:" + LX.alt("active.sent_to") + r")\s+(?:a|an)\s+|(?:(?:"
-    + LX.alt("active.sent_to") + r")\s+)?(?:(?:only|just)\s+)?(?:" + LX.alt("active.sent_counts")
+    + LX.alt("active.sent_to") + r")\s+)?(?:(?:" + LX.alt("active.fillers") + r")\s+)?(?:" + LX.alt("active.sent_counts")
     + r"|\d+)\s+)(?:[\w-]+\s+)?(?:" + LX.alt("active.sent_nouns") + ")"
     "|(?:" + LX.alt("active.sent_verbs_past") + r")\s+(?:(?:only|just)\s+)?(?:a|an)\s+(?:[\w-]+\s+){0,2}(?:"
     + LX.alt("active.sent_nouns") + ")"
