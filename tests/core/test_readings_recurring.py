@@ -259,3 +259,8 @@ def test_a_little_use_said_outright_is_active_use(text: str) -> None:
 )
 def test_use_only_complained_of_or_denied_is_not_active_use(text: str) -> None:
     assert all(row[4] is not False for row in rows(text))
+
+
+def test_full_as_an_adjective_of_something_else_is_no_limit() -> None:
+    assert rows("Claude Code shows the session full name in the title.") == []
+    assert rows("la sessione di claude è full, non posso usarlo") == [("session", None, None, True, None)]
