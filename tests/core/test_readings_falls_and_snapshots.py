@@ -13,16 +13,7 @@ from typing import Any
 import pytest
 
 from bot.core.readings import parse_readings
-
-# (window, from_percent, percent, limit_hit, idle)
-Row = tuple[str, float | None, float | None, bool, bool | None]
-
-
-def rows(text: str) -> list[Row]:
-    got = parse_readings(text).as_contract("t")["readings"]
-    return sorted(
-        (r["window"], r["from_percent"], r["percent"], r["limit_hit"], r["idle"]) for r in got
-    )  # fmt: skip
+from tests.core.readings_rows import Row, rows
 
 
 def resets(text: str) -> list[Any]:
