@@ -140,7 +140,7 @@ async def watch_catalog(app: App, stop: asyncio.Event, interval: float = CATALOG
         if current == last:
             continue
         last = current
-        result = await knowledge.reload()
+        result = await knowledge.reload(current)  # the files as just looked at: not stat-ed twice
         if not result.ok:
             await app.service.alert_staff(app.service.reload_reply(result))
 

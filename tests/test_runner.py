@@ -95,10 +95,10 @@ async def test_the_watcher_does_not_load_again_a_catalog_unchanged_since_start(t
         reloads = 0
         real_reload = knowledge.reload
 
-        async def counted_reload():  # type: ignore[no-untyped-def]
+        async def counted_reload(*args):  # type: ignore[no-untyped-def]
             nonlocal reloads
             reloads += 1
-            return await real_reload()
+            return await real_reload(*args)
 
         knowledge.reload = counted_reload  # type: ignore[method-assign]
         stop = asyncio.Event()

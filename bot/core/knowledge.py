@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from bot.core.catalog import Catalog, CatalogEntries, CheckResult
-from bot.core.catalog_cache import CatalogCache
+from bot.core.catalog_cache import CatalogCache, FileStamp
 from bot.core.catalog_folders import check_folders
 from bot.core.errors import CatalogError
 from bot.core.matching import Matcher
@@ -34,8 +34,9 @@ class KnowledgeBase:
         """A matcher for `catalog`; through the cache, the entries `base` holds unchanged are kept as they are."""
         return self.cache.matcher(catalog, base) if self.cache is not None else Matcher(catalog)
 
-    async def reload(self) -> CheckResult:
+    async def reload(self, files: FileStamp | None = None) -> CheckResult:
         """Load the folders again; swap only if they are valid. The result says what happened.
+        `files` is `stamp(self.folders)` when the caller has just taken it (the catalog watcher).
 
         Through the cache, only the files whose stat changed are read and only the changed entries
         prepared, as a restart does (`CatalogCache.open`). Reading the files, parsing the YAML and
@@ -49,7 +50,7 @@ class KnowledgeBase:
                 self._swap(catalog, await asyncio.to_thread(self._prepare, catalog, self.matcher))
         else:
             try:
-                catalog, matcher = await asyncio.to_thread(self.cache.open, self.folders, None, self.matcher)
+                catalog, matcher = await asyncio.to_thread(self.cache.open, self.folders, files, self.matcher)
             except CatalogError as exc:
                 result = CheckResult((), tuple(exc.problems), self.catalog.version)
             else:
